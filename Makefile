@@ -1,0 +1,122 @@
+# racrt - GNU make build.
+#
+#   make            build the release binaries into bin/
+#   make run        install missing Debian packages, build, start the default cluster
+#   make test       install missing packages, build with ASan+UBSan, run every test
+#   make bench      build the release binaries and run the benchmarks
+#   make install    install into $(PREFIX) (default /usr/local)
+#   make clean
+#
+# Two flavours share one set of rules: FLAVOUR=rel (optimised, jemalloc,
+# binaries in bin/) and FLAVOUR=san (AddressSanitizer + UBSan, system malloc
+# because ASan must own the heap, binaries in build/san/bin/).
+
+FLAVOUR ?= rel
+PREFIX ?= /usr/local
+CC ?= gcc
+
+OBJDIR := build/$(FLAVOUR)/obj
+ifeq ($(FLAVOUR),rel)
+BINDIR := bin
+OPT := -O2
+SANFLAGS :=
+MALLOC_LIBS := $(shell pkg-config --libs jemalloc 2>/dev/null || echo -ljemalloc)
+else
+BINDIR := build/$(FLAVOUR)/bin
+OPT := -O1 -fno-omit-frame-pointer
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+MALLOC_LIBS :=
+endif
+
+ZMQ_CFLAGS := $(shell pkg-config --cflags libzmq 2>/dev/null)
+ZMQ_LIBS := $(shell pkg-config --libs libzmq 2>/dev/null || echo -lzmq)
+
+# -Wformat-truncation is off: its guesses about path lengths are noise; we
+# check snprintf results where truncation matters.
+CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -g $(OPT) $(SANFLAGS) \
+	-Iinclude -Iinstance -Ishm $(ZMQ_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
+LIBS := $(ZMQ_LIBS) -liniparser $(MALLOC_LIBS) -lpthread
+
+LIB_SRCS := $(filter-out instance/racctl.c,$(wildcard instance/*.c)) $(wildcard shm/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
+LIBRAC := $(OBJDIR)/librac.a
+
+MEMBERS := lmon lms ckpt smon
+MEMBER_BINS := $(MEMBERS:%=$(BINDIR)/rac_%)
+BINS := $(BINDIR)/racctl $(BINDIR)/racsql $(MEMBER_BINS)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/$(FLAVOUR)/tests/%)
+
+ALL_SRCS := $(LIB_SRCS) instance/racctl.c $(wildcard lmon/*.c lms/*.c ckpt/*.c smon/*.c admin/*.c) $(UNIT_SRCS)
+DEPS := $(ALL_SRCS:%.c=$(OBJDIR)/%.d)
+
+.PHONY: all bins run test unit integration bench deps install clean
+.DEFAULT_GOAL := all
+
+all: bins
+bins: $(BINS)
+
+$(OBJDIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBRAC): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BINDIR)/racctl: $(OBJDIR)/instance/racctl.o $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BINDIR)/racsql: $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard admin/*.c)) $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lsqlite3 -ledit $(LIBS)
+
+define member_rule
+$(BINDIR)/rac_$(1): $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard $(1)/*.c)) $(LIBRAC)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LIBS)
+endef
+$(foreach m,$(MEMBERS),$(eval $(call member_rule,$(m))))
+
+build/$(FLAVOUR)/tests/%: $(OBJDIR)/tests/unit/%.o $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lsqlite3 $(LIBS)
+
+deps:
+	@scripts/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	bin/racctl up
+
+# The test build runs under ASan and UBSan (FLAVOUR=san).
+test: deps
+	@$(MAKE) --no-print-directory FLAVOUR=san bins units
+	@tests/run.sh build/san/bin build/san/tests
+
+units: $(UNIT_BINS)
+
+unit: deps
+	@$(MAKE) --no-print-directory FLAVOUR=san bins units
+	@tests/run.sh --unit-only build/san/bin build/san/tests
+
+integration: deps
+	@$(MAKE) --no-print-directory FLAVOUR=san bins
+	@tests/run.sh --integration-only build/san/bin build/san/tests
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh bin
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/racrt
+	install -m 0755 bin/racctl bin/racsql $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(MEMBER_BINS) $(DESTDIR)$(PREFIX)/libexec/racrt/
+
+clean:
+	rm -rf build bin
+
+-include $(DEPS)

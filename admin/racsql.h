@@ -1,0 +1,46 @@
+/*
+ * racsql.h - one racsql session: the in-memory database, the views of one
+ * instance and the output format, shared by the command line (racsql.c)
+ * and the shell (shell.c).
+ *
+ *   main: options -> config_load -> views_create -> racsql_refresh
+ *         -> racsql_exec(-e SQL)  or  shell_run() -> racsql_exec per statement
+ */
+#ifndef RACSQL_H
+#define RACSQL_H
+
+#include <stdbool.h>
+#include <sqlite3.h>
+
+#include "rac.h"
+#include "output.h"
+#include "views.h"
+
+struct racsql {
+	sqlite3 *rs_db;
+	struct views *rs_views;
+	enum out_format rs_format;
+	int rs_inst;
+	char rs_inst_name[RAC_NAME_MAX];
+	bool rs_refresh_each;	/* new snapshot before every statement (shell) */
+	bool rs_printed;	/* a result was printed already */
+	bool rs_refreshed;	/* at least one refresh done */
+	bool rs_was_up;		/* instance running at the last refresh */
+};
+
+/* racsql.c */
+/* New snapshot; says on stderr when the instance is (newly) down.  0 or -1. */
+int racsql_refresh(struct racsql *rs);
+/*
+ * Run every statement of `sql` in order, printing results on stdout.  On
+ * the first error prints "racsql: <why>" on stderr, stops and returns -1;
+ * else 0.
+ */
+int racsql_exec(struct racsql *rs, const char *sql);
+
+/* shell.c */
+/* Read statements from the terminal (or from stdin when it is not one);
+ * returns the exit status. */
+int shell_run(struct racsql *rs);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * config.h - the cluster configuration (DESIGN §8).
+ *
+ * The INI file is read through one table of keys (config.c: cfg_keys[]):
+ * name, section, type, default, bounds and the field it fills.  Parsing,
+ * validation, the built-in default cluster, the "values in force" block of
+ * the alert log and v$parameter all come from that table.
+ *
+ * struct rac_config is plain data with fixed-size fields and no pointers,
+ * so the guardian can copy it into the SGA and every member and racsql
+ * reads the configuration in force from there.
+ */
+#ifndef RAC_CONFIG_H
+#define RAC_CONFIG_H
+
+#include <stdio.h>
+#include "rac.h"
+
+enum cfg_source {
+	CFG_SRC_DEFAULT = 0,	/* built-in default */
+	CFG_SRC_FILE,		/* set in the file */
+};
+
+struct rac_inst_cfg {
+	int32_t ic_number;	/* 1..RAC_MAX_INST; 0 = not configured */
+	char ic_name[RAC_NAME_MAX];
+	char ic_host[RAC_HOST_MAX];
+	char ic_lmon_ep[RAC_EP_MAX];
+	char ic_lms_ep[RAC_EP_MAX];
+	char ic_local_dir[RAC_PATH_MAX];	/* absolute */
+	uint8_t ic_src[8];	/* enum cfg_source per instance key */
+};
+
+#define CFG_MAX_KEYS 64
+
+struct rac_config {
+	char cf_path[RAC_PATH_MAX];	/* absolute path of the file; "" = built-in */
+	char cf_name[RAC_CLUSTER_MAX];	/* cluster name */
+	char cf_shared_disk[RAC_PATH_MAX];	/* absolute */
+	int32_t cf_nvoting;
+	char cf_voting[RAC_MAX_VOTING][RAC_PATH_MAX];	/* absolute */
+
+	/* timings, milliseconds; see timeouts.c for how they fit together */
+	int32_t cf_heartbeat_interval_ms;
+	int32_t cf_misscount_ms;
+	int32_t cf_disk_heartbeat_interval_ms;
+	int32_t cf_disktimeout_ms;
+	int32_t cf_ckpt_interval_ms;
+	int32_t cf_ckpt_timeout_ms;
+	int32_t cf_imr_splitbrain_res_wait_ms;
+	int32_t cf_member_heartbeat_ms;	/* NM slot update period */
+	int32_t cf_member_hang_timeout_ms;	/* NM slot silence = member dead */
+	int32_t cf_start_timeout_ms;	/* racctl start: bound on reaching OPEN */
+	int32_t cf_stop_timeout_ms;	/* clean stop: bound per member */
+
+	int32_t cf_ninst;		/* instances configured */
+	struct rac_inst_cfg cf_inst[RAC_MAX_INST + 1];	/* by number; [0] unused */
+	uint8_t cf_src[CFG_MAX_KEYS];	/* enum cfg_source per cluster key */
+};
+
+/*
+ * Load the configuration: from `path` if not NULL, else from $RACRT_CONFIG
+ * if set, else the built-in default cluster (relative paths then resolve
+ * against the current directory).  On error returns RAC_ECONFIG and writes
+ * one or more lines to `err`, each naming the file, line or key, and the fix.
+ */
+int config_load(const char *path, struct rac_config *cfg, char *err, size_t errlen);
+
+/* Parse INI text already in memory (unit tests); `origin` names it. */
+int config_parse_file(const char *path, struct rac_config *cfg, char *err, size_t errlen);
+
+/* Built-in default cluster with paths relative to `basedir`. */
+int config_default(const char *basedir, struct rac_config *cfg, char *err, size_t errlen);
+
+/* the instance by number, or NULL */
+const struct rac_inst_cfg *config_inst(const struct rac_config *cfg, int number);
+/* the instance by name (case-insensitive), or NULL */
+const struct rac_inst_cfg *config_inst_by_name(const struct rac_config *cfg, const char *name);
+/* true when the instance's host is this machine (localhost, 127.x, hostname) */
+bool config_inst_is_local(const struct rac_inst_cfg *ic);
+
+/*
+ * Every parameter in force for instance `inst` (cluster keys, then that
+ * instance's keys), one callback per key.  Drives the alert-log dump at
+ * start and v$parameter.
+ */
+struct cfg_param {
+	const char *p_name;
+	const char *p_value;
+	const char *p_default;	/* "" when the key has no default */
+	const char *p_source;	/* "default", "file" */
+	const char *p_section;	/* "cluster" or "instance" */
+	const char *p_description;
+};
+typedef void (*cfg_param_fn)(const struct cfg_param *p, void *arg);
+void config_foreach_param(const struct rac_config *cfg, int inst, cfg_param_fn fn, void *arg);
+
+/* Write "name = value" of every parameter in force to a FILE (for tests/racctl). */
+void config_print(const struct rac_config *cfg, int inst, FILE *out);
+
+/* Name of the instance's SGA segment: "/racrt.<cluster>.<INST>.<hash>" */
+void config_sga_name(const struct rac_config *cfg, int inst, char *buf, size_t len);
+/* The control file path: <shared_disk>/control.ctl */
+void config_control_path(const struct rac_config *cfg, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,258 @@
+/*
+ * disk.h - records on the shared disk (DESIGN §2): the control file and the
+ * voting disks.
+ *
+ * Every record is one 512-byte, sector-aligned block:
+ *
+ *   offset size
+ *        0    4  magic      RAC_BLK_MAGIC
+ *        4    2  type       enum blk_type
+ *        6    2  version    RAC_BLK_VERSION
+ *        8    4  writer     instance number that wrote it (0 = racctl init)
+ *       12    4  length     payload bytes used (<= RAC_BLK_PAYLOAD)
+ *       16    8  incarnation  writer's incarnation
+ *       24    8  sequence   bumped on every write of this block
+ *       32    4  crc32c     over the whole block with this field zero
+ *       36    4  reserved   zero
+ *       40  472  payload    type-specific, little-endian, zero-padded
+ *
+ * All integers are little-endian, converted in disk_block.c only.  A block
+ * that fails any check is reported as corrupt (with the reason) and never
+ * trusted.  Writes go through disk_write_block(), which is durable
+ * (O_DSYNC) before it returns.
+ *
+ * Control file (<shared_disk>/control.ctl), block numbers:
+ *     0  CTL_HEADER       cluster name, instances, voting disks, format time
+ *     1  MEMBERSHIP       membership bitmap, valid flag, cluster incarnation
+ *     2  CFVRR            vote sequence, one vote bitmap per instance,
+ *                         result bitmap, result writer, claim with lease
+ *   3-7  reserved
+ *   8+i  CKPT_PROGRESS    checkpoint progress record of instance i+1
+ *                         (i = 0 .. RAC_MAX_INST-1)
+ *
+ * Voting disk, block numbers:
+ *     0  VOTE_HEADER      cluster name, disk index
+ *   8+2i HEARTBEAT        disk heartbeat slot of instance i+1
+ *   9+2i KILL             kill block addressed to instance i+1
+ */
+#ifndef RAC_DISK_H
+#define RAC_DISK_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "rac.h"
+#include "config.h"
+
+#define RAC_BLK_SIZE	512
+#define RAC_BLK_HDR	40
+#define RAC_BLK_PAYLOAD	(RAC_BLK_SIZE - RAC_BLK_HDR)
+#define RAC_BLK_MAGIC	0x4B4C4252u	/* "RBLK" little-endian */
+#define RAC_BLK_VERSION	1
+
+enum blk_type {
+	BLK_CTL_HEADER = 1,
+	BLK_MEMBERSHIP = 2,
+	BLK_CFVRR = 3,
+	BLK_CKPT_PROGRESS = 4,
+	BLK_VOTE_HEADER = 5,
+	BLK_HEARTBEAT = 6,
+	BLK_KILL = 7,
+};
+
+#define CTL_BLK_HEADER		0
+#define CTL_BLK_MEMBERSHIP	1
+#define CTL_BLK_CFVRR		2
+#define CTL_BLK_CKPT(inst)	(8 + (inst) - 1)	/* inst 1..RAC_MAX_INST */
+#define CTL_NBLOCKS		(8 + RAC_MAX_INST)
+
+#define VOTE_BLK_HEADER		0
+#define VOTE_BLK_HB(inst)	(8 + 2 * ((inst) - 1))
+#define VOTE_BLK_KILL(inst)	(9 + 2 * ((inst) - 1))
+#define VOTE_NBLOCKS		(8 + 2 * RAC_MAX_INST)
+
+struct blk_hdr {
+	uint32_t bh_magic;
+	uint16_t bh_type;
+	uint16_t bh_version;
+	uint32_t bh_writer;
+	uint32_t bh_length;
+	uint64_t bh_incarnation;
+	uint64_t bh_sequence;
+	uint32_t bh_crc;
+};
+
+/* crc32c.c: CRC-32C (Castagnoli), init 0, as iSCSI/ext4 use it */
+uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* disk_block.c: the block codec */
+/*
+ * Fill `blk` from header fields and payload.  Only type (non-zero), writer,
+ * incarnation and sequence are taken from `h`; magic, version, length and
+ * CRC are set here.  RAC_EBLK_LEN if len > RAC_BLK_PAYLOAD.
+ */
+int blk_encode(uint8_t blk[RAC_BLK_SIZE], const struct blk_hdr *h,
+	       const void *payload, size_t len);
+/*
+ * Check and decode a block.  `want_type` 0 accepts any type.  Returns 0, or
+ * RAC_EBLK_ZERO / _MAGIC / _CRC / _VERSION / _TYPE / _LEN; the header is
+ * filled as far as it could be read.
+ */
+int blk_decode(const uint8_t blk[RAC_BLK_SIZE], uint16_t want_type,
+	       struct blk_hdr *h, const uint8_t **payload);
+const char *blk_type_str(uint16_t type);	/* "checkpoint progress record" */
+/* The CRC a block should carry: over the block with its CRC field as zero. */
+uint32_t blk_crc(const uint8_t blk[RAC_BLK_SIZE]);
+/*
+ * One line on why blk_decode() (or a payload decoder) returned `err` for this
+ * block: rac_strerror(err) plus the values involved ("stored 0x..,
+ * computed 0x.."), for logs and dumps.
+ */
+void blk_explain(const uint8_t blk[RAC_BLK_SIZE], int err, uint16_t want_type,
+		 char *buf, size_t len);
+
+/* Little-endian cursor over a payload; any overrun sets c_err. */
+struct blk_cursor {
+	uint8_t *c_buf;		/* writing */
+	const uint8_t *c_rbuf;	/* reading */
+	size_t c_len;
+	size_t c_pos;
+	int c_err;
+};
+void cur_init_write(struct blk_cursor *c, uint8_t *buf, size_t len);
+void cur_init_read(struct blk_cursor *c, const uint8_t *buf, size_t len);
+void put_u8(struct blk_cursor *c, uint8_t v);
+void put_u16(struct blk_cursor *c, uint16_t v);
+void put_u32(struct blk_cursor *c, uint32_t v);
+void put_u64(struct blk_cursor *c, uint64_t v);
+void put_bytes(struct blk_cursor *c, const void *p, size_t n);
+uint8_t get_u8(struct blk_cursor *c);
+uint16_t get_u16(struct blk_cursor *c);
+uint32_t get_u32(struct blk_cursor *c);
+uint64_t get_u64(struct blk_cursor *c);
+void get_bytes(struct blk_cursor *c, void *p, size_t n);
+/* reading: 0 if every read fitted and the cursor is at `len`, else RAC_EBLK_LEN;
+ * writing: 0 if every put fitted */
+int cur_end(const struct blk_cursor *c);
+
+/* Payloads, decoded */
+struct ctl_header {
+	char ch_cluster[RAC_CLUSTER_MAX];
+	uint32_t ch_max_inst;		/* RAC_MAX_INST at format time */
+	uint32_t ch_ninst;		/* instances configured */
+	uint32_t ch_nvoting;
+	uint64_t ch_format_us;		/* when racctl init ran */
+	uint64_t ch_cluster_id;		/* random at format time */
+};
+
+struct ctl_membership {
+	uint64_t ms_bitmap;		/* bit i-1 = instance i is a member */
+	uint32_t ms_valid;		/* 0 while a reconfiguration is pending */
+	uint64_t ms_incarnation;	/* cluster incarnation */
+};
+
+/*
+ * On disk the CFVRR's bitmaps (vr_vote[], vr_result) are 32 bits wide: with
+ * 64-bit ones the record would not fit one block.  That holds every instance
+ * while RAC_MAX_INST <= 32 (a static_assert in disk_block.c pins it).
+ */
+struct ctl_cfvrr {
+	uint64_t vr_seq;			/* vote sequence */
+	uint64_t vr_vote_seq[RAC_MAX_INST];	/* seq each vote was cast for */
+	uint64_t vr_vote[RAC_MAX_INST];		/* bitmap each instance sees */
+	uint64_t vr_result;			/* result bitmap, 0 = none yet */
+	uint32_t vr_result_writer;		/* instance that wrote it */
+	uint32_t vr_claim_inst;			/* holder of the write claim, 0 none */
+	uint64_t vr_claim_expires_us;		/* claim lease end, CLOCK_REALTIME */
+};
+
+struct ctl_ckpt {
+	uint32_t ck_inst;
+	int32_t ck_pid;			/* CKPT's pid */
+	uint64_t ck_count;		/* progress: bumped on every write */
+	uint64_t ck_time_us;		/* CLOCK_REALTIME of this write */
+	uint64_t ck_started_us;		/* when this CKPT started */
+};
+
+struct vote_header {
+	char vh_cluster[RAC_CLUSTER_MAX];
+	uint32_t vh_disk;		/* index 1..nvoting */
+	uint64_t vh_format_us;
+	uint64_t vh_cluster_id;
+};
+
+struct vote_hb {
+	uint32_t hb_inst;
+	uint32_t hb_state;		/* 0 down/never, 1 alive, 2 dead (confirmed) */
+	uint64_t hb_counter;
+	uint64_t hb_time_us;
+	uint64_t hb_peers;		/* peers heard on the network */
+};
+
+struct vote_kill {
+	uint32_t kb_target;		/* instance to kill, 0 = none */
+	uint32_t kb_issuer;
+	uint64_t kb_target_inc;		/* incarnation it applies to */
+	uint64_t kb_time_us;
+	char kb_reason[64];
+};
+
+/*
+ * payload codecs (disk_block.c): encode writes into RAC_BLK_PAYLOAD bytes and
+ * returns the payload length; decode returns 0, RAC_EBLK_LEN (short or
+ * trailing bytes) or RAC_ERANGE (an instance or disk number, state or flag
+ * out of range under a good CRC).  Strings always come back NUL-terminated.
+ */
+size_t ctl_header_out(const struct ctl_header *v, uint8_t *p);
+int ctl_header_in(const uint8_t *p, size_t len, struct ctl_header *v);
+size_t ctl_membership_out(const struct ctl_membership *v, uint8_t *p);
+int ctl_membership_in(const uint8_t *p, size_t len, struct ctl_membership *v);
+size_t ctl_cfvrr_out(const struct ctl_cfvrr *v, uint8_t *p);
+int ctl_cfvrr_in(const uint8_t *p, size_t len, struct ctl_cfvrr *v);
+size_t ctl_ckpt_out(const struct ctl_ckpt *v, uint8_t *p);
+int ctl_ckpt_in(const uint8_t *p, size_t len, struct ctl_ckpt *v);
+size_t vote_header_out(const struct vote_header *v, uint8_t *p);
+int vote_header_in(const uint8_t *p, size_t len, struct vote_header *v);
+size_t vote_hb_out(const struct vote_hb *v, uint8_t *p);
+int vote_hb_in(const uint8_t *p, size_t len, struct vote_hb *v);
+size_t vote_kill_out(const struct vote_kill *v, uint8_t *p);
+int vote_kill_in(const uint8_t *p, size_t len, struct vote_kill *v);
+
+/* disk_io.c: block I/O */
+/* open for read/write with O_DSYNC (or read-only); returns fd or RAC_ESYS */
+int disk_open(const char *path, int writable);
+/* 0, RAC_EBLK_SHORT, or RAC_EIO (errno kept) */
+int disk_read_block(int fd, uint32_t blkno, uint8_t blk[RAC_BLK_SIZE]);
+/* durable before return: 0 or RAC_EIO */
+int disk_write_block(int fd, uint32_t blkno, const uint8_t blk[RAC_BLK_SIZE]);
+
+/* ctlfile.c: the control file and voting disks as a whole */
+/*
+ * racctl init: create and format the control file and every voting disk.
+ * Refuses (RAC_EDISK_FORMATTED) if any of them already holds a valid header,
+ * unless `force`.  `err` gets one line on failure.
+ */
+int ctl_format(const struct rac_config *cfg, int force, char *err, size_t errlen);
+/*
+ * Check the control file header against the configuration (start): 0,
+ * RAC_EDISK_UNFORMATTED, RAC_EDISK_FOREIGN or a block error, with `err`.
+ */
+int ctl_check(const struct rac_config *cfg, char *err, size_t errlen);
+/*
+ * racctl dump control: every record in plain text; a block that fails its
+ * checks is printed as CORRUPT with the reason.  *ncorrupt gets the count.
+ */
+int ctl_dump(const struct rac_config *cfg, FILE *out, int *ncorrupt);
+/*
+ * racctl dump vote [--disk K]: the same for voting disk K (1..nvoting), or
+ * for every voting disk when `disk` is 0.
+ */
+int ctl_dump_vote(const struct rac_config *cfg, int disk, FILE *out, int *ncorrupt);
+/*
+ * CKPT: write this instance's checkpoint progress record.  `seq` is the
+ * block sequence (caller keeps it).  Durable on return.
+ */
+int ctl_write_ckpt(int fd, const struct ctl_ckpt *ck, uint64_t incarnation, uint64_t seq);
+/* read one checkpoint record: 0 or a block error */
+int ctl_read_ckpt(int fd, int inst, struct ctl_ckpt *ck, struct blk_hdr *h);
+
+#endif

@@ -1,0 +1,285 @@
+/*
+ * member.c - common runtime of the NM group members; see member.h.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "log.h"
+#include "member.h"
+
+#define COMP "NM"
+#define SOCKET_HWM 1000
+
+void *member_socket(struct member *m, int type)
+{
+	void *s = zmq_socket(m->m_zctx, type);
+	int linger = 0, hwm = SOCKET_HWM;
+
+	if (!s)
+		return NULL;
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+	return s;
+}
+
+int member_bind_router(struct member *m, const char *ep, const char *what, char *err,
+		       size_t errlen)
+{
+	void *sock;
+
+	if (m->m_nitems >= MEMBER_MAX_ITEMS) {
+		snprintf(err, errlen, "too many sockets");
+		return -1;
+	}
+	sock = member_socket(m, ZMQ_ROUTER);
+	if (!sock || zmq_bind(sock, ep)) {
+		snprintf(err, errlen, "cannot bind %s %s: %s", what, ep, zmq_strerror(errno));
+		if (sock)
+			zmq_close(sock);
+		return -1;
+	}
+	m->m_items[m->m_nitems++] = (zmq_pollitem_t){ .socket = sock, .events = ZMQ_POLLIN };
+	log_info(COMP, "%s %s bound", what, ep);
+	return 0;
+}
+
+void member_drain_unknown(struct member *m, int item, const char *comp)
+{
+	void *sock = m->m_items[item].socket;
+
+	/* bounded: a flood must not starve the heartbeat */
+	for (int budget = 64; budget > 0; budget--) {
+		zmq_msg_t part;
+		int more;
+
+		zmq_msg_init(&part);
+		if (zmq_msg_recv(&part, sock, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&part);
+			return;
+		}
+		more = zmq_msg_more(&part);
+		zmq_msg_close(&part);
+		if (!more) {
+			member_count(m, CNT_MSG_BAD);
+			log_warn(comp, "dropped a message: no message types are accepted yet");
+		}
+	}
+}
+
+static void usage_exit(const char *prog)
+{
+	fprintf(stderr, "%s: this is an instance member; it is started by 'racctl start', "
+		"not by hand\n", prog);
+	exit(2);
+}
+
+static void fail_start(struct member *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Tell the guardian why this member could not start, then exit. */
+static void fail_start(struct member *m, const char *fmt, ...)
+{
+	char why[sizeof(m->m_slot->nm_error)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	log_error(COMP, "%s could not start: %s", m->m_proc->pr_name, why);
+	if (m->m_slot) {
+		memcpy(m->m_slot->nm_error, why, sizeof(why));
+		sga_store(&m->m_slot->nm_state, (uint32_t)NM_FAILED);
+	}
+	exit(1);
+}
+
+static void heartbeat(struct member *m)
+{
+	sga_store(&m->m_slot->nm_hb_mono_ns, rac_now_mono_ns());
+	__atomic_add_fetch(&m->m_slot->nm_hb_count, 1, __ATOMIC_RELAXED);
+	member_count(m, CNT_NM_HEARTBEATS);
+}
+
+/*
+ * LMON registers first and obtains the member id (the internal member
+ * number, instance number - 1); slaves wait for it and register under
+ * the same id.
+ */
+static void nm_register(struct member *m)
+{
+	struct sga_header *h = sga_hdr(&m->m_sga);
+	int member_id;
+
+	if (m->m_role == RAC_ROLE_LMON) {
+		member_id = m->m_inst - 1;
+		sga_store(&h->sh_member_id, member_id);
+		m->m_slot->nm_primary = 1;
+	} else {
+		uint64_t deadline = rac_now_mono_ns() +
+			(uint64_t)m->m_cfg->cf_start_timeout_ms * 1000000ull;
+
+		while ((member_id = sga_load(&h->sh_member_id)) < 0) {
+			if (rac_now_mono_ns() > deadline)
+				fail_start(m, "the primary member (LMON) never registered");
+			rac_sleep_ms(5);
+		}
+	}
+	m->m_slot->nm_member_id = member_id;
+	m->m_slot->nm_registered_us = rac_now_us();
+	heartbeat(m);
+	sga_store(&m->m_slot->nm_state, (uint32_t)NM_REGISTERED);
+	if (m->m_role == RAC_ROLE_LMON)
+		log_alert("%s registered with NM - instance number %d (internal mem no %d)",
+			  m->m_proc->pr_tag, m->m_inst, member_id);
+	log_change_state(COMP, "STARTING", "REGISTERED",
+			 m->m_role == RAC_ROLE_LMON ? "primary member" : "slave member");
+}
+
+int member_main(int argc, char **argv, enum rac_role role, const struct member_ops *ops)
+{
+	static const struct option opts[] = {
+		{ "sga", required_argument, NULL, 's' },
+		{ "inst", required_argument, NULL, 'i' },
+		{ "guardian", required_argument, NULL, 'g' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct member mb = { .m_role = role, .m_sigfd = -1 };
+	struct member *m = &mb;
+	const char *sga_name = NULL;
+	char title[64], err[sizeof(m->m_slot->nm_error)] = "";
+	sigset_t mask;
+	uint64_t next_hb = 0, next_tick = 0;
+	int c, rc;
+
+	m->m_proc = proc_by_role(role);
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': sga_name = optarg; break;
+		case 'i': m->m_inst = atoi(optarg); break;
+		case 'g': m->m_guardian = (pid_t)atoi(optarg); break;
+		default: usage_exit(argv[0]);
+		}
+	}
+	if (!sga_name || m->m_inst < 1 || m->m_guardian <= 0)
+		usage_exit(argv[0]);
+
+	/* die with the guardian; if it is already gone, do not start at all */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != m->m_guardian)
+		return 1;
+
+	rc = sga_attach(sga_name, 1, &m->m_sga);
+	if (rc == 0)
+		rc = sga_validate(&m->m_sga);
+	if (rc) {
+		fprintf(stderr, "%s: cannot attach SGA %s: %s\n", argv[0], sga_name,
+			rac_strerror(rc));
+		return 1;
+	}
+	m->m_cfg = sga_config(&m->m_sga);
+	m->m_ic = config_inst(m->m_cfg, m->m_inst);
+	m->m_slot = sga_nm(&m->m_sga, role);
+	if (!m->m_ic)
+		fail_start(m, "instance %d is not in the configuration in force", m->m_inst);
+	proc_title(role, m->m_ic->ic_name, title, sizeof(title));
+	prctl(PR_SET_NAME, title);
+	if (log_open(m->m_ic->ic_local_dir, m->m_ic->ic_name, m->m_proc->pr_tag))
+		fail_start(m, "cannot open the trace file under %s: %s", m->m_ic->ic_local_dir,
+			   strerror(errno));
+	log_info(COMP, "%s starting (pid %d, guardian %d, SGA %s)", title, (int)getpid(),
+		 (int)m->m_guardian, sga_name);
+
+	/* signals arrive as readable events on a descriptor, handled in the loop */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	m->m_sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (m->m_sigfd < 0)
+		fail_start(m, "signalfd: %s", strerror(errno));
+
+	/* a ZeroMQ context only now, after exec: never carried across fork */
+	m->m_zctx = zmq_ctx_new();
+	if (!m->m_zctx)
+		fail_start(m, "zmq_ctx_new: %s", zmq_strerror(errno));
+
+	if (ops->mo_init && ops->mo_init(m, err, sizeof(err)))
+		fail_start(m, "%s", err[0] ? err : "initialisation failed");
+	nm_register(m);
+
+	while (!m->m_stop) {
+		zmq_pollitem_t items[MEMBER_MAX_ITEMS + 1];
+		uint64_t now = rac_now_mono_ns(), wake;
+		int period = ops->mo_period_ms ? ops->mo_period_ms(m) : 0;
+		long timeout;
+		int n = m->m_nitems;
+
+		if (now >= next_hb) {
+			heartbeat(m);
+			next_hb = now + (uint64_t)m->m_cfg->cf_member_heartbeat_ms * 1000000ull;
+			/* second line behind PR_SET_PDEATHSIG */
+			if (getppid() != m->m_guardian) {
+				log_error(COMP, "guardian %d is gone; exiting", (int)m->m_guardian);
+				break;
+			}
+		}
+		if (period > 0 && now >= next_tick) {
+			next_tick = now + (uint64_t)period * 1000000ull;
+			if (ops->mo_tick && ops->mo_tick(m))
+				break;
+		}
+		wake = next_hb;
+		if (period > 0 && next_tick < wake)
+			wake = next_tick;
+		now = rac_now_mono_ns();
+		timeout = wake > now ? (long)((wake - now + 999999) / 1000000) : 0;
+
+		memcpy(items, m->m_items, sizeof(zmq_pollitem_t) * (size_t)n);
+		items[n] = (zmq_pollitem_t){ .socket = NULL, .fd = m->m_sigfd, .events = ZMQ_POLLIN };
+		rc = zmq_poll(items, n + 1, timeout);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error(COMP, "zmq_poll: %s", zmq_strerror(errno));
+			break;
+		}
+		if (items[n].revents & ZMQ_POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(m->m_sigfd, &si, sizeof(si)) == sizeof(si)) {
+				log_info(COMP, "signal %d from pid %d: stopping", (int)si.ssi_signo,
+					 (int)si.ssi_pid);
+				m->m_stop = 1;
+			}
+		}
+		for (int i = 0; i < n && !m->m_stop; i++)
+			if ((items[i].revents & ZMQ_POLLIN) && ops->mo_ready)
+				ops->mo_ready(m, i);
+	}
+
+	sga_store(&m->m_slot->nm_state, (uint32_t)NM_STOPPING);
+	log_change_state(COMP, "REGISTERED", "STOPPING", "shutdown");
+	if (ops->mo_fini)
+		ops->mo_fini(m);
+	for (int i = 0; i < m->m_nitems; i++)
+		if (m->m_items[i].socket)
+			zmq_close(m->m_items[i].socket);
+	zmq_ctx_term(m->m_zctx);
+	close(m->m_sigfd);
+	log_info(COMP, "%s exiting", title);
+	log_close();
+	sga_detach(&m->m_sga);
+	return 0;
+}

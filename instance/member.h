@@ -1,0 +1,78 @@
+/*
+ * member.h - the runtime every NM group member (LMON, LMS, CKPT, SMON)
+ * runs on.
+ *
+ * member_main() does what is common: checks it was started by its guardian,
+ * takes its ps title, attaches the SGA, opens its trace file, lets the role
+ * set itself up, registers in the NM group table (LMON as primary, taking
+ * the member id; the others as slaves under it), then runs one loop:
+ *
+ *   zmq_poll(role's sockets + signalfd, timeout to the next chore)
+ *     -> NM heartbeat in the slot every member_heartbeat_ms
+ *     -> the role's tick when due
+ *     -> the role's handler for ready sockets
+ *     -> SIGTERM: the role's fini, then exit 0
+ *
+ * If the guardian dies the kernel kills the member (PR_SET_PDEATHSIG); the
+ * loop also checks its parent as a second line.
+ */
+#ifndef RAC_MEMBER_H
+#define RAC_MEMBER_H
+
+#include <zmq.h>
+
+#include "config.h"
+#include "rac.h"
+#include "sga.h"
+
+#define MEMBER_MAX_ITEMS 8
+
+struct member {
+	enum rac_role m_role;
+	const struct rac_proc *m_proc;
+	int m_inst;
+	struct sga m_sga;
+	const struct rac_config *m_cfg;		/* the copy in the SGA */
+	const struct rac_inst_cfg *m_ic;
+	struct sga_nm_slot *m_slot;
+	pid_t m_guardian;
+	int m_sigfd;
+	int m_stop;				/* set to leave the loop */
+	void *m_zctx;				/* created after exec, here */
+	zmq_pollitem_t m_items[MEMBER_MAX_ITEMS];
+	int m_nitems;				/* role items; signalfd is added last */
+	void *m_role_data;
+};
+
+struct member_ops {
+	/* before registering: bind sockets, open files; err says why not */
+	int (*mo_init)(struct member *m, char *err, size_t errlen);
+	/* period of mo_tick in ms (0: no tick) */
+	int (*mo_period_ms)(const struct member *m);
+	int (*mo_tick)(struct member *m);
+	/* one of m_items[0..m_nitems) is ready */
+	void (*mo_ready)(struct member *m, int item);
+	void (*mo_fini)(struct member *m);
+};
+
+int member_main(int argc, char **argv, enum rac_role role, const struct member_ops *ops);
+
+/* A ZeroMQ socket with the house options: bounded HWM, linger 0. */
+void *member_socket(struct member *m, int type);
+
+/*
+ * Bind a ROUTER socket on `ep` and add it to the poll items; `what` names
+ * it in messages ("LMON endpoint").  0, or -1 with `err` set.
+ */
+int member_bind_router(struct member *m, const char *ep, const char *what, char *err,
+		       size_t errlen);
+/* Receive and drop what is waiting on item `item`, counting each message as bad. */
+void member_drain_unknown(struct member *m, int item, const char *comp);
+
+/* count a counter in this instance's SGA */
+static inline void member_count(struct member *m, enum sga_counter c)
+{
+	sga_count(&m->m_sga, c, 1);
+}
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * sga.h - the System Global Area: one POSIX shared-memory segment per
+ * instance (mode 0600), created by the guardian, attached by every member
+ * and read by racsql and racctl.
+ *
+ * Layout (version SGA_VERSION), all offsets from the start of the segment:
+ *
+ *   +---------------------------+ 0
+ *   | struct sga_header         |  magic, version, sizes, section offsets,
+ *   |                           |  instance identity and state
+ *   +---------------------------+ sh_off_nm
+ *   | struct sga_nm_slot[RAC_NROLES]   NM group table: one slot per member
+ *   +---------------------------+ sh_off_counters
+ *   | uint64_t[SGA_NCOUNTERS]   |  counters for the views
+ *   +---------------------------+ sh_off_config
+ *   | struct rac_config         |  configuration in force
+ *   +---------------------------+ sh_size
+ *
+ * The segment holds offsets, never pointers: each process maps it at its own
+ * address.  Fields written by one process and read by others are accessed
+ * with __atomic builtins (sga_load/sga_store).  Ownership: the guardian
+ * writes the header and frees slots; each member writes only its own slot;
+ * counters are added to by anyone.
+ */
+#ifndef RAC_SGA_H
+#define RAC_SGA_H
+
+#include <assert.h>
+#include <stdint.h>
+#include "rac.h"
+#include "config.h"
+
+#define SGA_MAGIC	0x41475352u	/* "RSGA" little-endian */
+#define SGA_VERSION	1u
+
+/* instance state, as v$instance.STATUS shows it */
+enum inst_state {
+	INST_DOWN = 0,		/* no segment / not running */
+	INST_STARTED,		/* SGA created, members starting */
+	INST_MOUNTED,		/* all members registered, control file open */
+	INST_OPEN,		/* open for business */
+	INST_SHUTDOWN,		/* clean shutdown in progress */
+	INST_TERMINATING,	/* a member died or hung: group being killed */
+};
+
+/* instance role in the cluster, v$instance.ROLE */
+enum inst_role { INST_ROLE_NORMAL = 0, INST_ROLE_CONTROL = 1 };
+
+/* NM slot state, v$process.STATE */
+enum nm_state {
+	NM_FREE = 0,		/* no process */
+	NM_STARTING,		/* forked, not yet registered */
+	NM_REGISTERED,		/* registered and ready */
+	NM_STOPPING,		/* asked to exit */
+	NM_DEAD,		/* exited (the guardian saw it) */
+	NM_FAILED,		/* could not start; nm_error says why */
+};
+
+struct sga_nm_slot {
+	uint32_t nm_role;		/* enum rac_role */
+	uint32_t nm_state;		/* enum nm_state */
+	int32_t nm_pid;
+	int32_t nm_member_id;		/* -1 until registered */
+	uint32_t nm_primary;		/* 1 for LMON */
+	uint32_t nm_pad0;
+	uint64_t nm_hb_mono_ns;		/* last NM heartbeat, CLOCK_MONOTONIC */
+	uint64_t nm_hb_count;
+	uint64_t nm_registered_us;	/* CLOCK_REALTIME */
+	char nm_name[16];		/* "LMS0" */
+	char nm_error[192];		/* why it failed to start */
+};
+static_assert(sizeof(struct sga_nm_slot) == 256, "nm slot size");
+
+enum sga_counter {
+	CNT_NM_HEARTBEATS = 0,		/* NM slot updates, all members */
+	CNT_CKPT_WRITES,		/* checkpoint progress records written */
+	CNT_CKPT_WRITE_ERRORS,		/* ... that failed */
+	CNT_CKPT_CORRUPT_REPAIRED,	/* own record found corrupt and rewritten */
+	CNT_DISK_BLOCKS_CORRUPT,	/* corrupt blocks seen on read */
+	CNT_MEMBER_DEATHS,		/* members that died unexpectedly */
+	CNT_MEMBER_HANGS,		/* members declared hung */
+	CNT_MSG_RECEIVED,		/* interconnect messages accepted */
+	CNT_MSG_BAD,			/* malformed messages dropped */
+	CNT_MSG_FOREIGN,		/* other cluster's messages dropped */
+	CNT_STATE_CHANGES,		/* state-machine transitions */
+	SGA_NCOUNTERS_USED,
+	SGA_NCOUNTERS = 64		/* room kept for later counters */
+};
+
+struct sga_header {
+	uint32_t sh_magic;
+	uint32_t sh_version;
+	uint32_t sh_size;		/* whole segment */
+	uint32_t sh_hdr_size;
+	uint32_t sh_off_nm;
+	uint32_t sh_nm_count;
+	uint32_t sh_off_counters;
+	uint32_t sh_ncounters;
+	uint32_t sh_off_config;
+	uint32_t sh_config_size;
+
+	int32_t sh_inst_no;
+	int32_t sh_member_id;		/* set when LMON registers */
+	char sh_cluster[RAC_CLUSTER_MAX];
+	char sh_inst_name[RAC_NAME_MAX];
+	char sh_host[RAC_HOST_MAX];
+
+	int32_t sh_guardian_pid;
+	uint32_t sh_pad0;
+	uint64_t sh_guardian_start;	/* /proc starttime of the guardian */
+	uint64_t sh_startup_us;		/* CLOCK_REALTIME */
+	uint64_t sh_open_us;		/* when it reached OPEN, 0 before */
+
+	uint32_t sh_state;		/* enum inst_state */
+	uint32_t sh_role;		/* enum inst_role */
+	uint64_t sh_incarnation;	/* cluster incarnation as seen here */
+	char sh_reason[128];		/* why the state last changed (terminating) */
+	uint8_t sh_reserved[256];	/* grows here in later versions */
+};
+
+struct sga {
+	int sg_fd;
+	void *sg_base;
+	size_t sg_size;
+	int sg_writable;
+	char sg_name[96];
+};
+
+/* sga.c */
+/* Layout size for this version. */
+size_t sga_layout_size(void);
+/*
+ * Create the segment for instance `inst` of `cfg`.  A segment left by a dead
+ * instance (its guardian gone) is removed first and *stale_pid set to the
+ * dead guardian's pid (0 if there was none).  Returns RAC_ESGA_RUNNING when
+ * the instance is alive.
+ */
+int sga_create(const struct rac_config *cfg, int inst, struct sga *s, pid_t *stale_pid);
+/* Attach an existing segment by name (read-only unless `writable`). */
+int sga_attach(const char *name, int writable, struct sga *s);
+void sga_detach(struct sga *s);
+/* Remove the segment name (the mapping stays valid until detach). */
+int sga_unlink(struct sga *s);
+/* Is the guardian recorded in the header alive (same pid and start time)? */
+bool sga_owner_alive(const struct sga *s);
+/* Check magic, version and that every offset fits: 0 or RAC_ESGA_* */
+int sga_validate(const struct sga *s);
+
+static inline struct sga_header *sga_hdr(const struct sga *s)
+{
+	return (struct sga_header *)s->sg_base;
+}
+static inline struct sga_nm_slot *sga_nm(const struct sga *s, int role)
+{
+	return (struct sga_nm_slot *)((char *)s->sg_base + sga_hdr(s)->sh_off_nm) + role;
+}
+static inline uint64_t *sga_counters(const struct sga *s)
+{
+	return (uint64_t *)((char *)s->sg_base + sga_hdr(s)->sh_off_counters);
+}
+static inline struct rac_config *sga_config(const struct sga *s)
+{
+	return (struct rac_config *)((char *)s->sg_base + sga_hdr(s)->sh_off_config);
+}
+
+#define sga_load(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define sga_store(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+static inline void sga_count(const struct sga *s, enum sga_counter c, uint64_t n)
+{
+	__atomic_add_fetch(&sga_counters(s)[c], n, __ATOMIC_RELAXED);
+}
+
+const char *sga_state_str(uint32_t state);	/* "OPEN" */
+const char *sga_role_str(uint32_t role);	/* "CONTROL NODE" */
+const char *sga_nm_state_str(uint32_t state);	/* "REGISTERED" */
+const char *sga_counter_name(int c);		/* "ckpt writes" or NULL */
+
+#endif
