@@ -49,7 +49,7 @@ BINS := $(BINDIR)/racctl $(BINDIR)/racsql $(MEMBER_BINS)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/$(FLAVOUR)/tests/%)
 
-ALL_SRCS := $(LIB_SRCS) instance/racctl.c $(wildcard lmon/*.c lms/*.c ckpt/*.c smon/*.c admin/*.c) $(UNIT_SRCS)
+ALL_SRCS := $(LIB_SRCS) instance/racctl.c $(wildcard lmon/*.c lms/*.c ckpt/*.c smon/*.c admin/*.c bench/*.c) $(UNIT_SRCS)
 DEPS := $(ALL_SRCS:%.c=$(OBJDIR)/%.d)
 
 .PHONY: all bins run test unit integration bench deps install clean
@@ -85,6 +85,10 @@ build/$(FLAVOUR)/tests/%: $(OBJDIR)/tests/unit/%.o $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lsqlite3 $(LIBS)
 
+build/$(FLAVOUR)/bench/%: $(OBJDIR)/bench/%.o $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 deps:
 	@scripts/install-deps.sh
 
@@ -108,8 +112,8 @@ integration: deps
 	@tests/run.sh --integration-only build/san/bin build/san/tests
 
 bench: deps
-	@$(MAKE) --no-print-directory all
-	@bench/run.sh bin
+	@$(MAKE) --no-print-directory all build/rel/bench/bench_instance
+	@bench/run.sh bin build/rel/bench
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/racrt

@@ -230,10 +230,13 @@ static int wait_registered(struct guardian *g, enum rac_role role, char *why, si
 		}
 		dead = reap(g, &status);
 		if (dead >= 0) {
-			/* the slot may say why, if the member got that far */
-			if (sga_load(&slot->nm_state) == NM_FAILED || slot->nm_error[0])
-				snprintf(why, len, "%s failed to start: %.*s", p->pr_name,
-					 (int)sizeof(slot->nm_error), slot->nm_error);
+			/* the dead member's slot may say why, if it got that far */
+			struct sga_nm_slot *dslot = sga_nm(&g->g_sga, dead);
+
+			if (dslot->nm_error[0])
+				snprintf(why, len, "%s failed to start: %.*s",
+					 proc_by_role(dead)->pr_name,
+					 (int)sizeof(dslot->nm_error), dslot->nm_error);
 			else {
 				describe_exit(status, how, sizeof(how));
 				snprintf(why, len, "%s (ospid %d) %s while the instance was "
@@ -290,17 +293,28 @@ static void log_start(struct guardian *g, pid_t stale)
 	log_alert("System parameters in force:\n%s", params);
 }
 
+/*
+ * LMON first: it is the primary member and obtains the member id.  The
+ * slaves only need that id, so they start together once LMON is in.
+ */
 static int start_members(struct guardian *g, char *why, size_t len)
 {
 	for (int r = 0; r < RAC_NROLES; r++) {
-		int rc;
-
 		if (spawn(g, r) < 0) {
 			snprintf(why, len, "cannot fork %s: %s", proc_by_role(r)->pr_name,
 				 strerror(errno));
 			return RAC_ESYS;
 		}
-		rc = wait_registered(g, r, why, len);
+		if (r == RAC_ROLE_LMON) {
+			int rc = wait_registered(g, r, why, len);
+
+			if (rc)
+				return rc;
+		}
+	}
+	for (int r = RAC_ROLE_LMON + 1; r < RAC_NROLES; r++) {
+		int rc = wait_registered(g, r, why, len);
+
 		if (rc)
 			return rc;
 	}

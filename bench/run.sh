@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# make bench: start a one-instance cluster in a temporary directory and run
+# the benchmarks against the release build.  Bounded: RUNS starts and kills.
+#
+#   bench/run.sh BINDIR BENCHDIR
+set -euo pipefail
+BINDIR=$(cd "$1" && pwd)
+BENCHDIR=$(cd "$2" && pwd)
+RUNS=${RUNS:-9}
+T=$(mktemp -d /tmp/racrt-bench.XXXXXX)
+cleanup() {
+	"$BINDIR/racctl" -c "$T/rac.ini" stop -i 1 --abort >/dev/null 2>&1 || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+}
+cat >"$T/rac.ini" <<INI
+[cluster]
+name = bench
+shared_disk = disk
+voting_disks = disk/v1.dsk, disk/v2.dsk, disk/v3.dsk
+
+[instance1]
+lmon_endpoint = tcp://127.0.0.1:$(port)
+lms_endpoint = tcp://127.0.0.1:$(port)
+local_dir = local/RAC1
+INI
+"$BINDIR/racctl" -c "$T/rac.ini" init >/dev/null
+echo "racrt benchmarks on $(nproc) cores, $(uname -r); release build"
+"$BENCHDIR/bench_instance" "$BINDIR/racctl" "$T/rac.ini" "$RUNS"
