@@ -255,4 +255,19 @@ int ctl_write_ckpt(int fd, const struct ctl_ckpt *ck, uint64_t incarnation, uint
 /* read one checkpoint record: 0 or a block error */
 int ctl_read_ckpt(int fd, int inst, struct ctl_ckpt *ck, struct blk_hdr *h);
 
+/* vote.c: heartbeat slots on the voting disks */
+enum { HB_STATE_DOWN = 0, HB_STATE_ALIVE = 1, HB_STATE_DEAD = 2 };
+/* write instance `inst`'s heartbeat slot on an open voting disk */
+int vote_write_hb(int fd, int inst, const struct vote_hb *hb, uint64_t incarnation,
+		  uint64_t seq);
+/* read and check instance `inst`'s heartbeat slot: 0 or a block error */
+int vote_read_hb(int fd, int inst, struct vote_hb *hb, struct blk_hdr *h);
+/*
+ * Mark instance `inst` DOWN (clean stop) or DEAD (its group was killed) in
+ * its slot on every voting disk it can reach, keeping its counter.  Used by
+ * the guardian, so survivors need not wait out the lease.  Returns how many
+ * disks took the write.
+ */
+int vote_mark_instance(const struct rac_config *cfg, int inst, uint32_t state);
+
 #endif

@@ -40,6 +40,7 @@ const char *rac_strerror(int err)
 	CASE(RAC_EMSG_LEN, "bad message length");
 	CASE(RAC_EMSG_CLUSTER, "message from another cluster");
 	CASE(RAC_EMSG_TRAILING, "trailing bytes in message");
+	CASE(RAC_EMSG_SENDER, "sender is not a configured instance");
 	}
 	return "unknown error";
 }

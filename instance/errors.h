@@ -51,6 +51,7 @@ enum rac_error {
 	RAC_EMSG_LEN = -404,
 	RAC_EMSG_CLUSTER = -405,
 	RAC_EMSG_TRAILING = -406,
+	RAC_EMSG_SENDER = -407,
 };
 
 const char *rac_strerror(int err);

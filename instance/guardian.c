@@ -202,10 +202,16 @@ static void terminate(struct guardian *g, const char *why)
 {
 	uint64_t t0 = rac_now_mono_ns();
 
+	int confirmed;
+
 	set_state(g, INST_TERMINATING, why);
 	kill_group(g);
-	log_alert("%s\nInstance terminated by guardian (pid %d) in %.1f ms; SGA %s removed",
-		  why, (int)getpid(), (double)(rac_now_mono_ns() - t0) / 1e6, g->g_sga.sg_name);
+	/* nothing of ours runs any more: say so where the survivors look */
+	confirmed = vote_mark_instance(g->g_cfg, g->g_inst, HB_STATE_DEAD);
+	log_alert("%s\nInstance terminated by guardian (pid %d) in %.1f ms; SGA %s removed; "
+		  "death confirmed on %d of %d voting disks", why, (int)getpid(),
+		  (double)(rac_now_mono_ns() - t0) / 1e6, g->g_sga.sg_name, confirmed,
+		  g->g_cfg->cf_nvoting);
 	notify(g, "ERR %s", why);
 	remove_sga(g);
 }
@@ -498,6 +504,7 @@ int guardian_run(const struct rac_config *cfg, int inst, int notify_fd)
 		set_state(g, INST_SHUTDOWN, "operator asked for a clean stop");
 		log_alert("Shutting down instance %s (normal)", ic->ic_name);
 		stop_members(g);
+		vote_mark_instance(g->g_cfg, inst, HB_STATE_DOWN);
 		log_alert("Instance %s shutdown complete", ic->ic_name);
 		remove_sga(g);
 	}

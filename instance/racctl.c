@@ -49,6 +49,8 @@ static const char usage_text[] =
 	"  status                         one line per configured instance\n"
 	"  alert -i N [-f]                print (or follow) instance N's alert log\n"
 	"  dump control                   print every record of the control file\n"
+	"  dump vote [--disk K]           print heartbeat slots and kill blocks of the\n"
+	"                                 voting disks (all, or disk K)\n"
 	"  fault kill|hang|resume -i N [-p ROLE]\n"
 	"                                 SIGKILL / SIGSTOP / SIGCONT one member\n"
 	"                                 (ROLE: lmon (default), lms, ckpt, smon)\n"
@@ -61,6 +63,7 @@ static const char usage_text[] =
 	"  -f, --follow        follow the alert log\n"
 	"      --force         let 'init' overwrite a formatted disk\n"
 	"      --abort         let 'stop' kill the group instead of a clean stop\n"
+	"      --disk K        voting disk for 'dump vote' (1 = the first)\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Exit status: 0 success, 1 the operation failed, 2 bad usage.\n";
@@ -72,6 +75,7 @@ struct opts {
 	int o_follow;
 	int o_force;
 	int o_abort;
+	int o_disk;
 };
 
 static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -444,22 +448,31 @@ static int cmd_alert(const struct rac_config *cfg, const struct opts *o)
 
 /* ---- dump ------------------------------------------------------------------ */
 
-static int cmd_dump(const struct rac_config *cfg, const char *what)
+static int cmd_dump(const struct rac_config *cfg, const struct opts *o, const char *what)
 {
 	int ncorrupt = 0, rc;
+	const char *where = "the control file";
 
 	if (!what)
-		die_usage("dump needs what to dump: 'control'");
-	if (strcmp(what, "control"))
-		die_usage("cannot dump '%s'; use 'control'", what);
-	rc = ctl_dump(cfg, stdout, &ncorrupt);
+		die_usage("dump needs what to dump: 'control' or 'vote'");
+	if (!strcmp(what, "control")) {
+		rc = ctl_dump(cfg, stdout, &ncorrupt);
+	} else if (!strcmp(what, "vote")) {
+		if (o->o_disk > cfg->cf_nvoting)
+			die_usage("--disk %d: there %s only %d voting disk%s", o->o_disk,
+				  cfg->cf_nvoting == 1 ? "is" : "are", cfg->cf_nvoting,
+				  cfg->cf_nvoting == 1 ? "" : "s");
+		rc = ctl_dump_vote(cfg, o->o_disk, stdout, &ncorrupt);
+		where = "the voting disks";
+	} else {
+		die_usage("cannot dump '%s'; use 'control' or 'vote'", what);
+	}
 	fflush(stdout);
 	if (rc)
-		return fail("cannot read the control file: %s (%s)", rac_strerror(rc),
-			    strerror(errno));
+		return fail("cannot read %s: %s (%s)", where, rac_strerror(rc), strerror(errno));
 	if (ncorrupt)
-		return fail("%d corrupt block%s in the control file (marked CORRUPT above)",
-			    ncorrupt, ncorrupt == 1 ? "" : "s");
+		return fail("%d corrupt or unreadable block%s in %s (marked above)", ncorrupt,
+			    ncorrupt == 1 ? "" : "s", where);
 	return 0;
 }
 
@@ -575,6 +588,7 @@ int main(int argc, char **argv)
 		{ "follow", no_argument, NULL, 'f' },
 		{ "force", no_argument, NULL, 'F' },
 		{ "abort", no_argument, NULL, 'A' },
+		{ "disk", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -602,6 +616,16 @@ int main(int argc, char **argv)
 		case 'f': o.o_follow = 1; break;
 		case 'F': o.o_force = 1; break;
 		case 'A': o.o_abort = 1; break;
+		case 'D': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < 1 || v > RAC_MAX_VOTING)
+				die_usage("--disk wants a voting disk number from 1 to %d, not '%s'",
+					  RAC_MAX_VOTING, optarg);
+			o.o_disk = (int)v;
+			break;
+		}
 		case 'h': fputs(usage_text, stdout); return 0;
 		case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
 		default: die_usage("unknown option '%s'", argv[optind - 1]);
@@ -649,7 +673,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "alert"))
 		rc = cmd_alert(cfg, &o);
 	else if (!strcmp(cmd, "dump"))
-		rc = cmd_dump(cfg, sub);
+		rc = cmd_dump(cfg, &o, sub);
 	else
 		rc = cmd_fault(cfg, &o, sub);
 	free(cfg);

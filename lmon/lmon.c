@@ -1,30 +1,136 @@
 /*
  * lmon.c - LMON, the primary member of the instance's NM group.
  *
- * This step of racrt gives LMON its place in the group: it registers first
- * and obtains the member id, and it binds the interconnect endpoint so that
- * a taken port fails the start with a clear reason.  Heartbeats, voting
- * disks and reconfiguration (CSS and CGS) plug into the same loop.
+ * LMON registers first and obtains the member id.  Its CSS work runs on one
+ * periodic tick with chores gated by their own periods:
+ *
+ *   every heartbeat_interval_ms       css_net_send_heartbeats()
+ *   every disk_heartbeat_interval_ms  css_disk_beat()
+ *   every tick                        ages -> peer states (SILENT after
+ *                                     misscount_ms / disktimeout_ms)
+ *
+ * and messages are taken as they arrive (css_net_receive()).  Membership,
+ * IMR voting and reconfiguration build on the peer states kept here.
  */
-#include "log.h"
-#include "member.h"
+#include <stdio.h>
+#include <string.h>
 
-#define COMP "CGS"
+#include "lmon.h"
+#include "log.h"
+
+#define COMP "CSS"
+#define LMON_TICK_MS 10
+
+static struct lmon lmon;
+
+void lmon_peer_state(struct lmon *l, int inst, int net, uint32_t state, const char *why)
+{
+	struct sga_peer *p = sga_peer(&l->l_m->m_sga, inst);
+	uint32_t *field = net ? &p->pr_net_state : &p->pr_disk_state;
+	uint32_t old = sga_load(field);
+	char from[48], to[48];
+
+	if (old == state)
+		return;
+	sga_store(field, state);
+	snprintf(from, sizeof(from), "instance %d %s %s", inst, net ? "net" : "disk",
+		 sga_peer_state_str(old));
+	snprintf(to, sizeof(to), "instance %d %s %s", inst, net ? "net" : "disk",
+		 sga_peer_state_str(state));
+	log_change_state(COMP, from, to, why);
+	if (state == PEER_SILENT && old == PEER_ALIVE)
+		log_alert("%s heartbeat of instance %d missing: %s", net ? "Network" : "Disk",
+			  inst, why);
+	else if (state == PEER_ALIVE && old == PEER_SILENT)
+		log_alert("%s heartbeat of instance %d back", net ? "Network" : "Disk", inst);
+}
+
+static void check_ages(struct lmon *l)
+{
+	struct member *m = l->l_m;
+	uint64_t now = rac_now_mono_ns();
+	uint64_t miss = (uint64_t)m->m_cfg->cf_misscount_ms * 1000000ull;
+	uint64_t disk = (uint64_t)m->m_cfg->cf_disktimeout_ms * 1000000ull;
+	char why[96];
+
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		struct sga_peer *p = sga_peer(&m->m_sga, i);
+		uint64_t net_last = sga_load(&p->pr_net_last_ns);
+		uint64_t disk_last = sga_load(&p->pr_disk_last_ns);
+
+		if (!l->l_peers[i].lp_inst)
+			continue;
+		if (net_last && now - net_last > miss && sga_load(&p->pr_net_state) == PEER_ALIVE) {
+			snprintf(why, sizeof(why), "silent for %llu ms (misscount_ms = %d)",
+				 (unsigned long long)((now - net_last) / 1000000),
+				 m->m_cfg->cf_misscount_ms);
+			lmon_peer_state(l, i, 1, PEER_SILENT, why);
+		}
+		if (disk_last && now - disk_last > disk &&
+		    sga_load(&p->pr_disk_state) == PEER_ALIVE) {
+			snprintf(why, sizeof(why), "counter still for %llu ms (disktimeout_ms = %d)",
+				 (unsigned long long)((now - disk_last) / 1000000),
+				 m->m_cfg->cf_disktimeout_ms);
+			lmon_peer_state(l, i, 0, PEER_SILENT, why);
+		}
+	}
+}
 
 static int lmon_init(struct member *m, char *err, size_t errlen)
 {
-	return member_bind_router(m, m->m_ic->ic_lmon_ep, "LMON endpoint", err, errlen);
+	struct lmon *l = &lmon;
+
+	l->l_m = m;
+	l->l_cluster_id = rac_msg_cluster_id(m->m_cfg->cf_name);
+	if (css_net_init(l, err, errlen) || css_disk_init(l, err, errlen))
+		return -1;
+	return 0;
 }
 
-/* Nothing speaks to LMON yet: whatever arrives is counted and dropped. */
+static int lmon_period(const struct member *m)
+{
+	(void)m;
+	return LMON_TICK_MS;
+}
+
+static int lmon_tick(struct member *m)
+{
+	struct lmon *l = &lmon;
+	uint64_t now = rac_now_mono_ns();
+
+	if (now >= l->l_next_net_ns) {
+		css_net_send_heartbeats(l);
+		l->l_next_net_ns = now + (uint64_t)m->m_cfg->cf_heartbeat_interval_ms * 1000000ull;
+	}
+	if (now >= l->l_next_disk_ns) {
+		css_disk_beat(l);
+		l->l_next_disk_ns = now +
+			(uint64_t)m->m_cfg->cf_disk_heartbeat_interval_ms * 1000000ull;
+	}
+	check_ages(l);
+	return 0;
+}
+
 static void lmon_ready(struct member *m, int item)
 {
-	member_drain_unknown(m, item, COMP);
+	(void)m;
+	if (item == lmon.l_router_item)
+		css_net_receive(&lmon);
+}
+
+static void lmon_fini(struct member *m)
+{
+	(void)m;
+	css_net_fini(&lmon);
+	css_disk_fini(&lmon);
 }
 
 static const struct member_ops lmon_ops = {
 	.mo_init = lmon_init,
+	.mo_period_ms = lmon_period,
+	.mo_tick = lmon_tick,
 	.mo_ready = lmon_ready,
+	.mo_fini = lmon_fini,
 };
 
 int main(int argc, char **argv)

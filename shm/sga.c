@@ -29,9 +29,19 @@ static uint32_t off_config(void)
 	return ALIGN(off_counters() + SGA_NCOUNTERS * (uint32_t)sizeof(uint64_t));
 }
 
+static uint32_t off_peers(void)
+{
+	return ALIGN(off_config() + (uint32_t)sizeof(struct rac_config));
+}
+static uint32_t off_vdisks(void)
+{
+	return ALIGN(off_peers() + (RAC_MAX_INST + 1) * (uint32_t)sizeof(struct sga_peer));
+}
+
 size_t sga_layout_size(void)
 {
-	return (ALIGN(off_config() + (uint32_t)sizeof(struct rac_config)) + 4095u) & ~4095u;
+	return (ALIGN(off_vdisks() + RAC_MAX_VOTING * (uint32_t)sizeof(struct sga_vdisk)) +
+		4095u) & ~4095u;
 }
 
 static int map(struct sga *s, int fd, size_t size, int writable, const char *name)
@@ -99,6 +109,8 @@ int sga_validate(const struct sga *s)
 	    h->sh_off_nm != off_nm() || h->sh_nm_count != RAC_NROLES ||
 	    h->sh_off_counters != off_counters() || h->sh_ncounters != SGA_NCOUNTERS ||
 	    h->sh_off_config != off_config() || h->sh_config_size != sizeof(struct rac_config) ||
+	    h->sh_off_peers != off_peers() || h->sh_npeers != RAC_MAX_INST + 1 ||
+	    h->sh_off_vdisks != off_vdisks() || h->sh_nvdisks != RAC_MAX_VOTING ||
 	    (size_t)h->sh_off_config + h->sh_config_size > s->sg_size)
 		return RAC_ESGA_CORRUPT;
 	return 0;
@@ -171,6 +183,12 @@ int sga_create(const struct rac_config *cfg, int inst, struct sga *s, pid_t *sta
 	h->sh_ncounters = SGA_NCOUNTERS;
 	h->sh_off_config = off_config();
 	h->sh_config_size = sizeof(struct rac_config);
+	h->sh_off_peers = off_peers();
+	h->sh_npeers = RAC_MAX_INST + 1;
+	h->sh_off_vdisks = off_vdisks();
+	h->sh_nvdisks = RAC_MAX_VOTING;
+	for (int d = 0; d < cfg->cf_nvoting; d++)
+		rac_strlcpy(sga_vdisk(s, d)->vd_path, cfg->cf_voting[d], RAC_PATH_MAX);
 	h->sh_inst_no = inst;
 	h->sh_member_id = -1;
 	rac_strlcpy(h->sh_cluster, cfg->cf_name, sizeof(h->sh_cluster));
@@ -228,7 +246,25 @@ const char *sga_counter_name(int c)
 		[CNT_MSG_BAD] = "malformed messages dropped",
 		[CNT_MSG_FOREIGN] = "foreign-cluster messages dropped",
 		[CNT_STATE_CHANGES] = "state changes",
+		[CNT_HB_SENT] = "network heartbeats sent",
+		[CNT_HB_SEND_DROPPED] = "network heartbeats dropped",
+		[CNT_DISK_HB_WRITES] = "disk heartbeats written",
+		[CNT_DISK_IO_ERRORS] = "voting disk I/O errors",
 	};
 
 	return c >= 0 && c < SGA_NCOUNTERS_USED ? names[c] : NULL;
+}
+
+const char *sga_peer_state_str(uint32_t state)
+{
+	static const char *names[] = { "UNKNOWN", "ALIVE", "SILENT", "DOWN" };
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "INVALID";
+}
+
+const char *sga_vdisk_state_str(uint32_t state)
+{
+	static const char *names[] = { "UNKNOWN", "ONLINE", "OFFLINE" };
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "INVALID";
 }

@@ -14,6 +14,10 @@
  *   | uint64_t[SGA_NCOUNTERS]   |  counters for the views
  *   +---------------------------+ sh_off_config
  *   | struct rac_config         |  configuration in force
+ *   +---------------------------+ sh_off_peers
+ *   | struct sga_peer[RAC_MAX_INST + 1]  heartbeat state per instance number
+ *   +---------------------------+ sh_off_vdisks
+ *   | struct sga_vdisk[RAC_MAX_VOTING]   state of each voting disk
  *   +---------------------------+ sh_size
  *
  * The segment holds offsets, never pointers: each process maps it at its own
@@ -31,7 +35,7 @@
 #include "config.h"
 
 #define SGA_MAGIC	0x41475352u	/* "RSGA" little-endian */
-#define SGA_VERSION	1u
+#define SGA_VERSION	2u
 
 /* instance state, as v$instance.STATUS shows it */
 enum inst_state {
@@ -71,6 +75,40 @@ struct sga_nm_slot {
 };
 static_assert(sizeof(struct sga_nm_slot) == 256, "nm slot size");
 
+/* what LMON makes of a peer, v$heartbeat */
+enum peer_state {
+	PEER_UNKNOWN = 0,	/* never heard */
+	PEER_ALIVE,		/* heard within the timeout */
+	PEER_SILENT,		/* silent for longer than the timeout */
+	PEER_DOWN,		/* disk slot says it left or its death was confirmed */
+};
+
+/* One per instance number, written by LMON only (ages are derived by readers). */
+struct sga_peer {
+	uint64_t pr_net_last_ns;	/* CLOCK_MONOTONIC of its last heartbeat, 0 = never */
+	uint64_t pr_net_count;		/* heartbeats received */
+	uint64_t pr_disk_last_ns;	/* when its disk counter was last seen to move */
+	uint64_t pr_disk_counter;	/* its disk heartbeat counter, as last read */
+	uint64_t pr_heard;		/* bitmap of instances it hears (its heartbeat) */
+	uint32_t pr_net_state;		/* enum peer_state */
+	uint32_t pr_disk_state;		/* enum peer_state */
+};
+static_assert(sizeof(struct sga_peer) == 48, "peer size");
+
+enum vdisk_state { VDISK_UNKNOWN = 0, VDISK_ONLINE, VDISK_OFFLINE };
+
+/* One per configured voting disk, written by LMON only. */
+struct sga_vdisk {
+	char vd_path[RAC_PATH_MAX];
+	uint32_t vd_state;		/* enum vdisk_state */
+	uint32_t vd_pad;
+	uint64_t vd_last_read_us;	/* CLOCK_REALTIME of the last good read */
+	uint64_t vd_last_write_us;	/* ... and write */
+	uint64_t vd_read_errors;
+	uint64_t vd_write_errors;
+	uint64_t vd_corrupt;		/* blocks that failed their checks */
+};
+
 enum sga_counter {
 	CNT_NM_HEARTBEATS = 0,		/* NM slot updates, all members */
 	CNT_CKPT_WRITES,		/* checkpoint progress records written */
@@ -83,6 +121,10 @@ enum sga_counter {
 	CNT_MSG_BAD,			/* malformed messages dropped */
 	CNT_MSG_FOREIGN,		/* other cluster's messages dropped */
 	CNT_STATE_CHANGES,		/* state-machine transitions */
+	CNT_HB_SENT,			/* network heartbeats sent */
+	CNT_HB_SEND_DROPPED,		/* ... dropped: peer queue full or unreachable */
+	CNT_DISK_HB_WRITES,		/* disk heartbeats written (all disks) */
+	CNT_DISK_IO_ERRORS,		/* voting-disk reads or writes that failed */
 	SGA_NCOUNTERS_USED,
 	SGA_NCOUNTERS = 64		/* room kept for later counters */
 };
@@ -115,7 +157,11 @@ struct sga_header {
 	uint32_t sh_role;		/* enum inst_role */
 	uint64_t sh_incarnation;	/* cluster incarnation as seen here */
 	char sh_reason[128];		/* why the state last changed (terminating) */
-	uint8_t sh_reserved[256];	/* grows here in later versions */
+	uint32_t sh_off_peers;
+	uint32_t sh_npeers;		/* RAC_MAX_INST + 1, by instance number */
+	uint32_t sh_off_vdisks;
+	uint32_t sh_nvdisks;		/* RAC_MAX_VOTING */
+	uint8_t sh_reserved[240];	/* grows here in later versions */
 };
 
 struct sga {
@@ -163,6 +209,15 @@ static inline struct rac_config *sga_config(const struct sga *s)
 	return (struct rac_config *)((char *)s->sg_base + sga_hdr(s)->sh_off_config);
 }
 
+static inline struct sga_peer *sga_peer(const struct sga *s, int inst)
+{
+	return (struct sga_peer *)((char *)s->sg_base + sga_hdr(s)->sh_off_peers) + inst;
+}
+static inline struct sga_vdisk *sga_vdisk(const struct sga *s, int disk)
+{
+	return (struct sga_vdisk *)((char *)s->sg_base + sga_hdr(s)->sh_off_vdisks) + disk;
+}
+
 #define sga_load(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define sga_store(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
@@ -175,5 +230,7 @@ const char *sga_state_str(uint32_t state);	/* "OPEN" */
 const char *sga_role_str(uint32_t role);	/* "CONTROL NODE" */
 const char *sga_nm_state_str(uint32_t state);	/* "REGISTERED" */
 const char *sga_counter_name(int c);		/* "ckpt writes" or NULL */
+const char *sga_peer_state_str(uint32_t state);	/* "ALIVE" */
+const char *sga_vdisk_state_str(uint32_t state);	/* "ONLINE" */
 
 #endif

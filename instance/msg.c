@@ -1,0 +1,114 @@
+/*
+ * msg.c - encoding and checking of interconnect messages (catalogue in
+ * msg.h).  Uses the little-endian cursor of disk_block.c, so byte order is
+ * converted in one place for the wire and the disk alike.
+ */
+#include <string.h>
+
+#include "disk.h"
+#include "errors.h"
+#include "msg.h"
+#include "rac.h"
+
+#define CASE(t) case MSG_##t: return #t
+
+const char *msg_type_str(int type)
+{
+	switch (type) {
+	CASE(HEARTBEAT);
+	}
+	return "UNKNOWN";
+}
+
+uint64_t rac_msg_cluster_id(const char *name)
+{
+	return rac_fnv1a(name, strlen(name));
+}
+
+/* expected payload length per type; -1 = variable */
+static int payload_len(int type)
+{
+	switch (type) {
+	case MSG_HEARTBEAT: return 4 + 8 + 8 + 8;
+	}
+	return -2;
+}
+
+static void put_hdr(struct blk_cursor *c, const struct msg_hdr *h)
+{
+	put_u32(c, RAC_MSG_MAGIC);
+	put_u16(c, RAC_MSG_VERSION);
+	put_u16(c, h->mh_type);
+	put_u32(c, h->mh_length);
+	put_u32(c, h->mh_sender);
+	put_u64(c, h->mh_cluster);
+	put_u64(c, h->mh_incarnation);
+	put_u64(c, h->mh_seq);
+}
+
+int msg_encode_heartbeat(uint8_t *buf, size_t len, struct msg_hdr *h,
+			 const struct msg_heartbeat *hb)
+{
+	struct blk_cursor c;
+
+	h->mh_magic = RAC_MSG_MAGIC;
+	h->mh_version = RAC_MSG_VERSION;
+	h->mh_type = MSG_HEARTBEAT;
+	h->mh_length = (uint32_t)payload_len(MSG_HEARTBEAT);
+	cur_init_write(&c, buf, len);
+	put_hdr(&c, h);
+	put_u32(&c, hb->hb_state);
+	put_u64(&c, hb->hb_peers);
+	put_u64(&c, hb->hb_members);
+	put_u64(&c, hb->hb_sent_us);
+	return c.c_err ? RAC_ERANGE : (int)c.c_pos;
+}
+
+int msg_decode_hdr(const uint8_t *buf, size_t len, uint64_t cluster, struct msg_hdr *h,
+		   const uint8_t **payload)
+{
+	struct blk_cursor c;
+	int want;
+
+	memset(h, 0, sizeof(*h));
+	if (len < RAC_MSG_HDR)
+		return RAC_EMSG_SHORT;
+	cur_init_read(&c, buf, RAC_MSG_HDR);
+	h->mh_magic = get_u32(&c);
+	h->mh_version = get_u16(&c);
+	h->mh_type = get_u16(&c);
+	h->mh_length = get_u32(&c);
+	h->mh_sender = get_u32(&c);
+	h->mh_cluster = get_u64(&c);
+	h->mh_incarnation = get_u64(&c);
+	h->mh_seq = get_u64(&c);
+	if (h->mh_magic != RAC_MSG_MAGIC)
+		return RAC_EMSG_MAGIC;
+	if (h->mh_version != RAC_MSG_VERSION)
+		return RAC_EMSG_VERSION;
+	if (h->mh_cluster != cluster)
+		return RAC_EMSG_CLUSTER;
+	want = payload_len(h->mh_type);
+	if (want == -2)
+		return RAC_EMSG_TYPE;
+	if ((size_t)h->mh_length != len - RAC_MSG_HDR || (want >= 0 && h->mh_length != (uint32_t)want))
+		return RAC_EMSG_LEN;
+	if (h->mh_sender < 1 || h->mh_sender > RAC_MAX_INST)
+		return RAC_EMSG_SENDER;
+	*payload = buf + RAC_MSG_HDR;
+	return 0;
+}
+
+int msg_decode_heartbeat(const uint8_t *p, size_t len, struct msg_heartbeat *hb)
+{
+	struct blk_cursor c;
+
+	cur_init_read(&c, p, len);
+	hb->hb_state = get_u32(&c);
+	hb->hb_peers = get_u64(&c);
+	hb->hb_members = get_u64(&c);
+	hb->hb_sent_us = get_u64(&c);
+	if (c.c_err)
+		return RAC_EMSG_LEN;
+	return c.c_pos == len ? 0 : RAC_EMSG_TRAILING;
+}

@@ -1,0 +1,80 @@
+/*
+ * msg.h - the interconnect message catalogue: one header, one list of
+ * types, one protocol version.
+ *
+ * Every message between processes and instances starts with the same
+ * 40-byte header, little-endian like the disk (same cursor, disk.h):
+ *
+ *   offset size
+ *        0    4  magic        RAC_MSG_MAGIC
+ *        4    2  version      RAC_MSG_VERSION: bump on any change below
+ *        6    2  type         enum rac_msg_type
+ *        8    4  length       payload bytes after the header
+ *       12    4  sender       sending instance number
+ *       16    8  cluster      rac_msg_cluster_id(cluster name)
+ *       24    8  incarnation  sender's cluster incarnation
+ *       32    8  seq          sender's message sequence
+ *       40    -  payload
+ *
+ * Bytes that do not decode (short, bad magic, other version, unknown type,
+ * wrong length, trailing bytes) or that come from another cluster are
+ * counted, logged and dropped by the receiver; they never reach a handler.
+ */
+#ifndef RAC_MSG_H
+#define RAC_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RAC_MSG_MAGIC	0x4D434152u	/* "RACM" little-endian */
+#define RAC_MSG_VERSION	1
+#define RAC_MSG_HDR	40
+#define RAC_MSG_MAX	65536		/* largest message accepted */
+
+/* Grouped by receiver. */
+enum rac_msg_type {
+	/* LMON <- LMON */
+	MSG_HEARTBEAT = 1,		/* network heartbeat */
+
+	MSG_TYPE_MAX
+};
+
+struct msg_hdr {
+	uint32_t mh_magic;
+	uint16_t mh_version;
+	uint16_t mh_type;
+	uint32_t mh_length;
+	uint32_t mh_sender;
+	uint64_t mh_cluster;
+	uint64_t mh_incarnation;
+	uint64_t mh_seq;
+};
+
+/* MSG_HEARTBEAT */
+struct msg_heartbeat {
+	uint32_t hb_state;		/* sender's enum inst_state */
+	uint64_t hb_peers;		/* bitmap of instances the sender hears */
+	uint64_t hb_members;		/* membership as the sender sees it */
+	uint64_t hb_sent_us;		/* sender's CLOCK_REALTIME */
+};
+
+uint64_t rac_msg_cluster_id(const char *cluster_name);
+const char *msg_type_str(int type);	/* "HEARTBEAT", or "UNKNOWN" */
+
+/*
+ * Encode header + payload into buf; returns the total length, or a negative
+ * RAC_E* if it does not fit.  mh_magic, mh_version, mh_length are set here.
+ */
+int msg_encode_heartbeat(uint8_t *buf, size_t len, struct msg_hdr *h,
+			 const struct msg_heartbeat *hb);
+
+/*
+ * Check and decode a header: 0, or RAC_EMSG_SHORT / _MAGIC / _VERSION /
+ * _TYPE / _LEN / _CLUSTER.  `*payload` points after the header.
+ */
+int msg_decode_hdr(const uint8_t *buf, size_t len, uint64_t cluster, struct msg_hdr *h,
+		   const uint8_t **payload);
+/* payload decoders: 0 or RAC_EMSG_LEN / RAC_EMSG_TRAILING */
+int msg_decode_heartbeat(const uint8_t *p, size_t len, struct msg_heartbeat *hb);
+
+#endif

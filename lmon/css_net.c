@@ -1,0 +1,209 @@
+/*
+ * css_net.c - network heartbeats between LMONs.
+ *
+ *   LMON a: css_net_send_heartbeats -> DEALER(a->b) ~~> ROUTER(b) -> LMON b: css_net_receive
+ *
+ * Each LMON binds one ROUTER on its endpoint and connects one DEALER to
+ * every peer.  The DEALERs carry heartbeats only, with a small high-water
+ * mark and ZMQ_IMMEDIATE: a heartbeat for a peer that is unreachable or
+ * behind is dropped (and counted), never queued, so a stale heartbeat can
+ * never arrive late and make a dead peer look alive, and heartbeats never
+ * wait behind other traffic.
+ *
+ * Whatever arrives is checked (msg_decode_hdr) before it is believed:
+ * malformed bytes and other clusters' messages are counted and dropped.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "errors.h"
+#include "lmon.h"
+#include "log.h"
+
+#define COMP "CSS"
+#define HB_SNDHWM 4
+
+int css_net_init(struct lmon *l, char *err, size_t errlen)
+{
+	struct member *m = l->l_m;
+	const struct rac_config *cfg = m->m_cfg;
+	int64_t maxmsg = RAC_MSG_MAX;
+
+	if (member_bind_router(m, m->m_ic->ic_lmon_ep, "LMON endpoint", err, errlen))
+		return -1;
+	l->l_router_item = m->m_nitems - 1;
+	zmq_setsockopt(m->m_items[l->l_router_item].socket, ZMQ_MAXMSGSIZE, &maxmsg,
+		       sizeof(maxmsg));
+
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		const struct rac_inst_cfg *ic = config_inst(cfg, i);
+		int hwm = HB_SNDHWM, one = 1;
+		void *s;
+
+		if (!ic || i == m->m_inst)
+			continue;
+		s = member_socket(m, ZMQ_DEALER);
+		if (!s) {
+			snprintf(err, errlen, "cannot create a socket for instance %d: %s", i,
+				 zmq_strerror(errno));
+			return -1;
+		}
+		zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+		zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof(one));
+		if (zmq_connect(s, ic->ic_lmon_ep)) {
+			snprintf(err, errlen, "cannot connect to instance %d at %s: %s", i,
+				 ic->ic_lmon_ep, zmq_strerror(errno));
+			zmq_close(s);
+			return -1;
+		}
+		l->l_peers[i].lp_inst = i;
+		l->l_peers[i].lp_sock = s;
+	}
+	return 0;
+}
+
+uint64_t css_net_heard(const struct lmon *l)
+{
+	const struct member *m = l->l_m;
+	uint64_t now = rac_now_mono_ns(), heard = 1ull << (m->m_inst - 1);
+	uint64_t limit = (uint64_t)m->m_cfg->cf_misscount_ms * 1000000ull;
+
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		uint64_t last = sga_load(&sga_peer(&m->m_sga, i)->pr_net_last_ns);
+
+		if (l->l_peers[i].lp_inst && last && now - last <= limit)
+			heard |= 1ull << (i - 1);
+	}
+	return heard;
+}
+
+void css_net_send_heartbeats(struct lmon *l)
+{
+	struct member *m = l->l_m;
+	struct sga_header *h = sga_hdr(&m->m_sga);
+	struct msg_heartbeat hb = {
+		.hb_state = sga_load(&h->sh_state),
+		.hb_peers = css_net_heard(l),
+		.hb_members = 0,
+		.hb_sent_us = rac_now_us(),
+	};
+	uint8_t buf[RAC_MSG_HDR + 64];
+
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		struct lmon_peer *p = &l->l_peers[i];
+		struct msg_hdr mh = { .mh_sender = (uint32_t)m->m_inst,
+				      .mh_cluster = l->l_cluster_id,
+				      .mh_incarnation = sga_load(&h->sh_incarnation),
+				      .mh_seq = ++l->l_seq };
+		int n;
+
+		if (!p->lp_inst)
+			continue;
+		n = msg_encode_heartbeat(buf, sizeof(buf), &mh, &hb);
+		if (n < 0)
+			continue;
+		if (zmq_send(p->lp_sock, buf, (size_t)n, ZMQ_DONTWAIT) == n)
+			member_count(m, CNT_HB_SENT);
+		else
+			member_count(m, CNT_HB_SEND_DROPPED);
+	}
+}
+
+static void bad_message(struct lmon *l, int rc, size_t len, const struct msg_hdr *h)
+{
+	struct member *m = l->l_m;
+
+	member_count(m, rc == RAC_EMSG_CLUSTER ? CNT_MSG_FOREIGN : CNT_MSG_BAD);
+	/* the first few in full, then one in a hundred: a flood must not fill the disk */
+	if (l->l_bad_logged++ < 10 || l->l_bad_logged % 100 == 0)
+		log_warn(COMP, "dropped a %zu-byte message (type %u %s, sender %u): %s "
+			 "(%llu dropped so far)", len, h->mh_type, msg_type_str(h->mh_type),
+			 h->mh_sender, rac_strerror(rc), (unsigned long long)l->l_bad_logged);
+}
+
+static void handle(struct lmon *l, const uint8_t *buf, size_t len)
+{
+	struct member *m = l->l_m;
+	struct msg_hdr h;
+	const uint8_t *payload;
+	int rc = msg_decode_hdr(buf, len, l->l_cluster_id, &h, &payload);
+
+	if (rc == 0 && (h.mh_sender == (uint32_t)m->m_inst || !l->l_peers[h.mh_sender].lp_inst))
+		rc = RAC_EMSG_SENDER;
+	if (rc) {
+		bad_message(l, rc, len, &h);
+		return;
+	}
+	switch (h.mh_type) {
+	case MSG_HEARTBEAT: {
+		struct msg_heartbeat hb;
+		struct sga_peer *p = sga_peer(&m->m_sga, (int)h.mh_sender);
+
+		rc = msg_decode_heartbeat(payload, h.mh_length, &hb);
+		if (rc) {
+			bad_message(l, rc, len, &h);
+			return;
+		}
+		member_count(m, CNT_MSG_RECEIVED);
+		sga_store(&p->pr_net_last_ns, rac_now_mono_ns());
+		__atomic_add_fetch(&p->pr_net_count, 1, __ATOMIC_RELAXED);
+		sga_store(&p->pr_heard, hb.hb_peers);
+		lmon_peer_state(l, (int)h.mh_sender, 1, PEER_ALIVE, "heartbeat received");
+		return;
+	}
+	default:
+		/* decoded but no handler here: a catalogue/dispatch mismatch */
+		bad_message(l, RAC_EMSG_TYPE, len, &h);
+		return;
+	}
+}
+
+void css_net_receive(struct lmon *l)
+{
+	void *sock = l->l_m->m_items[l->l_router_item].socket;
+
+	/* bounded per call so the tick keeps its period under a flood */
+	for (int budget = 256; budget > 0; budget--) {
+		zmq_msg_t part;
+		int nparts = 0, more;
+		uint8_t buf[RAC_MSG_HDR + 1024];
+		size_t len = 0;
+		int oversize = 0;
+
+		do {
+			zmq_msg_init(&part);
+			if (zmq_msg_recv(&part, sock, ZMQ_DONTWAIT) < 0) {
+				zmq_msg_close(&part);
+				return;
+			}
+			more = zmq_msg_more(&part);
+			/* frame 0 is the ROUTER's peer identity; frame 1 the message */
+			if (nparts == 1) {
+				len = zmq_msg_size(&part);
+				if (len > sizeof(buf))
+					oversize = 1;
+				else
+					memcpy(buf, zmq_msg_data(&part), len);
+			}
+			nparts++;
+			zmq_msg_close(&part);
+		} while (more);
+		if (nparts != 2 || oversize) {
+			struct msg_hdr none = { 0 };
+
+			bad_message(l, nparts != 2 ? RAC_EMSG_SHORT : RAC_EMSG_LEN, len, &none);
+			continue;
+		}
+		handle(l, buf, len);
+	}
+}
+
+void css_net_fini(struct lmon *l)
+{
+	for (int i = 1; i <= RAC_MAX_INST; i++)
+		if (l->l_peers[i].lp_sock) {
+			zmq_close(l->l_peers[i].lp_sock);
+			l->l_peers[i].lp_sock = NULL;
+		}
+}
