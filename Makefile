@@ -49,7 +49,7 @@ BINS := $(BINDIR)/racctl $(BINDIR)/racsql $(MEMBER_BINS)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/$(FLAVOUR)/tests/%)
 
-ALL_SRCS := $(LIB_SRCS) instance/racctl.c $(wildcard lmon/*.c lms/*.c ckpt/*.c smon/*.c admin/*.c bench/*.c) $(UNIT_SRCS)
+ALL_SRCS := $(LIB_SRCS) instance/racctl.c $(wildcard lmon/*.c lms/*.c ckpt/*.c smon/*.c admin/*.c bench/*.c tests/tools/*.c) $(UNIT_SRCS)
 DEPS := $(ALL_SRCS:%.c=$(OBJDIR)/%.d)
 
 .PHONY: all bins run test unit integration bench deps install clean
@@ -89,6 +89,10 @@ build/$(FLAVOUR)/bench/%: $(OBJDIR)/bench/%.o $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+$(BINDIR)/zsend: $(OBJDIR)/tests/tools/zsend.o $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 deps:
 	@scripts/install-deps.sh
 
@@ -98,7 +102,7 @@ run: deps
 
 # The test build runs under ASan and UBSan (FLAVOUR=san).
 test: deps
-	@$(MAKE) --no-print-directory FLAVOUR=san bins units
+	@$(MAKE) --no-print-directory FLAVOUR=san bins units build/san/bin/zsend
 	@tests/run.sh build/san/bin build/san/tests
 
 units: $(UNIT_BINS)
@@ -108,7 +112,7 @@ unit: deps
 	@tests/run.sh --unit-only build/san/bin build/san/tests
 
 integration: deps
-	@$(MAKE) --no-print-directory FLAVOUR=san bins
+	@$(MAKE) --no-print-directory FLAVOUR=san bins build/san/bin/zsend
 	@tests/run.sh --integration-only build/san/bin build/san/tests
 
 bench: deps

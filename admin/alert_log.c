@@ -91,19 +91,20 @@ struct entry {
 	char en_ts[ALERT_TS_LEN + 1];
 	char *en_text;
 	size_t en_len;
+	size_t en_lines;	/* message lines so far */
 	bool en_open;		/* a timestamp was seen */
 	bool en_full;		/* later lines dropped */
 };
 
 static void entry_add_line(struct entry *e, const char *line, size_t len)
 {
-	size_t need = len + (e->en_len ? 1 : 0);
+	size_t need = len + (e->en_lines ? 1 : 0);
 
 	if (e->en_full || e->en_len + need > ALERT_TEXT_MAX) {
 		e->en_full = true;
 		return;
 	}
-	if (e->en_len)
+	if (e->en_lines++)
 		e->en_text[e->en_len++] = '\n';
 	memcpy(e->en_text + e->en_len, line, len);
 	e->en_len += len;
@@ -121,6 +122,7 @@ static int entry_flush(struct entry *e, long *id, alertlog_fn fn, void *arg)
 	e->en_text[e->en_len] = '\0';
 	rc = fn(++*id, e->en_ts, e->en_text, e->en_len, arg);
 	e->en_len = 0;
+	e->en_lines = 0;
 	e->en_full = false;
 	e->en_open = false;
 	return rc;

@@ -27,16 +27,6 @@ int out_parse_format(const char *name, enum out_format *fmt)
 	return 0;
 }
 
-const char *out_format_name(enum out_format fmt)
-{
-	switch (fmt) {
-	case OUT_TABLE: return "table";
-	case OUT_CSV: return "csv";
-	case OUT_JSON: return "json";
-	}
-	return "?";
-}
-
 static const char *col_name(sqlite3_stmt *st, int i)
 {
 	const char *n = sqlite3_column_name(st, i);

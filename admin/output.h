@@ -25,7 +25,6 @@ enum out_format { OUT_TABLE = 0, OUT_CSV, OUT_JSON };
 
 /* "table", "csv", "json" -> 0, else -1 */
 int out_parse_format(const char *name, enum out_format *fmt);
-const char *out_format_name(enum out_format fmt);
 
 /*
  * Run `st` to completion and print its rows to `fp`.  `*printed` tells

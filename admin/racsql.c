@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,10 +57,15 @@ static void usage(FILE *fp)
 	      fp);
 }
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
 	fputs("racsql: ", stderr);
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputs("\nTry 'racsql --help'.\n", stderr);
 	return EXIT_USAGE;
 }
@@ -80,26 +86,26 @@ static void sql_error(struct racsql *rs, int rc)
 	fprintf(stderr, "racsql: %s\n", why);
 }
 
-int racsql_refresh(struct racsql *rs)
+void racsql_snapshot(struct racsql *rs)
 {
-	char err[512];
 	bool up;
 
-	err[0] = '\0';
-	if (views_refresh(rs->rs_views, rs->rs_db, err, sizeof err) != 0) {
-		fflush(stdout);
-		fprintf(stderr, "racsql: cannot refresh the views: %s\n", err);
-		return -1;
-	}
+	views_snapshot(rs->rs_views);
 	up = views_instance_up(rs->rs_views);
-	if (!up && (!rs->rs_refreshed || rs->rs_was_up)) {
+	if (!up && (!rs->rs_snapped || rs->rs_was_up)) {
+		const char *why = views_down_reason(rs->rs_views);
+
 		fflush(stdout);
-		fprintf(stderr, "racsql: instance %d (%s) is not running; memory views are empty\n",
-			rs->rs_inst, rs->rs_inst_name);
+		if (why)
+			fprintf(stderr, "racsql: instance %d (%s): %s; memory views are empty\n",
+				rs->rs_inst, rs->rs_inst_name, why);
+		else
+			fprintf(stderr,
+				"racsql: instance %d (%s) is not running; memory views are empty\n",
+				rs->rs_inst, rs->rs_inst_name);
 	}
 	rs->rs_was_up = up;
-	rs->rs_refreshed = true;
-	return 0;
+	rs->rs_snapped = true;
 }
 
 int racsql_exec(struct racsql *rs, const char *sql)
@@ -109,8 +115,10 @@ int racsql_exec(struct racsql *rs, const char *sql)
 	while (tail && *tail) {
 		sqlite3_stmt *st = NULL;
 		const char *next = NULL;
+		char err[512];
 		int rc;
 
+		views_reads_reset(rs->rs_views);
 		rc = sqlite3_prepare_v2(rs->rs_db, tail, -1, &st, &next);
 		if (rc != SQLITE_OK) {
 			sql_error(rs, rc);
@@ -120,7 +128,12 @@ int racsql_exec(struct racsql *rs, const char *sql)
 		if (!st)
 			continue;	/* only blanks or a comment */
 		/* the shell shows the instance as it is now, -e as it was at start */
-		if (rs->rs_refresh_each && racsql_refresh(rs) != 0) {
+		if (rs->rs_refresh_each)
+			racsql_snapshot(rs);
+		err[0] = '\0';
+		if (views_fill(rs->rs_views, rs->rs_db, err, sizeof err) != 0) {
+			fflush(stdout);
+			fprintf(stderr, "racsql: cannot fill the views: %s\n", err);
 			sqlite3_finalize(st);
 			return -1;
 		}
@@ -230,7 +243,8 @@ int main(int argc, char **argv)
 		case 'i':
 			inst = parse_inst(optarg);
 			if (inst < 0) {
-				status = usage_error("invalid instance number '%s'", optarg);
+				status = usage_error("invalid instance number '%s' (1 to %d)", optarg,
+						     RAC_MAX_INST);
 				goto out;
 			}
 			break;
@@ -245,7 +259,11 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			status = fflush(stdout) == 0 ? 0 : 1;
+			status = 0;
+			if (fflush(stdout) != 0 || ferror(stdout)) {
+				fprintf(stderr, "racsql: cannot write the output: %s\n", strerror(errno));
+				status = 1;
+			}
 			goto out;
 		case ':':
 			status = usage_error("option '%s' needs an argument", argv[optind - 1]);
@@ -300,8 +318,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "racsql: cannot create the views: %s\n", err);
 		goto out;
 	}
-	if (racsql_refresh(&rs) != 0)
-		goto out;
+	racsql_snapshot(&rs);
 
 	if (nexec) {
 		status = 0;

@@ -3,8 +3,8 @@
  * instance and the output format, shared by the command line (racsql.c)
  * and the shell (shell.c).
  *
- *   main: options -> config_load -> views_create -> racsql_refresh
- *         -> racsql_exec(-e SQL)  or  shell_run() -> racsql_exec per statement
+ *   main: options -> config_load -> views_create -> racsql_snapshot
+ *         -> racsql_exec(-e SQL)  or  shell_run() -> racsql_exec per input
  */
 #ifndef RACSQL_H
 #define RACSQL_H
@@ -24,13 +24,13 @@ struct racsql {
 	char rs_inst_name[RAC_NAME_MAX];
 	bool rs_refresh_each;	/* new snapshot before every statement (shell) */
 	bool rs_printed;	/* a result was printed already */
-	bool rs_refreshed;	/* at least one refresh done */
-	bool rs_was_up;		/* instance running at the last refresh */
+	bool rs_snapped;	/* at least one snapshot taken */
+	bool rs_was_up;		/* instance running at the last snapshot */
 };
 
 /* racsql.c */
-/* New snapshot; says on stderr when the instance is (newly) down.  0 or -1. */
-int racsql_refresh(struct racsql *rs);
+/* New snapshot; says on stderr when the instance is (newly) found down. */
+void racsql_snapshot(struct racsql *rs);
 /*
  * Run every statement of `sql` in order, printing results on stdout.  On
  * the first error prints "racsql: <why>" on stderr, stops and returns -1;

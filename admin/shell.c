@@ -86,6 +86,70 @@ static bool is_leave(const char *s)
 	return n == 4 && (strncasecmp(s, "exit", 4) == 0 || strncasecmp(s, "quit", 4) == 0);
 }
 
+/* ---- completion ------------------------------------------------------- */
+
+/*
+ * Tab completes view names, their columns and SQL keywords.  '$' must not
+ * break words, or "v$pro" would complete "pro".
+ */
+
+/* The n-th candidate, false past the last. */
+static bool candidate(size_t n, char *buf, size_t len)
+{
+	static size_t nviews = (size_t)-1;
+	const char *w;
+	int wlen;
+
+	if (nviews == (size_t)-1)
+		for (nviews = 0; views_word(nviews); nviews++)
+			;
+	if (n < nviews) {
+		snprintf(buf, len, "%s", views_word(n));
+		return true;
+	}
+	n -= nviews;
+	if (n >= (size_t)sqlite3_keyword_count() ||
+	    sqlite3_keyword_name((int)n, &w, &wlen) != SQLITE_OK)
+		return false;
+	snprintf(buf, len, "%.*s", wlen, w);
+	return true;
+}
+
+static char *complete_word(const char *text, int state)
+{
+	static size_t next;
+	size_t tlen = strlen(text);
+	char word[64], prev[64];
+
+	if (state == 0)
+		next = 0;
+	while (candidate(next++, word, sizeof word)) {
+		bool seen = false;
+
+		if (strncasecmp(word, text, tlen) != 0)
+			continue;
+		/* a column of several views is offered once */
+		for (size_t j = 0; j + 1 < next && !seen; j++)
+			seen = candidate(j, prev, sizeof prev) && strcasecmp(prev, word) == 0;
+		if (seen)
+			continue;
+		/* answer in the case the user types in */
+		if (tlen && islower((unsigned char)text[0]))
+			for (char *p = word; *p; p++)
+				*p = (char)tolower((unsigned char)*p);
+		return strdup(word);
+	}
+	return NULL;
+}
+
+static char **complete(const char *text, int start, int end)
+{
+	(void)start;
+	(void)end;
+	rl_attempted_completion_over = 1;	/* never file names */
+	return rl_completion_matches(text, complete_word);
+}
+
 /* ---- terminal --------------------------------------------------------- */
 
 /* one history entry per statement, on one line */
@@ -121,6 +185,10 @@ static int shell_terminal(struct racsql *rs)
 	    (size_t)snprintf(histfile, sizeof histfile, "%s/.racsql_history", home) <
 		    sizeof histfile)
 		hist = histfile;
+	rl_readline_name = "racsql";
+	rl_basic_word_break_characters = " \t\n\"'`@><=;|&{(,";
+	rl_completer_word_break_characters = (char *)rl_basic_word_break_characters;
+	rl_attempted_completion_function = complete;
 	using_history();
 	stifle_history(HISTORY_MAX);
 	if (hist)

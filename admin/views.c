@@ -1,19 +1,26 @@
 /*
  * views.c - fill racsql's tables from a snapshot of one instance.
  *
- * A refresh runs in two stages:
- *   snap_take()   attach the SGA read-only, check it (layout, instance
- *                 number, guardian alive), copy the header fields, the NM
- *                 slots, the counters and the configuration in force,
- *                 detach.  Anything wrong means "instance down".
- *   fill_*()      one per view, from the copy only, inside one savepoint
- *                 so that a failed refresh leaves the previous rows.
+ * Two stages:
+ *   views_snapshot()  attach the SGA read-only, check it (layout, instance
+ *                     number, guardian alive), copy the header fields, the
+ *                     NM slots, the counters, the peers, the voting disks
+ *                     and the configuration in force, detach.  Anything
+ *                     wrong means "instance down".
+ *   views_fill()      refill, from that copy only, the tables that the
+ *                     statement just prepared reads (the authorizer saw
+ *                     them) and that are older than the snapshot, inside
+ *                     one savepoint so that a failure leaves the old rows.
+ *                     The alert log is read again only when the file
+ *                     changed.
  * Copying first keeps the time the segment is mapped short and makes the
- * rows of one refresh agree with each other.
+ * views of one snapshot agree with each other; filling on demand keeps a
+ * query on v$instance from paying for a long alert log.
  *
  * Columns are listed once, in views[]; CREATE TABLE, the INSERT and
  * --help are all made from that list.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +33,10 @@
 #include "sga.h"
 #include "views.h"
 
-/* What a refresh copied out of the SGA. */
+/* What a snapshot copied out of the SGA. */
 struct snap {
 	bool sn_up;			/* running: segment valid, guardian alive */
+	char sn_why[128];		/* down, but not simply absent: why */
 	int32_t sn_inst_no;
 	int32_t sn_member_id;
 	int32_t sn_guardian_pid;
@@ -42,6 +50,10 @@ struct snap {
 	struct sga_nm_slot sn_nm[RAC_NROLES];
 	int sn_ncnt;
 	uint64_t sn_cnt[SGA_NCOUNTERS_USED];
+	int sn_npeer;
+	struct sga_peer sn_peer[RAC_MAX_INST + 1];	/* by instance number */
+	int sn_nvdisk;
+	struct sga_vdisk sn_vdisk[RAC_MAX_VOTING];
 	uint64_t sn_now_ns;		/* CLOCK_MONOTONIC after the slots were read */
 	bool sn_cfg_sga;		/* sn_cfg is the copy from the SGA */
 	struct rac_config sn_cfg;
@@ -58,11 +70,16 @@ struct alert_key {
 	struct timespec ak_mtime;
 };
 
+#define VIEWS_MAX 32	/* bits of vw_reads */
+
 struct views {
 	struct rac_config vw_cfg;	/* as loaded by racsql */
 	int vw_inst;
 	struct snap vw_snap;
-	struct alert_key vw_alert;	/* what v$alert_log holds now */
+	uint64_t vw_gen;		/* snapshots taken */
+	uint64_t vw_filled[VIEWS_MAX];	/* snapshot each table was filled from, 0 none */
+	struct alert_key vw_alert;	/* the file v$alert_log was filled from */
+	uint32_t vw_reads;		/* views the statement being prepared reads */
 	bool vw_internal;		/* our own statements: authorizer lets them write */
 	char vw_denied[128];
 };
@@ -72,11 +89,12 @@ struct views {
 /* One INSERT statement and the column being bound. */
 struct filler {
 	struct views *fl_vw;
-	sqlite3 *fl_db;
 	sqlite3_stmt *fl_st;
 	int fl_col;
 	int fl_rc;			/* first SQLite error */
 };
+/* A fill_*() function binds the columns of a row in order with put_*(),
+ * then row_end(); it returns fl_rc. */
 
 static void put_int(struct filler *f, int64_t v)
 {
@@ -112,6 +130,32 @@ static void put_textn(struct filler *f, const char *s, size_t n)
 static void put_null(struct filler *f)
 {
 	put_text(f, NULL);
+}
+
+/* milliseconds since a CLOCK_MONOTONIC stamp; NULL for "never" (0) */
+static void put_age(struct filler *f, uint64_t then_ns)
+{
+	uint64_t now = f->fl_vw->vw_snap.sn_now_ns;
+
+	if (then_ns == 0)
+		put_null(f);
+	else if (then_ns >= now)
+		put_int(f, 0);
+	else
+		put_u64(f, (now - then_ns) / 1000000u);
+}
+
+/* an ISO timestamp, NULL for 0 */
+static void put_time(struct filler *f, uint64_t us)
+{
+	char when[64];
+
+	if (us == 0) {
+		put_null(f);
+		return;
+	}
+	rac_fmt_iso(us, when, sizeof when);
+	put_text(f, when);
 }
 
 static void row_end(struct filler *f)
@@ -183,6 +227,31 @@ static const struct view_col sysstat_cols[] = {
 	{ NULL, NULL }
 };
 
+static const struct view_col heartbeat_cols[] = {
+	{ "INSTANCE_NUMBER", "INTEGER" },
+	{ "INSTANCE_NAME", "TEXT" },
+	{ "NET_STATE", "TEXT" },
+	{ "NET_HEARTBEAT_AGE_MS", "INTEGER" },
+	{ "NET_HEARTBEATS", "INTEGER" },
+	{ "DISK_STATE", "TEXT" },
+	{ "DISK_HEARTBEAT_AGE_MS", "INTEGER" },
+	{ "DISK_COUNTER", "INTEGER" },
+	{ "HEARS", "TEXT" },
+	{ NULL, NULL }
+};
+
+static const struct view_col vdisk_cols[] = {
+	{ "DISK_NUMBER", "INTEGER" },
+	{ "PATH", "TEXT" },
+	{ "STATE", "TEXT" },
+	{ "LAST_READ", "TEXT" },
+	{ "LAST_WRITE", "TEXT" },
+	{ "READ_ERRORS", "INTEGER" },
+	{ "WRITE_ERRORS", "INTEGER" },
+	{ "CORRUPT_BLOCKS", "INTEGER" },
+	{ NULL, NULL }
+};
+
 static const struct view_col alert_cols[] = {
 	{ "RECORD_ID", "INTEGER" },
 	{ "ORIGINATING_TIMESTAMP", "TEXT" },
@@ -200,7 +269,6 @@ static int fill_instance(struct filler *f)
 {
 	const struct views *vw = f->fl_vw;
 	const struct snap *sn = &vw->vw_snap;
-	char when[64];
 
 	if (!sn->sn_up) {
 		/* down: what the configuration knows, NULL for the rest */
@@ -219,12 +287,7 @@ static int fill_instance(struct filler *f)
 	put_text(f, sn->sn_inst_name);
 	put_text(f, sn->sn_host);
 	put_text(f, sga_state_str(sn->sn_state));
-	if (sn->sn_startup_us) {
-		rac_fmt_iso(sn->sn_startup_us, when, sizeof when);
-		put_text(f, when);
-	} else {
-		put_null(f);
-	}
+	put_time(f, sn->sn_startup_us);
 	put_text(f, sga_role_str(sn->sn_role));
 	put_u64(f, sn->sn_incarnation);
 	if (sn->sn_member_id >= 0)
@@ -254,12 +317,7 @@ static int fill_process(struct filler *f)
 		else
 			put_null(f);
 		put_text(f, sga_nm_state_str(nm->nm_state));
-		if (nm->nm_hb_mono_ns == 0)
-			put_null(f);	/* never beat */
-		else if (nm->nm_hb_mono_ns >= sn->sn_now_ns)
-			put_int(f, 0);
-		else
-			put_u64(f, (sn->sn_now_ns - nm->nm_hb_mono_ns) / 1000000u);
+		put_age(f, nm->nm_hb_mono_ns);
 		put_u64(f, nm->nm_hb_count);
 		if (nm->nm_role < RAC_NROLES &&
 		    proc_title((enum rac_role)nm->nm_role, sn->sn_inst_name, title, sizeof title) == 0)
@@ -304,6 +362,62 @@ static int fill_sysstat(struct filler *f)
 			continue;
 		put_text(f, name);
 		put_u64(f, sn->sn_cnt[c]);
+		row_end(f);
+	}
+	return f->fl_rc;
+}
+
+/* one row per other configured instance, as this instance's LMON sees it */
+static int fill_heartbeat(struct filler *f)
+{
+	const struct views *vw = f->fl_vw;
+	const struct snap *sn = &vw->vw_snap;
+	const struct rac_config *cfg = cfg_in_force(vw);
+
+	for (int n = 1; n < sn->sn_npeer && f->fl_rc == SQLITE_OK; n++) {
+		const struct rac_inst_cfg *ic = config_inst(cfg, n);
+		const struct sga_peer *p = &sn->sn_peer[n];
+		char hears[3 * RAC_MAX_INST + 1];
+		size_t len = 0;
+
+		if (!ic || n == vw->vw_inst)
+			continue;
+		hears[0] = '\0';
+		for (int k = 1; k <= RAC_MAX_INST && k < 64; k++)
+			if (p->pr_heard & (1ull << k))
+				len += (size_t)snprintf(hears + len, sizeof hears - len, "%s%d",
+							len ? " " : "", k);
+		put_int(f, n);
+		put_text(f, ic->ic_name);
+		put_text(f, sga_peer_state_str(p->pr_net_state));
+		put_age(f, p->pr_net_last_ns);
+		put_u64(f, p->pr_net_count);
+		put_text(f, sga_peer_state_str(p->pr_disk_state));
+		put_age(f, p->pr_disk_last_ns);
+		put_u64(f, p->pr_disk_counter);
+		put_text(f, p->pr_net_last_ns ? hears : NULL);
+		row_end(f);
+	}
+	return f->fl_rc;
+}
+
+/* one row per configured voting disk */
+static int fill_vdisk(struct filler *f)
+{
+	const struct snap *sn = &f->fl_vw->vw_snap;
+	int ndisk = cfg_in_force(f->fl_vw)->cf_nvoting;
+
+	for (int d = 0; d < ndisk && d < sn->sn_nvdisk && f->fl_rc == SQLITE_OK; d++) {
+		const struct sga_vdisk *v = &sn->sn_vdisk[d];
+
+		put_int(f, d + 1);
+		put_text(f, v->vd_path);
+		put_text(f, sga_vdisk_state_str(v->vd_state));
+		put_time(f, v->vd_last_read_us);
+		put_time(f, v->vd_last_write_us);
+		put_u64(f, v->vd_read_errors);
+		put_u64(f, v->vd_write_errors);
+		put_u64(f, v->vd_corrupt);
 		row_end(f);
 	}
 	return f->fl_rc;
@@ -375,18 +489,23 @@ static int fill_alert(struct filler *f)
 }
 
 static const struct view_def views[] = {
-	{ "v$instance", "this instance (one row; STATUS DOWN when it is not running)",
+	{ "v$instance", "instance (this one; STATUS DOWN when not running)",
 	  instance_cols, fill_instance },
-	{ "v$process", "member process of the instance's NM group",
+	{ "v$process", "member process of the NM group",
 	  process_cols, fill_process },
-	{ "v$parameter", "configuration parameter in force, with its default and source",
+	{ "v$parameter", "parameter in force, with default and source",
 	  parameter_cols, fill_parameter },
 	{ "v$sysstat", "instance counter",
 	  sysstat_cols, fill_sysstat },
-	{ "v$alert_log", "entry of the instance's alert log",
+	{ "v$heartbeat", "other instance: its heartbeats as seen here",
+	  heartbeat_cols, fill_heartbeat },
+	{ "v$voting_disk", "voting disk: state, last I/O, errors",
+	  vdisk_cols, fill_vdisk },
+	{ "v$alert_log", "alert log entry",
 	  alert_cols, fill_alert },
 };
 #define NVIEWS (sizeof(views) / sizeof(views[0]))
+static_assert(NVIEWS <= VIEWS_MAX, "views[] outgrew vw_reads");
 
 static const struct view_def *view_by_name(const char *name)
 {
@@ -398,13 +517,26 @@ static const struct view_def *view_by_name(const char *name)
 	return NULL;
 }
 
+const char *views_word(size_t n)
+{
+	for (size_t i = 0; i < NVIEWS; i++) {
+		if (n == 0)
+			return views[i].vd_name;
+		n--;
+		for (const struct view_col *c = views[i].vd_cols; c->vc_name; c++, n--)
+			if (n == 0)
+				return c->vc_name;
+	}
+	return NULL;
+}
+
 void views_describe(FILE *fp)
 {
 	for (size_t i = 0; i < NVIEWS; i++) {
 		const struct view_def *v = &views[i];
 		int col = 4;
 
-		fprintf(fp, "  %-12s one row per %s\n   ", v->vd_name, v->vd_what);
+		fprintf(fp, "  %-14s one row per %s\n   ", v->vd_name, v->vd_what);
 		for (const struct view_col *c = v->vd_cols; c->vc_name; c++) {
 			int w = (int)strlen(c->vc_name) + 1;
 
@@ -473,6 +605,31 @@ static void copy_slot(struct sga_nm_slot *dst, struct sga_nm_slot *src)
 	}
 }
 
+static void copy_peer(struct sga_peer *dst, struct sga_peer *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->pr_net_last_ns = sga_load(&src->pr_net_last_ns);
+	dst->pr_net_count = sga_load(&src->pr_net_count);
+	dst->pr_disk_last_ns = sga_load(&src->pr_disk_last_ns);
+	dst->pr_disk_counter = sga_load(&src->pr_disk_counter);
+	dst->pr_heard = sga_load(&src->pr_heard);
+	dst->pr_net_state = sga_load(&src->pr_net_state);
+	dst->pr_disk_state = sga_load(&src->pr_disk_state);
+}
+
+static void copy_vdisk(struct sga_vdisk *dst, struct sga_vdisk *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	memcpy(dst->vd_path, src->vd_path, sizeof(dst->vd_path));
+	TERMINATE(dst->vd_path);
+	dst->vd_state = sga_load(&src->vd_state);
+	dst->vd_last_read_us = sga_load(&src->vd_last_read_us);
+	dst->vd_last_write_us = sga_load(&src->vd_last_write_us);
+	dst->vd_read_errors = sga_load(&src->vd_read_errors);
+	dst->vd_write_errors = sga_load(&src->vd_write_errors);
+	dst->vd_corrupt = sga_load(&src->vd_corrupt);
+}
+
 static void snap_copy(struct views *vw, const struct sga *sga)
 {
 	struct snap *sn = &vw->vw_snap;
@@ -497,6 +654,13 @@ static void snap_copy(struct views *vw, const struct sga *sga)
 							   : SGA_NCOUNTERS_USED;
 	for (int c = 0; c < sn->sn_ncnt; c++)
 		sn->sn_cnt[c] = sga_load(&sga_counters(sga)[c]);
+	sn->sn_npeer = h->sh_npeers < RAC_MAX_INST + 1 ? (int)h->sh_npeers : RAC_MAX_INST + 1;
+	for (int n = 0; n < sn->sn_npeer; n++)
+		copy_peer(&sn->sn_peer[n], sga_peer(sga, n));
+	sn->sn_nvdisk = h->sh_nvdisks < RAC_MAX_VOTING ? (int)h->sh_nvdisks : RAC_MAX_VOTING;
+	for (int d = 0; d < sn->sn_nvdisk; d++)
+		copy_vdisk(&sn->sn_vdisk[d], sga_vdisk(sga, d));
+	/* after the stamps were read, so that no age comes out negative */
 	sn->sn_now_ns = rac_now_mono_ns();
 
 	if (h->sh_config_size == sizeof(struct rac_config)) {
@@ -511,26 +675,47 @@ static void snap_take(struct views *vw)
 	struct snap *sn = &vw->vw_snap;
 	char name[128];
 	struct sga sga;
+	int rc;
 
 	sn->sn_up = false;
 	sn->sn_cfg_sga = false;
 	sn->sn_nnm = 0;
 	sn->sn_ncnt = 0;
+	sn->sn_npeer = 0;
+	sn->sn_nvdisk = 0;
 	config_sga_name(&vw->vw_cfg, vw->vw_inst, name, sizeof name);
+	sn->sn_why[0] = '\0';
 	memset(&sga, 0, sizeof sga);
-	if (sga_attach(name, 0, &sga) != 0)
-		return;		/* no segment: not running */
-	if (sga.sg_size >= sizeof(struct sga_header) && sga_validate(&sga) == 0 &&
-	    sga_owner_alive(&sga) && sga_hdr(&sga)->sh_inst_no == vw->vw_inst) {
-		snap_copy(vw, &sga);
-		sn->sn_up = true;
+	rc = sga_attach(name, 0, &sga);
+	if (rc == RAC_ESYS && errno == EACCES) {
+		/* someone else's instance: say so rather than "not running" */
+		snprintf(sn->sn_why, sizeof sn->sn_why, "cannot read its SGA %s: %s", name,
+			 strerror(errno));
+		return;
 	}
+	if (rc != 0)
+		return;		/* no segment: not running */
+	if (sga.sg_size < sizeof(struct sga_header) || !sga_owner_alive(&sga))
+		goto out;	/* left by a dead instance, or still being made */
+	rc = sga_validate(&sga);
+	if (rc != 0) {
+		/* alive, but laid out otherwise: a racsql of another version */
+		snprintf(sn->sn_why, sizeof sn->sn_why, "cannot use its SGA %s: %s", name,
+			 rac_strerror(rc));
+		goto out;
+	}
+	if (sga_hdr(&sga)->sh_inst_no != vw->vw_inst)
+		goto out;
+	snap_copy(vw, &sga);
+	sn->sn_up = true;
+out:
 	sga_detach(&sga);
 }
 
 /* ---- authorizer ------------------------------------------------------- */
 
 /*
+ * Notes which views a statement reads, for views_fill().
  * The views are read-only: refuse statements that would write, drop,
  * alter, index or put triggers on them (a trigger or a unique index could
  * make the next refresh fail).  Our own refresh statements run with
@@ -547,6 +732,11 @@ static int views_authorize(void *arg, int action, const char *a1, const char *a2
 	if (vw->vw_internal)
 		return SQLITE_OK;
 	switch (action) {
+	case SQLITE_READ:
+		/* remember which views the statement needs filled */
+		if ((v = view_by_name(a1)) != NULL)
+			vw->vw_reads |= 1u << (v - views);
+		return SQLITE_OK;
 	case SQLITE_INSERT:
 	case SQLITE_UPDATE:
 	case SQLITE_DELETE:
@@ -601,6 +791,11 @@ bool views_instance_up(const struct views *vw)
 	return vw->vw_snap.sn_up;
 }
 
+const char *views_down_reason(const struct views *vw)
+{
+	return !vw->vw_snap.sn_up && vw->vw_snap.sn_why[0] ? vw->vw_snap.sn_why : NULL;
+}
+
 static int exec_sql(sqlite3 *db, const char *sql, const char *what, char *err, size_t errlen)
 {
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
@@ -652,7 +847,7 @@ int views_create(struct views *vw, sqlite3 *db, char *err, size_t errlen)
 /* Empty one table and fill it again. */
 static int refill(struct views *vw, sqlite3 *db, const struct view_def *v, char *err, size_t errlen)
 {
-	struct filler f = { .fl_vw = vw, .fl_db = db, .fl_rc = SQLITE_OK };
+	struct filler f = { .fl_vw = vw, .fl_rc = SQLITE_OK };
 	char del[64];
 	char *sql;
 	int rc;
@@ -682,40 +877,88 @@ static int refill(struct views *vw, sqlite3 *db, const struct view_def *v, char 
 	return rc;
 }
 
-int views_refresh(struct views *vw, sqlite3 *db, char *err, size_t errlen)
+void views_snapshot(struct views *vw)
 {
-	struct alert_key key;
+	snap_take(vw);
+	vw->vw_gen++;
+}
+
+void views_reads_reset(struct views *vw)
+{
+	vw->vw_reads = 0;
+}
+
+/* Does the statement prepared since views_reads_reset() read view i? */
+static bool view_read(const struct views *vw, size_t i)
+{
+	/*
+	 * Before 3.40 (the oldest version this was checked with) SQLite may
+	 * not report the tables of count(*) to the authorizer: fill them all.
+	 */
+	if (sqlite3_libversion_number() < 3040000)
+		return true;
+	return vw->vw_reads & (1u << i);
+}
+
+int views_fill(struct views *vw, sqlite3 *db, char *err, size_t errlen)
+{
+	/*
+	 * Inside the user's own transaction the rows may yet be rolled back,
+	 * so what is filled there is not remembered as filled.
+	 */
 	bool in_txn = !sqlite3_get_autocommit(db);
+	struct alert_key key;
+	bool todo[NVIEWS];
+	bool any = false;
 	int rc;
 
-	snap_take(vw);
-	alert_key_now(vw, &key);
+	for (size_t i = 0; i < NVIEWS; i++) {
+		todo[i] = false;
+		if (!view_read(vw, i))
+			continue;
+		if (views[i].vd_fill == fill_alert) {
+			/* the file, not the SGA, says whether it changed */
+			alert_key_now(vw, &key);
+			todo[i] = !alert_key_same(&key, &vw->vw_alert);
+		} else {
+			todo[i] = vw->vw_filled[i] != vw->vw_gen;
+		}
+		any |= todo[i];
+	}
+	if (!any)
+		return 0;
+
 	vw->vw_internal = true;
-	rc = exec_sql(db, "SAVEPOINT views_refresh", "refresh", err, errlen);
+	rc = exec_sql(db, "SAVEPOINT views_fill", "refresh", err, errlen);
 	if (rc)
 		goto out;
-	for (size_t i = 0; i < NVIEWS && rc == 0; i++) {
-		if (views[i].vd_fill == fill_alert && alert_key_same(&key, &vw->vw_alert))
-			continue;	/* the same file as last time */
-		rc = refill(vw, db, &views[i], err, errlen);
-	}
+	for (size_t i = 0; i < NVIEWS && rc == 0; i++)
+		if (todo[i])
+			rc = refill(vw, db, &views[i], err, errlen);
 	if (rc) {
-		sqlite3_exec(db, "ROLLBACK TO views_refresh", NULL, NULL, NULL);
-		sqlite3_exec(db, "RELEASE views_refresh", NULL, NULL, NULL);
+		sqlite3_exec(db, "ROLLBACK TO views_fill", NULL, NULL, NULL);
+		sqlite3_exec(db, "RELEASE views_fill", NULL, NULL, NULL);
 		goto out;
 	}
-	rc = exec_sql(db, "RELEASE views_refresh", "refresh", err, errlen);
+	rc = exec_sql(db, "RELEASE views_fill", "refresh", err, errlen);
 	if (rc)
 		goto out;
-	/*
-	 * Inside the user's own transaction the rows may yet be rolled back:
-	 * then the next refresh must read the alert log again.
-	 */
-	vw->vw_alert = key;
-	vw->vw_alert.ak_valid = !in_txn;
+	for (size_t i = 0; i < NVIEWS; i++) {
+		if (!todo[i])
+			continue;
+		if (views[i].vd_fill == fill_alert) {
+			vw->vw_alert = key;
+			vw->vw_alert.ak_valid = !in_txn;
+		} else {
+			vw->vw_filled[i] = in_txn ? 0 : vw->vw_gen;
+		}
+	}
 out:
-	if (rc)
+	if (rc) {
+		/* the rows are what they were before: unknown, fill next time */
+		memset(vw->vw_filled, 0, sizeof(vw->vw_filled));
 		vw->vw_alert.ak_valid = false;
+	}
 	vw->vw_internal = false;
 	return rc;
 }

@@ -1,16 +1,21 @@
 /*
  * views.h - the status views of racsql (DESIGN §7) as SQLite tables.
  *
- * Every view is a real table in racsql's in-memory database.  A refresh
- * attaches the instance's SGA read-only, copies what it needs out of it
- * (the segment keeps changing under us: numbers are read with sga_load()),
- * detaches, and refills every table from that copy inside one savepoint.
- * The alert log is re-read only when the file changed.
+ * Every view is a real table in racsql's in-memory database.  A snapshot
+ * attaches the instance's SGA read-only, copies what the views need out of
+ * it (the segment keeps changing under us: numbers are read with
+ * sga_load()) and detaches.  The tables are filled from the snapshot on
+ * demand: an authorizer notes which views a statement reads while it is
+ * prepared, and views_fill() refills just those that are older than the
+ * snapshot.
  *
- *   views_new -> views_create(db) -> views_refresh(db) ... -> views_destroy
+ *   views_new -> views_create(db)
+ *     -> views_snapshot  (once for -e, before every statement in the shell)
+ *     -> per statement: views_reads_reset, sqlite3_prepare, views_fill, step
+ *   -> views_destroy
  *
- * The tables are read-only for the user: an authorizer refuses to write,
- * alter or drop them (views_authorize), while the refresh itself may.
+ * The tables are read-only for the user: the same authorizer refuses to
+ * write, alter, index, drop or put triggers on them.
  */
 #ifndef RACSQL_VIEWS_H
 #define RACSQL_VIEWS_H
@@ -30,15 +35,25 @@ struct views *views_new(const struct rac_config *cfg, int inst);
 void views_destroy(struct views **vw);
 /* Create the tables and install the authorizer: 0 or a RAC_E* code. */
 int views_create(struct views *vw, sqlite3 *db, char *err, size_t errlen);
-/*
- * Take a new snapshot and refill every table.  0 or a RAC_E* code with the
- * reason in `err`.  Whether the instance was found running is told by
- * views_instance_up() afterwards.
- */
-int views_refresh(struct views *vw, sqlite3 *db, char *err, size_t errlen);
+/* Copy the instance's state out of its SGA now. */
+void views_snapshot(struct views *vw);
+/* Was the instance running at the last snapshot? */
 bool views_instance_up(const struct views *vw);
+/* When it was not: NULL if its SGA is just absent, stale or invalid, else
+ * why it could not be read (permissions). */
+const char *views_down_reason(const struct views *vw);
+/* Forget which views were read: call before preparing a statement. */
+void views_reads_reset(struct views *vw);
+/*
+ * Fill the tables that the statement prepared since views_reads_reset()
+ * reads, from the last snapshot.  0 or a RAC_E* code with the reason in
+ * `err`.
+ */
+int views_fill(struct views *vw, sqlite3 *db, char *err, size_t errlen);
 /* Why the last statement was refused by the authorizer, or NULL. */
 const char *views_denied(const struct views *vw);
+/* The n-th name for completion (views, then their columns), NULL past the end. */
+const char *views_word(size_t n);
 /* One paragraph per view with its columns, for --help. */
 void views_describe(FILE *fp);
 

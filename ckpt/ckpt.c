@@ -33,9 +33,12 @@ static struct ckpt_state ckpt_state = { .cs_fd = -1 };
 static int ckpt_write(struct member *m)
 {
 	struct ckpt_state *cs = &ckpt_state;
-	uint64_t inc = sga_load(&sga_hdr(&m->m_sga)->sh_incarnation);
+	uint64_t inc = sga_load(&sga_cluster(&m->m_sga)->cl_incarnation);
 	int rc;
 
+	/* a fenced instance writes nothing to the shared disk */
+	if (sga_load(&sga_cluster(&m->m_sga)->cl_no_disk_writes))
+		return RAC_EIO;
 	cs->cs_seq++;
 	cs->cs_rec.ck_count++;
 	cs->cs_rec.ck_time_us = rac_now_us();

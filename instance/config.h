@@ -66,7 +66,7 @@ struct rac_config {
  */
 int config_load(const char *path, struct rac_config *cfg, char *err, size_t errlen);
 
-/* Parse INI text already in memory (unit tests); `origin` names it. */
+/* Parse one INI file (config_load() without the fallbacks). */
 int config_parse_file(const char *path, struct rac_config *cfg, char *err, size_t errlen);
 
 /* Built-in default cluster with paths relative to `basedir`. */
@@ -89,7 +89,7 @@ struct cfg_param {
 	const char *p_value;
 	const char *p_default;	/* "" when the key has no default */
 	const char *p_source;	/* "default", "file" */
-	const char *p_section;	/* "cluster" or "instance" */
+	const char *p_section;	/* "cluster" or "instance<N>" */
 	const char *p_description;
 };
 typedef void (*cfg_param_fn)(const struct cfg_param *p, void *arg);

@@ -275,9 +275,14 @@ static int format_control(const struct rac_config *cfg, const char *path,
 	for (int i = 1; i <= RAC_MAX_INST && rc == 0; i++) {
 		struct ctl_ckpt ck = { .ck_inst = (uint32_t)i };
 
+		struct ctl_vote cv = { .cv_inst = (uint32_t)i };
+
 		if (inst_configured(cfg, i))
 			rc = put_rec(fd, CTL_BLK_CKPT(i), BLK_CKPT_PROGRESS, 0, 0, 1,
 				     p, ctl_ckpt_out(&ck, p));
+		if (rc == 0 && inst_configured(cfg, i))
+			rc = put_rec(fd, CTL_BLK_VOTE(i), BLK_VOTE, 0, 0, 1,
+				     p, ctl_vote_out(&cv, p));
 	}
 	if (rc == 0) {
 		struct ctl_header ch = {
@@ -564,8 +569,17 @@ static int lput_payload(struct line *l, const struct rac_config *cfg,
 		if ((rc = ctl_membership_in(p, h->bh_length, &v)))
 			return rc;
 		lput_bitmap(l, "bitmap", v.ms_bitmap, width);
-		lputf(l, " valid=%s incarnation=%" PRIu64,
-		      v.ms_valid ? "yes" : "no", v.ms_incarnation);
+		lputf(l, " valid=%s incarnation=%" PRIu64 " control=%u",
+		      v.ms_valid ? "yes" : "no", v.ms_incarnation, v.ms_control);
+		return 0;
+	}
+	case BLK_VOTE: {
+		struct ctl_vote v;
+
+		if ((rc = ctl_vote_in(p, h->bh_length, &v)))
+			return rc;
+		lputf(l, "inst=%u vote_seq=%" PRIu64 " vote=", v.cv_inst, v.cv_seq);
+		lput_votes(l, v.cv_bitmap, width);
 		return 0;
 	}
 	case BLK_CFVRR: {
@@ -734,6 +748,9 @@ int ctl_dump(const struct rac_config *cfg, FILE *out, int *ncorrupt)
 	for (int i = 1; i <= RAC_MAX_INST; i++)
 		if (inst_configured(cfg, i))
 			bad += dump_block(out, cfg, fd, CTL_BLK_CKPT(i), BLK_CKPT_PROGRESS);
+	for (int i = 1; i <= RAC_MAX_INST; i++)
+		if (inst_configured(cfg, i))
+			bad += dump_block(out, cfg, fd, CTL_BLK_VOTE(i), BLK_VOTE);
 	close(fd);
 
 	if (ncorrupt)

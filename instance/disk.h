@@ -29,6 +29,10 @@
  *   3-7  reserved
  *   8+i  CKPT_PROGRESS    checkpoint progress record of instance i+1
  *                         (i = 0 .. RAC_MAX_INST-1)
+ *  40+i  VOTE             IMR vote of instance i+1: each member writes only
+ *                         its own, so votes cast at once cannot overwrite
+ *                         each other; the result writer copies them into
+ *                         the CFVRR with the result
  *
  * Voting disk, block numbers:
  *     0  VOTE_HEADER      cluster name, disk index
@@ -57,13 +61,15 @@ enum blk_type {
 	BLK_VOTE_HEADER = 5,
 	BLK_HEARTBEAT = 6,
 	BLK_KILL = 7,
+	BLK_VOTE = 8,
 };
 
 #define CTL_BLK_HEADER		0
 #define CTL_BLK_MEMBERSHIP	1
 #define CTL_BLK_CFVRR		2
 #define CTL_BLK_CKPT(inst)	(8 + (inst) - 1)	/* inst 1..RAC_MAX_INST */
-#define CTL_NBLOCKS		(8 + RAC_MAX_INST)
+#define CTL_BLK_VOTE(inst)	(8 + RAC_MAX_INST + (inst) - 1)
+#define CTL_NBLOCKS		(8 + 2 * RAC_MAX_INST)
 
 #define VOTE_BLK_HEADER		0
 #define VOTE_BLK_HB(inst)	(8 + 2 * ((inst) - 1))
@@ -148,6 +154,14 @@ struct ctl_membership {
 	uint64_t ms_bitmap;		/* bit i-1 = instance i is a member */
 	uint32_t ms_valid;		/* 0 while a reconfiguration is pending */
 	uint64_t ms_incarnation;	/* cluster incarnation */
+	uint32_t ms_control;		/* control node instance number, 0 none */
+};
+
+struct ctl_vote {
+	uint32_t cv_inst;
+	uint64_t cv_seq;		/* vote sequence it was cast for */
+	uint64_t cv_bitmap;		/* instances this one can talk to */
+	uint64_t cv_time_us;
 };
 
 /*
@@ -208,6 +222,8 @@ size_t ctl_membership_out(const struct ctl_membership *v, uint8_t *p);
 int ctl_membership_in(const uint8_t *p, size_t len, struct ctl_membership *v);
 size_t ctl_cfvrr_out(const struct ctl_cfvrr *v, uint8_t *p);
 int ctl_cfvrr_in(const uint8_t *p, size_t len, struct ctl_cfvrr *v);
+size_t ctl_vote_out(const struct ctl_vote *v, uint8_t *p);
+int ctl_vote_in(const uint8_t *p, size_t len, struct ctl_vote *v);
 size_t ctl_ckpt_out(const struct ctl_ckpt *v, uint8_t *p);
 int ctl_ckpt_in(const uint8_t *p, size_t len, struct ctl_ckpt *v);
 size_t vote_header_out(const struct vote_header *v, uint8_t *p);

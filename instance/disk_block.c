@@ -303,6 +303,7 @@ const char *blk_type_str(uint16_t type)
 	CASE(BLK_VOTE_HEADER, "voting disk header");
 	CASE(BLK_HEARTBEAT, "disk heartbeat");
 	CASE(BLK_KILL, "kill block");
+	CASE(BLK_VOTE, "IMR vote");
 	}
 	return "unknown block type";
 }
@@ -316,7 +317,8 @@ const char *blk_type_str(uint16_t type)
  * payload size at compile time, so an encoder cannot overrun.
  */
 #define CTL_HEADER_LEN		(RAC_CLUSTER_MAX + 3 * 4 + 2 * 8)
-#define CTL_MEMBERSHIP_LEN	(8 + 4 + 8)
+#define CTL_MEMBERSHIP_LEN	(8 + 4 + 8 + 4)
+#define CTL_VOTE_LEN		(4 + 3 * 8)
 /*
  * The CFVRR holds a vote sequence and a vote bitmap per possible instance;
  * with 64-bit bitmaps that is 544 bytes and does not fit one block.  On disk
@@ -379,6 +381,7 @@ size_t ctl_membership_out(const struct ctl_membership *v, uint8_t *p)
 	put_u64(&c, v->ms_bitmap);
 	put_u32(&c, v->ms_valid);
 	put_u64(&c, v->ms_incarnation);
+	put_u32(&c, v->ms_control);
 	assert(!c.c_err && c.c_pos == CTL_MEMBERSHIP_LEN);
 	return c.c_pos;
 }
@@ -393,9 +396,41 @@ int ctl_membership_in(const uint8_t *p, size_t len, struct ctl_membership *v)
 	v->ms_bitmap = get_u64(&c);
 	v->ms_valid = get_u32(&c);
 	v->ms_incarnation = get_u64(&c);
+	v->ms_control = get_u32(&c);
 	if ((rc = cur_end(&c)))
 		return rc;
-	if (v->ms_valid > 1)
+	if (v->ms_valid > 1 || v->ms_control > RAC_MAX_INST)
+		return RAC_ERANGE;
+	return 0;
+}
+
+size_t ctl_vote_out(const struct ctl_vote *v, uint8_t *p)
+{
+	struct blk_cursor c;
+
+	cur_init_write(&c, p, RAC_BLK_PAYLOAD);
+	put_u32(&c, v->cv_inst);
+	put_u64(&c, v->cv_seq);
+	put_u64(&c, v->cv_bitmap);
+	put_u64(&c, v->cv_time_us);
+	assert(!c.c_err && c.c_pos == CTL_VOTE_LEN);
+	return c.c_pos;
+}
+
+int ctl_vote_in(const uint8_t *p, size_t len, struct ctl_vote *v)
+{
+	struct blk_cursor c;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	cur_init_read(&c, p, len);
+	v->cv_inst = get_u32(&c);
+	v->cv_seq = get_u64(&c);
+	v->cv_bitmap = get_u64(&c);
+	v->cv_time_us = get_u64(&c);
+	if ((rc = cur_end(&c)))
+		return rc;
+	if (v->cv_inst < 1 || v->cv_inst > RAC_MAX_INST)
 		return RAC_ERANGE;
 	return 0;
 }
@@ -586,6 +621,7 @@ static size_t payload_len(uint16_t type)
 	case BLK_VOTE_HEADER: return VOTE_HEADER_LEN;
 	case BLK_HEARTBEAT: return VOTE_HB_LEN;
 	case BLK_KILL: return VOTE_KILL_LEN;
+	case BLK_VOTE: return CTL_VOTE_LEN;
 	}
 	return 0;
 }

@@ -206,8 +206,12 @@ static void terminate(struct guardian *g, const char *why)
 
 	set_state(g, INST_TERMINATING, why);
 	kill_group(g);
-	/* nothing of ours runs any more: say so where the survivors look */
-	confirmed = vote_mark_instance(g->g_cfg, g->g_inst, HB_STATE_DEAD);
+	/*
+	 * Nothing of ours runs any more: say so where the survivors look -- unless
+	 * our lease lapsed, after which this instance writes nothing at all.
+	 */
+	confirmed = sga_load(&sga_cluster(&g->g_sga)->cl_no_disk_writes) ? 0 :
+		vote_mark_instance(g->g_cfg, g->g_inst, HB_STATE_DEAD);
 	log_alert("%s\nInstance terminated by guardian (pid %d) in %.1f ms; SGA %s removed; "
 		  "death confirmed on %d of %d voting disks", why, (int)getpid(),
 		  (double)(rac_now_mono_ns() - t0) / 1e6, g->g_sga.sg_name, confirmed,
@@ -260,6 +264,34 @@ static int wait_registered(struct guardian *g, enum rac_role role, char *why, si
 		}
 		rac_sleep_ms(2);
 	}
+}
+
+/* OPEN only once LMON has formed or joined the cluster (or a member died). */
+static int wait_joined(struct guardian *g, char *why, size_t len)
+{
+	struct sga_cluster *cl = sga_cluster(&g->g_sga);
+	uint64_t deadline = rac_now_mono_ns() + (uint64_t)g->g_cfg->cf_start_timeout_ms * 1000000ull;
+
+	while (!sga_load(&cl->cl_joined)) {
+		int status = 0, dead = reap(g, &status);
+
+		if (dead >= 0) {
+			char how[96];
+
+			describe_exit(status, how, sizeof(how));
+			snprintf(why, len, "%s (ospid: %d) %s before the instance joined the "
+				 "cluster", proc_by_role(dead)->pr_name,
+				 (int)sga_load(&sga_nm(&g->g_sga, dead)->nm_pid), how);
+			return RAC_EIO;
+		}
+		if (rac_now_mono_ns() > deadline) {
+			snprintf(why, len, "LMON did not join the cluster within %d ms "
+				 "(start_timeout_ms)", g->g_cfg->cf_start_timeout_ms);
+			return RAC_ETIMEDOUT;
+		}
+		rac_sleep_ms(2);
+	}
+	return 0;
 }
 
 struct alert_buf {
@@ -495,6 +527,14 @@ int guardian_run(const struct rac_config *cfg, int inst, int notify_fd)
 	set_state(g, INST_MOUNTED, "every member registered in the NM group");
 	log_alert("Instance %s mounted: NM group of %d members complete (member id %d)",
 		  ic->ic_name, RAC_NROLES, sga_hdr(&g->g_sga)->sh_member_id);
+	rc = wait_joined(g, why, sizeof(why));
+	if (rc) {
+		char msg[640];
+
+		snprintf(msg, sizeof(msg), "Instance %s failed to start: %s", ic->ic_name, why);
+		terminate(g, msg);
+		return 1;
+	}
 	set_state(g, INST_OPEN, "ready");
 	log_alert("Instance %s (instance number %d) is OPEN", ic->ic_name, inst);
 	notify(g, "OK %d", (int)getpid());
@@ -504,7 +544,8 @@ int guardian_run(const struct rac_config *cfg, int inst, int notify_fd)
 		set_state(g, INST_SHUTDOWN, "operator asked for a clean stop");
 		log_alert("Shutting down instance %s (normal)", ic->ic_name);
 		stop_members(g);
-		vote_mark_instance(g->g_cfg, inst, HB_STATE_DOWN);
+		if (!sga_load(&sga_cluster(&g->g_sga)->cl_no_disk_writes))
+			vote_mark_instance(g->g_cfg, inst, HB_STATE_DOWN);
 		log_alert("Instance %s shutdown complete", ic->ic_name);
 		remove_sga(g);
 	}

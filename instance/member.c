@@ -104,7 +104,7 @@ static void fail_start(struct member *m, const char *fmt, ...)
 	exit(1);
 }
 
-static void heartbeat(struct member *m)
+void member_heartbeat(struct member *m)
 {
 	sga_store(&m->m_slot->nm_hb_mono_ns, rac_now_mono_ns());
 	__atomic_add_fetch(&m->m_slot->nm_hb_count, 1, __ATOMIC_RELAXED);
@@ -137,7 +137,7 @@ static void nm_register(struct member *m)
 	}
 	m->m_slot->nm_member_id = member_id;
 	m->m_slot->nm_registered_us = rac_now_us();
-	heartbeat(m);
+	member_heartbeat(m);
 	sga_store(&m->m_slot->nm_state, (uint32_t)NM_REGISTERED);
 	if (m->m_role == RAC_ROLE_LMON)
 		log_alert("%s registered with NM - instance number %d (internal mem no %d)",
@@ -227,7 +227,7 @@ int member_main(int argc, char **argv, enum rac_role role, const struct member_o
 		int n = m->m_nitems;
 
 		if (now >= next_hb) {
-			heartbeat(m);
+			member_heartbeat(m);
 			next_hb = now + (uint64_t)m->m_cfg->cf_member_heartbeat_ms * 1000000ull;
 			/* second line behind PR_SET_PDEATHSIG */
 			if (getppid() != m->m_guardian) {

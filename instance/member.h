@@ -69,6 +69,9 @@ int member_bind_router(struct member *m, const char *ep, const char *what, char 
 /* Receive and drop what is waiting on item `item`, counting each message as bad. */
 void member_drain_unknown(struct member *m, int item, const char *comp);
 
+/* stamp this member's NM slot (the loop does it; long waits call it too) */
+void member_heartbeat(struct member *m);
+
 /* count a counter in this instance's SGA */
 static inline void member_count(struct member *m, enum sga_counter c)
 {

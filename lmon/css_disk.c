@@ -1,11 +1,17 @@
 /*
- * css_disk.c - disk heartbeats on the voting disks.
+ * css_disk.c - disk heartbeats on the voting disks, and our own lease.
  *
  * Every disk_heartbeat_interval_ms LMON writes its slot on each voting disk
- * (durable: O_DSYNC) and reads every peer's slot back.  A peer whose counter
- * has not moved for disktimeout_ms has let its lease run out; a peer whose
- * slot says DOWN or DEAD has confirmed that it is gone.  Per-disk results
- * (state, last read and write, errors) go to the SGA for v$voting_disk.
+ * (durable: O_DSYNC).  Every tick it reads the peers' slots back (cheap:
+ * page cache), so a death confirmed by a peer's guardian is seen within a
+ * tick, not a heartbeat period.  A peer whose counter has not moved for
+ * disktimeout_ms has let its lease run out; a peer whose slot says DOWN or
+ * DEAD has confirmed that it is gone.
+ *
+ * Our own lease: the last time a heartbeat reached a strict majority of the
+ * voting disks.  Once it is older than disktimeout_ms the others may already
+ * treat us as dead and recover our work, so from then on this instance
+ * writes nothing to the shared disk (lmon_fence_exit()).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -38,6 +44,8 @@ int css_disk_init(struct lmon *l, char *err, size_t errlen)
 {
 	const struct rac_config *cfg = l->l_m->m_cfg;
 
+	(void)err;
+	(void)errlen;
 	for (int d = 0; d < RAC_MAX_VOTING; d++)
 		l->l_vfd[d] = -1;
 	for (int d = 0; d < cfg->cf_nvoting; d++) {
@@ -51,74 +59,110 @@ int css_disk_init(struct lmon *l, char *err, size_t errlen)
 			continue;
 		}
 		/* carry our counter on, so it never goes back */
-		if (vote_read_hb(l->l_vfd[d], l->l_m->m_inst, &hb, &h) == 0) {
+		if (vote_read_hb(l->l_vfd[d], l->l_me, &hb, &h) == 0) {
 			if (hb.hb_counter > l->l_disk_counter)
 				l->l_disk_counter = hb.hb_counter;
 			l->l_disk_seq[d] = h.bh_sequence;
 		}
 	}
-	(void)err;
-	(void)errlen;
 	return 0;
 }
 
-static void read_peers(struct lmon *l, int d, uint64_t now)
+static void read_peer(struct lmon *l, int d, int i, uint64_t now_ns, uint64_t now_us)
 {
 	struct member *m = l->l_m;
 	struct sga_vdisk *v = sga_vdisk(&m->m_sga, d);
+	struct sga_peer *p = sga_peer(&m->m_sga, i);
+	struct vote_hb hb;
+	struct blk_hdr h;
+	int rc = vote_read_hb(l->l_vfd[d], i, &hb, &h);
 
-	for (int i = 1; i <= RAC_MAX_INST; i++) {
-		struct sga_peer *p = sga_peer(&m->m_sga, i);
-		struct vote_hb hb;
-		struct blk_hdr h;
-		int rc;
-
-		if (!l->l_peers[i].lp_inst)
-			continue;
-		rc = vote_read_hb(l->l_vfd[d], i, &hb, &h);
-		if (rc == RAC_EIO || rc == RAC_EBLK_SHORT) {
-			v->vd_read_errors++;
-			member_count(m, CNT_DISK_IO_ERRORS);
-			vdisk_state(l, d, VDISK_OFFLINE, rac_strerror(rc));
-			return;
-		}
-		sga_store(&v->vd_last_read_us, rac_now_us());
-		if (rc) {
-			if (rc != RAC_EBLK_ZERO) {
-				v->vd_corrupt++;
-				member_count(m, CNT_DISK_BLOCKS_CORRUPT);
-				log_warn(COMP, "voting disk %d: heartbeat slot of instance %d: %s",
-					 d + 1, i, rac_strerror(rc));
-			}
-			continue;
-		}
-		if (hb.hb_counter > sga_load(&p->pr_disk_counter)) {
-			sga_store(&p->pr_disk_counter, hb.hb_counter);
-			sga_store(&p->pr_disk_last_ns, now);
-			if (hb.hb_state == HB_STATE_ALIVE)
-				lmon_peer_state(l, i, 0, PEER_ALIVE, "disk heartbeat advancing");
-		}
-		if (hb.hb_state != HB_STATE_ALIVE && sga_load(&p->pr_disk_counter) == hb.hb_counter)
-			lmon_peer_state(l, i, 0, PEER_DOWN, hb.hb_state == HB_STATE_DEAD ?
-					"death confirmed on the voting disk" :
-					"left the cluster (voting disk)");
+	if (rc == RAC_EIO || rc == RAC_EBLK_SHORT) {
+		v->vd_read_errors++;
+		member_count(m, CNT_DISK_IO_ERRORS);
+		vdisk_state(l, d, VDISK_OFFLINE, rac_strerror(rc));
+		return;
 	}
+	sga_store(&v->vd_last_read_us, now_us);
+	if (rc) {
+		if (rc != RAC_EBLK_ZERO) {
+			v->vd_corrupt++;
+			member_count(m, CNT_DISK_BLOCKS_CORRUPT);
+			log_warn(COMP, "voting disk %d: heartbeat slot of instance %d: %s", d + 1, i,
+				 rac_strerror(rc));
+		}
+		return;
+	}
+	if (hb.hb_counter > sga_load(&p->pr_disk_counter)) {
+		/* age by the writer's clock, so an old slot is not taken as fresh */
+		uint64_t age_ns = now_us > hb.hb_time_us ? (now_us - hb.hb_time_us) * 1000 : 0;
+
+		if (age_ns > now_ns)
+			age_ns = now_ns;
+		sga_store(&p->pr_disk_counter, hb.hb_counter);
+		sga_store(&p->pr_disk_last_ns, now_ns - age_ns);
+		if (hb.hb_state == HB_STATE_ALIVE &&
+		    age_ns <= (uint64_t)m->m_cfg->cf_disktimeout_ms * 1000000ull)
+			lmon_peer_state(l, i, 0, PEER_ALIVE, "disk heartbeat advancing");
+	}
+	if (hb.hb_state != HB_STATE_ALIVE && sga_load(&p->pr_disk_counter) == hb.hb_counter)
+		lmon_peer_state(l, i, 0, PEER_DOWN, hb.hb_state == HB_STATE_DEAD ?
+				"death confirmed on the voting disk" :
+				"left the cluster (voting disk)");
+}
+
+void css_disk_read(struct lmon *l)
+{
+	const struct rac_config *cfg = l->l_m->m_cfg;
+	uint64_t now_ns = rac_now_mono_ns(), now_us = rac_now_us();
+
+	for (int d = 0; d < cfg->cf_nvoting; d++) {
+		if (l->l_vfd[d] < 0)
+			continue;
+		for (int i = 1; i <= RAC_MAX_INST; i++)
+			if (l->l_peers[i].lp_inst)
+				read_peer(l, d, i, now_ns, now_us);
+	}
+}
+
+bool css_disk_alive(const struct lmon *l, int inst)
+{
+	const struct member *m = l->l_m;
+	const struct sga_peer *p = sga_peer(&m->m_sga, inst);
+	uint64_t last = sga_load(&p->pr_disk_last_ns);
+
+	if (inst == l->l_me)
+		return true;
+	if (sga_load(&p->pr_disk_state) == PEER_DOWN || !last)
+		return false;
+	return rac_now_mono_ns() - last <= (uint64_t)m->m_cfg->cf_disktimeout_ms * 1000000ull;
+}
+
+bool css_lease_ok(const struct lmon *l)
+{
+	return rac_now_mono_ns() - l->l_lease_ns <=
+		(uint64_t)l->l_m->m_cfg->cf_disktimeout_ms * 1000000ull;
 }
 
 void css_disk_beat(struct lmon *l)
 {
 	struct member *m = l->l_m;
 	const struct rac_config *cfg = m->m_cfg;
-	uint64_t now = rac_now_mono_ns();
+	uint64_t start = rac_now_mono_ns();
 	struct vote_hb hb = {
-		.hb_inst = (uint32_t)m->m_inst,
+		.hb_inst = (uint32_t)l->l_me,
 		.hb_state = HB_STATE_ALIVE,
 		.hb_counter = ++l->l_disk_counter,
 		.hb_time_us = rac_now_us(),
 		.hb_peers = css_net_heard(l),
 	};
-	uint64_t inc = sga_load(&sga_hdr(&m->m_sga)->sh_incarnation);
+	uint64_t inc = sga_load(&sga_cluster(&m->m_sga)->cl_incarnation);
+	int written = 0;
 
+	/* a lapsed lease is final: not one more write */
+	if (l->l_lease_ns && !css_lease_ok(l))
+		lmon_fence_exit(l, "own voting-disk lease expired (no heartbeat reached a "
+				"majority of the voting disks within disktimeout_ms)");
 	for (int d = 0; d < cfg->cf_nvoting; d++) {
 		struct sga_vdisk *v = sga_vdisk(&m->m_sga, d);
 		int rc;
@@ -128,18 +172,21 @@ void css_disk_beat(struct lmon *l)
 			if (l->l_vfd[d] < 0)
 				continue;
 		}
-		rc = vote_write_hb(l->l_vfd[d], m->m_inst, &hb, inc, ++l->l_disk_seq[d]);
+		rc = vote_write_hb(l->l_vfd[d], l->l_me, &hb, inc, ++l->l_disk_seq[d]);
 		if (rc) {
 			v->vd_write_errors++;
 			member_count(m, CNT_DISK_IO_ERRORS);
 			vdisk_state(l, d, VDISK_OFFLINE, strerror(errno));
 			continue;
 		}
+		written++;
 		sga_store(&v->vd_last_write_us, rac_now_us());
 		member_count(m, CNT_DISK_HB_WRITES);
 		vdisk_state(l, d, VDISK_ONLINE, "heartbeat written");
-		read_peers(l, d, now);
 	}
+	/* the lease runs from when the round began: the safe side */
+	if (written * 2 > cfg->cf_nvoting)
+		l->l_lease_ns = start;
 }
 
 void css_disk_fini(struct lmon *l)

@@ -85,7 +85,7 @@ void css_net_send_heartbeats(struct lmon *l)
 	struct msg_heartbeat hb = {
 		.hb_state = sga_load(&h->sh_state),
 		.hb_peers = css_net_heard(l),
-		.hb_members = 0,
+		.hb_members = sga_load(&sga_cluster(&m->m_sga)->cl_members),
 		.hb_sent_us = rac_now_us(),
 	};
 	uint8_t buf[RAC_MSG_HDR + 64];
@@ -94,7 +94,7 @@ void css_net_send_heartbeats(struct lmon *l)
 		struct lmon_peer *p = &l->l_peers[i];
 		struct msg_hdr mh = { .mh_sender = (uint32_t)m->m_inst,
 				      .mh_cluster = l->l_cluster_id,
-				      .mh_incarnation = sga_load(&h->sh_incarnation),
+				      .mh_incarnation = sga_load(&sga_cluster(&m->m_sga)->cl_incarnation),
 				      .mh_seq = ++l->l_seq };
 		int n;
 

@@ -1,18 +1,22 @@
 /*
  * lmon.c - LMON, the primary member of the instance's NM group.
  *
- * LMON registers first and obtains the member id.  Its CSS work runs on one
+ * LMON registers first and obtains the member id.  Its work runs on one
  * periodic tick with chores gated by their own periods:
  *
  *   every heartbeat_interval_ms       css_net_send_heartbeats()
- *   every disk_heartbeat_interval_ms  css_disk_beat()
- *   every tick                        ages -> peer states (SILENT after
- *                                     misscount_ms / disktimeout_ms)
+ *   every disk_heartbeat_interval_ms  css_disk_beat()    (and lease check)
+ *   every tick                        css_disk_read(), peer ages -> states,
+ *                                     cgs_tick(): form/join, triggers,
+ *                                     reconfiguration
  *
- * and messages are taken as they arrive (css_net_receive()).  Membership,
- * IMR voting and reconfiguration build on the peer states kept here.
+ * Messages are taken as they arrive (css_net_receive()).  A reconfiguration
+ * runs inside the tick; its waits go through lmon_pump(), which keeps the
+ * chores, the messages and our NM slot going, so no wait ever makes this
+ * instance look dead to anyone.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lmon.h"
@@ -22,6 +26,7 @@
 #define LMON_TICK_MS 10
 
 static struct lmon lmon;
+static uint64_t last_nm_ns;
 
 void lmon_peer_state(struct lmon *l, int inst, int net, uint32_t state, const char *why)
 {
@@ -76,14 +81,91 @@ static void check_ages(struct lmon *l)
 	}
 }
 
+/* the CSS chores that must never stop, reconfiguration or not */
+static void chores(struct lmon *l)
+{
+	struct member *m = l->l_m;
+	uint64_t now = rac_now_mono_ns();
+
+	if (now - last_nm_ns >= (uint64_t)m->m_cfg->cf_member_heartbeat_ms * 1000000ull) {
+		member_heartbeat(m);
+		last_nm_ns = now;
+	}
+	if (now >= l->l_next_disk_ns) {
+		css_disk_beat(l);
+		l->l_next_disk_ns = now +
+			(uint64_t)m->m_cfg->cf_disk_heartbeat_interval_ms * 1000000ull;
+	}
+	if (now >= l->l_next_net_ns) {
+		css_net_send_heartbeats(l);
+		l->l_next_net_ns = now + (uint64_t)m->m_cfg->cf_heartbeat_interval_ms * 1000000ull;
+	}
+	if (now >= l->l_next_read_ns) {
+		css_disk_read(l);
+		l->l_next_read_ns = now + LMON_TICK_MS * 1000000ull;
+	}
+	check_ages(l);
+}
+
+void lmon_pump(struct lmon *l, int ms)
+{
+	uint64_t end = rac_now_mono_ns() + (uint64_t)ms * 1000000ull;
+	void *router = l->l_m->m_items[l->l_router_item].socket;
+
+	for (;;) {
+		uint64_t now = rac_now_mono_ns();
+		zmq_pollitem_t item = { .socket = router, .events = ZMQ_POLLIN };
+		long left;
+
+		chores(l);
+		if (now >= end)
+			return;
+		left = (long)((end - now) / 1000000);
+		if (zmq_poll(&item, 1, left < 2 ? left : 2) > 0)
+			css_net_receive(l);
+	}
+}
+
+void lmon_fence_exit(struct lmon *l, const char *why)
+{
+	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
+	int lapsed = !css_lease_ok(l) && l->l_lease_ns;
+
+	/*
+	 * With our lease lapsed the survivors may already be recovering our work:
+	 * nobody in this instance writes to the shared disk again, not even the
+	 * guardian's confirmation.  Evicted with the lease still ours, the
+	 * guardian's confirmation lets the survivors go on at once.
+	 */
+	if (lapsed)
+		sga_store(&cl->cl_no_disk_writes, 1u);
+	cgs_set_state(l, CGS_EVICTED, why);
+	log_alert("%s; LMON exits and the instance with it%s", why,
+		  lapsed ? " (no further shared-disk writes)" : "");
+	exit(3);
+}
+
 static int lmon_init(struct member *m, char *err, size_t errlen)
 {
 	struct lmon *l = &lmon;
 
 	l->l_m = m;
+	l->l_me = m->m_inst;
+	l->l_mybit = 1ull << (m->m_inst - 1);
 	l->l_cluster_id = rac_msg_cluster_id(m->m_cfg->cf_name);
-	if (css_net_init(l, err, errlen) || css_disk_init(l, err, errlen))
+	for (int i = 1; i <= RAC_MAX_INST; i++)
+		if (config_inst(m->m_cfg, i))
+			l->l_configured |= 1ull << (i - 1);
+	if (css_net_init(l, err, errlen) || css_disk_init(l, err, errlen) ||
+	    cgs_init(l, err, errlen))
 		return -1;
+	/* our first disk heartbeat before anyone can see us join */
+	css_disk_beat(l);
+	if (!css_lease_ok(l) || !l->l_lease_ns) {
+		snprintf(err, errlen, "cannot write the disk heartbeat to a majority of the %d "
+			 "voting disks", m->m_cfg->cf_nvoting);
+		return -1;
+	}
 	return 0;
 }
 
@@ -95,19 +177,9 @@ static int lmon_period(const struct member *m)
 
 static int lmon_tick(struct member *m)
 {
-	struct lmon *l = &lmon;
-	uint64_t now = rac_now_mono_ns();
-
-	if (now >= l->l_next_net_ns) {
-		css_net_send_heartbeats(l);
-		l->l_next_net_ns = now + (uint64_t)m->m_cfg->cf_heartbeat_interval_ms * 1000000ull;
-	}
-	if (now >= l->l_next_disk_ns) {
-		css_disk_beat(l);
-		l->l_next_disk_ns = now +
-			(uint64_t)m->m_cfg->cf_disk_heartbeat_interval_ms * 1000000ull;
-	}
-	check_ages(l);
+	(void)m;
+	chores(&lmon);
+	cgs_tick(&lmon);
 	return 0;
 }
 
@@ -121,6 +193,7 @@ static void lmon_ready(struct member *m, int item)
 static void lmon_fini(struct member *m)
 {
 	(void)m;
+	cgs_leave(&lmon);
 	css_net_fini(&lmon);
 	css_disk_fini(&lmon);
 }

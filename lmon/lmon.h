@@ -1,14 +1,20 @@
 /*
  * lmon.h - LMON's state and the prototypes of its concerns.
  *
- *   lmon.c       member_main() hooks, the periodic tick and its chores
+ *   lmon.c       member_main() hooks, the periodic tick and its chores,
+ *                lmon_pump() for waits inside a reconfiguration
  *   css_net.c    network heartbeats: one DEALER per peer out, ROUTER in
  *   css_disk.c   disk heartbeats: this instance's slot on every voting disk,
- *                the peers' slots read back
+ *                the peers' slots read back; our own lease
+ *   cgs.c        membership: form or join at start, the triggers of a
+ *                reconfiguration, leaving on a clean stop
+ *   imr_vote.c   IMR: votes, the claim on the CFVRR, the result
+ *   reconfig.c   reconfig_run(): the seven steps, top to bottom
  */
 #ifndef LMON_H
 #define LMON_H
 
+#include "disk.h"
 #include "member.h"
 #include "msg.h"
 
@@ -19,16 +25,38 @@ struct lmon_peer {
 
 struct lmon {
 	struct member *l_m;
+	int l_me;			/* our instance number */
+	uint64_t l_mybit;
 	uint64_t l_cluster_id;
 	uint64_t l_seq;			/* message sequence */
 	struct lmon_peer l_peers[RAC_MAX_INST + 1];
+	uint64_t l_configured;		/* bitmap of configured instances */
+
+	/* css_disk.c */
 	int l_vfd[RAC_MAX_VOTING];	/* voting disk descriptors, -1 closed */
 	uint64_t l_disk_counter;	/* our disk heartbeat counter */
 	uint64_t l_disk_seq[RAC_MAX_VOTING];
-	uint64_t l_next_net_ns, l_next_disk_ns;
+	uint64_t l_lease_ns;		/* last write that reached a majority of disks */
+	uint64_t l_next_net_ns, l_next_disk_ns, l_next_read_ns;
 	int l_router_item;		/* index in m_items of the ROUTER */
 	uint64_t l_bad_logged;		/* rate limit of bad-message warnings */
+
+	/* cgs.c, imr_vote.c */
+	int l_ctl_fd;			/* control file */
+	uint64_t l_seq_done;		/* last vote sequence whose result we applied */
+	uint64_t l_ckpt_count[RAC_MAX_INST + 1];
+	uint64_t l_ckpt_moved_ns[RAC_MAX_INST + 1];
+	uint64_t l_next_ckpt_ns;
+	int l_started;			/* formed or asked to join */
+	uint64_t l_join_deadline_ns;
 };
+
+/* lmon.c */
+void lmon_peer_state(struct lmon *l, int inst, int net, uint32_t state, const char *why);
+/* keep heartbeats and messages going for `ms` (waits inside a reconfiguration) */
+void lmon_pump(struct lmon *l, int ms);
+/* the instance is fenced or evicted: stop, writing nothing more to the shared disk */
+void lmon_fence_exit(struct lmon *l, const char *why) __attribute__((noreturn));
 
 /* css_net.c */
 int css_net_init(struct lmon *l, char *err, size_t errlen);
@@ -40,9 +68,37 @@ void css_net_fini(struct lmon *l);
 /* css_disk.c */
 int css_disk_init(struct lmon *l, char *err, size_t errlen);
 void css_disk_beat(struct lmon *l);		/* write ours, read theirs */
+void css_disk_read(struct lmon *l);		/* read theirs only */
+bool css_disk_alive(const struct lmon *l, int inst);	/* lease running, not DOWN/DEAD */
+bool css_lease_ok(const struct lmon *l);	/* our own lease */
 void css_disk_fini(struct lmon *l);
 
-/* lmon.c */
-void lmon_peer_state(struct lmon *l, int inst, int net, uint32_t state, const char *why);
+/* cgs.c */
+int cgs_init(struct lmon *l, char *err, size_t errlen);
+void cgs_tick(struct lmon *l);
+void cgs_leave(struct lmon *l);
+uint64_t cgs_healthy(struct lmon *l, uint64_t candidates);	/* our vote */
+void cgs_set_state(struct lmon *l, uint32_t st, const char *why);
+
+/* imr_vote.c */
+int ctl_read_membership(struct lmon *l, struct ctl_membership *ms, struct blk_hdr *h);
+int ctl_write_membership(struct lmon *l, const struct ctl_membership *ms, uint64_t seq);
+int ctl_read_cfvrr(struct lmon *l, struct ctl_cfvrr *vr, struct blk_hdr *h);
+int ctl_read_vote(struct lmon *l, int inst, struct ctl_vote *v);
+int imr_claim(struct lmon *l);			/* 1 held, 0 not */
+void imr_unclaim(struct lmon *l);
+int imr_cast(struct lmon *l, uint64_t seq, uint64_t bitmap);
+/*
+ * Agree on the membership for vote sequence `seq` among `candidates`: vote,
+ * and either write the result (holding the claim) or wait for it.  Returns
+ * 0 with *result and *new_inc, or RAC_EBUSY when overtaken by a newer
+ * sequence (start over), or RAC_ETIMEDOUT.
+ */
+int imr_agree(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *result,
+	      uint64_t *new_inc, uint32_t *control);
+
+/* reconfig.c */
+/* run a reconfiguration; returns 0 when complete */
+int reconfig_run(struct lmon *l, uint32_t reason, int break_inst, const char *why);
 
 #endif

@@ -38,10 +38,14 @@ static uint32_t off_vdisks(void)
 	return ALIGN(off_peers() + (RAC_MAX_INST + 1) * (uint32_t)sizeof(struct sga_peer));
 }
 
+static uint32_t off_cluster(void)
+{
+	return ALIGN(off_vdisks() + RAC_MAX_VOTING * (uint32_t)sizeof(struct sga_vdisk));
+}
+
 size_t sga_layout_size(void)
 {
-	return (ALIGN(off_vdisks() + RAC_MAX_VOTING * (uint32_t)sizeof(struct sga_vdisk)) +
-		4095u) & ~4095u;
+	return (ALIGN(off_cluster() + (uint32_t)sizeof(struct sga_cluster)) + 4095u) & ~4095u;
 }
 
 static int map(struct sga *s, int fd, size_t size, int writable, const char *name)
@@ -111,6 +115,9 @@ int sga_validate(const struct sga *s)
 	    h->sh_off_config != off_config() || h->sh_config_size != sizeof(struct rac_config) ||
 	    h->sh_off_peers != off_peers() || h->sh_npeers != RAC_MAX_INST + 1 ||
 	    h->sh_off_vdisks != off_vdisks() || h->sh_nvdisks != RAC_MAX_VOTING ||
+	    h->sh_off_cluster != off_cluster() ||
+	    h->sh_cluster_size != sizeof(struct sga_cluster) ||
+	    (size_t)h->sh_off_cluster + h->sh_cluster_size > s->sg_size ||
 	    (size_t)h->sh_off_config + h->sh_config_size > s->sg_size)
 		return RAC_ESGA_CORRUPT;
 	return 0;
@@ -187,6 +194,8 @@ int sga_create(const struct rac_config *cfg, int inst, struct sga *s, pid_t *sta
 	h->sh_npeers = RAC_MAX_INST + 1;
 	h->sh_off_vdisks = off_vdisks();
 	h->sh_nvdisks = RAC_MAX_VOTING;
+	h->sh_off_cluster = off_cluster();
+	h->sh_cluster_size = sizeof(struct sga_cluster);
 	for (int d = 0; d < cfg->cf_nvoting; d++)
 		rac_strlcpy(sga_vdisk(s, d)->vd_path, cfg->cf_voting[d], RAC_PATH_MAX);
 	h->sh_inst_no = inst;
@@ -250,6 +259,10 @@ const char *sga_counter_name(int c)
 		[CNT_HB_SEND_DROPPED] = "network heartbeats dropped",
 		[CNT_DISK_HB_WRITES] = "disk heartbeats written",
 		[CNT_DISK_IO_ERRORS] = "voting disk I/O errors",
+		[CNT_RECONFIGS] = "reconfigurations",
+		[CNT_RECONFIG_RESTARTS] = "reconfigurations restarted",
+		[CNT_IMR_VOTES] = "IMR votes cast",
+		[CNT_IMR_RESULTS_WRITTEN] = "IMR results written",
 	};
 
 	return c >= 0 && c < SGA_NCOUNTERS_USED ? names[c] : NULL;
@@ -267,4 +280,29 @@ const char *sga_vdisk_state_str(uint32_t state)
 	static const char *names[] = { "UNKNOWN", "ONLINE", "OFFLINE" };
 
 	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "INVALID";
+}
+
+const char *sga_cgs_state_str(uint32_t state)
+{
+	static const char *names[] = { "DOWN", "JOINING", "STABLE", "RECONFIG", "EVICTED",
+				       "LEAVING" };
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "INVALID";
+}
+
+const char *sga_step_str(uint32_t step)
+{
+	static const char *names[] = { "NONE", "FREEZE_NAME_SERVICE", "FREEZE_LOCK_DB",
+				       "IMR", "REBUILD_BITMAP", "DELETE_DEAD",
+				       "UNFREEZE_NAME_SERVICE", "HANDOVER_GES" };
+
+	return step < sizeof(names) / sizeof(names[0]) ? names[step] : "INVALID";
+}
+
+const char *sga_reason_str(uint32_t reason)
+{
+	static const char *names[] = { "NONE", "JOIN", "LEAVE", "CRASH", "NETWORK", "CKPT",
+				       "FORM" };
+
+	return reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "INVALID";
 }

@@ -18,6 +18,9 @@
  *   | struct sga_peer[RAC_MAX_INST + 1]  heartbeat state per instance number
  *   +---------------------------+ sh_off_vdisks
  *   | struct sga_vdisk[RAC_MAX_VOTING]   state of each voting disk
+ *   +---------------------------+ sh_off_cluster
+ *   | struct sga_cluster        |  membership as this instance sees it,
+ *   |                           |  reconfiguration status, history ring
  *   +---------------------------+ sh_size
  *
  * The segment holds offsets, never pointers: each process maps it at its own
@@ -35,7 +38,7 @@
 #include "config.h"
 
 #define SGA_MAGIC	0x41475352u	/* "RSGA" little-endian */
-#define SGA_VERSION	2u
+#define SGA_VERSION	3u
 
 /* instance state, as v$instance.STATUS shows it */
 enum inst_state {
@@ -109,6 +112,60 @@ struct sga_vdisk {
 	uint64_t vd_corrupt;		/* blocks that failed their checks */
 };
 
+/* CGS state, v$cluster.STATUS */
+enum cgs_state {
+	CGS_DOWN = 0,		/* not in the cluster yet */
+	CGS_JOINING,		/* asked to join, waiting for the reconfiguration */
+	CGS_STABLE,		/* member of an agreed membership */
+	CGS_RECONFIG,		/* reconfiguration running */
+	CGS_EVICTED,		/* left out by IMR or fenced: exiting */
+	CGS_LEAVING,		/* clean stop in progress */
+};
+
+/* reconfiguration steps (DESIGN §3), v$cluster.SUB_STATUS and v$reconfig_steps */
+enum rcfg_step {
+	RCFG_NONE = 0,
+	RCFG_FREEZE_NAME_SERVICE,	/* 1 */
+	RCFG_FREEZE_LOCK_DB,		/* 2 */
+	RCFG_IMR,			/* 3 determine and validate membership */
+	RCFG_REBUILD_BITMAP,		/* 4 */
+	RCFG_DELETE_DEAD,		/* 5 */
+	RCFG_UNFREEZE_NAME_SERVICE,	/* 6 */
+	RCFG_HANDOVER_GES,		/* 7 */
+	RCFG_NSTEPS
+};
+
+enum rcfg_reason { RCFG_JOIN = 1, RCFG_LEAVE, RCFG_CRASH, RCFG_NETWORK, RCFG_CKPT, RCFG_FORM };
+
+#define SGA_RCFG_HIST 32
+
+struct sga_reconfig {
+	uint64_t rc_id;			/* 1, 2, ... on this instance */
+	uint64_t rc_old_inc, rc_new_inc;
+	uint32_t rc_reason;		/* enum rcfg_reason */
+	uint32_t rc_done;		/* 1 complete, 2 restarted (overtaken), 3 evicted */
+	uint64_t rc_before, rc_after, rc_evicted;	/* bitmaps */
+	uint64_t rc_start_us, rc_end_us;
+	uint64_t rc_step_start_us[RCFG_NSTEPS];
+	uint64_t rc_step_us[RCFG_NSTEPS];	/* duration of each step */
+	char rc_detail[96];
+};
+
+struct sga_cluster {
+	uint32_t cl_state;		/* enum cgs_state */
+	uint32_t cl_step;		/* enum rcfg_step while reconfiguring */
+	uint32_t cl_control;		/* control node instance number, 0 none */
+	uint32_t cl_break_inst;		/* instance whose change started the reconfiguration */
+	uint32_t cl_recover_inst;	/* instance being recovered, 0 none */
+	uint32_t cl_n_ok;		/* members in the current membership */
+	uint64_t cl_members;		/* membership bitmap (bit i-1 = instance i) */
+	uint64_t cl_incarnation;
+	uint32_t cl_joined;		/* LMON is in the cluster: the guardian may open */
+	uint32_t cl_no_disk_writes;	/* own lease expired or fenced: nobody writes */
+	uint64_t cl_nrcfg;		/* reconfigurations so far (history ring index) */
+	struct sga_reconfig cl_hist[SGA_RCFG_HIST];
+};
+
 enum sga_counter {
 	CNT_NM_HEARTBEATS = 0,		/* NM slot updates, all members */
 	CNT_CKPT_WRITES,		/* checkpoint progress records written */
@@ -125,6 +182,10 @@ enum sga_counter {
 	CNT_HB_SEND_DROPPED,		/* ... dropped: peer queue full or unreachable */
 	CNT_DISK_HB_WRITES,		/* disk heartbeats written (all disks) */
 	CNT_DISK_IO_ERRORS,		/* voting-disk reads or writes that failed */
+	CNT_RECONFIGS,			/* reconfigurations completed */
+	CNT_RECONFIG_RESTARTS,		/* ... overtaken by a newer event and restarted */
+	CNT_IMR_VOTES,			/* votes cast */
+	CNT_IMR_RESULTS_WRITTEN,	/* vote results written by this instance */
 	SGA_NCOUNTERS_USED,
 	SGA_NCOUNTERS = 64		/* room kept for later counters */
 };
@@ -161,7 +222,9 @@ struct sga_header {
 	uint32_t sh_npeers;		/* RAC_MAX_INST + 1, by instance number */
 	uint32_t sh_off_vdisks;
 	uint32_t sh_nvdisks;		/* RAC_MAX_VOTING */
-	uint8_t sh_reserved[240];	/* grows here in later versions */
+	uint32_t sh_off_cluster;
+	uint32_t sh_cluster_size;
+	uint8_t sh_reserved[232];	/* grows here in later versions */
 };
 
 struct sga {
@@ -218,6 +281,11 @@ static inline struct sga_vdisk *sga_vdisk(const struct sga *s, int disk)
 	return (struct sga_vdisk *)((char *)s->sg_base + sga_hdr(s)->sh_off_vdisks) + disk;
 }
 
+static inline struct sga_cluster *sga_cluster(const struct sga *s)
+{
+	return (struct sga_cluster *)((char *)s->sg_base + sga_hdr(s)->sh_off_cluster);
+}
+
 #define sga_load(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define sga_store(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
@@ -232,5 +300,8 @@ const char *sga_nm_state_str(uint32_t state);	/* "REGISTERED" */
 const char *sga_counter_name(int c);		/* "ckpt writes" or NULL */
 const char *sga_peer_state_str(uint32_t state);	/* "ALIVE" */
 const char *sga_vdisk_state_str(uint32_t state);	/* "ONLINE" */
+const char *sga_cgs_state_str(uint32_t state);		/* "STABLE" */
+const char *sga_step_str(uint32_t step);		/* "FREEZE_NAME_SERVICE" */
+const char *sga_reason_str(uint32_t reason);		/* "CRASH" */
 
 #endif

@@ -1,0 +1,345 @@
+/*
+ * imr_vote.c - IMR: votes, the claim on the CFVRR, the result.
+ *
+ * Every member writes its vote (the bitmap of candidates it can work with)
+ * for vote sequence S into its own vote block of the control file.  Exactly
+ * one member writes the result: the one holding the claim on the CFVRR.
+ *
+ * The claim is a lease on the disk, not an fcntl lock a stopped process
+ * would keep: {holder, expiry} in the CFVRR block.  To take it, read the
+ * block; if it is free or expired, write ourselves in, wait CLAIM_SETTLE_MS
+ * (longer than any competitor's read-to-write gap), read again: if we are
+ * still there, it is ours.  A holder that hangs loses it at expiry.
+ *
+ *   member: imr_cast(S) ------------------------------> vote block (own)
+ *   writer: imr_claim -> wait for the votes of every candidate alive on the
+ *           disks (at most the vote timeout) -> imr_result() -> membership
+ *           block {result, valid, inc+1, control} -> CFVRR {S, votes,
+ *           result, writer}, claim released
+ *   others: poll the CFVRR until it holds the result for S
+ *
+ * A vote for a sequence newer than S means the world moved on: return
+ * RAC_EBUSY and the caller starts over with the newer sequence.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "errors.h"
+#include "imr.h"
+#include "lmon.h"
+#include "log.h"
+
+#define COMP "IMR"
+#define CLAIM_SETTLE_MS 15
+
+static int vote_timeout_ms(const struct rac_config *cfg)
+{
+	int t = 2 * cfg->cf_disk_heartbeat_interval_ms;
+
+	return t < 500 ? 500 : t;
+}
+
+static uint64_t claim_lease_us(const struct rac_config *cfg)
+{
+	return (uint64_t)(vote_timeout_ms(cfg) + cfg->cf_imr_splitbrain_res_wait_ms + 1000) * 1000;
+}
+
+static int read_rec(struct lmon *l, uint32_t blkno, uint16_t type, struct blk_hdr *h,
+		    const uint8_t **payload, uint8_t blk[RAC_BLK_SIZE])
+{
+	int rc = disk_read_block(l->l_ctl_fd, blkno, blk);
+
+	if (rc)
+		return rc;
+	rc = blk_decode(blk, type, h, payload);
+	if (rc && rc != RAC_EBLK_ZERO) {
+		member_count(l->l_m, CNT_DISK_BLOCKS_CORRUPT);
+		log_warn(COMP, "control file block %u (%s): %s", blkno, blk_type_str(type),
+			 rac_strerror(rc));
+	}
+	return rc;
+}
+
+static int write_rec(struct lmon *l, uint32_t blkno, uint16_t type, uint64_t inc,
+		     uint64_t seq, const uint8_t *payload, size_t len)
+{
+	uint8_t blk[RAC_BLK_SIZE];
+	struct blk_hdr h = { .bh_type = type, .bh_writer = (uint32_t)l->l_me,
+			     .bh_incarnation = inc, .bh_sequence = seq };
+	int rc;
+
+	/* a fenced instance writes nothing, whatever the caller thinks */
+	if (sga_load(&sga_cluster(&l->l_m->m_sga)->cl_no_disk_writes) || !css_lease_ok(l)) {
+		errno = EPERM;
+		return RAC_EIO;
+	}
+	rc = blk_encode(blk, &h, payload, len);
+	return rc ? rc : disk_write_block(l->l_ctl_fd, blkno, blk);
+}
+
+int ctl_read_membership(struct lmon *l, struct ctl_membership *ms, struct blk_hdr *h)
+{
+	uint8_t blk[RAC_BLK_SIZE];
+	const uint8_t *p;
+	int rc = read_rec(l, CTL_BLK_MEMBERSHIP, BLK_MEMBERSHIP, h, &p, blk);
+
+	return rc ? rc : ctl_membership_in(p, h->bh_length, ms);
+}
+
+int ctl_write_membership(struct lmon *l, const struct ctl_membership *ms, uint64_t seq)
+{
+	uint8_t p[RAC_BLK_PAYLOAD];
+
+	return write_rec(l, CTL_BLK_MEMBERSHIP, BLK_MEMBERSHIP, ms->ms_incarnation, seq, p,
+			 ctl_membership_out(ms, p));
+}
+
+int ctl_read_cfvrr(struct lmon *l, struct ctl_cfvrr *vr, struct blk_hdr *h)
+{
+	uint8_t blk[RAC_BLK_SIZE];
+	const uint8_t *p;
+	int rc = read_rec(l, CTL_BLK_CFVRR, BLK_CFVRR, h, &p, blk);
+
+	return rc ? rc : ctl_cfvrr_in(p, h->bh_length, vr);
+}
+
+static int write_cfvrr(struct lmon *l, const struct ctl_cfvrr *vr, uint64_t seq)
+{
+	uint8_t p[RAC_BLK_PAYLOAD];
+
+	return write_rec(l, CTL_BLK_CFVRR, BLK_CFVRR,
+			 sga_load(&sga_cluster(&l->l_m->m_sga)->cl_incarnation), seq, p,
+			 ctl_cfvrr_out(vr, p));
+}
+
+int ctl_read_vote(struct lmon *l, int inst, struct ctl_vote *v)
+{
+	uint8_t blk[RAC_BLK_SIZE];
+	const uint8_t *p;
+	struct blk_hdr h;
+	int rc = read_rec(l, CTL_BLK_VOTE(inst), BLK_VOTE, &h, &p, blk);
+
+	if (rc == 0)
+		rc = ctl_vote_in(p, h.bh_length, v);
+	if (rc == 0 && v->cv_inst != (uint32_t)inst)
+		rc = RAC_ERANGE;
+	return rc;
+}
+
+int imr_cast(struct lmon *l, uint64_t seq, uint64_t bitmap)
+{
+	struct ctl_vote v = { .cv_inst = (uint32_t)l->l_me, .cv_seq = seq, .cv_bitmap = bitmap,
+			      .cv_time_us = rac_now_us() };
+	uint8_t p[RAC_BLK_PAYLOAD];
+	char who[128];
+	int rc;
+
+	rc = write_rec(l, CTL_BLK_VOTE(l->l_me), BLK_VOTE,
+		       sga_load(&sga_cluster(&l->l_m->m_sga)->cl_incarnation), seq, p,
+		       ctl_vote_out(&v, p));
+	if (rc == 0) {
+		member_count(l->l_m, CNT_IMR_VOTES);
+		imr_bitmap_str(bitmap, who, sizeof(who));
+		log_info(COMP, "vote for sequence %llu cast: can talk to%s",
+			 (unsigned long long)seq, who);
+	}
+	return rc;
+}
+
+int imr_claim(struct lmon *l)
+{
+	struct ctl_cfvrr vr;
+	struct blk_hdr h;
+	uint64_t now = rac_now_us();
+
+	if (ctl_read_cfvrr(l, &vr, &h)) {
+		memset(&vr, 0, sizeof(vr));
+		memset(&h, 0, sizeof(h));
+	}
+	if (vr.vr_claim_inst && vr.vr_claim_inst != (uint32_t)l->l_me &&
+	    vr.vr_claim_expires_us > now)
+		return 0;
+	vr.vr_claim_inst = (uint32_t)l->l_me;
+	vr.vr_claim_expires_us = now + claim_lease_us(l->l_m->m_cfg);
+	if (write_cfvrr(l, &vr, h.bh_sequence + 1))
+		return 0;
+	lmon_pump(l, CLAIM_SETTLE_MS);
+	if (ctl_read_cfvrr(l, &vr, &h))
+		return 0;
+	if (vr.vr_claim_inst != (uint32_t)l->l_me)
+		return 0;
+	log_debug(COMP, "CFVRR claim taken");
+	return 1;
+}
+
+void imr_unclaim(struct lmon *l)
+{
+	struct ctl_cfvrr vr;
+	struct blk_hdr h;
+
+	if (ctl_read_cfvrr(l, &vr, &h) || vr.vr_claim_inst != (uint32_t)l->l_me)
+		return;
+	vr.vr_claim_inst = 0;
+	vr.vr_claim_expires_us = 0;
+	write_cfvrr(l, &vr, h.bh_sequence + 1);
+}
+
+/* votes cast for `seq` by candidates; RAC_EBUSY if one is for a newer sequence */
+static int collect(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t votes[],
+		   uint64_t *voters)
+{
+	*voters = 0;
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		struct ctl_vote v;
+		uint64_t bit = 1ull << (i - 1);
+
+		votes[i - 1] = 0;
+		if (!(l->l_configured & bit) || ctl_read_vote(l, i, &v))
+			continue;
+		if (v.cv_seq > seq && (candidates & bit))
+			return RAC_EBUSY;
+		if (v.cv_seq == seq && (candidates & bit)) {
+			votes[i - 1] = v.cv_bitmap & candidates;
+			*voters |= bit;
+		}
+	}
+	return 0;
+}
+
+static void votes_str(const uint64_t votes[], uint64_t voters, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 1; i <= RAC_MAX_INST && used < len; i++) {
+		char b[128];
+		int n;
+
+		if (!(voters & (1ull << (i - 1))))
+			continue;
+		imr_bitmap_str(votes[i - 1], b, sizeof(b));
+		n = snprintf(buf + used, len - used, "%s%d:{%s }", used ? " " : "", i, b);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/* We hold the claim: gather the votes, decide, write membership then result. */
+static int write_result(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *result,
+			uint64_t *new_inc, uint32_t *control)
+{
+	const struct rac_config *cfg = l->l_m->m_cfg;
+	uint64_t votes[RAC_MAX_INST], voters = 0, expected = 0;
+	uint64_t deadline = rac_now_mono_ns() + (uint64_t)vote_timeout_ms(cfg) * 1000000ull;
+	struct ctl_membership ms;
+	struct ctl_cfvrr vr;
+	struct blk_hdr mh, vh;
+	char vs[512], rs[128];
+	int rc;
+
+	for (;;) {
+		expected = 0;
+		for (int i = 1; i <= RAC_MAX_INST; i++)
+			if ((candidates & (1ull << (i - 1))) && css_disk_alive(l, i))
+				expected |= 1ull << (i - 1);
+		rc = collect(l, seq, candidates, votes, &voters);
+		if (rc)
+			return rc;
+		if ((voters & expected) == expected || rac_now_mono_ns() > deadline)
+			break;
+		lmon_pump(l, 2);
+	}
+	if (imr_split_brain(votes, voters)) {
+		votes_str(votes, voters, vs, sizeof(vs));
+		log_alert("IMR: votes for sequence %llu show disjoint groups (%s): split brain; "
+			  "waiting %d ms (imr_splitbrain_res_wait_ms) for CSS to resolve it",
+			  (unsigned long long)seq, vs, cfg->cf_imr_splitbrain_res_wait_ms);
+		lmon_pump(l, cfg->cf_imr_splitbrain_res_wait_ms);
+		if ((rc = collect(l, seq, candidates, votes, &voters)))
+			return rc;
+	}
+	*result = imr_result(votes, voters);
+	if (ctl_read_membership(l, &ms, &mh)) {
+		memset(&ms, 0, sizeof(ms));
+		memset(&mh, 0, sizeof(mh));
+	}
+	*new_inc = ms.ms_incarnation + 1;
+	*control = ms.ms_control && (*result & (1ull << (ms.ms_control - 1))) ? ms.ms_control :
+		(uint32_t)__builtin_ffsll((long long)*result);
+	ms = (struct ctl_membership){ .ms_bitmap = *result, .ms_valid = 1,
+				      .ms_incarnation = *new_inc, .ms_control = *control };
+	if ((rc = ctl_write_membership(l, &ms, mh.bh_sequence + 1)))
+		return rc;
+
+	if (ctl_read_cfvrr(l, &vr, &vh)) {
+		memset(&vr, 0, sizeof(vr));
+		memset(&vh, 0, sizeof(vh));
+	}
+	vr.vr_seq = seq;
+	for (int i = 0; i < RAC_MAX_INST; i++) {
+		vr.vr_vote[i] = votes[i];
+		vr.vr_vote_seq[i] = (voters & (1ull << i)) ? seq : 0;
+	}
+	vr.vr_result = *result;
+	vr.vr_result_writer = (uint32_t)l->l_me;
+	vr.vr_claim_inst = 0;
+	vr.vr_claim_expires_us = 0;
+	if ((rc = write_cfvrr(l, &vr, vh.bh_sequence + 1)))
+		return rc;
+	member_count(l->l_m, CNT_IMR_RESULTS_WRITTEN);
+	votes_str(votes, voters, vs, sizeof(vs));
+	imr_bitmap_str(*result, rs, sizeof(rs));
+	log_alert("IMR vote sequence %llu: votes %s; result {%s } written by instance %d",
+		  (unsigned long long)seq, vs, rs, l->l_me);
+	return 0;
+}
+
+int imr_agree(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *result,
+	      uint64_t *new_inc, uint32_t *control)
+{
+	const struct rac_config *cfg = l->l_m->m_cfg;
+	uint64_t start = rac_now_mono_ns();
+	uint64_t give_up = start + 3 * claim_lease_us(cfg) * 1000ull;
+	uint64_t my_vote = cgs_healthy(l, candidates), votes[RAC_MAX_INST], voters;
+	int rc;
+
+	if ((rc = imr_cast(l, seq, my_vote)))
+		return rc;
+	for (;;) {
+		struct ctl_cfvrr vr;
+		struct blk_hdr h;
+		int lowest = __builtin_ffsll((long long)my_vote);
+
+		if (ctl_read_cfvrr(l, &vr, &h) == 0 && vr.vr_seq >= seq && vr.vr_result) {
+			struct ctl_membership ms;
+			struct blk_hdr mh;
+
+			if (vr.vr_seq > seq)
+				return RAC_EBUSY;
+			if (ctl_read_membership(l, &ms, &mh) == 0 && ms.ms_valid &&
+			    ms.ms_bitmap == vr.vr_result) {
+				*result = vr.vr_result;
+				*new_inc = ms.ms_incarnation;
+				*control = ms.ms_control;
+				return 0;
+			}
+		}
+		if ((rc = collect(l, seq, candidates, votes, &voters)))
+			return rc;
+		/* the lowest instance we can talk to writes; anyone, once that stalls */
+		if (lowest == l->l_me ||
+		    rac_now_mono_ns() - start > claim_lease_us(cfg) * 1000ull) {
+			if (imr_claim(l)) {
+				rc = write_result(l, seq, candidates, result, new_inc, control);
+				if (rc)
+					imr_unclaim(l);
+				return rc;
+			}
+		}
+		if (rac_now_mono_ns() > give_up)
+			return RAC_ETIMEDOUT;
+		lmon_pump(l, 2);
+	}
+}

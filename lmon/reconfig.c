@@ -1,0 +1,306 @@
+/*
+ * reconfig.c - one reconfiguration, its seven steps top to bottom
+ * (DESIGN §3), run by LMON on every member:
+ *
+ *   1 freeze the name service        no membership changes seen by others
+ *   2 freeze the lock database       LMS queues requests (GRD)
+ *   3 IMR                            vote, one writer, agreed result
+ *   4 rebuild and verify the bitmap  the control file says what IMR said
+ *   5 delete the dead                after they are fenced: death confirmed
+ *                                    on the voting disks, or lease run out
+ *   6 unfreeze the name service      publish the new membership
+ *   7 hand over to GES/GCS           LMS rebuilds the GRD, SMON is posted
+ *
+ * A step that waits returns RAC_EBUSY when a newer event overtook it; the
+ * whole run then starts over (counted), the history entry marked restarted.
+ * Every step's start and duration go to the SGA for v$reconfig_steps.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "errors.h"
+#include "imr.h"
+#include "lmon.h"
+#include "log.h"
+
+#define COMP "CGS"
+#define MAX_RESTARTS 20
+
+struct run {
+	struct lmon *r_l;
+	struct sga_reconfig *r_rec;
+	uint64_t r_seq;
+	uint64_t r_candidates;
+	uint64_t r_result;
+	uint64_t r_new_inc;
+	uint32_t r_control;
+	uint64_t r_step_ns;
+};
+
+static struct sga_reconfig *new_record(struct lmon *l, uint32_t reason, const char *why)
+{
+	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
+	uint64_t id = sga_load(&cl->cl_nrcfg) + 1;
+	struct sga_reconfig *rec = &cl->cl_hist[(id - 1) % SGA_RCFG_HIST];
+
+	memset(rec, 0, sizeof(*rec));
+	rec->rc_id = id;
+	rec->rc_old_inc = sga_load(&cl->cl_incarnation);
+	rec->rc_reason = reason;
+	rec->rc_before = sga_load(&cl->cl_members);
+	rec->rc_start_us = rac_now_us();
+	rac_strlcpy(rec->rc_detail, why, sizeof(rec->rc_detail));
+	sga_store(&cl->cl_nrcfg, id);
+	return rec;
+}
+
+static void step(struct run *r, uint32_t s)
+{
+	struct sga_cluster *cl = sga_cluster(&r->r_l->l_m->m_sga);
+	uint32_t old = sga_load(&cl->cl_step);
+	uint64_t now = rac_now_mono_ns();
+
+	if (old > RCFG_NONE && old < RCFG_NSTEPS)
+		r->r_rec->rc_step_us[old] = (now - r->r_step_ns) / 1000;
+	if (s < RCFG_NSTEPS)
+		r->r_rec->rc_step_start_us[s] = rac_now_us();
+	r->r_step_ns = now;
+	sga_store(&cl->cl_step, s);
+	log_change_state(COMP, sga_step_str(old), sga_step_str(s), NULL);
+}
+
+/* step 3: agree on the membership */
+static int imr(struct run *r, uint32_t reason)
+{
+	struct lmon *l = r->r_l;
+	struct ctl_membership ms;
+	struct ctl_cfvrr vr;
+	struct blk_hdr h;
+	uint64_t settle;
+
+	if (reason == RCFG_FORM) {
+		/* form() wrote the bitmap with us alone under the claim */
+		if (ctl_read_membership(l, &ms, &h))
+			return RAC_EIO;
+		r->r_result = ms.ms_bitmap;
+		r->r_new_inc = ms.ms_incarnation;
+		r->r_control = ms.ms_control;
+		r->r_candidates = l->l_mybit;
+		return 0;
+	}
+	if (ctl_read_membership(l, &ms, &h))
+		return RAC_EIO;
+	r->r_candidates = ms.ms_bitmap | l->l_mybit;
+	r->r_seq = l->l_seq_done + 1;
+	if (ctl_read_cfvrr(l, &vr, &h) == 0 && vr.vr_seq + 1 > r->r_seq)
+		r->r_seq = vr.vr_seq + 1;
+	/* a vote already cast for a sequence we have not settled: join it */
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		struct ctl_vote v;
+
+		if (i != l->l_me && (r->r_candidates & (1ull << (i - 1))) &&
+		    ctl_read_vote(l, i, &v) == 0 && v.cv_seq > r->r_seq &&
+		    v.cv_seq <= r->r_seq + 1)
+			r->r_seq = v.cv_seq;
+	}
+	/* hear every live candidate first (a joiner is new to us), bounded */
+	settle = rac_now_mono_ns() + (uint64_t)l->l_m->m_cfg->cf_misscount_ms * 1000000ull;
+	for (;;) {
+		uint64_t unheard = 0;
+
+		for (int i = 1; i <= RAC_MAX_INST; i++)
+			if (i != l->l_me && (r->r_candidates & (1ull << (i - 1))) &&
+			    css_disk_alive(l, i) &&
+			    sga_load(&sga_peer(&l->l_m->m_sga, i)->pr_net_state) == PEER_UNKNOWN)
+				unheard |= 1ull << (i - 1);
+		if (!unheard || rac_now_mono_ns() > settle)
+			break;
+		lmon_pump(l, 5);
+	}
+	return imr_agree(l, r->r_seq, r->r_candidates, &r->r_result, &r->r_new_inc,
+			 &r->r_control);
+}
+
+/* step 5: nobody left out may still write when we go on (fencing first) */
+static int wait_fenced(struct run *r, uint64_t evicted)
+{
+	struct lmon *l = r->r_l;
+	uint64_t deadline = rac_now_mono_ns() +
+		((uint64_t)l->l_m->m_cfg->cf_disktimeout_ms + 1000) * 1000000ull;
+
+	for (;;) {
+		uint64_t writing = 0;
+
+		for (int i = 1; i <= RAC_MAX_INST; i++)
+			if ((evicted & (1ull << (i - 1))) && css_disk_alive(l, i))
+				writing |= 1ull << (i - 1);
+		if (!writing)
+			return 0;
+		if (rac_now_mono_ns() > deadline)
+			return RAC_ETIMEDOUT;
+		lmon_pump(l, 2);
+	}
+}
+
+static void publish(struct run *r)
+{
+	struct lmon *l = r->r_l;
+	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
+	struct sga_header *h = sga_hdr(&l->l_m->m_sga);
+
+	sga_store(&cl->cl_members, r->r_result);
+	sga_store(&cl->cl_incarnation, r->r_new_inc);
+	sga_store(&cl->cl_control, r->r_control);
+	sga_store(&cl->cl_n_ok, (uint32_t)__builtin_popcountll(r->r_result));
+	sga_store(&h->sh_incarnation, r->r_new_inc);
+	sga_store(&h->sh_role, r->r_control == (uint32_t)l->l_me ? (uint32_t)INST_ROLE_CONTROL :
+		  (uint32_t)INST_ROLE_NORMAL);
+}
+
+static void log_started(struct run *r)
+{
+	struct lmon *l = r->r_l;
+	char list[160];
+
+	imr_bitmap_str(r->r_result, list, sizeof(list));
+	log_alert("Reconfiguration started (old inc %llu, new inc %llu)\n"
+		  "List of instances:\n"
+		  "%s (myinst: %d)\n"
+		  " Global Resource Directory frozen\n"
+		  " Communication channels reestablished",
+		  (unsigned long long)r->r_rec->rc_old_inc, (unsigned long long)r->r_new_inc,
+		  list, l->l_me);
+}
+
+/*
+ * The GRD's part.  Until LMS holds locks these counts are honestly zero;
+ * the lines keep their order so that tools reading alert logs see the same
+ * sequence as on a cluster with locks.
+ */
+static void log_grd(void)
+{
+	log_alert(" Master broadcasted resource hash value bitmaps\n"
+		  " Non-local Process blocks cleaned out\n"
+		  " LMS 0: 0 GCS shadows cancelled, 0 closed\n"
+		  " Set master node info\n"
+		  " Submitted all remote-enqueue requests\n"
+		  " Dwn-cvts replayed, VALBLKs dubious\n"
+		  " All grantable enqueues granted\n"
+		  " Post SMON to start 1st pass IR\n"
+		  " LMS 0: 0 GCS shadows traversed, 0 replayed\n"
+		  " Submitted all GCS remote-cache requests\n"
+		  " Fix write in gcs resources");
+}
+
+static int run_once(struct run *r, uint32_t reason)
+{
+	struct lmon *l = r->r_l;
+	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
+	uint32_t old_control = sga_load(&cl->cl_control);
+	uint64_t evicted;
+	struct ctl_membership ms;
+	struct blk_hdr h;
+	int rc;
+
+	step(r, RCFG_FREEZE_NAME_SERVICE);
+	step(r, RCFG_FREEZE_LOCK_DB);
+	step(r, RCFG_IMR);
+	if ((rc = imr(r, reason)))
+		return rc;
+	r->r_rec->rc_new_inc = r->r_new_inc;
+	r->r_rec->rc_after = r->r_result;
+	if (!(r->r_result & l->l_mybit)) {
+		char list[160];
+
+		imr_bitmap_str(r->r_result, list, sizeof(list));
+		r->r_rec->rc_done = 3;
+		r->r_rec->rc_end_us = rac_now_us();
+		log_alert("This instance (%d) is not in the new membership {%s } decided by IMR "
+			  "(vote sequence %llu): evicted from the cluster", l->l_me, list,
+			  (unsigned long long)r->r_seq);
+		lmon_fence_exit(l, "evicted by IMR");
+	}
+
+	evicted = (r->r_rec->rc_before | r->r_candidates) & ~r->r_result & ~l->l_mybit;
+	r->r_rec->rc_evicted = evicted;
+	for (int i = 1; i <= RAC_MAX_INST; i++)
+		if (evicted & (1ull << (i - 1)))
+			log_alert("Evicting instance %d from cluster", i);
+
+	step(r, RCFG_REBUILD_BITMAP);
+	if (ctl_read_membership(l, &ms, &h) || !ms.ms_valid || ms.ms_bitmap != r->r_result ||
+	    ms.ms_incarnation != r->r_new_inc)
+		return RAC_EBUSY;	/* the bitmap moved on under us */
+	log_started(r);
+
+	step(r, RCFG_DELETE_DEAD);
+	if ((rc = wait_fenced(r, evicted))) {
+		log_alert("Evicted instances still write to the voting disks %d ms after the "
+			  "vote; starting over", l->l_m->m_cfg->cf_disktimeout_ms);
+		return RAC_EBUSY;
+	}
+	for (int i = 1; i <= RAC_MAX_INST; i++)
+		if (evicted & (1ull << (i - 1))) {
+			struct sga_peer *p = sga_peer(&l->l_m->m_sga, i);
+
+			sga_store(&p->pr_net_state, (uint32_t)PEER_UNKNOWN);
+			sga_store(&p->pr_net_last_ns, 0);
+			l->l_ckpt_moved_ns[i] = 0;
+		}
+
+	step(r, RCFG_UNFREEZE_NAME_SERVICE);
+	publish(r);
+
+	step(r, RCFG_HANDOVER_GES);
+	log_grd();
+	if (r->r_control != old_control) {
+		if (!old_control)
+			log_alert("Instance %u is the control node", r->r_control);
+		else
+			log_alert("Control node moved from instance %u to instance %u "
+				  "(instance %u left the cluster)", old_control, r->r_control,
+				  old_control);
+	}
+	return 0;
+}
+
+int reconfig_run(struct lmon *l, uint32_t reason, int break_inst, const char *why)
+{
+	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
+	struct run r = { .r_l = l };
+	uint64_t t0 = rac_now_mono_ns();
+	int rc = 0;
+
+	log_alert("Reconfiguration triggered (reason %s): %s", sga_reason_str(reason), why);
+	sga_store(&cl->cl_break_inst, (uint32_t)break_inst);
+	cgs_set_state(l, CGS_RECONFIG, why);
+	for (int attempt = 0; attempt < MAX_RESTARTS; attempt++) {
+		r.r_rec = new_record(l, reason, why);
+		rc = run_once(&r, reason);
+		if (rc == 0)
+			break;
+		r.r_rec->rc_done = 2;
+		r.r_rec->rc_end_us = rac_now_us();
+		member_count(l->l_m, CNT_RECONFIG_RESTARTS);
+		log_info(COMP, "reconfiguration %llu overtaken (%s); starting over",
+			 (unsigned long long)r.r_rec->rc_id, rac_strerror(rc));
+		sga_store(&cl->cl_step, (uint32_t)RCFG_NONE);
+		lmon_pump(l, 5);
+	}
+	if (rc)
+		lmon_fence_exit(l, "reconfiguration could not complete");
+
+	step(&r, RCFG_NONE);
+	r.r_rec->rc_done = 1;
+	r.r_rec->rc_end_us = rac_now_us();
+	if (r.r_seq > l->l_seq_done)
+		l->l_seq_done = r.r_seq;
+	sga_store(&cl->cl_break_inst, 0u);
+	member_count(l->l_m, CNT_RECONFIGS);
+	cgs_set_state(l, CGS_STABLE, "reconfiguration complete");
+	sga_store(&cl->cl_joined, 1u);
+	log_alert("Reconfiguration complete (total time %.3f secs)",
+		  (double)(rac_now_mono_ns() - t0) / 1e9);
+	return 0;
+}

@@ -1,0 +1,70 @@
+/*
+ * zsend.c - test tool: send raw messages to a ZeroMQ ROUTER endpoint, as a
+ * misbehaving or foreign peer would.
+ *
+ *   zsend ENDPOINT KIND COUNT
+ *
+ * KIND: garbage (random bytes), short (10 bytes), magic (a heartbeat with a
+ * bad magic), version, type, length, foreign (a valid heartbeat of another
+ * cluster), trailing (a heartbeat with bytes after it), sender (sender 99).
+ * Sends COUNT messages (at most 100000) and exits; bounded by design.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "msg.h"
+
+int main(int argc, char **argv)
+{
+	uint8_t buf[RAC_MSG_HDR + 128];
+	struct msg_heartbeat hb = { .hb_state = 3, .hb_peers = 1 };
+	struct msg_hdr h = { .mh_sender = 1, .mh_cluster = rac_msg_cluster_id("x") };
+	void *ctx, *s;
+	int n, count, linger = 2000;
+	const char *kind;
+
+	if (argc != 4 || (count = atoi(argv[3])) < 1 || count > 100000) {
+		fprintf(stderr, "usage: zsend ENDPOINT KIND COUNT(1-100000)\n");
+		return 2;
+	}
+	kind = argv[2];
+	ctx = zmq_ctx_new();
+	s = zmq_socket(ctx, ZMQ_DEALER);
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	if (zmq_connect(s, argv[1])) {
+		fprintf(stderr, "zsend: connect %s: %s\n", argv[1], zmq_strerror(zmq_errno()));
+		return 1;
+	}
+	n = msg_encode_heartbeat(buf, sizeof(buf), &h, &hb);
+	if (!strcmp(kind, "garbage")) {
+		for (int i = 0; i < n; i++)
+			buf[i] = (uint8_t)rand();
+	} else if (!strcmp(kind, "short")) {
+		n = 10;
+	} else if (!strcmp(kind, "magic")) {
+		buf[0] ^= 0xff;
+	} else if (!strcmp(kind, "version")) {
+		buf[4] = 99;
+	} else if (!strcmp(kind, "type")) {
+		buf[6] = 0xee;
+	} else if (!strcmp(kind, "length")) {
+		buf[8] = 3;
+	} else if (!strcmp(kind, "foreign")) {
+		/* header names cluster "x": valid, but not the receiver's */
+	} else if (!strcmp(kind, "trailing")) {
+		buf[n++] = 0;
+	} else if (!strcmp(kind, "sender")) {
+		buf[12] = 99;
+	} else {
+		fprintf(stderr, "zsend: unknown kind '%s'\n", kind);
+		return 2;
+	}
+	for (int i = 0; i < count; i++)
+		zmq_send(s, buf, (size_t)n, 0);
+	zmq_close(s);
+	zmq_ctx_term(ctx);
+	return 0;
+}
