@@ -596,7 +596,8 @@ static int lput_payload(struct line *l, const struct rac_config *cfg,
 		}
 		lputf(l, " result=");
 		lput_votes(l, v.vr_result, width);
-		lputf(l, " writer=%u", v.vr_result_writer);
+		lputf(l, " writer=%u incarnation=%" PRIu64 " control=%u", v.vr_result_writer,
+		      v.vr_incarnation, v.vr_control);
 		if (v.vr_claim_inst) {
 			fmt_time(v.vr_claim_expires_us, t1, sizeof(t1));
 			lputf(l, " claim=%u until %s", v.vr_claim_inst, t1);

@@ -177,6 +177,8 @@ struct ctl_cfvrr {
 	uint32_t vr_result_writer;		/* instance that wrote it */
 	uint32_t vr_claim_inst;			/* holder of the write claim, 0 none */
 	uint64_t vr_claim_expires_us;		/* claim lease end, CLOCK_REALTIME */
+	uint64_t vr_incarnation;		/* incarnation the result starts */
+	uint32_t vr_control;			/* control node of the result */
 };
 
 struct ctl_ckpt {

@@ -325,7 +325,7 @@ const char *blk_type_str(uint16_t type)
  * its bitmaps are therefore 32 bits wide, which holds every instance as long
  * as RAC_MAX_INST <= 32 (pinned below); the vote sequences stay 64-bit.
  */
-#define CTL_CFVRR_LEN		(8 + RAC_MAX_INST * (8 + 4) + 4 + 4 + 4 + 8)
+#define CTL_CFVRR_LEN		(8 + RAC_MAX_INST * (8 + 4) + 4 + 4 + 4 + 8 + 8 + 4)
 #define CTL_CKPT_LEN		(4 + 4 + 3 * 8)
 #define VOTE_HEADER_LEN		(RAC_CLUSTER_MAX + 4 + 2 * 8)
 #define VOTE_HB_LEN		(2 * 4 + 3 * 8)
@@ -453,6 +453,8 @@ size_t ctl_cfvrr_out(const struct ctl_cfvrr *v, uint8_t *p)
 	put_u32(&c, v->vr_result_writer);
 	put_u32(&c, v->vr_claim_inst);
 	put_u64(&c, v->vr_claim_expires_us);
+	put_u64(&c, v->vr_incarnation);
+	put_u32(&c, v->vr_control);
 	assert(!c.c_err && c.c_pos == CTL_CFVRR_LEN);
 	return c.c_pos;
 }
@@ -473,6 +475,8 @@ int ctl_cfvrr_in(const uint8_t *p, size_t len, struct ctl_cfvrr *v)
 	v->vr_result_writer = get_u32(&c);
 	v->vr_claim_inst = get_u32(&c);
 	v->vr_claim_expires_us = get_u64(&c);
+	v->vr_incarnation = get_u64(&c);
+	v->vr_control = get_u32(&c);
 	if ((rc = cur_end(&c)))
 		return rc;
 	if (!inst_ok(v->vr_result_writer, 1) || !inst_ok(v->vr_claim_inst, 1))

@@ -119,6 +119,9 @@ static pid_t spawn(struct guardian *g, enum rac_role role)
 	snprintf(inst, sizeof(inst), "%d", g->g_inst);
 	snprintf(gpid, sizeof(gpid), "%d", (int)getpid());
 
+	/* before fork: a quick child may register before the parent runs again */
+	sga_nm(&g->g_sga, role)->nm_error[0] = '\0';
+	sga_store(&sga_nm(&g->g_sga, role)->nm_state, (uint32_t)NM_STARTING);
 	pid = fork();
 	if (pid == 0) {
 		char *argv[] = { title, "--sga", g->g_sga.sg_name, "--inst", inst,
@@ -134,9 +137,7 @@ static pid_t spawn(struct guardian *g, enum rac_role role)
 		struct sga_nm_slot *slot = sga_nm(&g->g_sga, role);
 
 		g->g_pid[role] = pid;
-		slot->nm_error[0] = '\0';
 		sga_store(&slot->nm_pid, (int32_t)pid);
-		sga_store(&slot->nm_state, (uint32_t)NM_STARTING);
 		log_info(COMP, "started %s (ospid %d)", title, (int)pid);
 	}
 	return pid;

@@ -16,6 +16,8 @@ const char *msg_type_str(int type)
 {
 	switch (type) {
 	CASE(HEARTBEAT);
+	CASE(VIEW_REQUEST);
+	CASE(VIEW_SNAPSHOT);
 	}
 	return "UNKNOWN";
 }
@@ -30,6 +32,8 @@ static int payload_len(int type)
 {
 	switch (type) {
 	case MSG_HEARTBEAT: return 4 + 8 + 8 + 8;
+	case MSG_VIEW_REQUEST: return 0;
+	case MSG_VIEW_SNAPSHOT: return -1;
 	}
 	return -2;
 }
@@ -64,6 +68,24 @@ int msg_encode_heartbeat(uint8_t *buf, size_t len, struct msg_hdr *h,
 	return c.c_err ? RAC_ERANGE : (int)c.c_pos;
 }
 
+int msg_encode_raw(uint8_t *buf, size_t len, struct msg_hdr *h, uint16_t type,
+		   const void *payload, size_t plen)
+{
+	struct blk_cursor c;
+
+	if (plen > RAC_MSG_MAX)
+		return RAC_ERANGE;
+	h->mh_magic = RAC_MSG_MAGIC;
+	h->mh_version = RAC_MSG_VERSION;
+	h->mh_type = type;
+	h->mh_length = (uint32_t)plen;
+	cur_init_write(&c, buf, len);
+	put_hdr(&c, h);
+	if (plen)
+		put_bytes(&c, payload, plen);
+	return c.c_err ? RAC_ERANGE : (int)c.c_pos;
+}
+
 int msg_decode_hdr(const uint8_t *buf, size_t len, uint64_t cluster, struct msg_hdr *h,
 		   const uint8_t **payload)
 {
@@ -93,7 +115,7 @@ int msg_decode_hdr(const uint8_t *buf, size_t len, uint64_t cluster, struct msg_
 		return RAC_EMSG_TYPE;
 	if ((size_t)h->mh_length != len - RAC_MSG_HDR || (want >= 0 && h->mh_length != (uint32_t)want))
 		return RAC_EMSG_LEN;
-	if (h->mh_sender < 1 || h->mh_sender > RAC_MAX_INST)
+	if (h->mh_sender > RAC_MAX_INST || (h->mh_sender == 0 && h->mh_type != MSG_VIEW_REQUEST))
 		return RAC_EMSG_SENDER;
 	*payload = buf + RAC_MSG_HDR;
 	return 0;

@@ -36,6 +36,11 @@ enum rac_msg_type {
 	/* LMON <- LMON */
 	MSG_HEARTBEAT = 1,		/* network heartbeat */
 
+	/* LMON <- client (racsql); sender 0 is allowed for these */
+	MSG_VIEW_REQUEST = 2,		/* send me a snapshot of your SGA */
+	/* client <- LMON */
+	MSG_VIEW_SNAPSHOT = 3,		/* payload: the SGA bytes, as mapped */
+
 	MSG_TYPE_MAX
 };
 
@@ -74,6 +79,13 @@ int msg_encode_heartbeat(uint8_t *buf, size_t len, struct msg_hdr *h,
  */
 int msg_decode_hdr(const uint8_t *buf, size_t len, uint64_t cluster, struct msg_hdr *h,
 		   const uint8_t **payload);
+/*
+ * Any message with a raw payload (MSG_VIEW_REQUEST: none; MSG_VIEW_SNAPSHOT:
+ * the SGA bytes).  Returns the total length or a negative RAC_E*.
+ */
+int msg_encode_raw(uint8_t *buf, size_t len, struct msg_hdr *h, uint16_t type,
+		   const void *payload, size_t plen);
+
 /* payload decoders: 0 or RAC_EMSG_LEN / RAC_EMSG_TRAILING */
 int msg_decode_heartbeat(const uint8_t *p, size_t len, struct msg_heartbeat *hb);
 

@@ -34,6 +34,7 @@
 #include "log.h"
 
 #define COMP "CGS"
+#define FORM_WINDOW_MS 500
 
 void cgs_set_state(struct lmon *l, uint32_t st, const char *why)
 {
@@ -65,6 +66,13 @@ int cgs_init(struct lmon *l, char *err, size_t errlen)
 		if (ctl_read_cfvrr(l, &vr, &h) == 0)
 			l->l_seq_done = vr.vr_seq;
 	}
+	/*
+	 * Formation window: an instance with lower-numbered instances configured
+	 * waits this long before forming alone, so instances started together
+	 * (within the window) end with the lowest one as control node.
+	 */
+	if (l->l_configured & (l->l_mybit - 1))
+		l->l_form_after_ns = rac_now_mono_ns() + FORM_WINDOW_MS * 1000000ull;
 	l->l_join_deadline_ns = rac_now_mono_ns() +
 		(uint64_t)l->l_m->m_cfg->cf_start_timeout_ms * 1000000ull;
 	return 0;
@@ -171,6 +179,18 @@ static void start(struct lmon *l)
 	css_disk_read(l);
 	alive = alive_members(l, ms.ms_bitmap);
 	if (!alive) {
+		/*
+		 * Started together with a lower-numbered instance (alive on the
+		 * disks, not a member yet): let it form, and join it, so that the
+		 * control node is the lowest instance, whatever the race.
+		 */
+		uint64_t starting = alive_members(l, l->l_configured & (l->l_mybit - 1));
+
+		if (starting || rac_now_mono_ns() < l->l_form_after_ns) {
+			imr_unclaim(l);
+			log_debug(COMP, "a lower instance is starting too; letting it form");
+			return;
+		}
 		form(l, &ms, h.bh_sequence + 1);
 		l->l_started = 1;
 		return;

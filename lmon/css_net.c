@@ -122,14 +122,43 @@ static void bad_message(struct lmon *l, int rc, size_t len, const struct msg_hdr
 			 h->mh_sender, rac_strerror(rc), (unsigned long long)l->l_bad_logged);
 }
 
-static void handle(struct lmon *l, const uint8_t *buf, size_t len)
+/*
+ * racsql's gv$ views: a copy of our SGA, as it is now, to whoever asked.
+ *   racsql: MSG_VIEW_REQUEST -> LMON ROUTER: send_snapshot -> racsql DEALER
+ */
+static void send_snapshot(struct lmon *l, const uint8_t *ident, size_t ident_len)
+{
+	struct member *m = l->l_m;
+	void *sock = m->m_items[l->l_router_item].socket;
+	size_t need = RAC_MSG_HDR + m->m_sga.sg_size;
+	struct msg_hdr mh = { .mh_sender = (uint32_t)m->m_inst, .mh_cluster = l->l_cluster_id,
+			      .mh_incarnation =
+				      sga_load(&sga_cluster(&m->m_sga)->cl_incarnation),
+			      .mh_seq = ++l->l_seq };
+	zmq_msg_t reply;
+	int n;
+
+	if (zmq_msg_init_size(&reply, need))
+		return;
+	n = msg_encode_raw(zmq_msg_data(&reply), need, &mh, MSG_VIEW_SNAPSHOT,
+			   m->m_sga.sg_base, m->m_sga.sg_size);
+	if (n < 0 || zmq_send(sock, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	    zmq_msg_send(&reply, sock, ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(&reply);
+		return;
+	}
+}
+
+static void handle(struct lmon *l, const uint8_t *buf, size_t len, const uint8_t *ident,
+		   size_t ident_len)
 {
 	struct member *m = l->l_m;
 	struct msg_hdr h;
 	const uint8_t *payload;
 	int rc = msg_decode_hdr(buf, len, l->l_cluster_id, &h, &payload);
 
-	if (rc == 0 && (h.mh_sender == (uint32_t)m->m_inst || !l->l_peers[h.mh_sender].lp_inst))
+	if (rc == 0 && h.mh_type != MSG_VIEW_REQUEST &&
+	    (h.mh_sender == (uint32_t)m->m_inst || !l->l_peers[h.mh_sender].lp_inst))
 		rc = RAC_EMSG_SENDER;
 	if (rc) {
 		bad_message(l, rc, len, &h);
@@ -152,6 +181,10 @@ static void handle(struct lmon *l, const uint8_t *buf, size_t len)
 		lmon_peer_state(l, (int)h.mh_sender, 1, PEER_ALIVE, "heartbeat received");
 		return;
 	}
+	case MSG_VIEW_REQUEST:
+		member_count(m, CNT_MSG_RECEIVED);
+		send_snapshot(l, ident, ident_len);
+		return;
 	default:
 		/* decoded but no handler here: a catalogue/dispatch mismatch */
 		bad_message(l, RAC_EMSG_TYPE, len, &h);
@@ -167,8 +200,8 @@ void css_net_receive(struct lmon *l)
 	for (int budget = 256; budget > 0; budget--) {
 		zmq_msg_t part;
 		int nparts = 0, more;
-		uint8_t buf[RAC_MSG_HDR + 1024];
-		size_t len = 0;
+		uint8_t buf[RAC_MSG_HDR + 1024], ident[256];
+		size_t len = 0, ident_len = 0;
 		int oversize = 0;
 
 		do {
@@ -179,6 +212,10 @@ void css_net_receive(struct lmon *l)
 			}
 			more = zmq_msg_more(&part);
 			/* frame 0 is the ROUTER's peer identity; frame 1 the message */
+			if (nparts == 0 && zmq_msg_size(&part) <= sizeof(ident)) {
+				ident_len = zmq_msg_size(&part);
+				memcpy(ident, zmq_msg_data(&part), ident_len);
+			}
 			if (nparts == 1) {
 				len = zmq_msg_size(&part);
 				if (len > sizeof(buf))
@@ -195,7 +232,7 @@ void css_net_receive(struct lmon *l)
 			bad_message(l, nparts != 2 ? RAC_EMSG_SHORT : RAC_EMSG_LEN, len, &none);
 			continue;
 		}
-		handle(l, buf, len);
+		handle(l, buf, len, ident, ident_len);
 	}
 }
 

@@ -228,7 +228,7 @@ static void votes_str(const uint64_t votes[], uint64_t voters, char *buf, size_t
 
 /* We hold the claim: gather the votes, decide, write membership then result. */
 static int write_result(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *result,
-			uint64_t *new_inc, uint32_t *control)
+			uint64_t *new_inc, uint32_t *control, uint64_t *counted)
 {
 	const struct rac_config *cfg = l->l_m->m_cfg;
 	uint64_t votes[RAC_MAX_INST], voters = 0, expected = 0;
@@ -236,6 +236,7 @@ static int write_result(struct lmon *l, uint64_t seq, uint64_t candidates, uint6
 	struct ctl_membership ms;
 	struct ctl_cfvrr vr;
 	struct blk_hdr mh, vh;
+	uint64_t pending, bitmap;
 	char vs[512], rs[128];
 	int rc;
 
@@ -261,6 +262,7 @@ static int write_result(struct lmon *l, uint64_t seq, uint64_t candidates, uint6
 			return rc;
 	}
 	*result = imr_result(votes, voters);
+	*counted = voters;
 	if (ctl_read_membership(l, &ms, &mh)) {
 		memset(&ms, 0, sizeof(ms));
 		memset(&mh, 0, sizeof(mh));
@@ -268,7 +270,14 @@ static int write_result(struct lmon *l, uint64_t seq, uint64_t candidates, uint6
 	*new_inc = ms.ms_incarnation + 1;
 	*control = ms.ms_control && (*result & (1ull << (ms.ms_control - 1))) ? ms.ms_control :
 		(uint32_t)__builtin_ffsll((long long)*result);
-	ms = (struct ctl_membership){ .ms_bitmap = *result, .ms_valid = 1,
+	/*
+	 * Requests that came in after this vote began (a second joiner, a
+	 * leaver) are kept, not overwritten: the bitmap then stays invalid and
+	 * the members run one more reconfiguration for them.
+	 */
+	pending = ms.ms_bitmap & ~candidates;
+	bitmap = (*result & (ms.ms_bitmap | ~candidates)) | pending;
+	ms = (struct ctl_membership){ .ms_bitmap = bitmap, .ms_valid = bitmap == *result,
 				      .ms_incarnation = *new_inc, .ms_control = *control };
 	if ((rc = ctl_write_membership(l, &ms, mh.bh_sequence + 1)))
 		return rc;
@@ -284,6 +293,8 @@ static int write_result(struct lmon *l, uint64_t seq, uint64_t candidates, uint6
 	}
 	vr.vr_result = *result;
 	vr.vr_result_writer = (uint32_t)l->l_me;
+	vr.vr_incarnation = *new_inc;
+	vr.vr_control = *control;
 	vr.vr_claim_inst = 0;
 	vr.vr_claim_expires_us = 0;
 	if ((rc = write_cfvrr(l, &vr, vh.bh_sequence + 1)))
@@ -297,7 +308,7 @@ static int write_result(struct lmon *l, uint64_t seq, uint64_t candidates, uint6
 }
 
 int imr_agree(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *result,
-	      uint64_t *new_inc, uint32_t *control)
+	      uint64_t *new_inc, uint32_t *control, uint64_t *counted)
 {
 	const struct rac_config *cfg = l->l_m->m_cfg;
 	uint64_t start = rac_now_mono_ns();
@@ -313,18 +324,16 @@ int imr_agree(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *resul
 		int lowest = __builtin_ffsll((long long)my_vote);
 
 		if (ctl_read_cfvrr(l, &vr, &h) == 0 && vr.vr_seq >= seq && vr.vr_result) {
-			struct ctl_membership ms;
-			struct blk_hdr mh;
-
 			if (vr.vr_seq > seq)
 				return RAC_EBUSY;
-			if (ctl_read_membership(l, &ms, &mh) == 0 && ms.ms_valid &&
-			    ms.ms_bitmap == vr.vr_result) {
-				*result = vr.vr_result;
-				*new_inc = ms.ms_incarnation;
-				*control = ms.ms_control;
-				return 0;
-			}
+			*result = vr.vr_result;
+			*new_inc = vr.vr_incarnation;
+			*control = vr.vr_control;
+			*counted = 0;
+			for (int i = 0; i < RAC_MAX_INST; i++)
+				if (vr.vr_vote_seq[i] == seq)
+					*counted |= 1ull << i;
+			return 0;
 		}
 		if ((rc = collect(l, seq, candidates, votes, &voters)))
 			return rc;
@@ -332,7 +341,8 @@ int imr_agree(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *resul
 		if (lowest == l->l_me ||
 		    rac_now_mono_ns() - start > claim_lease_us(cfg) * 1000ull) {
 			if (imr_claim(l)) {
-				rc = write_result(l, seq, candidates, result, new_inc, control);
+				rc = write_result(l, seq, candidates, result, new_inc, control,
+						  counted);
 				if (rc)
 					imr_unclaim(l);
 				return rc;

@@ -49,6 +49,7 @@ struct lmon {
 	uint64_t l_next_ckpt_ns;
 	int l_started;			/* formed or asked to join */
 	uint64_t l_join_deadline_ns;
+	uint64_t l_form_after_ns;	/* not before: lets a lower instance form */
 };
 
 /* lmon.c */
@@ -91,11 +92,12 @@ int imr_cast(struct lmon *l, uint64_t seq, uint64_t bitmap);
 /*
  * Agree on the membership for vote sequence `seq` among `candidates`: vote,
  * and either write the result (holding the claim) or wait for it.  Returns
- * 0 with *result and *new_inc, or RAC_EBUSY when overtaken by a newer
+ * 0 with *result, *new_inc, *control and *voters (the votes the writer
+ * counted), or RAC_EBUSY when overtaken by a newer
  * sequence (start over), or RAC_ETIMEDOUT.
  */
 int imr_agree(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *result,
-	      uint64_t *new_inc, uint32_t *control);
+	      uint64_t *new_inc, uint32_t *control, uint64_t *voters);
 
 /* reconfig.c */
 /* run a reconfiguration; returns 0 when complete */

@@ -35,6 +35,7 @@ struct run {
 	uint64_t r_result;
 	uint64_t r_new_inc;
 	uint32_t r_control;
+	uint64_t r_voters;		/* votes the IMR writer counted */
 	uint64_t r_step_ns;
 };
 
@@ -87,6 +88,7 @@ static int imr(struct run *r, uint32_t reason)
 		r->r_new_inc = ms.ms_incarnation;
 		r->r_control = ms.ms_control;
 		r->r_candidates = l->l_mybit;
+		r->r_voters = l->l_mybit;
 		return 0;
 	}
 	if (ctl_read_membership(l, &ms, &h))
@@ -119,7 +121,7 @@ static int imr(struct run *r, uint32_t reason)
 		lmon_pump(l, 5);
 	}
 	return imr_agree(l, r->r_seq, r->r_candidates, &r->r_result, &r->r_new_inc,
-			 &r->r_control);
+			 &r->r_control, &r->r_voters);
 }
 
 /* step 5: nobody left out may still write when we go on (fencing first) */
@@ -210,6 +212,16 @@ static int run_once(struct run *r, uint32_t reason)
 		return rc;
 	r->r_rec->rc_new_inc = r->r_new_inc;
 	r->r_rec->rc_after = r->r_result;
+	if (!(r->r_result & l->l_mybit) &&
+	    sga_load(&sga_cluster(&l->l_m->m_sga)->cl_state) == CGS_RECONFIG &&
+	    !(sga_load(&sga_cluster(&l->l_m->m_sga)->cl_members) & l->l_mybit) &&
+	    ctl_read_membership(l, &ms, &h) == 0 && (ms.ms_bitmap & l->l_mybit)) {
+		/* a joiner whose request came after this vote began: the next one */
+		log_info(COMP, "vote sequence %llu was for the members before our join "
+			 "request; waiting for the next", (unsigned long long)r->r_seq);
+		l->l_seq_done = r->r_seq;
+		return RAC_EBUSY;
+	}
 	if (!(r->r_result & l->l_mybit)) {
 		char list[160];
 
@@ -222,15 +234,19 @@ static int run_once(struct run *r, uint32_t reason)
 		lmon_fence_exit(l, "evicted by IMR");
 	}
 
-	evicted = (r->r_rec->rc_before | r->r_candidates) & ~r->r_result & ~l->l_mybit;
+	/* left out: members before, and voters the writer counted, not in the result */
+	evicted = (r->r_rec->rc_before | r->r_voters) & ~r->r_result & ~l->l_mybit;
 	r->r_rec->rc_evicted = evicted;
 	for (int i = 1; i <= RAC_MAX_INST; i++)
 		if (evicted & (1ull << (i - 1)))
 			log_alert("Evicting instance %d from cluster", i);
 
+	/*
+	 * The bitmap must be the one IMR wrote: same incarnation, every member of
+	 * the result in it (newer join requests may have been added on top).
+	 */
 	step(r, RCFG_REBUILD_BITMAP);
-	if (ctl_read_membership(l, &ms, &h) || !ms.ms_valid || ms.ms_bitmap != r->r_result ||
-	    ms.ms_incarnation != r->r_new_inc)
+	if (ctl_read_membership(l, &ms, &h) || ms.ms_incarnation != r->r_new_inc)
 		return RAC_EBUSY;	/* the bitmap moved on under us */
 	log_started(r);
 

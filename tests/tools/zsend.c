@@ -2,11 +2,13 @@
  * zsend.c - test tool: send raw messages to a ZeroMQ ROUTER endpoint, as a
  * misbehaving or foreign peer would.
  *
- *   zsend ENDPOINT KIND COUNT
+ *   zsend ENDPOINT KIND COUNT CLUSTER
  *
  * KIND: garbage (random bytes), short (10 bytes), magic (a heartbeat with a
  * bad magic), version, type, length, foreign (a valid heartbeat of another
  * cluster), trailing (a heartbeat with bytes after it), sender (sender 99).
+ * CLUSTER is the receiver's cluster name: every kind but "foreign" carries
+ * it, so each fails the check it is named after.
  * Sends COUNT messages (at most 100000) and exits; bounded by design.
  */
 #include <stdio.h>
@@ -21,16 +23,17 @@ int main(int argc, char **argv)
 {
 	uint8_t buf[RAC_MSG_HDR + 128];
 	struct msg_heartbeat hb = { .hb_state = 3, .hb_peers = 1 };
-	struct msg_hdr h = { .mh_sender = 1, .mh_cluster = rac_msg_cluster_id("x") };
+	struct msg_hdr h = { .mh_sender = 1 };
 	void *ctx, *s;
 	int n, count, linger = 2000;
 	const char *kind;
 
-	if (argc != 4 || (count = atoi(argv[3])) < 1 || count > 100000) {
-		fprintf(stderr, "usage: zsend ENDPOINT KIND COUNT(1-100000)\n");
+	if (argc != 5 || (count = atoi(argv[3])) < 1 || count > 100000) {
+		fprintf(stderr, "usage: zsend ENDPOINT KIND COUNT(1-100000) CLUSTER\n");
 		return 2;
 	}
 	kind = argv[2];
+	h.mh_cluster = rac_msg_cluster_id(strcmp(kind, "foreign") ? argv[4] : "another-cluster");
 	ctx = zmq_ctx_new();
 	s = zmq_socket(ctx, ZMQ_DEALER);
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
@@ -53,7 +56,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(kind, "length")) {
 		buf[8] = 3;
 	} else if (!strcmp(kind, "foreign")) {
-		/* header names cluster "x": valid, but not the receiver's */
+		/* valid, but another cluster's */
 	} else if (!strcmp(kind, "trailing")) {
 		buf[n++] = 0;
 	} else if (!strcmp(kind, "sender")) {

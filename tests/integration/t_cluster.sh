@@ -1,0 +1,195 @@
+# Integration tests of cluster membership: forming, joining, leaving,
+# deaths confirmed and unconfirmed, IMR, the control node, rejoin, a stalled
+# control-file heartbeat, malformed interconnect messages.
+
+# v$instance column of instance N
+inst_col() { racsql -i "$1" -e "select $2 from v\$instance" --format csv | sed -n 2p; }
+role_of() { inst_col "$1" role; }
+inc_of() { inst_col "$1" incarnation; }
+# number of completed reconfigurations written in instance N's alert log
+completes() { grep -c '^Reconfiguration complete' "$(alert_file "$1")" || true; }
+more_completes() { [ "$(completes "$1")" -gt "$2" ]; }
+group_pids() { echo "$(member_pid "$1" guard) $(member_pid "$1" lmon) $(member_pid "$1" lms0) $(member_pid "$1" ckpt) $(member_pid "$1" smon)"; }
+
+up3() {
+	mkconfig 3 </dev/null
+	rac init >/dev/null
+	for i in 1 2 3; do rac start -i "$i"; done
+}
+
+# the DESIGN §5 lines, in this order, after the last "Reconfiguration started"
+check_reconfig_lines() {
+	local f; f=$(alert_file "$1")
+	awk '/^Reconfiguration started/{buf=""} {buf=buf $0 "\n"} END{printf "%s", buf}' "$f" |
+		grep -v '^20[0-9][0-9]-' >"$T/last.txt"
+	local want=("Reconfiguration started (old inc" "List of instances:" "(myinst: $1)"
+		" Global Resource Directory frozen" " Communication channels reestablished"
+		" Master broadcasted resource hash value bitmaps" " Non-local Process blocks cleaned out"
+		" LMS 0: " " Set master node info" " Submitted all remote-enqueue requests"
+		" Dwn-cvts replayed, VALBLKs dubious" " All grantable enqueues granted"
+		" Post SMON to start 1st pass IR" " Submitted all GCS remote-cache requests"
+		" Fix write in gcs resources" "Reconfiguration complete (total time")
+	local line=0 w n
+	for w in "${want[@]}"; do
+		n=$(grep -nF -- "$w" "$T/last.txt" | head -1 | cut -d: -f1)
+		[ -n "$n" ] || fail "instance $1: '$w' missing from the last reconfiguration"
+		[ "$n" -gt "$line" ] || fail "instance $1: '$w' out of order"
+		line=$n
+	done
+}
+
+test_three_instances_form_one_cluster() {
+	up3
+	for i in 1 2 3; do
+		[ "$(inst_col "$i" status)" = OPEN ] || fail "instance $i not OPEN"
+	done
+	[ "$(role_of 1)" = "CONTROL NODE" ] || fail "instance 1 is not the control node"
+	[ "$(role_of 2)" = "NORMAL NODE" ] && [ "$(role_of 3)" = "NORMAL NODE" ] || fail "roles"
+	[ "$(inc_of 1)" = "$(inc_of 2)" ] && [ "$(inc_of 2)" = "$(inc_of 3)" ] || fail "incarnations differ"
+	alert_has 1 "Reconfiguration triggered (reason FORM)"
+	alert_has 2 "Joining cluster"
+	alert_has 3 "Joining cluster"
+	check_reconfig_lines 1
+	check_reconfig_lines 3
+	rac dump control | grep -E '^block 1 .*bitmap=0b111 \(1 2 3\) valid=yes' || fail "membership bitmap"
+}
+
+test_simultaneous_start_gives_one_membership() {
+	mkconfig 3 </dev/null
+	rac init >/dev/null
+	rac start -i 3 & p3=$!
+	rac start -i 2 & p2=$!
+	rac start -i 1 & p1=$!
+	wait $p1 && wait $p2 && wait $p3 || fail "a start failed"
+	[ "$(inc_of 1)" = "$(inc_of 2)" ] && [ "$(inc_of 2)" = "$(inc_of 3)" ] || fail "incarnations differ"
+	n=0
+	for i in 1 2 3; do [ "$(role_of "$i")" = "CONTROL NODE" ] && n=$((n + 1)); done
+	[ $n -eq 1 ] || fail "$n control nodes"
+	[ "$(role_of 1)" = "CONTROL NODE" ] || fail "control node is not the lowest instance"
+	[ "$(grep -c 'Reconfiguration triggered (reason FORM)' "$T"/local/RAC*/alert_*.log | awk -F: '{s+=$2} END{print s}')" = 1 ] ||
+		fail "more than one instance formed a cluster"
+}
+
+kill_role_on() {	# kill_role_on INSTANCE ROLE: the other two reconfigure without it
+	local victim=$1 role=$2 s1 s2
+	up3
+	set -- 1 2 3
+	local survivors=() i
+	for i in 1 2 3; do [ "$i" != "$victim" ] && survivors+=("$i"); done
+	s1=${survivors[0]}; s2=${survivors[1]}
+	c1=$(completes "$s1"); c2=$(completes "$s2"); inc=$(inc_of "$s1")
+	pids=$(group_pids "$victim")
+	kill -9 "$(member_pid "$victim" "$role")"
+	wait_for "group of $victim gone" 2000 all_gone $pids
+	wait_for "reconfiguration on $s1" 5000 more_completes "$s1" "$c1"
+	wait_for "reconfiguration on $s2" 5000 more_completes "$s2" "$c2"
+	alert_has "$s1" "Reconfiguration triggered (reason CRASH): instance $victim: death confirmed on the voting disks"
+	alert_has "$s1" "Evicting instance $victim from cluster"
+	check_reconfig_lines "$s1"
+	check_reconfig_lines "$s2"
+	[ "$(inc_of "$s1")" -gt "$inc" ] || fail "incarnation did not rise"
+	[ "$(inc_of "$s1")" = "$(inc_of "$s2")" ] || fail "survivors disagree on the incarnation"
+	grep -q "^ $s1 $s2 (myinst: $s1)" "$(alert_file "$s1")" || fail "list of instances"
+}
+
+test_kill_lmon_of_normal_node() { kill_role_on 3 lmon; [ "$(role_of 1)" = "CONTROL NODE" ]; }
+test_kill_lms_of_normal_node() { kill_role_on 3 lms0; }
+test_kill_ckpt_of_normal_node() { kill_role_on 2 ckpt; }
+test_kill_smon_of_normal_node() { kill_role_on 2 smon; }
+
+test_kill_control_node_moves_control_and_rejoin_is_normal() {
+	kill_role_on 1 lms0
+	[ "$(role_of 2)" = "CONTROL NODE" ] || fail "instance 2 did not become control node"
+	[ "$(role_of 3)" = "NORMAL NODE" ] || fail "instance 3 role"
+	alert_has 2 "Control node moved from instance 1 to instance 2"
+	rac start -i 1
+	[ "$(role_of 1)" = "NORMAL NODE" ] || fail "rejoined instance is not a normal node"
+	[ "$(role_of 2)" = "CONTROL NODE" ] || fail "control node moved on rejoin"
+	[ "$(inc_of 1)" = "$(inc_of 2)" ] && [ "$(inc_of 2)" = "$(inc_of 3)" ] || fail "incarnations differ"
+	alert_has 1 "Joining cluster"
+}
+
+test_clean_leave_reconfigures() {
+	up3
+	c1=$(completes 1)
+	rac stop -i 3
+	wait_for "reconfiguration on 1" 5000 more_completes 1 "$c1"
+	alert_has 1 "Reconfiguration triggered (reason LEAVE)"
+	alert_has 3 "Leaving cluster"
+	grep -q "^ 1 2 (myinst: 1)" "$(alert_file 1)" || fail "list of instances"
+}
+
+test_abort_waits_out_the_lease() {
+	# the control-file heartbeat must not notice first: this is the lease path
+	mkconfig 3 </dev/null
+	sed -i 's/^ckpt_timeout_ms = 600/ckpt_timeout_ms = 6000/' "$T/rac.ini"
+	rac init >/dev/null
+	for i in 1 2 3; do rac start -i "$i"; done
+	c1=$(completes 1)
+	rac stop -i 2 --abort
+	wait_for "reconfiguration on 1" 8000 more_completes 1 "$c1"
+	# nobody confirmed the death: the survivors waited for the lease to run out
+	alert_has 1 "instance 2: voting-disk lease expired"
+	! alert_has 1 "instance 2: death confirmed" || fail "abort was confirmed"
+	check_reconfig_lines 1
+}
+
+test_fencing_before_completion_when_ckpt_notices_first() {
+	# a stalled control-file heartbeat starts IMR before the lease runs out;
+	# the reconfiguration may still only complete once the lease has run out
+	up3
+	c1=$(completes 1)
+	rac stop -i 2 --abort
+	wait_for "reconfiguration on 1" 8000 more_completes 1 "$c1"
+	f=$(alert_file 1)
+	lease=$(grep -n "Disk heartbeat of instance 2 missing" "$f" | head -1 | cut -d: -f1)
+	done_at=$(grep -n "^Reconfiguration complete" "$f" | tail -1 | cut -d: -f1)
+	[ -n "$lease" ] || fail "lease expiry of instance 2 never seen"
+	[ "$lease" -lt "$done_at" ] || fail "reconfiguration completed before instance 2 was fenced"
+}
+
+test_whole_group_abort_of_control_node() {
+	up3
+	c2=$(completes 2)
+	rac stop -i 1 --abort
+	wait_for "reconfiguration on 2" 8000 more_completes 2 "$c2"
+	[ "$(role_of 2)" = "CONTROL NODE" ] || fail "no new control node"
+}
+
+test_stalled_ckpt_triggers_imr_against_it() {
+	# CKPT stops advancing (SIGSTOP) well before the member hang timeout
+	mkconfig 3 <<-EOF2
+	member_hang_timeout_ms = 20000
+	EOF2
+	sed -i 's/^ckpt_timeout_ms = 600/ckpt_timeout_ms = 900/' "$T/rac.ini"
+	rac init >/dev/null
+	for i in 1 2 3; do rac start -i "$i"; done
+	c1=$(completes 1)
+	pids=$(group_pids 3)
+	rac fault hang -i 3 -p ckpt
+	wait_for "reconfiguration on 1" 8000 more_completes 1 "$c1"
+	alert_has 1 "(reason CKPT): instance 3: control-file heartbeat"
+	alert_has 1 "Evicting instance 3 from cluster"
+	wait_for "instance 3 gone" 5000 all_gone $pids
+	alert_has 3 "evicted from the cluster"
+}
+
+test_malformed_messages_are_counted_and_dropped() {
+	up3
+	ep=$(sed -n '/^\[instance1\]/,/^\[/s/^lmon_endpoint = //p' "$T/rac.ini")
+	inc=$(inc_of 1); c1=$(completes 1)
+	name=$(sed -n 's/^name = //p' "$T/rac.ini" | head -1)
+	for kind in garbage short magic version type length trailing sender; do
+		"$RACBIN/zsend" "$ep" "$kind" 20 "$name"
+	done
+	"$RACBIN/zsend" "$ep" foreign 30 "$name"
+	stat() { racsql -i 1 -e "select value from v\$sysstat where name = '$1'" --format csv | sed -n 2p; }
+	bad_at_least() { [ "$(stat 'malformed messages dropped')" -ge 160 ]; }
+	wait_for "160 malformed messages counted" 3000 bad_at_least
+	foreign_at_least() { [ "$(stat 'foreign-cluster messages dropped')" -ge 30 ]; }
+	wait_for "30 foreign messages counted" 3000 foreign_at_least
+	# nothing else happened: same membership, same incarnation, still OPEN
+	[ "$(inc_of 1)" = "$inc" ] && [ "$(completes 1)" = "$c1" ] || fail "membership changed"
+	[ "$(inst_col 1 status)" = OPEN ]
+	grep -q "dropped a .*-byte message" "$T"/local/RAC1/trace/RAC1_lmon_*.trc || fail "not logged"
+}
