@@ -116,7 +116,7 @@ integration: deps
 	@tests/run.sh --integration-only build/san/bin build/san/tests
 
 bench: deps
-	@$(MAKE) --no-print-directory all build/rel/bench/bench_instance
+	@$(MAKE) --no-print-directory all build/rel/bench/bench_instance build/rel/bench/bench_cluster
 	@bench/run.sh bin build/rel/bench
 
 install: all

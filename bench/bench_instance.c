@@ -47,9 +47,11 @@ static double ms_since(uint64_t t0)
 
 static int run_quiet(char *const argv[])
 {
-	pid_t pid = fork();
+	pid_t pid;
 	int status;
 
+	fflush(stdout);	/* or the child would print our buffer again */
+	pid = fork();
 	if (pid == 0) {
 		freopen("/dev/null", "w", stdout);
 		execv(argv[0], argv);

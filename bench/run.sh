@@ -10,6 +10,10 @@ RUNS=${RUNS:-9}
 T=$(mktemp -d /tmp/racrt-bench.XXXXXX)
 cleanup() {
 	"$BINDIR/racctl" -c "$T/rac.ini" stop -i 1 --abort >/dev/null 2>&1 || true
+	for c in "$T"/cluster/n*/rac.ini; do
+		[ -f "$c" ] || continue
+		for i in $(seq 1 16); do "$BINDIR/racctl" -c "$c" stop -i "$i" --abort >/dev/null 2>&1 || true; done
+	done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -35,3 +39,6 @@ INI
 "$BINDIR/racctl" -c "$T/rac.ini" init >/dev/null
 echo "racrt benchmarks on $(nproc) cores, $(uname -r); release build"
 "$BENCHDIR/bench_instance" "$BINDIR/racctl" "$T/rac.ini" "$RUNS"
+echo
+mkdir -p "$T/cluster"
+"$BENCHDIR/bench_cluster" "$BINDIR/racctl" "$T/cluster" "${CLUSTER_RUNS:-7}" "${ABORT_RUNS:-3}" 2 4 8

@@ -25,7 +25,7 @@
 #include "rac.h"
 #include "sga.h"
 
-#define MEMBER_MAX_ITEMS 8
+#define MEMBER_MAX_ITEMS (2 * RAC_MAX_INST + 4)
 
 struct member {
 	enum rac_role m_role;

@@ -12,6 +12,10 @@
  *
  * Whatever arrives is checked (msg_decode_hdr) before it is believed:
  * malformed bytes and other clusters' messages are counted and dropped.
+ *
+ * A socket monitor on each DEALER reports a lost TCP connection at once.
+ * That is a hint, written to the trace and the alert log, never proof of
+ * death: a peer is judged only by its heartbeats and the voting disks.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +27,74 @@
 
 #define COMP "CSS"
 #define HB_SNDHWM 4
+
+static void add_monitor(struct lmon *l, int i)
+{
+	struct member *m = l->l_m;
+	char ep[64];
+	void *pair;
+
+	snprintf(ep, sizeof(ep), "inproc://lmon-monitor-%d", i);
+	if (m->m_nitems >= MEMBER_MAX_ITEMS ||
+	    zmq_socket_monitor(l->l_peers[i].lp_sock, ep,
+			       ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED))
+		return;	/* a hint we can live without */
+	pair = member_socket(m, ZMQ_PAIR);
+	if (!pair || zmq_connect(pair, ep)) {
+		if (pair)
+			zmq_close(pair);
+		return;
+	}
+	l->l_peers[i].lp_mon_item = m->m_nitems;
+	m->m_items[m->m_nitems++] = (zmq_pollitem_t){ .socket = pair, .events = ZMQ_POLLIN };
+}
+
+int css_net_monitor_ready(struct lmon *l, int item)
+{
+	struct member *m = l->l_m;
+
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		struct lmon_peer *p = &l->l_peers[i];
+
+		if (!p->lp_inst || p->lp_mon_item != item)
+			continue;
+		for (int budget = 16; budget > 0; budget--) {
+			zmq_msg_t part;
+			uint16_t event = 0;
+			int more;
+
+			/* frame 1: event (u16) + value (u32); frame 2: the address */
+			zmq_msg_init(&part);
+			if (zmq_msg_recv(&part, m->m_items[item].socket, ZMQ_DONTWAIT) < 0) {
+				zmq_msg_close(&part);
+				break;
+			}
+			if (zmq_msg_size(&part) >= 2)
+				memcpy(&event, zmq_msg_data(&part), 2);
+			more = zmq_msg_more(&part);
+			zmq_msg_close(&part);
+			while (more) {
+				zmq_msg_init(&part);
+				if (zmq_msg_recv(&part, m->m_items[item].socket, 0) < 0) {
+					zmq_msg_close(&part);
+					break;
+				}
+				more = zmq_msg_more(&part);
+				zmq_msg_close(&part);
+			}
+			if (event == ZMQ_EVENT_DISCONNECTED && p->lp_connected) {
+				p->lp_connected = 0;
+				log_alert("Interconnect connection to instance %d lost (a hint "
+					  "only: heartbeats and voting disks decide)", i);
+			} else if (event == ZMQ_EVENT_CONNECTED && !p->lp_connected) {
+				p->lp_connected = 1;
+				log_info(COMP, "interconnect connection to instance %d up", i);
+			}
+		}
+		return 1;
+	}
+	return 0;
+}
 
 int css_net_init(struct lmon *l, char *err, size_t errlen)
 {
@@ -59,6 +131,8 @@ int css_net_init(struct lmon *l, char *err, size_t errlen)
 		}
 		l->l_peers[i].lp_inst = i;
 		l->l_peers[i].lp_sock = s;
+		l->l_peers[i].lp_mon_item = -1;
+		add_monitor(l, i);
 	}
 	return 0;
 }

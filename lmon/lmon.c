@@ -188,6 +188,8 @@ static void lmon_ready(struct member *m, int item)
 	(void)m;
 	if (item == lmon.l_router_item)
 		css_net_receive(&lmon);
+	else
+		css_net_monitor_ready(&lmon, item);
 }
 
 static void lmon_fini(struct member *m)

@@ -21,6 +21,8 @@
 struct lmon_peer {
 	int lp_inst;			/* instance number; 0 = not a peer */
 	void *lp_sock;			/* DEALER connected to its LMON endpoint */
+	int lp_mon_item;		/* m_items index of its socket monitor, -1 none */
+	int lp_connected;		/* last event the monitor reported */
 };
 
 struct lmon {
@@ -63,6 +65,7 @@ void lmon_fence_exit(struct lmon *l, const char *why) __attribute__((noreturn));
 int css_net_init(struct lmon *l, char *err, size_t errlen);
 void css_net_send_heartbeats(struct lmon *l);
 void css_net_receive(struct lmon *l);
+int css_net_monitor_ready(struct lmon *l, int item);	/* 1 if it was a monitor's */
 uint64_t css_net_heard(const struct lmon *l);	/* peers heard within misscount */
 void css_net_fini(struct lmon *l);
 
