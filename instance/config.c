@@ -49,8 +49,9 @@ struct cfg_key {
 #define IK(f) offsetof(struct rac_inst_cfg, f), sizeof(((struct rac_inst_cfg *)0)->f)
 
 /*
- * The defaults of the timings are explained, with the failure timeline they
- * produce, in docs/timeouts.md; keep the two in step.
+ * The defaults of the timings are explained, with the failure timelines they
+ * produce and the measurements behind them, in docs/timeouts.md; keep the
+ * two in step.
  */
 static const struct cfg_key cfg_keys[] = {
 	{ "name", SC_CLUSTER, T_NAME, "demo", 1, RAC_CLUSTER_MAX - 1, CK(cf_name),
