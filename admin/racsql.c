@@ -9,6 +9,8 @@
  * (shell.c) takes a new snapshot before every statement.  A stopped
  * instance is not an error: v$instance says DOWN and the memory views are
  * empty, while v$parameter and v$alert_log still answer from the files.
+ * The gv$ views ask every instance over the interconnect (gather.c); one
+ * that does not answer is named on stderr, not an error either.
  *
  * Exit status: 0 success, 1 the operation failed (configuration, SQL,
  * output), 2 bad usage.
@@ -31,7 +33,7 @@
 static void usage(FILE *fp)
 {
 	fputs("Usage: racsql [-c FILE] [-i N] [-e SQL] [--format table|csv|json]\n"
-	      "SQL over the status views of one racrt instance.\n"
+	      "SQL over the status views of one racrt instance (v$) or of all (gv$).\n"
 	      "\n"
 	      "  -c, --config FILE   cluster configuration (default: $RACRT_CONFIG, else the\n"
 	      "                      built-in default cluster)\n"
@@ -48,6 +50,13 @@ static void usage(FILE *fp)
 	      "Each statement sees a fresh snapshot of the instance.  When the instance\n"
 	      "is not running, v$instance shows STATUS DOWN and the memory views are\n"
 	      "empty; v$parameter and v$alert_log still answer.\n"
+	      "\n"
+	      "A gv$ view holds the rows of its v$ view for every configured instance,\n"
+	      "INST_ID first.  A statement that reads one asks every instance's LMON for\n"
+	      "a copy of its SGA over the interconnect (this instance's too) and waits\n"
+	      "for all of them together at most 500 ms (RACSQL_GV_TIMEOUT_MS overrides).\n"
+	      "An instance that does not answer in time is named on stderr; gv$instance\n"
+	      "shows it as UNREACHABLE and the other gv$ views have no rows for it.\n"
 	      "\n"
 	      "Views (names may be typed unquoted, e.g. select * from v$process):\n",
 	      fp);

@@ -1,24 +1,32 @@
 /*
- * views.c - fill racsql's tables from a snapshot of one instance.
+ * views.c - fill racsql's tables from snapshots of the instances.
  *
  * Two stages:
- *   views_snapshot()  attach the SGA read-only, check it (layout, instance
- *                     number, guardian alive), copy the header fields, the
- *                     NM slots, the counters, the peers, the voting disks
- *                     and the configuration in force, detach.  Anything
- *                     wrong means "instance down".
- *   views_fill()      refill, from that copy only, the tables that the
+ *   views_snapshot()  attach this instance's SGA read-only, check it
+ *                     (layout, instance number, guardian alive), copy the
+ *                     header fields, the NM slots, the counters, the peers,
+ *                     the voting disks, the membership and reconfiguration
+ *                     history and the configuration in force, detach.
+ *                     Anything wrong means "instance down".
+ *   views_fill()      refill, from copies only, the tables that the
  *                     statement just prepared reads (the authorizer saw
  *                     them) and that are older than the snapshot, inside
  *                     one savepoint so that a failure leaves the old rows.
  *                     The alert log is read again only when the file
- *                     changed.
+ *                     changed.  When a gv$ table is among them and the
+ *                     cluster was not gathered for this snapshot yet, every
+ *                     configured instance is asked for a copy of its SGA
+ *                     first (gather.c) and each copy goes through the same
+ *                     snap_copy() as the local segment.
  * Copying first keeps the time the segment is mapped short and makes the
  * views of one snapshot agree with each other; filling on demand keeps a
- * query on v$instance from paying for a long alert log.
+ * query on v$instance from paying for a long alert log or for a round
+ * trip to every instance.
  *
  * Columns are listed once, in views[]; CREATE TABLE, the INSERT and
- * --help are all made from that list.
+ * --help are all made from that list.  A gv$ table is its v$ twin's
+ * columns after INST_ID, filled by the same function once per instance
+ * (struct filler names the snapshot and the INST_ID).
  */
 #include <assert.h>
 #include <errno.h>
@@ -33,10 +41,11 @@
 #include "sga.h"
 #include "views.h"
 
-/* What a snapshot copied out of the SGA. */
+/* What a snapshot copied out of one instance's SGA. */
 struct snap {
+	int sn_inst;			/* the instance it is of */
 	bool sn_up;			/* running: segment valid, guardian alive */
-	char sn_why[128];		/* down, but not simply absent: why */
+	char sn_why[192];		/* down, but not simply absent: why */
 	int32_t sn_inst_no;
 	int32_t sn_member_id;
 	int32_t sn_guardian_pid;
@@ -54,7 +63,18 @@ struct snap {
 	struct sga_peer sn_peer[RAC_MAX_INST + 1];	/* by instance number */
 	int sn_nvdisk;
 	struct sga_vdisk sn_vdisk[RAC_MAX_VOTING];
-	uint64_t sn_now_ns;		/* CLOCK_MONOTONIC after the slots were read */
+	/* struct sga_cluster: membership as the instance sees it */
+	uint32_t sn_cl_state;		/* enum cgs_state */
+	uint32_t sn_cl_step;		/* enum rcfg_step */
+	uint32_t sn_cl_control;
+	uint32_t sn_cl_break_inst;
+	uint32_t sn_cl_recover_inst;
+	uint32_t sn_cl_n_ok;
+	uint64_t sn_cl_members;
+	uint64_t sn_cl_incarnation;
+	int sn_nrcfg;			/* entries of sn_rcfg, oldest first */
+	struct sga_reconfig sn_rcfg[SGA_RCFG_HIST];
+	uint64_t sn_now_ns;		/* CLOCK_MONOTONIC "now" the ages count from */
 	bool sn_cfg_sga;		/* sn_cfg is the copy from the SGA */
 	struct rac_config sn_cfg;
 };
@@ -75,33 +95,52 @@ struct alert_key {
 struct views {
 	struct rac_config vw_cfg;	/* as loaded by racsql */
 	int vw_inst;
-	struct snap vw_snap;
+	struct snap vw_snap;		/* vw_inst, from its own SGA */
 	uint64_t vw_gen;		/* snapshots taken */
 	uint64_t vw_filled[VIEWS_MAX];	/* snapshot each table was filled from, 0 none */
 	struct alert_key vw_alert;	/* the file v$alert_log was filled from */
 	uint32_t vw_reads;		/* views the statement being prepared reads */
 	bool vw_internal;		/* our own statements: authorizer lets them write */
 	char vw_denied[128];
+	/* gv$: every configured instance, made on the first gv$ read */
+	struct gather *vw_gather;
+	struct snap *vw_all;		/* [RAC_MAX_INST + 1], by instance number */
+	uint64_t vw_all_gen;		/* snapshot vw_all was gathered for, 0 none */
+	uint64_t vw_unreachable;	/* bit n-1: instance n did not answer last time */
 };
 
 /* ---- rows ------------------------------------------------------------- */
 
-/* One INSERT statement and the column being bound. */
+/* One INSERT statement, the snapshot its rows come from, the column being bound. */
 struct filler {
 	struct views *fl_vw;
+	const struct snap *fl_sn;
+	int fl_inst_id;			/* gv$: bound first in every row; 0 for v$ */
 	sqlite3_stmt *fl_st;
 	int fl_col;
 	int fl_rc;			/* first SQLite error */
 };
 /* A fill_*() function binds the columns of a row in order with put_*(),
- * then row_end(); it returns fl_rc. */
+ * then row_end(); it returns fl_rc.  It reads only f->fl_sn and the
+ * configuration, never the views' own state, so that v$ and gv$ share it. */
+
+static void note_rc(struct filler *f, int rc)
+{
+	if (rc != SQLITE_OK && f->fl_rc == SQLITE_OK)
+		f->fl_rc = rc;
+}
+
+/* the column to bind next; a gv$ row starts with its INST_ID */
+static int next_col(struct filler *f)
+{
+	if (f->fl_col == 0 && f->fl_inst_id > 0)
+		note_rc(f, sqlite3_bind_int(f->fl_st, ++f->fl_col, f->fl_inst_id));
+	return ++f->fl_col;
+}
 
 static void put_int(struct filler *f, int64_t v)
 {
-	int rc = sqlite3_bind_int64(f->fl_st, ++f->fl_col, v);
-
-	if (rc != SQLITE_OK && f->fl_rc == SQLITE_OK)
-		f->fl_rc = rc;
+	note_rc(f, sqlite3_bind_int64(f->fl_st, next_col(f), v));
 }
 
 /* uint64 counters: SQLite integers are signed 64-bit */
@@ -110,21 +149,23 @@ static void put_u64(struct filler *f, uint64_t v)
 	put_int(f, v > INT64_MAX ? INT64_MAX : (int64_t)v);
 }
 
+static void put_real(struct filler *f, double v)
+{
+	note_rc(f, sqlite3_bind_double(f->fl_st, next_col(f), v));
+}
+
 static void put_text(struct filler *f, const char *s)
 {
-	int rc = s ? sqlite3_bind_text(f->fl_st, ++f->fl_col, s, -1, SQLITE_TRANSIENT)
-		   : sqlite3_bind_null(f->fl_st, ++f->fl_col);
+	int col = next_col(f);
 
-	if (rc != SQLITE_OK && f->fl_rc == SQLITE_OK)
-		f->fl_rc = rc;
+	note_rc(f, s ? sqlite3_bind_text(f->fl_st, col, s, -1, SQLITE_TRANSIENT)
+		     : sqlite3_bind_null(f->fl_st, col));
 }
 
 static void put_textn(struct filler *f, const char *s, size_t n)
 {
-	int rc = sqlite3_bind_text64(f->fl_st, ++f->fl_col, s, n, SQLITE_TRANSIENT, SQLITE_UTF8);
-
-	if (rc != SQLITE_OK && f->fl_rc == SQLITE_OK)
-		f->fl_rc = rc;
+	note_rc(f, sqlite3_bind_text64(f->fl_st, next_col(f), s, n, SQLITE_TRANSIENT,
+				       SQLITE_UTF8));
 }
 
 static void put_null(struct filler *f)
@@ -132,10 +173,19 @@ static void put_null(struct filler *f)
 	put_text(f, NULL);
 }
 
+/* an instance number, NULL for "none" (0) */
+static void put_inst(struct filler *f, uint32_t inst)
+{
+	if (inst == 0)
+		put_null(f);
+	else
+		put_int(f, inst);
+}
+
 /* milliseconds since a CLOCK_MONOTONIC stamp; NULL for "never" (0) */
 static void put_age(struct filler *f, uint64_t then_ns)
 {
-	uint64_t now = f->fl_vw->vw_snap.sn_now_ns;
+	uint64_t now = f->fl_sn->sn_now_ns;
 
 	if (then_ns == 0)
 		put_null(f);
@@ -158,6 +208,25 @@ static void put_time(struct filler *f, uint64_t us)
 	put_text(f, when);
 }
 
+/* "1 2 3" for a bitmap of instances (bit n-1 = instance n), "" when empty */
+static void bitmap_text(uint64_t bits, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int n = 1; n <= RAC_MAX_INST && used < len; n++)
+		if (bits & (1ull << (n - 1)))
+			used += (size_t)snprintf(buf + used, len - used, "%s%d", used ? " " : "", n);
+}
+
+static void put_bitmap(struct filler *f, uint64_t bits)
+{
+	char text[3 * RAC_MAX_INST + 1];
+
+	bitmap_text(bits, text, sizeof text);
+	put_text(f, text);
+}
+
 static void row_end(struct filler *f)
 {
 	if (f->fl_rc == SQLITE_OK) {
@@ -178,11 +247,16 @@ struct view_col {
 	const char *vc_type;
 };
 
+/* what a view_def's flags say */
+#define VD_GLOBAL	0x1	/* gv$: INST_ID first, a run of rows per instance */
+#define VD_DOWN_ROW	0x2	/* gv$: a row even for an instance that did not answer */
+
 struct view_def {
 	const char *vd_name;
 	const char *vd_what;
 	const struct view_col *vd_cols;
 	int (*vd_fill)(struct filler *f);
+	unsigned vd_flags;
 };
 
 static const struct view_col instance_cols[] = {
@@ -252,6 +326,49 @@ static const struct view_col vdisk_cols[] = {
 	{ NULL, NULL }
 };
 
+static const struct view_col cluster_cols[] = {
+	{ "STATUS", "TEXT" },
+	{ "SUB_STATUS", "TEXT" },
+	{ "CONTROL_NODE", "INTEGER" },
+	{ "BREAK_INST", "INTEGER" },
+	{ "RECOVER_INST", "INTEGER" },
+	{ "N_OK", "INTEGER" },
+	{ "INCARNATION", "INTEGER" },
+	{ "MEMBERS", "TEXT" },
+	{ NULL, NULL }
+};
+
+static const struct view_col active_cols[] = {
+	{ "INST_NUMBER", "INTEGER" },
+	{ "INST_NAME", "TEXT" },
+	{ NULL, NULL }
+};
+
+static const struct view_col history_cols[] = {
+	{ "RECONFIG_ID", "INTEGER" },
+	{ "OLD_INCARNATION", "INTEGER" },
+	{ "NEW_INCARNATION", "INTEGER" },
+	{ "REASON", "TEXT" },
+	{ "STATUS", "TEXT" },
+	{ "MEMBERS_BEFORE", "TEXT" },
+	{ "MEMBERS_AFTER", "TEXT" },
+	{ "EVICTED", "TEXT" },
+	{ "START_TIME", "TEXT" },
+	{ "END_TIME", "TEXT" },
+	{ "DURATION_MS", "REAL" },
+	{ "DETAIL", "TEXT" },
+	{ NULL, NULL }
+};
+
+static const struct view_col steps_cols[] = {
+	{ "RECONFIG_ID", "INTEGER" },
+	{ "STEP", "INTEGER" },
+	{ "NAME", "TEXT" },
+	{ "START_TIME", "TEXT" },
+	{ "DURATION_MS", "REAL" },
+	{ NULL, NULL }
+};
+
 static const struct view_col alert_cols[] = {
 	{ "RECORD_ID", "INTEGER" },
 	{ "ORIGINATING_TIMESTAMP", "TEXT" },
@@ -259,25 +376,30 @@ static const struct view_col alert_cols[] = {
 	{ NULL, NULL }
 };
 
-/* the configuration in force: the SGA's copy while the instance runs */
-static const struct rac_config *cfg_in_force(const struct views *vw)
+/* the configuration in force for a snapshot: its SGA's copy while it runs */
+static const struct rac_config *snap_cfg(const struct views *vw, const struct snap *sn)
 {
-	return vw->vw_snap.sn_cfg_sga ? &vw->vw_snap.sn_cfg : &vw->vw_cfg;
+	return sn->sn_cfg_sga ? &sn->sn_cfg : &vw->vw_cfg;
+}
+
+static const struct rac_config *cfg_in_force(const struct filler *f)
+{
+	return snap_cfg(f->fl_vw, f->fl_sn);
 }
 
 static int fill_instance(struct filler *f)
 {
-	const struct views *vw = f->fl_vw;
-	const struct snap *sn = &vw->vw_snap;
+	const struct snap *sn = f->fl_sn;
 
 	if (!sn->sn_up) {
-		/* down: what the configuration knows, NULL for the rest */
-		const struct rac_inst_cfg *ic = config_inst(cfg_in_force(vw), vw->vw_inst);
+		/* what the configuration knows, NULL for the rest */
+		const struct rac_inst_cfg *ic = config_inst(cfg_in_force(f), sn->sn_inst);
 
-		put_int(f, vw->vw_inst);
+		put_int(f, sn->sn_inst);
 		put_text(f, ic ? ic->ic_name : NULL);
 		put_text(f, ic ? ic->ic_host : NULL);
-		put_text(f, "DOWN");
+		/* gv$: no answer over the interconnect is not proof that it is down */
+		put_text(f, f->fl_inst_id ? "UNREACHABLE" : "DOWN");
 		for (int i = 0; i < 5; i++)
 			put_null(f);
 		row_end(f);
@@ -301,7 +423,7 @@ static int fill_instance(struct filler *f)
 
 static int fill_process(struct filler *f)
 {
-	const struct snap *sn = &f->fl_vw->vw_snap;
+	const struct snap *sn = f->fl_sn;
 
 	for (int i = 0; i < sn->sn_nnm && f->fl_rc == SQLITE_OK; i++) {
 		const struct sga_nm_slot *nm = &sn->sn_nm[i];
@@ -347,13 +469,13 @@ static void parameter_row(const struct cfg_param *p, void *arg)
 
 static int fill_parameter(struct filler *f)
 {
-	config_foreach_param(cfg_in_force(f->fl_vw), f->fl_vw->vw_inst, parameter_row, f);
+	config_foreach_param(cfg_in_force(f), f->fl_sn->sn_inst, parameter_row, f);
 	return f->fl_rc;
 }
 
 static int fill_sysstat(struct filler *f)
 {
-	const struct snap *sn = &f->fl_vw->vw_snap;
+	const struct snap *sn = f->fl_sn;
 
 	for (int c = 0; c < sn->sn_ncnt && f->fl_rc == SQLITE_OK; c++) {
 		const char *name = sga_counter_name(c);
@@ -370,23 +492,18 @@ static int fill_sysstat(struct filler *f)
 /* one row per other configured instance, as this instance's LMON sees it */
 static int fill_heartbeat(struct filler *f)
 {
-	const struct views *vw = f->fl_vw;
-	const struct snap *sn = &vw->vw_snap;
-	const struct rac_config *cfg = cfg_in_force(vw);
+	const struct snap *sn = f->fl_sn;
+	const struct rac_config *cfg = cfg_in_force(f);
 
 	for (int n = 1; n < sn->sn_npeer && f->fl_rc == SQLITE_OK; n++) {
 		const struct rac_inst_cfg *ic = config_inst(cfg, n);
 		const struct sga_peer *p = &sn->sn_peer[n];
 		char hears[3 * RAC_MAX_INST + 1];
-		size_t len = 0;
 
-		if (!ic || n == vw->vw_inst)
+		if (!ic || n == sn->sn_inst)
 			continue;
-		hears[0] = '\0';
-		for (int k = 1; k <= RAC_MAX_INST && k < 64; k++)
-			if (p->pr_heard & (1ull << k))
-				len += (size_t)snprintf(hears + len, sizeof hears - len, "%s%d",
-							len ? " " : "", k);
+		/* pr_heard is the peer's own heartbeat bitmap: bit k-1 = instance k */
+		bitmap_text(p->pr_heard, hears, sizeof hears);
 		put_int(f, n);
 		put_text(f, ic->ic_name);
 		put_text(f, sga_peer_state_str(p->pr_net_state));
@@ -404,8 +521,8 @@ static int fill_heartbeat(struct filler *f)
 /* one row per configured voting disk */
 static int fill_vdisk(struct filler *f)
 {
-	const struct snap *sn = &f->fl_vw->vw_snap;
-	int ndisk = cfg_in_force(f->fl_vw)->cf_nvoting;
+	const struct snap *sn = f->fl_sn;
+	int ndisk = cfg_in_force(f)->cf_nvoting;
 
 	for (int d = 0; d < ndisk && d < sn->sn_nvdisk && f->fl_rc == SQLITE_OK; d++) {
 		const struct sga_vdisk *v = &sn->sn_vdisk[d];
@@ -423,6 +540,117 @@ static int fill_vdisk(struct filler *f)
 	return f->fl_rc;
 }
 
+/* one row: the membership and reconfiguration status as this instance sees it */
+static int fill_cluster(struct filler *f)
+{
+	const struct snap *sn = f->fl_sn;
+
+	if (!sn->sn_up)
+		return SQLITE_OK;
+	put_text(f, sga_cgs_state_str(sn->sn_cl_state));
+	put_text(f, sga_step_str(sn->sn_cl_step));
+	put_inst(f, sn->sn_cl_control);
+	put_inst(f, sn->sn_cl_break_inst);
+	put_inst(f, sn->sn_cl_recover_inst);
+	put_int(f, sn->sn_cl_n_ok);
+	put_u64(f, sn->sn_cl_incarnation);
+	put_bitmap(f, sn->sn_cl_members);
+	row_end(f);
+	return f->fl_rc;
+}
+
+/* one row per member of the current membership */
+static int fill_active(struct filler *f)
+{
+	const struct snap *sn = f->fl_sn;
+	const struct rac_config *cfg = cfg_in_force(f);
+
+	if (!sn->sn_up)
+		return SQLITE_OK;
+	for (int n = 1; n <= RAC_MAX_INST && f->fl_rc == SQLITE_OK; n++) {
+		const struct rac_inst_cfg *ic = config_inst(cfg, n);
+
+		if (!(sn->sn_cl_members & (1ull << (n - 1))))
+			continue;
+		put_int(f, n);
+		put_text(f, ic ? ic->ic_name : NULL);
+		row_end(f);
+	}
+	return f->fl_rc;
+}
+
+/* struct sga_reconfig.rc_done */
+static const char *rcfg_status_str(uint32_t done)
+{
+	static const char *names[] = { "IN PROGRESS", "COMPLETE", "RESTARTED", "EVICTED" };
+
+	return done < sizeof(names) / sizeof(names[0]) ? names[done] : "INVALID";
+}
+
+/* one row per reconfiguration still in the ring */
+static int fill_history(struct filler *f)
+{
+	const struct snap *sn = f->fl_sn;
+
+	for (int i = 0; i < sn->sn_nrcfg && f->fl_rc == SQLITE_OK; i++) {
+		const struct sga_reconfig *rc = &sn->sn_rcfg[i];
+
+		put_u64(f, rc->rc_id);
+		put_u64(f, rc->rc_old_inc);
+		if (rc->rc_new_inc)
+			put_u64(f, rc->rc_new_inc);
+		else
+			put_null(f);	/* IMR has not decided yet */
+		put_text(f, sga_reason_str(rc->rc_reason));
+		put_text(f, rcfg_status_str(rc->rc_done));
+		put_bitmap(f, rc->rc_before);
+		put_bitmap(f, rc->rc_after);
+		put_bitmap(f, rc->rc_evicted);
+		put_time(f, rc->rc_start_us);
+		put_time(f, rc->rc_end_us);
+		if (rc->rc_end_us && rc->rc_start_us)
+			put_real(f, ((double)rc->rc_end_us - (double)rc->rc_start_us) / 1000.0);
+		else
+			put_null(f);	/* still running */
+		put_text(f, rc->rc_detail);
+		row_end(f);
+	}
+	return f->fl_rc;
+}
+
+/* one row per step of each reconfiguration still in the ring */
+static int fill_steps(struct filler *f)
+{
+	const struct snap *sn = f->fl_sn;
+
+	for (int i = 0; i < sn->sn_nrcfg && f->fl_rc == SQLITE_OK; i++) {
+		const struct sga_reconfig *rc = &sn->sn_rcfg[i];
+		uint32_t last = 0;	/* the last step that started */
+
+		for (uint32_t s = RCFG_NONE + 1; s < RCFG_NSTEPS; s++)
+			if (rc->rc_step_start_us[s])
+				last = s;
+		for (uint32_t s = RCFG_NONE + 1; s < RCFG_NSTEPS && f->fl_rc == SQLITE_OK; s++) {
+			put_u64(f, rc->rc_id);
+			put_int(f, s);
+			put_text(f, sga_step_str(s));
+			put_time(f, rc->rc_step_start_us[s]);
+			/*
+			 * A step's duration is written when the next one starts:
+			 * none for a step that never ran, nor for the one still
+			 * running or cut short by a restart.
+			 */
+			if (!rc->rc_step_start_us[s] ||
+			    (s == last && rc->rc_done != 1 && rc->rc_step_us[s] == 0))
+				put_null(f);
+			else
+				put_real(f, (double)rc->rc_step_us[s] / 1000.0);
+			row_end(f);
+		}
+	}
+	return f->fl_rc;
+}
+
 static int alert_row(long id, const char *ts, const char *text, size_t len, void *arg)
 {
 	struct filler *f = arg;
@@ -436,7 +664,7 @@ static int alert_row(long id, const char *ts, const char *text, size_t len, void
 
 static void alert_path(const struct views *vw, char *buf, size_t len)
 {
-	const struct rac_inst_cfg *ic = config_inst(cfg_in_force(vw), vw->vw_inst);
+	const struct rac_inst_cfg *ic = config_inst(snap_cfg(vw, &vw->vw_snap), vw->vw_inst);
 
 	if (ic)
 		log_alert_path(ic->ic_local_dir, ic->ic_name, buf, len);
@@ -489,20 +717,39 @@ static int fill_alert(struct filler *f)
 }
 
 static const struct view_def views[] = {
-	{ "v$instance", "instance (this one; STATUS DOWN when not running)",
-	  instance_cols, fill_instance },
+	{ "v$instance", "instance (this one; DOWN when not running)",
+	  instance_cols, fill_instance, 0 },
 	{ "v$process", "member process of the NM group",
-	  process_cols, fill_process },
+	  process_cols, fill_process, 0 },
 	{ "v$parameter", "parameter in force, with default and source",
-	  parameter_cols, fill_parameter },
+	  parameter_cols, fill_parameter, 0 },
 	{ "v$sysstat", "instance counter",
-	  sysstat_cols, fill_sysstat },
+	  sysstat_cols, fill_sysstat, 0 },
 	{ "v$heartbeat", "other instance: its heartbeats as seen here",
-	  heartbeat_cols, fill_heartbeat },
+	  heartbeat_cols, fill_heartbeat, 0 },
 	{ "v$voting_disk", "voting disk: state, last I/O, errors",
-	  vdisk_cols, fill_vdisk },
+	  vdisk_cols, fill_vdisk, 0 },
+	{ "v$cluster", "instance: membership, reconfiguration status",
+	  cluster_cols, fill_cluster, 0 },
+	{ "v$active_instances", "member of the current membership",
+	  active_cols, fill_active, 0 },
+	{ "v$reconfig_history", "reconfiguration seen here (the last 32)",
+	  history_cols, fill_history, 0 },
+	{ "v$reconfig_steps", "step 1-7 of each of those reconfigurations",
+	  steps_cols, fill_steps, 0 },
 	{ "v$alert_log", "alert log entry",
-	  alert_cols, fill_alert },
+	  alert_cols, fill_alert, 0 },
+	/* gv$: INST_ID and the v$ twin's columns (views_describe() says so) */
+	{ "gv$instance", NULL, instance_cols, fill_instance, VD_GLOBAL | VD_DOWN_ROW },
+	{ "gv$process", NULL, process_cols, fill_process, VD_GLOBAL },
+	{ "gv$parameter", NULL, parameter_cols, fill_parameter, VD_GLOBAL },
+	{ "gv$sysstat", NULL, sysstat_cols, fill_sysstat, VD_GLOBAL },
+	{ "gv$heartbeat", NULL, heartbeat_cols, fill_heartbeat, VD_GLOBAL },
+	{ "gv$voting_disk", NULL, vdisk_cols, fill_vdisk, VD_GLOBAL },
+	{ "gv$cluster", NULL, cluster_cols, fill_cluster, VD_GLOBAL },
+	{ "gv$active_instances", NULL, active_cols, fill_active, VD_GLOBAL },
+	{ "gv$reconfig_history", NULL, history_cols, fill_history, VD_GLOBAL },
+	{ "gv$reconfig_steps", NULL, steps_cols, fill_steps, VD_GLOBAL },
 };
 #define NVIEWS (sizeof(views) / sizeof(views[0]))
 static_assert(NVIEWS <= VIEWS_MAX, "views[] outgrew vw_reads");
@@ -523,6 +770,11 @@ const char *views_word(size_t n)
 		if (n == 0)
 			return views[i].vd_name;
 		n--;
+		if (views[i].vd_flags & VD_GLOBAL) {
+			if (n == 0)
+				return "INST_ID";
+			n--;
+		}
 		for (const struct view_col *c = views[i].vd_cols; c->vc_name; c++, n--)
 			if (n == 0)
 				return c->vc_name;
@@ -530,25 +782,43 @@ const char *views_word(size_t n)
 	return NULL;
 }
 
+/* `word` at *col on a line of at most 78 columns, wrapping with an indent */
+static void describe_word(FILE *fp, const char *word, int *col)
+{
+	int w = (int)strlen(word) + 1;
+
+	if (*col + w > 78) {
+		fputs("\n   ", fp);
+		*col = 4;
+	}
+	fprintf(fp, " %s", word);
+	*col += w;
+}
+
 void views_describe(FILE *fp)
 {
+	int col;
+
 	for (size_t i = 0; i < NVIEWS; i++) {
 		const struct view_def *v = &views[i];
-		int col = 4;
 
-		fprintf(fp, "  %-14s one row per %s\n   ", v->vd_name, v->vd_what);
-		for (const struct view_col *c = v->vd_cols; c->vc_name; c++) {
-			int w = (int)strlen(c->vc_name) + 1;
-
-			if (col + w > 78) {
-				fputs("\n   ", fp);
-				col = 4;
-			}
-			fprintf(fp, " %s", c->vc_name);
-			col += w;
-		}
+		if (v->vd_flags & VD_GLOBAL)
+			continue;
+		fprintf(fp, "  %-18s one row per %s\n   ", v->vd_name, v->vd_what);
+		col = 4;
+		for (const struct view_col *c = v->vd_cols; c->vc_name; c++)
+			describe_word(fp, c->vc_name, &col);
 		putc('\n', fp);
 	}
+	/* the gv$ views: their v$ twin's columns, so just their names */
+	fputs(" ", fp);
+	col = 1;
+	for (size_t i = 0; i < NVIEWS; i++)
+		if (views[i].vd_flags & VD_GLOBAL)
+			describe_word(fp, views[i].vd_name, &col);
+	fputs("\n    INST_ID, then the columns of the v$ view, with the rows of every\n"
+	      "    configured instance; gv$instance has STATUS UNREACHABLE (and NULLs) for\n"
+	      "    an instance that did not answer, the others have no rows for it\n", fp);
 }
 
 /* ---- snapshot --------------------------------------------------------- */
@@ -630,9 +900,43 @@ static void copy_vdisk(struct sga_vdisk *dst, struct sga_vdisk *src)
 	dst->vd_corrupt = sga_load(&src->vd_corrupt);
 }
 
-static void snap_copy(struct views *vw, const struct sga *sga)
+/*
+ * The membership and the reconfigurations still in the ring, oldest first.
+ * An entry whose id is not the one expected is being rewritten by LMON
+ * (or the copy is garbage): it is skipped, not shown half-written.
+ */
+static void copy_cluster(struct snap *sn, struct sga_cluster *cl)
 {
-	struct snap *sn = &vw->vw_snap;
+	uint64_t nrcfg, kept, first;
+
+	sn->sn_cl_state = sga_load(&cl->cl_state);
+	sn->sn_cl_step = sga_load(&cl->cl_step);
+	sn->sn_cl_control = sga_load(&cl->cl_control);
+	sn->sn_cl_break_inst = sga_load(&cl->cl_break_inst);
+	sn->sn_cl_recover_inst = sga_load(&cl->cl_recover_inst);
+	sn->sn_cl_n_ok = sga_load(&cl->cl_n_ok);
+	sn->sn_cl_members = sga_load(&cl->cl_members);
+	sn->sn_cl_incarnation = sga_load(&cl->cl_incarnation);
+
+	nrcfg = sga_load(&cl->cl_nrcfg);
+	kept = nrcfg < SGA_RCFG_HIST ? nrcfg : SGA_RCFG_HIST;
+	first = nrcfg - kept + 1;
+	sn->sn_nrcfg = 0;
+	for (uint64_t k = 0; k < kept; k++) {
+		uint64_t id = first + k;
+		struct sga_reconfig *dst = &sn->sn_rcfg[sn->sn_nrcfg];
+
+		memcpy(dst, &cl->cl_hist[(id - 1) % SGA_RCFG_HIST], sizeof(*dst));
+		if (dst->rc_id != id)
+			continue;
+		TERMINATE(dst->rc_detail);
+		sn->sn_nrcfg++;
+	}
+}
+
+/* Copy what the views need out of a checked SGA (mapped, or a private copy). */
+static void snap_copy(struct snap *sn, const struct sga *sga)
+{
 	struct sga_header *h = sga_hdr(sga);
 
 	sn->sn_inst_no = sga_load(&h->sh_inst_no);
@@ -660,14 +964,50 @@ static void snap_copy(struct views *vw, const struct sga *sga)
 	sn->sn_nvdisk = h->sh_nvdisks < RAC_MAX_VOTING ? (int)h->sh_nvdisks : RAC_MAX_VOTING;
 	for (int d = 0; d < sn->sn_nvdisk; d++)
 		copy_vdisk(&sn->sn_vdisk[d], sga_vdisk(sga, d));
-	/* after the stamps were read, so that no age comes out negative */
-	sn->sn_now_ns = rac_now_mono_ns();
+	copy_cluster(sn, sga_cluster(sga));
 
 	if (h->sh_config_size == sizeof(struct rac_config)) {
 		memcpy(&sn->sn_cfg, sga_config(sga), sizeof(sn->sn_cfg));
 		config_sanitize(&sn->sn_cfg);
-		sn->sn_cfg_sga = config_inst(&sn->sn_cfg, vw->vw_inst) != NULL;
+		sn->sn_cfg_sga = config_inst(&sn->sn_cfg, sn->sn_inst) != NULL;
 	}
+}
+
+/* Nothing known yet about instance `inst`. */
+static void snap_reset(struct snap *sn, int inst)
+{
+	sn->sn_inst = inst;
+	sn->sn_up = false;
+	sn->sn_why[0] = '\0';
+	sn->sn_cfg_sga = false;
+	sn->sn_nnm = 0;
+	sn->sn_ncnt = 0;
+	sn->sn_npeer = 0;
+	sn->sn_nvdisk = 0;
+	sn->sn_nrcfg = 0;
+	sn->sn_cl_members = 0;
+	sn->sn_now_ns = 0;
+}
+
+/*
+ * The latest CLOCK_MONOTONIC stamp an instance wrote: its LMON's NM slot
+ * moves every member heartbeat, so this trails the instance's "now" by
+ * about that period at most.
+ */
+static uint64_t snap_newest_stamp(const struct snap *sn)
+{
+	uint64_t newest = 0;
+
+	for (int i = 0; i < sn->sn_nnm; i++)
+		if (sn->sn_nm[i].nm_hb_mono_ns > newest)
+			newest = sn->sn_nm[i].nm_hb_mono_ns;
+	for (int n = 0; n < sn->sn_npeer; n++) {
+		if (sn->sn_peer[n].pr_net_last_ns > newest)
+			newest = sn->sn_peer[n].pr_net_last_ns;
+		if (sn->sn_peer[n].pr_disk_last_ns > newest)
+			newest = sn->sn_peer[n].pr_disk_last_ns;
+	}
+	return newest;
 }
 
 static void snap_take(struct views *vw)
@@ -677,14 +1017,8 @@ static void snap_take(struct views *vw)
 	struct sga sga;
 	int rc;
 
-	sn->sn_up = false;
-	sn->sn_cfg_sga = false;
-	sn->sn_nnm = 0;
-	sn->sn_ncnt = 0;
-	sn->sn_npeer = 0;
-	sn->sn_nvdisk = 0;
+	snap_reset(sn, vw->vw_inst);
 	config_sga_name(&vw->vw_cfg, vw->vw_inst, name, sizeof name);
-	sn->sn_why[0] = '\0';
 	memset(&sga, 0, sizeof sga);
 	rc = sga_attach(name, 0, &sga);
 	if (rc == RAC_ESYS && errno == EACCES) {
@@ -706,10 +1040,64 @@ static void snap_take(struct views *vw)
 	}
 	if (sga_hdr(&sga)->sh_inst_no != vw->vw_inst)
 		goto out;
-	snap_copy(vw, &sga);
+	snap_copy(sn, &sga);
+	/* after the stamps were read, so that no age comes out negative */
+	sn->sn_now_ns = rac_now_mono_ns();
 	sn->sn_up = true;
 out:
 	sga_detach(&sga);
+}
+
+/* ---- gv$: every instance ---------------------------------------------- */
+
+/* gather_run() callback: one instance's copy, or why there is none */
+static void gathered(int inst, const struct sga *sga, uint64_t at_ns, const char *why, void *arg)
+{
+	struct views *vw = arg;
+	struct snap *sn = &vw->vw_all[inst];
+	const struct rac_inst_cfg *ic = config_inst(&vw->vw_cfg, inst);
+	uint64_t bit = 1ull << (inst - 1);
+
+	snap_reset(sn, inst);
+	if (sga) {
+		snap_copy(sn, sga);
+		/*
+		 * Ages count from when the copy arrived, on the same clock when
+		 * the instance runs on this machine; from another machine's
+		 * stamps, only its own newest stamp means anything.
+		 */
+		sn->sn_now_ns = ic && config_inst_is_local(ic) ? at_ns : snap_newest_stamp(sn);
+		sn->sn_up = true;
+		vw->vw_unreachable &= ~bit;
+		return;
+	}
+	rac_strlcpy(sn->sn_why, why, sizeof sn->sn_why);
+	/* said once, when it stops answering, not before every statement */
+	if (!(vw->vw_unreachable & bit)) {
+		fflush(stdout);
+		fprintf(stderr, "racsql: instance %d (%s) %s; its gv$ rows are missing\n", inst,
+			ic ? ic->ic_name : "?", why);
+	}
+	vw->vw_unreachable |= bit;
+}
+
+/* Ask every configured instance for its SGA, for the current snapshot. */
+static int gather_all(struct views *vw, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!vw->vw_gather)
+		vw->vw_gather = gather_new(&vw->vw_cfg);
+	if (!vw->vw_all)
+		vw->vw_all = calloc(RAC_MAX_INST + 1, sizeof(*vw->vw_all));
+	if (!vw->vw_gather || !vw->vw_all) {
+		snprintf(err, errlen, "out of memory");
+		return RAC_ENOMEM;
+	}
+	rc = gather_run(vw->vw_gather, gathered, vw, err, errlen);
+	if (rc == 0)
+		vw->vw_all_gen = vw->vw_gen;
+	return rc;
 }
 
 /* ---- authorizer ------------------------------------------------------- */
@@ -775,6 +1163,7 @@ struct views *views_new(const struct rac_config *cfg, int inst)
 		return NULL;
 	vw->vw_cfg = *cfg;
 	vw->vw_inst = inst;
+	snap_reset(&vw->vw_snap, inst);
 	return vw;
 }
 
@@ -782,6 +1171,8 @@ void views_destroy(struct views **vwp)
 {
 	if (!vwp || !*vwp)
 		return;
+	gather_destroy(&(*vwp)->vw_gather);
+	free((*vwp)->vw_all);
 	free(*vwp);
 	*vwp = NULL;
 }
@@ -809,15 +1200,24 @@ static char *view_sql(const struct view_def *v, bool create)
 {
 	sqlite3_str *s = sqlite3_str_new(NULL);
 
+	bool first = true;
+
 	if (create) {
 		sqlite3_str_appendf(s, "CREATE TABLE %s (", v->vd_name);
-		for (const struct view_col *c = v->vd_cols; c->vc_name; c++)
-			sqlite3_str_appendf(s, "%s%s %s", c == v->vd_cols ? "" : ", ",
-					    c->vc_name, c->vc_type);
+		if (v->vd_flags & VD_GLOBAL) {
+			sqlite3_str_appendall(s, "INST_ID INTEGER");
+			first = false;
+		}
+		for (const struct view_col *c = v->vd_cols; c->vc_name; c++, first = false)
+			sqlite3_str_appendf(s, "%s%s %s", first ? "" : ", ", c->vc_name, c->vc_type);
 	} else {
 		sqlite3_str_appendf(s, "INSERT INTO %s VALUES (", v->vd_name);
-		for (const struct view_col *c = v->vd_cols; c->vc_name; c++)
-			sqlite3_str_appendf(s, "%s?", c == v->vd_cols ? "" : ", ");
+		if (v->vd_flags & VD_GLOBAL) {
+			sqlite3_str_appendall(s, "?");
+			first = false;
+		}
+		for (const struct view_col *c = v->vd_cols; c->vc_name; c++, first = false)
+			sqlite3_str_appendf(s, "%s?", first ? "" : ", ");
 	}
 	sqlite3_str_appendall(s, ")");
 	return sqlite3_str_finish(s);	/* NULL when out of memory */
@@ -867,7 +1267,23 @@ static int refill(struct views *vw, sqlite3 *db, const struct view_def *v, char 
 		snprintf(err, errlen, "%s: %s", v->vd_name, sqlite3_errmsg(db));
 		return RAC_EIO;
 	}
-	rc = v->vd_fill(&f);
+	if (v->vd_flags & VD_GLOBAL) {
+		/* a run of rows per configured instance, from what it sent */
+		rc = SQLITE_OK;
+		for (int inst = 1; inst <= RAC_MAX_INST && rc == SQLITE_OK; inst++) {
+			const struct snap *sn = &vw->vw_all[inst];
+
+			if (!config_inst(&vw->vw_cfg, inst) ||
+			    (!sn->sn_up && !(v->vd_flags & VD_DOWN_ROW)))
+				continue;
+			f.fl_sn = sn;
+			f.fl_inst_id = inst;
+			rc = v->vd_fill(&f);
+		}
+	} else {
+		f.fl_sn = &vw->vw_snap;
+		rc = v->vd_fill(&f);
+	}
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", v->vd_name,
 			 rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
@@ -909,7 +1325,7 @@ int views_fill(struct views *vw, sqlite3 *db, char *err, size_t errlen)
 	bool in_txn = !sqlite3_get_autocommit(db);
 	struct alert_key key;
 	bool todo[NVIEWS];
-	bool any = false;
+	bool any = false, global = false;
 	int rc;
 
 	for (size_t i = 0; i < NVIEWS; i++) {
@@ -924,9 +1340,16 @@ int views_fill(struct views *vw, sqlite3 *db, char *err, size_t errlen)
 			todo[i] = vw->vw_filled[i] != vw->vw_gen;
 		}
 		any |= todo[i];
+		global |= todo[i] && (views[i].vd_flags & VD_GLOBAL);
 	}
 	if (!any)
 		return 0;
+	/* before the savepoint: it waits on the network, not on the database */
+	if (global && vw->vw_all_gen != vw->vw_gen) {
+		rc = gather_all(vw, err, errlen);
+		if (rc)
+			return rc;
+	}
 
 	vw->vw_internal = true;
 	rc = exec_sql(db, "SAVEPOINT views_fill", "refresh", err, errlen);

@@ -14,6 +14,11 @@
  *     -> per statement: views_reads_reset, sqlite3_prepare, views_fill, step
  *   -> views_destroy
  *
+ * The gv$ views hold the rows of the same views for every configured
+ * instance, INST_ID first.  Their rows come from copies of each instance's
+ * SGA sent by its LMON over the interconnect (gather.c), gathered once per
+ * snapshot and only when a statement reads a gv$ view.
+ *
  * The tables are read-only for the user: the same authorizer refuses to
  * write, alter, index, drop or put triggers on them.
  */
@@ -22,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sqlite3.h>
 
@@ -56,6 +62,29 @@ const char *views_denied(const struct views *vw);
 const char *views_word(size_t n);
 /* One paragraph per view with its columns, for --help. */
 void views_describe(FILE *fp);
+
+/* gather.c */
+struct sga;
+struct gather;
+/* Gathers for the instances of `cfg`, which must outlive it; NULL when out
+ * of memory.  No socket or ZeroMQ context is made before gather_run(). */
+struct gather *gather_new(const struct rac_config *cfg);
+void gather_destroy(struct gather **g);
+/*
+ * Called once per configured instance, in instance order: `sga` is a
+ * checked private copy of its SGA (valid during the call only) that
+ * arrived at `at_ns` (CLOCK_MONOTONIC here), or NULL and `why` says what
+ * went wrong ("did not answer within 500 ms").
+ */
+typedef void (*gather_fn)(int inst, const struct sga *sga, uint64_t at_ns, const char *why,
+			  void *arg);
+/*
+ * Ask every configured instance's LMON for a copy of its SGA and wait for
+ * the replies, all together, for at most 500 ms ($RACSQL_GV_TIMEOUT_MS,
+ * read by gather_new(), overrides).  0, or a RAC_E* code with the reason
+ * in `err` when nobody could be asked at all.
+ */
+int gather_run(struct gather *g, gather_fn fn, void *arg, char *err, size_t errlen);
 
 /* alert_log.c */
 /* true when `line` (without its newline) is exactly an alert-log timestamp */

@@ -73,18 +73,29 @@ static int run(const char *cmd, int inst, const char *extra)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/*
+ * A free loopback port below the kernel's ephemeral range (32768+), so no
+ * outgoing connection takes it before the instance binds it.
+ */
 static int free_port(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM, 0), port = 0;
+	static unsigned seed;
 
-	if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(s, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (s >= 0)
-		close(s);
-	return port;
+	if (!seed)
+		seed = (unsigned)getpid();
+	for (int tries = 0; tries < 1000; tries++) {
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		int port = 20000 + rand_r(&seed) % 12000, s = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+		a.sin_port = htons((uint16_t)port);
+		ok = s >= 0 && bind(s, (struct sockaddr *)&a, sizeof(a)) == 0;
+		if (s >= 0)
+			close(s);
+		if (ok)
+			return port;
+	}
+	return 0;
 }
 
 static int attach(struct rac_config *cfg, int inst, struct sga *s)

@@ -18,11 +18,13 @@ racsql() { "$RACBIN/racsql" -c "$T/rac.ini" "$@"; }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# a free TCP port on loopback, not handed out before in this run
+# a free TCP port on loopback, not handed out before in this run; below the
+# kernel's ephemeral range (32768+), so an outgoing connection cannot take it
+# between this check and the instance's bind
 free_port() {
 	local p
 	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 30000))
+		p=$((20000 + RANDOM % 12000))
 		grep -qx "$p" "${TMPDIR:-/tmp}/racrt-ports.$PPID" 2>/dev/null && continue
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p" >>"${TMPDIR:-/tmp}/racrt-ports.$PPID"
