@@ -162,6 +162,8 @@ struct ctl_vote {
 	uint64_t cv_seq;		/* vote sequence it was cast for */
 	uint64_t cv_bitmap;		/* instances this one can talk to */
 	uint64_t cv_time_us;
+	uint32_t cv_reason;		/* enum rcfg_reason that started it */
+	uint32_t cv_break;		/* instance whose change started it */
 };
 
 /*

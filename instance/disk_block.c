@@ -318,7 +318,7 @@ const char *blk_type_str(uint16_t type)
  */
 #define CTL_HEADER_LEN		(RAC_CLUSTER_MAX + 3 * 4 + 2 * 8)
 #define CTL_MEMBERSHIP_LEN	(8 + 4 + 8 + 4)
-#define CTL_VOTE_LEN		(4 + 3 * 8)
+#define CTL_VOTE_LEN		(4 + 3 * 8 + 4 + 4)
 /*
  * The CFVRR holds a vote sequence and a vote bitmap per possible instance;
  * with 64-bit bitmaps that is 544 bytes and does not fit one block.  On disk
@@ -413,6 +413,8 @@ size_t ctl_vote_out(const struct ctl_vote *v, uint8_t *p)
 	put_u64(&c, v->cv_seq);
 	put_u64(&c, v->cv_bitmap);
 	put_u64(&c, v->cv_time_us);
+	put_u32(&c, v->cv_reason);
+	put_u32(&c, v->cv_break);
 	assert(!c.c_err && c.c_pos == CTL_VOTE_LEN);
 	return c.c_pos;
 }
@@ -428,9 +430,11 @@ int ctl_vote_in(const uint8_t *p, size_t len, struct ctl_vote *v)
 	v->cv_seq = get_u64(&c);
 	v->cv_bitmap = get_u64(&c);
 	v->cv_time_us = get_u64(&c);
+	v->cv_reason = get_u32(&c);
+	v->cv_break = get_u32(&c);
 	if ((rc = cur_end(&c)))
 		return rc;
-	if (v->cv_inst < 1 || v->cv_inst > RAC_MAX_INST)
+	if (v->cv_inst < 1 || v->cv_inst > RAC_MAX_INST || v->cv_break > RAC_MAX_INST)
 		return RAC_ERANGE;
 	return 0;
 }

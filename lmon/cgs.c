@@ -285,10 +285,12 @@ static int trigger(struct lmon *l, uint32_t *reason, int *who, char *why, size_t
 			continue;
 		if (ctl_read_vote(l, i, &v) == 0 && v.cv_seq > l->l_seq_done &&
 		    ((members | ms.ms_bitmap) & (1ull << (i - 1)))) {
-			*reason = RCFG_NETWORK;
-			*who = i;
-			snprintf(why, len, "instance %d started a vote (sequence %llu)", i,
-				 (unsigned long long)v.cv_seq);
+			/* take part, and name the cause the way the one who started it did */
+			*reason = v.cv_reason ? v.cv_reason : RCFG_NETWORK;
+			*who = v.cv_break ? (int)v.cv_break : i;
+			snprintf(why, len, "instance %d started a vote (sequence %llu, reason %s, "
+				 "instance %d)", i, (unsigned long long)v.cv_seq,
+				 sga_reason_str(*reason), *who);
 			return 1;
 		}
 	}

@@ -212,6 +212,16 @@ static void send_snapshot(struct lmon *l, const uint8_t *ident, size_t ident_len
 	zmq_msg_t reply;
 	int n;
 
+	if (m->m_sga.sg_size > RAC_MSG_MAX) {
+		/* the SGA outgrew the largest message: say so, once */
+		static int told;
+
+		if (!told++)
+			log_error(COMP, "SGA of %zu bytes is larger than a message may be (%d): "
+				  "gv$ views cannot see this instance", m->m_sga.sg_size,
+				  RAC_MSG_MAX);
+		return;
+	}
 	if (zmq_msg_init_size(&reply, need))
 		return;
 	n = msg_encode_raw(zmq_msg_data(&reply), need, &mh, MSG_VIEW_SNAPSHOT,

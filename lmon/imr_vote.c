@@ -127,10 +127,17 @@ int ctl_read_vote(struct lmon *l, int inst, struct ctl_vote *v)
 	return rc;
 }
 
+void imr_set_cause(struct lmon *l, uint32_t reason, int break_inst)
+{
+	l->l_cause_reason = reason;
+	l->l_cause_inst = break_inst;
+}
+
 int imr_cast(struct lmon *l, uint64_t seq, uint64_t bitmap)
 {
 	struct ctl_vote v = { .cv_inst = (uint32_t)l->l_me, .cv_seq = seq, .cv_bitmap = bitmap,
-			      .cv_time_us = rac_now_us() };
+			      .cv_time_us = rac_now_us(), .cv_reason = l->l_cause_reason,
+			      .cv_break = (uint32_t)l->l_cause_inst };
 	uint8_t p[RAC_BLK_PAYLOAD];
 	char who[128];
 	int rc;

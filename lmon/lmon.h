@@ -52,6 +52,8 @@ struct lmon {
 	int l_started;			/* formed or asked to join */
 	uint64_t l_join_deadline_ns;
 	uint64_t l_form_after_ns;	/* not before: lets a lower instance form */
+	uint32_t l_cause_reason;	/* of the reconfiguration running */
+	int l_cause_inst;
 };
 
 /* lmon.c */
@@ -92,6 +94,8 @@ int ctl_read_vote(struct lmon *l, int inst, struct ctl_vote *v);
 int imr_claim(struct lmon *l);			/* 1 held, 0 not */
 void imr_unclaim(struct lmon *l);
 int imr_cast(struct lmon *l, uint64_t seq, uint64_t bitmap);
+/* why the current reconfiguration runs: recorded with our vote */
+void imr_set_cause(struct lmon *l, uint32_t reason, int break_inst);
 /*
  * Agree on the membership for vote sequence `seq` among `candidates`: vote,
  * and either write the result (holding the claim) or wait for it.  Returns

@@ -251,6 +251,9 @@ static int run_once(struct run *r, uint32_t reason)
 	log_started(r);
 
 	step(r, RCFG_DELETE_DEAD);
+	if (evicted)
+		sga_store(&sga_cluster(&l->l_m->m_sga)->cl_recover_inst,
+			  (uint32_t)__builtin_ffsll((long long)evicted));
 	if ((rc = wait_fenced(r, evicted))) {
 		log_alert("Evicted instances still write to the voting disks %d ms after the "
 			  "vote; starting over", l->l_m->m_cfg->cf_disktimeout_ms);
@@ -290,6 +293,7 @@ int reconfig_run(struct lmon *l, uint32_t reason, int break_inst, const char *wh
 
 	log_alert("Reconfiguration triggered (reason %s): %s", sga_reason_str(reason), why);
 	sga_store(&cl->cl_break_inst, (uint32_t)break_inst);
+	imr_set_cause(l, reason, break_inst);
 	cgs_set_state(l, CGS_RECONFIG, why);
 	for (int attempt = 0; attempt < MAX_RESTARTS; attempt++) {
 		r.r_rec = new_record(l, reason, why);
@@ -301,13 +305,14 @@ int reconfig_run(struct lmon *l, uint32_t reason, int break_inst, const char *wh
 		member_count(l->l_m, CNT_RECONFIG_RESTARTS);
 		log_info(COMP, "reconfiguration %llu overtaken (%s); starting over",
 			 (unsigned long long)r.r_rec->rc_id, rac_strerror(rc));
-		sga_store(&cl->cl_step, (uint32_t)RCFG_NONE);
+		step(&r, RCFG_NONE);	/* closes the interrupted step's duration */
 		lmon_pump(l, 5);
 	}
 	if (rc)
 		lmon_fence_exit(l, "reconfiguration could not complete");
 
 	step(&r, RCFG_NONE);
+	sga_store(&cl->cl_recover_inst, 0u);
 	r.r_rec->rc_done = 1;
 	r.r_rec->rc_end_us = rac_now_us();
 	if (r.r_seq > l->l_seq_done)

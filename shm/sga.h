@@ -92,7 +92,7 @@ struct sga_peer {
 	uint64_t pr_net_count;		/* heartbeats received */
 	uint64_t pr_disk_last_ns;	/* when its disk counter was last seen to move */
 	uint64_t pr_disk_counter;	/* its disk heartbeat counter, as last read */
-	uint64_t pr_heard;		/* bitmap of instances it hears (its heartbeat) */
+	uint64_t pr_heard;		/* instances it hears (its heartbeat); bit i-1 = instance i */
 	uint32_t pr_net_state;		/* enum peer_state */
 	uint32_t pr_disk_state;		/* enum peer_state */
 };

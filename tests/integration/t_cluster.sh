@@ -193,3 +193,23 @@ test_malformed_messages_are_counted_and_dropped() {
 	[ "$(inst_col 1 status)" = OPEN ]
 	grep -q "dropped a .*-byte message" "$T"/local/RAC1/trace/RAC1_lmon_*.trc || fail "not logged"
 }
+
+test_two_deaths_in_a_row_end_in_one_membership() {
+	# the second death lands while the first reconfiguration runs
+	mkconfig 4 </dev/null
+	rac init >/dev/null
+	for i in 1 2 3 4; do rac start -i "$i"; done
+	p3=$(group_pids 3); p4=$(group_pids 4)
+	kill -9 "$(member_pid 3 lms0)"
+	kill -9 "$(member_pid 4 lmon)"
+	wait_for "groups 3 and 4 gone" 2000 all_gone $p3 $p4
+	members_12() {
+		[ "$(racsql -i "$1" -e 'select members, status from v$cluster' --format csv | sed -n 2p)" = '1 2,STABLE' ]
+	}
+	wait_for "instance 1 settled on {1,2}" 8000 members_12 1
+	wait_for "instance 2 settled on {1,2}" 8000 members_12 2
+	[ "$(inc_of 1)" = "$(inc_of 2)" ] || fail "survivors disagree on the incarnation"
+	alert_has 1 "Evicting instance 3 from cluster"
+	alert_has 1 "Evicting instance 4 from cluster"
+	check_reconfig_lines 2
+}
