@@ -26,6 +26,7 @@ struct ckpt_state {
 	uint64_t cs_seq;		/* block sequence */
 	struct ctl_ckpt cs_rec;
 	int cs_failing;			/* last write failed: log recovery once */
+	int cs_fenced;			/* refused to write: lease lapsed */
 };
 
 static struct ckpt_state ckpt_state = { .cs_fd = -1 };
@@ -36,9 +37,13 @@ static int ckpt_write(struct member *m)
 	uint64_t inc = sga_load(&sga_cluster(&m->m_sga)->cl_incarnation);
 	int rc;
 
-	/* a fenced instance writes nothing to the shared disk */
-	if (sga_load(&sga_cluster(&m->m_sga)->cl_no_disk_writes))
+	/* a fenced instance, or one whose lease lapsed, writes nothing more */
+	if (!sga_may_write_disk(&m->m_sga)) {
+		if (!cs->cs_fenced++)
+			log_alert("CKPT stops writing the checkpoint progress record: this "
+				  "instance's voting-disk lease has lapsed or it was fenced");
 		return RAC_EIO;
+	}
 	cs->cs_seq++;
 	cs->cs_rec.ck_count++;
 	cs->cs_rec.ck_time_us = rac_now_us();

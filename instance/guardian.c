@@ -211,8 +211,8 @@ static void terminate(struct guardian *g, const char *why)
 	 * Nothing of ours runs any more: say so where the survivors look -- unless
 	 * our lease lapsed, after which this instance writes nothing at all.
 	 */
-	confirmed = sga_load(&sga_cluster(&g->g_sga)->cl_no_disk_writes) ? 0 :
-		vote_mark_instance(g->g_cfg, g->g_inst, HB_STATE_DEAD);
+	confirmed = sga_may_write_disk(&g->g_sga) ?
+		vote_mark_instance(g->g_cfg, g->g_inst, HB_STATE_DEAD) : 0;
 	log_alert("%s\nInstance terminated by guardian (pid %d) in %.1f ms; SGA %s removed; "
 		  "death confirmed on %d of %d voting disks", why, (int)getpid(),
 		  (double)(rac_now_mono_ns() - t0) / 1e6, g->g_sga.sg_name, confirmed,
@@ -545,7 +545,7 @@ int guardian_run(const struct rac_config *cfg, int inst, int notify_fd)
 		set_state(g, INST_SHUTDOWN, "operator asked for a clean stop");
 		log_alert("Shutting down instance %s (normal)", ic->ic_name);
 		stop_members(g);
-		if (!sga_load(&sga_cluster(&g->g_sga)->cl_no_disk_writes))
+		if (sga_may_write_disk(&g->g_sga))
 			vote_mark_instance(g->g_cfg, inst, HB_STATE_DOWN);
 		log_alert("Instance %s shutdown complete", ic->ic_name);
 		remove_sga(g);

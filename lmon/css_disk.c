@@ -48,6 +48,8 @@ int css_disk_init(struct lmon *l, char *err, size_t errlen)
 	(void)errlen;
 	for (int d = 0; d < RAC_MAX_VOTING; d++)
 		l->l_vfd[d] = -1;
+	sga_store(&sga_cluster(&l->l_m->m_sga)->cl_lease_len_ns,
+		  (uint64_t)cfg->cf_disktimeout_ms * 1000000ull);
 	for (int d = 0; d < cfg->cf_nvoting; d++) {
 		struct vote_hb hb;
 		struct blk_hdr h;
@@ -185,8 +187,10 @@ void css_disk_beat(struct lmon *l)
 		vdisk_state(l, d, VDISK_ONLINE, "heartbeat written");
 	}
 	/* the lease runs from when the round began: the safe side */
-	if (written * 2 > cfg->cf_nvoting)
+	if (written * 2 > cfg->cf_nvoting) {
 		l->l_lease_ns = start;
+		sga_store(&sga_cluster(&m->m_sga)->cl_lease_ns, start);
+	}
 }
 
 void css_disk_fini(struct lmon *l)

@@ -137,7 +137,7 @@ void lmon_fence_exit(struct lmon *l, const char *why)
 	 * guardian's confirmation.  Evicted with the lease still ours, the
 	 * guardian's confirmation lets the survivors go on at once.
 	 */
-	if (lapsed)
+	if (lapsed || !sga_may_write_disk(&l->l_m->m_sga))
 		sga_store(&cl->cl_no_disk_writes, 1u);
 	cgs_set_state(l, CGS_EVICTED, why);
 	log_alert("%s; LMON exits and the instance with it%s", why,

@@ -38,7 +38,7 @@
 #include "config.h"
 
 #define SGA_MAGIC	0x41475352u	/* "RSGA" little-endian */
-#define SGA_VERSION	3u
+#define SGA_VERSION	4u
 
 /* instance state, as v$instance.STATUS shows it */
 enum inst_state {
@@ -162,6 +162,9 @@ struct sga_cluster {
 	uint64_t cl_incarnation;
 	uint32_t cl_joined;		/* LMON is in the cluster: the guardian may open */
 	uint32_t cl_no_disk_writes;	/* own lease expired or fenced: nobody writes */
+	uint64_t cl_lease_ns;		/* CLOCK_MONOTONIC start of the last disk heartbeat
+					 * round that reached a majority; 0 = none yet */
+	uint64_t cl_lease_len_ns;	/* disktimeout: the lease runs to cl_lease_ns + this */
 	uint64_t cl_nrcfg;		/* reconfigurations so far (history ring index) */
 	struct sga_reconfig cl_hist[SGA_RCFG_HIST];
 };
@@ -284,6 +287,21 @@ static inline struct sga_vdisk *sga_vdisk(const struct sga *s, int disk)
 static inline struct sga_cluster *sga_cluster(const struct sga *s)
 {
 	return (struct sga_cluster *)((char *)s->sg_base + sga_hdr(s)->sh_off_cluster);
+}
+
+/*
+ * May this instance write to the shared disk?  Not once fenced, and not once
+ * LMON's lease has lapsed -- even if LMON is stopped and cannot say so
+ * itself: every writer (CKPT, the guardian) checks before each write.
+ */
+static inline bool sga_may_write_disk(const struct sga *s)
+{
+	const struct sga_cluster *cl = sga_cluster(s);
+	uint64_t lease = __atomic_load_n(&cl->cl_lease_ns, __ATOMIC_ACQUIRE);
+
+	if (__atomic_load_n(&cl->cl_no_disk_writes, __ATOMIC_ACQUIRE))
+		return false;
+	return !lease || rac_now_mono_ns() - lease <= cl->cl_lease_len_ns;
 }
 
 #define sga_load(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)

@@ -213,3 +213,40 @@ test_two_deaths_in_a_row_end_in_one_membership() {
 	alert_has 1 "Evicting instance 4 from cluster"
 	check_reconfig_lines 2
 }
+
+# instance N's disk heartbeat counter on voting disk 1, and its checkpoint count
+hb_counter() { rac dump vote --disk 1 | sed -n "s/.*disk heartbeat .* inst=$1 .*counter=\([0-9]*\).*/\1/p"; }
+ckpt_of() { rac dump control | sed -n "s/.*checkpoint progress record.* inst=$1 .*count=\([0-9]*\).*/\1/p"; }
+
+test_stopped_lmon_past_its_lease_fences_itself() {
+	# the guardian's hang timeout must not act first: the lease is under test
+	mkconfig 3 <<-EOF2
+	member_hang_timeout_ms = 20000
+	EOF2
+	sed -i 's/^ckpt_timeout_ms = 600/ckpt_timeout_ms = 6000/' "$T/rac.ini"
+	rac init >/dev/null
+	for i in 1 2 3; do rac start -i "$i"; done
+	c1=$(completes 1)
+	pids=$(group_pids 3)
+	rac fault hang -i 3 -p lmon
+	wait_for "survivors evict instance 3" 8000 more_completes 1 "$c1"
+	alert_has 1 "instance 3: voting-disk lease expired"
+	# from here on instance 3 may write nothing to the shared disk
+	hb=$(hb_counter 3); ck=$(ckpt_of 3)
+	rac fault resume -i 3 -p lmon
+	wait_for "instance 3 gone after it resumed" 5000 all_gone $pids
+	alert_has 3 "own voting-disk lease expired"
+	alert_has 3 "no further shared-disk writes"
+	[ "$(hb_counter 3)" = "$hb" ] || fail "disk heartbeat written after the lease lapsed"
+	[ "$(ckpt_of 3)" = "$ck" ] || fail "checkpoint record written after the lease lapsed"
+	rac dump vote --disk 1 | grep -E "inst=3 state=alive" || fail "a DEAD mark was written by a fenced instance"
+}
+
+control_role_killed() {
+	kill_role_on 1 "$1"
+	[ "$(role_of 2)" = "CONTROL NODE" ] || fail "instance 2 did not become control node"
+	alert_has 2 "Control node moved from instance 1 to instance 2"
+}
+test_kill_lmon_of_control_node() { control_role_killed lmon; }
+test_kill_ckpt_of_control_node() { control_role_killed ckpt; }
+test_kill_smon_of_control_node() { control_role_killed smon; }
