@@ -81,6 +81,18 @@ static void check_ages(struct lmon *l)
 	}
 }
 
+/*
+ * The next deadline of a periodic chore: from the previous deadline, so
+ * tick jitter does not stretch the period; from now after a long stall, so
+ * missed rounds are not sent in a burst.
+ */
+static uint64_t next_due(uint64_t prev, uint64_t now, int period_ms)
+{
+	uint64_t period = (uint64_t)period_ms * 1000000ull, next = prev + period;
+
+	return next > now ? next : now + period;
+}
+
 /* the CSS chores that must never stop, reconfiguration or not */
 static void chores(struct lmon *l)
 {
@@ -93,12 +105,13 @@ static void chores(struct lmon *l)
 	}
 	if (now >= l->l_next_disk_ns) {
 		css_disk_beat(l);
-		l->l_next_disk_ns = now +
-			(uint64_t)m->m_cfg->cf_disk_heartbeat_interval_ms * 1000000ull;
+		l->l_next_disk_ns = next_due(l->l_next_disk_ns, now,
+					     m->m_cfg->cf_disk_heartbeat_interval_ms);
 	}
 	if (now >= l->l_next_net_ns) {
 		css_net_send_heartbeats(l);
-		l->l_next_net_ns = now + (uint64_t)m->m_cfg->cf_heartbeat_interval_ms * 1000000ull;
+		l->l_next_net_ns = next_due(l->l_next_net_ns, now,
+					    m->m_cfg->cf_heartbeat_interval_ms);
 	}
 	if (now >= l->l_next_read_ns) {
 		css_disk_read(l);
