@@ -240,6 +240,15 @@ static int run_once(struct run *r, uint32_t reason)
 	for (int i = 1; i <= RAC_MAX_INST; i++)
 		if (evicted & (1ull << (i - 1)))
 			log_alert("Evicting instance %d from cluster", i);
+	/* before the DESIGN §5 block, which stays contiguous */
+	if (r->r_control != old_control) {
+		if (!old_control)
+			log_alert("Instance %u is the control node", r->r_control);
+		else
+			log_alert("Control node moved from instance %u to instance %u "
+				  "(instance %u left the cluster)", old_control, r->r_control,
+				  old_control);
+	}
 
 	/*
 	 * The bitmap must be the one IMR wrote: same incarnation, every member of
@@ -273,14 +282,6 @@ static int run_once(struct run *r, uint32_t reason)
 
 	step(r, RCFG_HANDOVER_GES);
 	log_grd();
-	if (r->r_control != old_control) {
-		if (!old_control)
-			log_alert("Instance %u is the control node", r->r_control);
-		else
-			log_alert("Control node moved from instance %u to instance %u "
-				  "(instance %u left the cluster)", old_control, r->r_control,
-				  old_control);
-	}
 	return 0;
 }
 

@@ -20,7 +20,10 @@ up3() {
 # the DESIGN §5 lines, in this order, after the last "Reconfiguration started"
 check_reconfig_lines() {
 	local f; f=$(alert_file "$1")
-	awk '/^Reconfiguration started/{buf=""} {buf=buf $0 "\n"} END{printf "%s", buf}' "$f" |
+	# from the last "Reconfiguration started" through its "complete", with the
+	# timestamp lines of the entries taken out
+	awk '/^Reconfiguration started/{buf=""; on=1} on{buf=buf $0 "\n"}
+	     /^Reconfiguration complete/{if (on) last=buf; on=0} END{printf "%s", last}' "$f" |
 		grep -v '^20[0-9][0-9]-' >"$T/last.txt"
 	local want=("Reconfiguration started (old inc" "List of instances:" "(myinst: $1)"
 		" Global Resource Directory frozen" " Communication channels reestablished"
@@ -30,6 +33,8 @@ check_reconfig_lines() {
 		" Post SMON to start 1st pass IR" " Submitted all GCS remote-cache requests"
 		" Fix write in gcs resources" "Reconfiguration complete (total time")
 	local line=0 w n
+	# the block is contiguous: 17 lines from "started" to "complete"
+	[ "$(grep -vc '^$' "$T/last.txt")" -eq 17 ] || { cat "$T/last.txt"; fail "instance $1: other lines inside the reconfiguration block"; }
 	for w in "${want[@]}"; do
 		n=$(grep -nF -- "$w" "$T/last.txt" | head -1 | cut -d: -f1)
 		[ -n "$n" ] || fail "instance $1: '$w' missing from the last reconfiguration"
