@@ -22,23 +22,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "config.h"
 #include "sga.h"
 
 #define MAX_RUNS 101
 
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_dbl);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static double ms_since(uint64_t t0)
 {

@@ -61,6 +61,15 @@ mkconfig() {
 	} >"$T/rac.ini"
 }
 
+# set_key KEY VALUE: set a [cluster] key of $T/rac.ini (replace or add)
+set_key() {
+	if grep -q "^$1 = " "$T/rac.ini"; then
+		sed -i "s|^$1 = .*|$1 = $2|" "$T/rac.ini"
+	else
+		sed -i "s|^\[cluster\]$|[cluster]\n$1 = $2|" "$T/rac.ini"
+	fi
+}
+
 # wait_for DESCRIPTION TIMEOUT_MS COMMAND...: poll every 10 ms
 wait_for() {
 	local what=$1 ms=$2; shift 2

@@ -11,8 +11,10 @@ completes() { grep -c '^Reconfiguration complete' "$(alert_file "$1")" || true; 
 more_completes() { [ "$(completes "$1")" -gt "$2" ]; }
 group_pids() { echo "$(member_pid "$1" guard) $(member_pid "$1" lmon) $(member_pid "$1" lms0) $(member_pid "$1" ckpt) $(member_pid "$1" smon)"; }
 
+# up3 [KEY VALUE]...: three instances started, with these [cluster] keys set
 up3() {
 	mkconfig 3 </dev/null
+	while [ $# -ge 2 ]; do set_key "$1" "$2"; shift 2; done
 	rac init >/dev/null
 	for i in 1 2 3; do rac start -i "$i"; done
 }
@@ -126,10 +128,7 @@ test_clean_leave_reconfigures() {
 
 test_abort_waits_out_the_lease() {
 	# the control-file heartbeat must not notice first: this is the lease path
-	mkconfig 3 </dev/null
-	sed -i 's/^ckpt_timeout_ms = 600/ckpt_timeout_ms = 6000/' "$T/rac.ini"
-	rac init >/dev/null
-	for i in 1 2 3; do rac start -i "$i"; done
+	up3 ckpt_timeout_ms 6000
 	c1=$(completes 1)
 	rac stop -i 2 --abort
 	wait_for "reconfiguration on 1" 8000 more_completes 1 "$c1"
@@ -163,12 +162,7 @@ test_whole_group_abort_of_control_node() {
 
 test_stalled_ckpt_triggers_imr_against_it() {
 	# CKPT stops advancing (SIGSTOP) well before the member hang timeout
-	mkconfig 3 <<-EOF2
-	member_hang_timeout_ms = 20000
-	EOF2
-	sed -i 's/^ckpt_timeout_ms = 600/ckpt_timeout_ms = 900/' "$T/rac.ini"
-	rac init >/dev/null
-	for i in 1 2 3; do rac start -i "$i"; done
+	up3 member_hang_timeout_ms 20000 ckpt_timeout_ms 900
 	c1=$(completes 1)
 	pids=$(group_pids 3)
 	rac fault hang -i 3 -p ckpt
@@ -225,12 +219,7 @@ ckpt_of() { rac dump control | sed -n "s/.*checkpoint progress record.* inst=$1 
 
 test_stopped_lmon_past_its_lease_fences_itself() {
 	# the guardian's hang timeout must not act first: the lease is under test
-	mkconfig 3 <<-EOF2
-	member_hang_timeout_ms = 20000
-	EOF2
-	sed -i 's/^ckpt_timeout_ms = 600/ckpt_timeout_ms = 6000/' "$T/rac.ini"
-	rac init >/dev/null
-	for i in 1 2 3; do rac start -i "$i"; done
+	up3 member_hang_timeout_ms 20000 ckpt_timeout_ms 6000
 	c1=$(completes 1)
 	pids=$(group_pids 3)
 	rac fault hang -i 3 -p lmon
