@@ -29,6 +29,7 @@
 #include <zmq.h>
 
 #include "errors.h"
+#include "lab.h"
 #include "msg.h"
 #include "sga.h"
 #include "views.h"
@@ -276,6 +277,21 @@ int gather_run(struct gather *g, gather_fn fn, void *arg, char *err, size_t errl
 	int nask = 0;
 
 	if (!g->ga_zctx) {
+		/*
+		 * In a lab the instances live on the lab's subnet: talk to them from
+		 * the switch namespace, whose bridge holds an address there.  The
+		 * context's I/O thread, made next, inherits the namespace.
+		 */
+		if (g->ga_cfg->cf_lab) {
+			char sw[96];
+
+			config_lab_switch(g->ga_cfg, sw, sizeof(sw));
+			if (lab_enter_netns(sw)) {
+				snprintf(err, errlen, "cannot enter the lab's network namespace %s: "
+					 "%s (gv$ views of a lab need root)", sw, strerror(errno));
+				return RAC_ESYS;
+			}
+		}
 		g->ga_zctx = zmq_ctx_new();
 		if (!g->ga_zctx) {
 			snprintf(err, errlen, "cannot make a ZeroMQ context: %s",

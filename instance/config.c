@@ -32,7 +32,7 @@
 #include "errors.h"
 
 enum cfg_scope { SC_CLUSTER, SC_INST };
-enum cfg_type { T_NAME, T_STR, T_PATH, T_PATHLIST, T_INT, T_ENDPOINT };
+enum cfg_type { T_NAME, T_STR, T_PATH, T_PATHLIST, T_INT, T_ENDPOINT, T_BOOL };
 
 struct cfg_key {
 	const char *k_name;
@@ -83,6 +83,8 @@ static const struct cfg_key cfg_keys[] = {
 	  CK(cf_start_timeout_ms), "bound on racctl start reaching OPEN" },
 	{ "stop_timeout_ms", SC_CLUSTER, T_INT, "5000", 100, 600000,
 	  CK(cf_stop_timeout_ms), "bound on each member's exit during a clean stop" },
+	{ "lab", SC_CLUSTER, T_BOOL, "no", 0, 1, CK(cf_lab),
+	  "yes in the configuration racctl up --lab writes (namespaces per instance)" },
 
 	{ "name", SC_INST, T_NAME, NULL, 1, RAC_NAME_MAX - 1, IK(ic_name),
 	  "instance name (default RAC<N>)" },
@@ -94,6 +96,8 @@ static const struct cfg_key cfg_keys[] = {
 	  "ZeroMQ endpoint of LMS (lock traffic)" },
 	{ "local_dir", SC_INST, T_PATH, NULL, 0, 0, IK(ic_local_dir),
 	  "alert log, trace files and sockets (default racdata/<NAME>)" },
+	{ "netns", SC_INST, T_STR, "", 0, RAC_NAME_MAX * 3 - 1, IK(ic_netns),
+	  "network namespace the instance runs in (lab mode); empty: the host's" },
 };
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 static_assert(NKEYS <= CFG_MAX_KEYS, "grow CFG_MAX_KEYS");
@@ -404,11 +408,21 @@ static void apply_value(struct parse *ps, void *base, const struct cfg_key *k,
 		*(int32_t *)((char *)base + k->k_off) = (int32_t)v;
 		return;
 	}
+	case T_BOOL:
+		if (!strcasecmp(val, "yes") || !strcasecmp(val, "true") || !strcmp(val, "1")) {
+			*(int32_t *)((char *)base + k->k_off) = 1;
+		} else if (!strcasecmp(val, "no") || !strcasecmp(val, "false") || !strcmp(val, "0")) {
+			*(int32_t *)((char *)base + k->k_off) = 0;
+		} else {
+			err_add(ps->p_err, line, "[%s] %s = '%s' is not yes or no", section,
+				k->k_name, val);
+		}
+		return;
 	case T_NAME:
 	case T_STR:
-		if (!*val || (long)strlen(val) > k->k_max) {
-			err_add(ps->p_err, line, "[%s] %s = '%s' must be 1 to %ld characters long",
-				section, k->k_name, val, k->k_max);
+		if ((long)strlen(val) < k->k_min || (long)strlen(val) > k->k_max) {
+			err_add(ps->p_err, line, "[%s] %s = '%s' must be %ld to %ld characters long",
+				section, k->k_name, val, k->k_min, k->k_max);
 			return;
 		}
 		if (k->k_type == T_NAME && !valid_name(val)) {
@@ -793,7 +807,7 @@ int config_default(const char *basedir, struct rac_config *cfg, char *err, size_
 	return finish(&ps, &eb);
 }
 
-int config_load(const char *path, struct rac_config *cfg, char *err, size_t errlen)
+static int load_base(const char *path, struct rac_config *cfg, char *err, size_t errlen)
 {
 	char cwd[PATH_MAX];
 
@@ -807,6 +821,30 @@ int config_load(const char *path, struct rac_config *cfg, char *err, size_t errl
 		return RAC_ECONFIG;
 	}
 	return config_default(cwd, cfg, err, errlen);
+}
+
+int config_load(const char *path, struct rac_config *cfg, char *err, size_t errlen)
+{
+	char lab[RAC_PATH_MAX + 16];
+	int rc = load_base(path, cfg, err, errlen);
+
+	/* a lab is up on this cluster's shared disk: its configuration is in force */
+	if (rc == 0 && !cfg->cf_lab) {
+		config_lab_path(cfg, lab, sizeof(lab));
+		if (access(lab, R_OK) == 0)
+			rc = config_parse_file(lab, cfg, err, errlen);
+	}
+	return rc;
+}
+
+void config_lab_path(const struct rac_config *cfg, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/lab.ini", cfg->cf_shared_disk);
+}
+
+void config_lab_switch(const struct rac_config *cfg, char *buf, size_t len)
+{
+	snprintf(buf, len, "racrt-%s-sw", cfg->cf_name);
 }
 
 /* ---- lookups --------------------------------------------------------------- */
@@ -863,6 +901,10 @@ static void format_value(const struct rac_config *cfg, const void *base,
 	switch (k->k_type) {
 	case T_INT:
 		snprintf(out, len, "%d", *(const int32_t *)((const char *)base + k->k_off));
+		return;
+	case T_BOOL:
+		snprintf(out, len, "%s", *(const int32_t *)((const char *)base + k->k_off) ? "yes" :
+			 "no");
 		return;
 	case T_PATHLIST: {
 		size_t used = 0;

@@ -28,6 +28,7 @@ struct rac_inst_cfg {
 	char ic_lmon_ep[RAC_EP_MAX];
 	char ic_lms_ep[RAC_EP_MAX];
 	char ic_local_dir[RAC_PATH_MAX];	/* absolute */
+	char ic_netns[RAC_NAME_MAX * 3];	/* network namespace (lab mode), "" none */
 	uint8_t ic_src[8];	/* enum cfg_source per instance key */
 };
 
@@ -52,6 +53,7 @@ struct rac_config {
 	int32_t cf_member_hang_timeout_ms;	/* NM slot silence = member dead */
 	int32_t cf_start_timeout_ms;	/* racctl start: bound on reaching OPEN */
 	int32_t cf_stop_timeout_ms;	/* clean stop: bound per member */
+	int32_t cf_lab;			/* 1: written by racctl up --lab */
 
 	int32_t cf_ninst;		/* instances configured */
 	struct rac_inst_cfg cf_inst[RAC_MAX_INST + 1];	/* by number; [0] unused */
@@ -61,7 +63,8 @@ struct rac_config {
 /*
  * Load the configuration: from `path` if not NULL, else from $RACRT_CONFIG
  * if set, else the built-in default cluster (relative paths then resolve
- * against the current directory).  On error returns RAC_ECONFIG and writes
+ * against the current directory).  While a lab is up (racctl up --lab wrote
+ * <shared_disk>/lab.ini), the lab's configuration is loaded instead.  On error returns RAC_ECONFIG and writes
  * one or more lines to `err`, each naming the file, line or key, and the fix.
  */
 int config_load(const char *path, struct rac_config *cfg, char *err, size_t errlen);
@@ -100,6 +103,11 @@ void config_print(const struct rac_config *cfg, int inst, FILE *out);
 
 /* Name of the instance's SGA segment: "/racrt.<cluster>.<INST>.<hash>" */
 void config_sga_name(const struct rac_config *cfg, int inst, char *buf, size_t len);
+/* The lab configuration written by racctl up --lab: <shared_disk>/lab.ini */
+void config_lab_path(const struct rac_config *cfg, char *buf, size_t len);
+/* The lab's switch namespace (holds the bridge): "racrt-<cluster>-sw" */
+void config_lab_switch(const struct rac_config *cfg, char *buf, size_t len);
+
 /* The control file path: <shared_disk>/control.ctl */
 void config_control_path(const struct rac_config *cfg, char *buf, size_t len);
 

@@ -40,6 +40,7 @@
 #include "disk.h"
 #include "errors.h"
 #include "guardian.h"
+#include "lab.h"
 #include "log.h"
 #include "sga.h"
 
@@ -478,6 +479,18 @@ int guardian_run(const struct rac_config *cfg, int inst, int notify_fd)
 		notify(g, "ERR cannot open the alert log under %s: %s", ic->ic_local_dir,
 		       strerror(errno));
 		return 1;
+	}
+
+	/* lab mode: a host of our own -- its network, and mounts of our own */
+	if (ic->ic_netns[0]) {
+		if (lab_enter_netns(ic->ic_netns) || lab_private_mounts()) {
+			notify(g, "ERR cannot enter network namespace %s or make a mount namespace: "
+			       "%s (is the lab up? 'racctl up --lab')", ic->ic_netns,
+			       strerror(errno));
+			return 1;
+		}
+		log_info(COMP, "running in network namespace %s with a private mount namespace",
+			 ic->ic_netns);
 	}
 
 	/* SIGCHLD/SIGTERM as events; blocked before any child exists */

@@ -31,6 +31,7 @@
 #include "disk.h"
 #include "errors.h"
 #include "guardian.h"
+#include "lab.h"
 #include "log.h"
 #include "sga.h"
 
@@ -44,8 +45,10 @@ static const char usage_text[] =
 	"  init [--force]                 format the control file and voting disks\n"
 	"  start -i N                     start instance N; returns once it is OPEN\n"
 	"  stop -i N [--abort]            clean shutdown, or kill -9 of the whole group\n"
-	"  up                             init if needed, start every instance of this host\n"
-	"  down                           stop every instance of this host\n"
+	"  up [--lab [-n COUNT]]          init if needed, start every instance of this host;\n"
+	"                                 --lab: each instance in its own network and mount\n"
+	"                                 namespace, joined by a bridge (root only)\n"
+	"  down                           stop every instance of this host (and remove the lab)\n"
 	"  status                         one line per configured instance\n"
 	"  alert -i N [-f]                print (or follow) instance N's alert log\n"
 	"  dump control                   print every record of the control file\n"
@@ -54,6 +57,10 @@ static const char usage_text[] =
 	"  fault kill|hang|resume -i N [-p ROLE]\n"
 	"                                 SIGKILL / SIGSTOP / SIGCONT one member\n"
 	"                                 (ROLE: lmon (default), lms, ckpt, smon)\n"
+	"  fault net-cut|net-restore -i N  take instance N's interconnect link down / up (lab)\n"
+	"  fault disk-off|disk-on -i N --disk K\n"
+	"                                 make voting disk K fail for instance N only / give\n"
+	"                                 it back (lab)\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE   configuration file (default: $RACRT_CONFIG, else the\n"
@@ -63,7 +70,9 @@ static const char usage_text[] =
 	"  -f, --follow        follow the alert log\n"
 	"      --force         let 'init' overwrite a formatted disk\n"
 	"      --abort         let 'stop' kill the group instead of a clean stop\n"
-	"      --disk K        voting disk for 'dump vote' (1 = the first)\n"
+	"      --disk K        voting disk for 'dump vote' and 'fault disk-*' (1 = the first)\n"
+	"      --lab           'up' in namespaces\n"
+	"  -n COUNT            instances of the lab (default: as configured)\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Exit status: 0 success, 1 the operation failed, 2 bad usage.\n";
@@ -76,6 +85,8 @@ struct opts {
 	int o_force;
 	int o_abort;
 	int o_disk;
+	int o_lab;
+	int o_count;
 };
 
 static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -478,6 +489,50 @@ static int cmd_dump(const struct rac_config *cfg, const struct opts *o, const ch
 
 /* ---- fault ----------------------------------------------------------------- */
 
+/* net-cut, net-restore, disk-off, disk-on: lab faults */
+static int cmd_lab_fault(const struct rac_config *cfg, const struct opts *o, const char *what)
+{
+	const struct rac_inst_cfg *ic;
+	char err[512];
+	int rc, net = !strncmp(what, "net-", 4);
+	int on = !strcmp(what, "net-restore") || !strcmp(what, "disk-on");
+
+	if (strcmp(what, "net-cut") && strcmp(what, "net-restore") && strcmp(what, "disk-off") &&
+	    strcmp(what, "disk-on"))
+		die_usage("unknown fault '%s'; use net-cut, net-restore, disk-off or disk-on", what);
+	ic = need_inst(cfg, o);
+	if (!net && !o->o_disk)
+		die_usage("%s needs --disk K", what);
+	if (!cfg->cf_lab)
+		return fail("no lab is up: '%s' needs 'racctl up --lab'", what);
+	if (net) {
+		alert_note(ic, "Fault injected by operator (racctl fault %s): interconnect link of "
+			   "instance %d %s", what, o->o_inst, on ? "up" : "down");
+		rc = lab_link(cfg, o->o_inst, on, err, sizeof(err));
+		if (rc)
+			return fail("%s", err);
+		printf("Interconnect link of instance %d (%s) %s\n", o->o_inst, ic->ic_name,
+		       on ? "restored" : "cut");
+		return 0;
+	}
+	struct sga s;
+	pid_t g;
+
+	if (inst_attach(cfg, o->o_inst, &s))
+		return fail("instance %d (%s) is not running", o->o_inst, ic->ic_name);
+	g = sga_hdr(&s)->sh_guardian_pid;
+	sga_detach(&s);
+	alert_note(ic, "Fault injected by operator (racctl fault %s): voting disk %d (%s) %s for "
+		   "this instance", what, o->o_disk, cfg->cf_voting[o->o_disk - 1],
+		   on ? "given back" : "fails with I/O errors");
+	rc = lab_disk(cfg, g, o->o_disk, !on, err, sizeof(err));
+	if (rc)
+		return fail("%s", err);
+	printf("Voting disk %d %s for instance %d (%s)\n", o->o_disk,
+	       on ? "given back" : "taken away", o->o_inst, ic->ic_name);
+	return 0;
+}
+
 static int cmd_fault(const struct rac_config *cfg, const struct opts *o, const char *what)
 {
 	const struct rac_inst_cfg *ic;
@@ -488,7 +543,10 @@ static int cmd_fault(const struct rac_config *cfg, const struct opts *o, const c
 	pid_t pid;
 
 	if (!what)
-		die_usage("fault needs a kind: kill, hang or resume");
+		die_usage("fault needs a kind: kill, hang, resume, net-cut, net-restore, "
+			  "disk-off or disk-on");
+	if (!strncmp(what, "net-", 4) || !strncmp(what, "disk-", 5))
+		return cmd_lab_fault(cfg, o, what);
 	if (!strcmp(what, "kill")) {
 		sig = SIGKILL;
 		signame = "SIGKILL";
@@ -499,7 +557,8 @@ static int cmd_fault(const struct rac_config *cfg, const struct opts *o, const c
 		sig = SIGCONT;
 		signame = "SIGCONT";
 	} else {
-		die_usage("unknown fault '%s'; use kill, hang or resume", what);
+		die_usage("unknown fault '%s'; use kill, hang, resume, net-cut, net-restore, "
+			  "disk-off or disk-on", what);
 	}
 	ic = need_inst(cfg, o);
 	p = proc_by_tag(o->o_role ? o->o_role : "lmon");
@@ -527,15 +586,31 @@ static int cmd_fault(const struct rac_config *cfg, const struct opts *o, const c
 
 /* ---- up / down ------------------------------------------------------------- */
 
-static int cmd_up(const struct rac_config *cfg)
+static int cmd_up(struct rac_config *cfg, const struct opts *o)
 {
 	char err[512];
-	int failed = 0, started = 0;
+	int failed = 0, started = 0, rc;
 
-	if (ctl_check(cfg, err, sizeof(err)) == RAC_EDISK_UNFORMATTED) {
-		struct opts none = { 0 };
+	if (o->o_lab && !cfg->cf_lab) {
+		int count = o->o_count ? o->o_count : cfg->cf_ninst;
+		char path[RAC_PATH_MAX + 16];
 
-		if (cmd_init(cfg, &none))
+		if (lab_create(cfg, count, err, sizeof(err)))
+			return fail("cannot make the lab: %s", err);
+		config_lab_path(cfg, path, sizeof(path));
+		if (config_load(o->o_config, cfg, err, sizeof(err)) || !cfg->cf_lab)
+			return fail("cannot read the lab configuration %s: %s", path, err);
+		printf("Lab up: %d instance%s in network namespaces racrt-%s-1..%d on %s.0/24; "
+		       "configuration %s (in force until 'racctl down')\n", count,
+		       count == 1 ? "" : "s", cfg->cf_name, count, LAB_SUBNET, path);
+	} else if (o->o_count) {
+		die_usage("-n goes with --lab");
+	}
+	rc = ctl_check(cfg, err, sizeof(err));
+	if (rc == RAC_EDISK_UNFORMATTED || (cfg->cf_lab && rc)) {
+		struct opts force = { .o_force = cfg->cf_lab };
+
+		if (cmd_init(cfg, &force))
 			return EXIT_FAIL;
 	}
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
@@ -574,6 +649,22 @@ static int cmd_down(const struct rac_config *cfg)
 		if (stop_one(cfg, i, 0))
 			failed++;
 	}
+	if (cfg->cf_lab) {
+		char err[512];
+
+		/* nothing may run inside a namespace that goes away */
+		for (int i = 1; i <= RAC_MAX_INST; i++) {
+			struct sga s;
+
+			if (config_inst(cfg, i) && inst_attach(cfg, i, &s) == 0) {
+				sga_detach(&s);
+				stop_one(cfg, i, 1);
+			}
+		}
+		if (lab_destroy(cfg, err, sizeof(err)))
+			return fail("cannot remove the lab: %s", err);
+		printf("Lab removed: namespaces, links and lab configuration\n");
+	}
 	return failed ? EXIT_FAIL : 0;
 }
 
@@ -589,6 +680,7 @@ int main(int argc, char **argv)
 		{ "force", no_argument, NULL, 'F' },
 		{ "abort", no_argument, NULL, 'A' },
 		{ "disk", required_argument, NULL, 'D' },
+		{ "lab", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -599,7 +691,7 @@ int main(int argc, char **argv)
 	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:i:p:fh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:i:p:n:fh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o.o_config = optarg; break;
 		case 'i': {
@@ -616,6 +708,17 @@ int main(int argc, char **argv)
 		case 'f': o.o_follow = 1; break;
 		case 'F': o.o_force = 1; break;
 		case 'A': o.o_abort = 1; break;
+		case 'L': o.o_lab = 1; break;
+		case 'n': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < 1 || v > 16)
+				die_usage("-n wants a number of lab instances from 1 to 16, not '%s'",
+					  optarg);
+			o.o_count = (int)v;
+			break;
+		}
 		case 'D': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -665,7 +768,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "stop"))
 		rc = stop_one(cfg, need_inst(cfg, &o)->ic_number, o.o_abort);
 	else if (!strcmp(cmd, "up"))
-		rc = cmd_up(cfg);
+		rc = cmd_up(cfg, &o);
 	else if (!strcmp(cmd, "down"))
 		rc = cmd_down(cfg);
 	else if (!strcmp(cmd, "status"))

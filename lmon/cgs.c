@@ -86,7 +86,22 @@ int cgs_init(struct lmon *l, char *err, size_t errlen)
 uint64_t cgs_healthy(struct lmon *l, uint64_t candidates)
 {
 	const struct rac_config *cfg = l->l_m->m_cfg;
-	uint64_t heard = css_net_heard(l), now = rac_now_mono_ns(), vote = l->l_mybit;
+	uint64_t now = rac_now_mono_ns(), vote = l->l_mybit;
+	/*
+	 * "Can talk to now": heard within five heartbeats (at least 500 ms), not
+	 * within misscount.  When one member's misscount runs out and it starts
+	 * a vote, the others' own timers may not have run out yet; with a fresh
+	 * window every member's vote says the same about a peer that went quiet
+	 * seconds ago, while a healthy peer is heard every heartbeat interval.
+	 */
+	uint64_t window = (uint64_t)cfg->cf_heartbeat_interval_ms * 5;
+	uint64_t heard;
+
+	if (window < 500)
+		window = 500;
+	if (window > (uint64_t)cfg->cf_misscount_ms)
+		window = (uint64_t)cfg->cf_misscount_ms;
+	heard = css_net_heard_within(l, window * 1000000ull);
 
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
 		uint64_t bit = 1ull << (i - 1);

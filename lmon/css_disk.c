@@ -163,16 +163,27 @@ void css_disk_beat(struct lmon *l)
 
 	/* a lapsed lease is final: not one more write */
 	if (l->l_lease_ns && !css_lease_ok(l))
-		lmon_fence_exit(l, "own voting-disk lease expired (no heartbeat reached a "
+		lmon_fence_exit(l, l->l_no_majority ?
+				"own voting-disk lease expired: no strict majority of the voting "
+				"disks reachable for disktimeout_ms" :
+				"own voting-disk lease expired (no heartbeat reached a "
 				"majority of the voting disks within disktimeout_ms)");
 	for (int d = 0; d < cfg->cf_nvoting; d++) {
 		struct sga_vdisk *v = sga_vdisk(&m->m_sga, d);
 		int rc;
 
+		/*
+		 * Open afresh every round: a disk that went away (or came back) under
+		 * its path is seen within one heartbeat period, as on a real LUN.
+		 */
+		if (l->l_vfd[d] >= 0)
+			close(l->l_vfd[d]);
+		l->l_vfd[d] = disk_open(cfg->cf_voting[d], 1);
 		if (l->l_vfd[d] < 0) {
-			l->l_vfd[d] = disk_open(cfg->cf_voting[d], 1);
-			if (l->l_vfd[d] < 0)
-				continue;
+			v->vd_write_errors++;
+			member_count(m, CNT_DISK_IO_ERRORS);
+			vdisk_state(l, d, VDISK_OFFLINE, strerror(errno));
+			continue;
 		}
 		rc = vote_write_hb(l->l_vfd[d], l->l_me, &hb, inc, ++l->l_disk_seq[d]);
 		if (rc) {
@@ -190,6 +201,17 @@ void css_disk_beat(struct lmon *l)
 	if (written * 2 > cfg->cf_nvoting) {
 		l->l_lease_ns = start;
 		sga_store(&sga_cluster(&m->m_sga)->cl_lease_ns, start);
+		if (l->l_no_majority) {
+			log_alert("A strict majority of the voting disks is reachable again "
+				  "(%d of %d)", written, cfg->cf_nvoting);
+			l->l_no_majority = 0;
+		}
+	} else if (!l->l_no_majority) {
+		/* rule 1: without a majority the lease runs out and we leave by ourselves */
+		log_alert("Only %d of %d voting disks reachable: no strict majority; this "
+			  "instance leaves the cluster in %d ms (disktimeout_ms) unless a majority "
+			  "comes back", written, cfg->cf_nvoting, cfg->cf_disktimeout_ms);
+		l->l_no_majority = 1;
 	}
 }
 

@@ -139,9 +139,13 @@ int css_net_init(struct lmon *l, char *err, size_t errlen)
 
 uint64_t css_net_heard(const struct lmon *l)
 {
+	return css_net_heard_within(l, (uint64_t)l->l_m->m_cfg->cf_misscount_ms * 1000000ull);
+}
+
+uint64_t css_net_heard_within(const struct lmon *l, uint64_t limit)
+{
 	const struct member *m = l->l_m;
 	uint64_t now = rac_now_mono_ns(), heard = 1ull << (m->m_inst - 1);
-	uint64_t limit = (uint64_t)m->m_cfg->cf_misscount_ms * 1000000ull;
 
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
 		uint64_t last = sga_load(&sga_peer(&m->m_sga, i)->pr_net_last_ns);

@@ -39,6 +39,7 @@ struct lmon {
 	uint64_t l_disk_counter;	/* our disk heartbeat counter */
 	uint64_t l_disk_seq[RAC_MAX_VOTING];
 	uint64_t l_lease_ns;		/* last write that reached a majority of disks */
+	int l_no_majority;		/* the last round missed a strict majority */
 	uint64_t l_next_net_ns, l_next_disk_ns, l_next_read_ns;
 	int l_router_item;		/* index in m_items of the ROUTER */
 	uint64_t l_bad_logged;		/* rate limit of bad-message warnings */
@@ -69,6 +70,7 @@ void css_net_send_heartbeats(struct lmon *l);
 void css_net_receive(struct lmon *l);
 int css_net_monitor_ready(struct lmon *l, int item);	/* 1 if it was a monitor's */
 uint64_t css_net_heard(const struct lmon *l);	/* peers heard within misscount */
+uint64_t css_net_heard_within(const struct lmon *l, uint64_t ns);
 void css_net_fini(struct lmon *l);
 
 /* css_disk.c */

@@ -84,6 +84,9 @@ wait_for() {
 
 alert_file() { echo "$T/local/RAC$1/alert_RAC$1.log"; }
 alert_has() { grep -qF -- "$2" "$(alert_file "$1")"; }
+# in the alert log of any instance: the member that starts a vote writes the
+# detailed cause; those that join its vote name the vote
+any_alert_has() { cat "$T"/local/RAC*/alert_RAC*.log | grep -qF -- "$1"; }
 
 # pid of a live member of instance N of this test's cluster, by ps title
 # (lmon, lms0, ckpt, smon, guard); zombies and other tests' processes are
@@ -114,6 +117,10 @@ expect_rc() {
 lib_cleanup() {
 	[ -f "$T/rac.ini" ] || return 0
 	local i
+	# a lab: down stops its instances and removes namespaces and links
+	if ls "$T"/*/lab.ini >/dev/null 2>&1; then
+		"$RACBIN/racctl" -c "$T/rac.ini" down >/dev/null 2>&1 || true
+	fi
 	for i in $(grep -o '^\[instance[0-9]*\]' "$T/rac.ini" | tr -dc '0-9\n'); do
 		"$RACBIN/racctl" -c "$T/rac.ini" stop -i "$i" --abort >/dev/null 2>&1 || true
 	done
@@ -130,7 +137,9 @@ lib_leftovers() {
 		tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -q -- "--sga /racrt.$name." && echo -n "$p "
 		tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -q -- "$dir/rac.ini" && echo -n "$p "
 	done)
-	[ -n "$segs$procs" ] && echo "segments: ${segs:-none}; processes: ${procs:-none}"
+	local nets
+	nets=$(ip netns list 2>/dev/null | awk '{print $1}' | grep -F "racrt-$name-" | tr '\n' ' ')
+	[ -n "$segs$procs$nets" ] && echo "segments: ${segs:-none}; processes: ${procs:-none}; namespaces: ${nets:-none}"
 }
 
 lib_force_cleanup() {
@@ -143,4 +152,7 @@ lib_force_cleanup() {
 		fi
 	done
 	for s in $(ls /dev/shm 2>/dev/null | grep -F "racrt.$name."); do rm -f "/dev/shm/$s"; done
+	for s in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -F "racrt-$name-"); do
+		ip netns del "$s" 2>/dev/null
+	done
 }

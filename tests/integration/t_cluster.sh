@@ -90,7 +90,8 @@ kill_role_on() {	# kill_role_on INSTANCE ROLE: the other two reconfigure without
 	wait_for "group of $victim gone" 2000 all_gone $pids
 	wait_for "reconfiguration on $s1" 5000 more_completes "$s1" "$c1"
 	wait_for "reconfiguration on $s2" 5000 more_completes "$s2" "$c2"
-	alert_has "$s1" "Reconfiguration triggered (reason CRASH): instance $victim: death confirmed on the voting disks"
+	any_alert_has "Reconfiguration triggered (reason CRASH): instance $victim: death confirmed on the voting disks"
+	alert_has "$s1" "Reconfiguration triggered (reason CRASH)"
 	alert_has "$s1" "Evicting instance $victim from cluster"
 	check_reconfig_lines "$s1"
 	check_reconfig_lines "$s2"
@@ -133,8 +134,8 @@ test_abort_waits_out_the_lease() {
 	rac stop -i 2 --abort
 	wait_for "reconfiguration on 1" 8000 more_completes 1 "$c1"
 	# nobody confirmed the death: the survivors waited for the lease to run out
-	alert_has 1 "instance 2: voting-disk lease expired"
-	! alert_has 1 "instance 2: death confirmed" || fail "abort was confirmed"
+	any_alert_has "instance 2: voting-disk lease expired"
+	! any_alert_has "instance 2: death confirmed" || fail "abort was confirmed"
 	check_reconfig_lines 1
 }
 
@@ -167,7 +168,8 @@ test_stalled_ckpt_triggers_imr_against_it() {
 	pids=$(group_pids 3)
 	rac fault hang -i 3 -p ckpt
 	wait_for "reconfiguration on 1" 8000 more_completes 1 "$c1"
-	alert_has 1 "(reason CKPT): instance 3: control-file heartbeat"
+	any_alert_has "(reason CKPT): instance 3: control-file heartbeat"
+	alert_has 1 "(reason CKPT)"
 	alert_has 1 "Evicting instance 3 from cluster"
 	wait_for "instance 3 gone" 5000 all_gone $pids
 	alert_has 3 "evicted from the cluster"
@@ -224,7 +226,7 @@ test_stopped_lmon_past_its_lease_fences_itself() {
 	pids=$(group_pids 3)
 	rac fault hang -i 3 -p lmon
 	wait_for "survivors evict instance 3" 8000 more_completes 1 "$c1"
-	alert_has 1 "instance 3: voting-disk lease expired"
+	any_alert_has "instance 3: voting-disk lease expired"
 	# from here on instance 3 may write nothing to the shared disk
 	hb=$(hb_counter 3); ck=$(ckpt_of 3)
 	rac fault resume -i 3 -p lmon

@@ -1,0 +1,45 @@
+/*
+ * lab.h - the namespace lab (racctl up --lab): every instance a host of its
+ * own, so that faults are real.
+ *
+ *   switch namespace racrt-<cluster>-sw:  bridge br0 (10.213.0.254/24)
+ *        |-- rN  <veth>  eth0 (10.213.0.N/24) in racrt-<cluster>-N
+ *
+ * Each instance's guardian enters its network namespace and unshares a
+ * private mount namespace, which its members inherit; the shared-disk
+ * directory stays visible to all, as a shared LUN is.
+ *   net-cut N      rN down: instance N hears nobody and nobody hears it
+ *   disk-off N K   /dev/full bind-mounted over voting disk K inside N's
+ *                  mount namespace: writes fail, reads see nothing
+ */
+#ifndef RAC_LAB_H
+#define RAC_LAB_H
+
+#include "config.h"
+
+#define LAB_SUBNET	"10.213.0"
+#define LAB_SWITCH_IP	LAB_SUBNET ".254"
+
+/*
+ * Write the lab configuration for `count` instances of `base` (endpoints on
+ * the lab subnet, one network namespace each) to <shared_disk>/lab.ini, and
+ * create the namespaces, the bridge and the links.  `err` says what failed.
+ */
+int lab_create(const struct rac_config *base, int count, char *err, size_t errlen);
+/* Delete every namespace of the lab and its lab.ini; 0 or RAC_EIO (err) */
+int lab_destroy(const struct rac_config *lab, char *err, size_t errlen);
+/* Take instance `inst`'s link down (cut) or up (restore) */
+int lab_link(const struct rac_config *lab, int inst, int up, char *err, size_t errlen);
+/*
+ * Make voting disk `disk` (1-based) fail for the instance whose guardian is
+ * `guardian` (off), or give it back (on), inside that instance's mount
+ * namespace only.
+ */
+int lab_disk(const struct rac_config *lab, pid_t guardian, int disk, int off, char *err,
+	     size_t errlen);
+/* Move the calling thread into network namespace `name`: 0 or RAC_ESYS */
+int lab_enter_netns(const char *name);
+/* Give this process a private mount namespace (mounts do not propagate back) */
+int lab_private_mounts(void);
+
+#endif

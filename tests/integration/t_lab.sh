@@ -1,0 +1,98 @@
+# Lab mode: every instance in its own network and mount namespace, joined by
+# a bridge; faults are real link downs and voting disks taken away.
+# Namespaces need root (CI runs as root).
+
+lab_ns() { ip netns list | awk '{print $1}' | grep -cF "racrt-t${T##*.}-" || true; }
+need_root() { [ "$(id -u)" -eq 0 ] || fail "lab tests need root"; }
+completes() { grep -c '^Reconfiguration complete' "$(alert_file "$1")" || true; }
+more_completes() { [ "$(completes "$1")" -gt "$2" ]; }
+members_are() { [ "$(racsql -i "$1" -e 'select members from v$cluster' --format csv | sed -n 2p)" = "$2" ]; }
+group_pids() { echo "$(member_pid "$1" guard) $(member_pid "$1" lmon) $(member_pid "$1" lms0) $(member_pid "$1" ckpt) $(member_pid "$1" smon)"; }
+
+lab_up() {
+	need_root
+	mkconfig 3 </dev/null
+	set_key misscount_ms 1000
+	set_key ckpt_timeout_ms 6000
+	rac up --lab -n "${1:-3}"
+}
+
+test_lab_up_and_down_leave_nothing() {
+	lab_up
+	[ "$(lab_ns)" -eq 4 ] || fail "expected 3 instance namespaces and a switch"
+	gv=$(racsql -e 'select inst_id, status from gv$instance order by inst_id' --format csv)
+	echo "$gv"
+	[ "$(echo "$gv" | grep -c ',OPEN$')" -eq 3 ] || fail "not three OPEN instances through the lab"
+	# each instance really is in its own network namespace
+	lmon=$(member_pid 2 lmon)
+	[ "$(readlink /proc/"$lmon"/ns/net)" != "$(readlink /proc/self/ns/net)" ] || fail "not in a namespace"
+	[ "$(readlink /proc/"$lmon"/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ] || fail "no mount namespace"
+	pids="$(group_pids 1) $(group_pids 2) $(group_pids 3)"
+	rac down
+	all_gone $pids || fail "processes left"
+	[ "$(lab_ns)" -eq 0 ] || fail "namespaces left"
+	[ ! -e "$T/disk/lab.ini" ] || fail "lab configuration left"
+}
+
+test_lab_net_cut_evicts_the_cut_instance_and_it_rejoins() {
+	lab_up
+	c1=$(completes 1)
+	p3=$(group_pids 3)
+	rac fault net-cut -i 3
+	alert_has 3 "Fault injected by operator (racctl fault net-cut)"
+	wait_for "survivors reconfigure" 8000 more_completes 1 "$c1"
+	wait_for "instance 3 gone" 5000 all_gone $p3
+	alert_has 1 "(reason NETWORK)"
+	alert_has 1 "Evicting instance 3 from cluster"
+	alert_has 3 "evicted from the cluster"
+	members_are 1 "1 2" || fail "survivors"
+	# every member's vote said the same about instance 3: 1 and 2 see each other only
+	grep -E "IMR vote .*1:\{ 1 2 \} 2:\{ 1 2 \}" "$(alert_file 1)" || fail "votes"
+	rac fault net-restore -i 3
+	rac start -i 3
+	wait_for "three members again" 5000 members_are 1 "1 2 3"
+}
+
+test_lab_lost_disk_majority_leaves_by_itself() {
+	lab_up
+	c1=$(completes 1)
+	p2=$(group_pids 2)
+	rac fault disk-off -i 2 --disk 1
+	rac fault disk-off -i 2 --disk 3
+	wait_for "instance 2 leaves" 8000 all_gone $p2
+	alert_has 2 "Only 1 of 3 voting disks reachable: no strict majority"
+	alert_has 2 "no further shared-disk writes"
+	wait_for "survivors reconfigure" 8000 more_completes 1 "$c1"
+	members_are 1 "1 3" || fail "survivors"
+	# the others still see all three disks: it was instance 2's fault alone
+	[ "$(racsql -i 1 -e "select count(*) from v\$voting_disk where state = 'ONLINE'" --format csv | sed -n 2p)" = 3 ]
+}
+
+test_lab_one_lost_disk_is_survived() {
+	lab_up
+	rac fault disk-off -i 3 --disk 2
+	offline() { [ "$(racsql -i 3 -e "select state from v\$voting_disk where disk_number = 2" --format csv | sed -n 2p)" = OFFLINE ]; }
+	wait_for "disk 2 OFFLINE on instance 3" 3000 offline
+	# a full lease later it is still a member: two of three is a majority
+	c1=$(completes 1)
+	deadline=$(( $(date +%s%N) / 1000000 + 2500 ))
+	while [ $(( $(date +%s%N) / 1000000 )) -lt $deadline ]; do
+		[ "$(completes 1)" = "$c1" ] || fail "membership changed"
+		sleep 0.1
+	done
+	members_are 3 "1 2 3"
+	rac fault disk-on -i 3 --disk 2
+	online() { [ "$(racsql -i 3 -e "select state from v\$voting_disk where disk_number = 2" --format csv | sed -n 2p)" = ONLINE ]; }
+	wait_for "disk 2 back" 3000 online
+	alert_has 3 "Voting disk 2 (" 
+}
+
+test_lab_faults_need_a_lab() {
+	mkconfig 1 </dev/null
+	rac init >/dev/null
+	rac start -i 1 >/dev/null
+	set +e; out=$(rac fault net-cut -i 1 2>&1); rc=$?; set -e
+	[ $rc -eq 1 ] && [[ "$out" == *"needs 'racctl up --lab'"* ]] || fail "net-cut without a lab: $rc $out"
+	expect_rc 2 rac fault disk-off -i 1
+	expect_rc 2 rac up -n 3
+}
