@@ -289,5 +289,8 @@ int vote_read_hb(int fd, int inst, struct vote_hb *hb, struct blk_hdr *h);
  * disks took the write.
  */
 int vote_mark_instance(const struct rac_config *cfg, int inst, uint32_t state);
+/* write the kill block addressed to kb->kb_target; read instance `inst`'s */
+int vote_write_kill(int fd, const struct vote_kill *kb, uint64_t incarnation, uint64_t seq);
+int vote_read_kill(int fd, int inst, struct vote_kill *kb, struct blk_hdr *h);
 
 #endif

@@ -68,3 +68,28 @@ int vote_mark_instance(const struct rac_config *cfg, int inst, uint32_t state)
 	}
 	return ok;
 }
+
+int vote_write_kill(int fd, const struct vote_kill *kb, uint64_t incarnation, uint64_t seq)
+{
+	uint8_t payload[RAC_BLK_PAYLOAD], blk[RAC_BLK_SIZE];
+	struct blk_hdr h = { .bh_type = BLK_KILL, .bh_writer = kb->kb_issuer,
+			     .bh_incarnation = incarnation, .bh_sequence = seq };
+	size_t n = vote_kill_out(kb, payload);
+	int rc = blk_encode(blk, &h, payload, n);
+
+	if (rc)
+		return rc;
+	return disk_write_block(fd, VOTE_BLK_KILL(kb->kb_target), blk);
+}
+
+int vote_read_kill(int fd, int inst, struct vote_kill *kb, struct blk_hdr *h)
+{
+	uint8_t blk[RAC_BLK_SIZE];
+	const uint8_t *payload;
+	int rc = disk_read_block(fd, VOTE_BLK_KILL(inst), blk);
+
+	if (rc)
+		return rc;
+	rc = blk_decode(blk, BLK_KILL, h, &payload);
+	return rc ? rc : vote_kill_in(payload, h->bh_length, kb);
+}

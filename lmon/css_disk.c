@@ -215,6 +215,75 @@ void css_disk_beat(struct lmon *l)
 	}
 }
 
+/*
+ * Rule 3: a kill block addressed to our incarnation means the cluster went
+ * on without us.  Nothing more is written to the shared disk -- not by LMON,
+ * not by CKPT, not by the guardian -- and the instance goes at once.
+ */
+void css_check_kill(struct lmon *l)
+{
+	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
+	uint64_t inc = sga_load(&cl->cl_incarnation);
+
+	if (!inc)
+		return;	/* not a member of any incarnation yet */
+	for (int d = 0; d < l->l_m->m_cfg->cf_nvoting; d++) {
+		struct vote_kill kb;
+		struct blk_hdr h;
+		char why[256];
+
+		if (l->l_vfd[d] < 0 || vote_read_kill(l->l_vfd[d], l->l_me, &kb, &h))
+			continue;
+		if (kb.kb_target != (uint32_t)l->l_me || kb.kb_target_inc != inc)
+			continue;
+		sga_store(&cl->cl_no_disk_writes, 1u);
+		snprintf(why, sizeof(why), "Kill block read on voting disk %d: instance %u evicted "
+			 "this instance (incarnation %llu): %s; stopping all shared-disk I/O", d + 1,
+			 kb.kb_issuer, (unsigned long long)inc, kb.kb_reason);
+		lmon_fence_exit(l, why);
+	}
+}
+
+int css_write_kill(struct lmon *l, int target, const char *why)
+{
+	const struct rac_config *cfg = l->l_m->m_cfg;
+	struct vote_kill kb = { .kb_target = (uint32_t)target, .kb_issuer = (uint32_t)l->l_me,
+				.kb_time_us = rac_now_us() };
+	uint64_t inc = sga_load(&sga_cluster(&l->l_m->m_sga)->cl_incarnation);
+	int found = 0, written = 0;
+
+	if (!sga_may_write_disk(&l->l_m->m_sga))
+		return 0;
+	/* addressed to the incarnation the target runs in: its heartbeat says which */
+	for (int d = 0; d < cfg->cf_nvoting && !found; d++) {
+		struct vote_hb hb;
+		struct blk_hdr h;
+
+		if (l->l_vfd[d] >= 0 && vote_read_hb(l->l_vfd[d], target, &hb, &h) == 0) {
+			kb.kb_target_inc = h.bh_incarnation;
+			found = 1;
+		}
+	}
+	if (!found || !kb.kb_target_inc)
+		return 0;
+	rac_strlcpy(kb.kb_reason, why, sizeof(kb.kb_reason));
+	for (int d = 0; d < cfg->cf_nvoting; d++) {
+		struct vote_kill old;
+		struct blk_hdr h = { 0 };
+
+		if (l->l_vfd[d] < 0)
+			continue;
+		if (vote_read_kill(l->l_vfd[d], target, &old, &h))
+			h.bh_sequence = 0;
+		if (vote_write_kill(l->l_vfd[d], &kb, inc, h.bh_sequence + 1) == 0)
+			written++;
+	}
+	log_alert("Kill block written for instance %d (incarnation %llu) on %d of %d voting "
+		  "disks: %s", target, (unsigned long long)kb.kb_target_inc, written,
+		  cfg->cf_nvoting, why);
+	return written;
+}
+
 void css_disk_fini(struct lmon *l)
 {
 	for (int d = 0; d < RAC_MAX_VOTING; d++)

@@ -99,6 +99,8 @@ static void chores(struct lmon *l)
 	struct member *m = l->l_m;
 	uint64_t now = rac_now_mono_ns();
 
+	/* before anything is written: are we still allowed to be here? */
+	css_check_kill(l);
 	if (now - last_nm_ns >= (uint64_t)m->m_cfg->cf_member_heartbeat_ms * 1000000ull) {
 		member_heartbeat(m);
 		last_nm_ns = now;

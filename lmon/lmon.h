@@ -79,6 +79,9 @@ void css_disk_beat(struct lmon *l);		/* write ours, read theirs */
 void css_disk_read(struct lmon *l);		/* read theirs only */
 bool css_disk_alive(const struct lmon *l, int inst);	/* lease running, not DOWN/DEAD */
 bool css_lease_ok(const struct lmon *l);	/* our own lease */
+void css_check_kill(struct lmon *l);		/* rule 3: exits if addressed to us */
+/* rule 2: kill blocks for instances left out that still write; returns disks written */
+int css_write_kill(struct lmon *l, int target, const char *why);
 void css_disk_fini(struct lmon *l);
 
 /* cgs.c */

@@ -36,6 +36,7 @@ struct run {
 	uint64_t r_new_inc;
 	uint32_t r_control;
 	uint64_t r_voters;		/* votes the IMR writer counted */
+	uint64_t r_unconfirmed;		/* left out without having confirmed death */
 	uint64_t r_step_ns;
 };
 
@@ -237,9 +238,28 @@ static int run_once(struct run *r, uint32_t reason)
 	/* left out: members before, and voters the writer counted, not in the result */
 	evicted = (r->r_rec->rc_before | r->r_voters) & ~r->r_result & ~l->l_mybit;
 	r->r_rec->rc_evicted = evicted;
+	r->r_unconfirmed = 0;
+	for (int i = 1; i <= RAC_MAX_INST; i++)
+		if ((evicted & (1ull << (i - 1))) &&
+		    sga_load(&sga_peer(&l->l_m->m_sga, i)->pr_disk_state) != PEER_DOWN)
+			r->r_unconfirmed |= 1ull << (i - 1);
 	for (int i = 1; i <= RAC_MAX_INST; i++)
 		if (evicted & (1ull << (i - 1)))
 			log_alert("Evicting instance %d from cluster", i);
+	/*
+	 * Rule 2: the survivors write kill blocks for the instances left out that
+	 * had not confirmed their death -- one writer, the lowest survivor -- so
+	 * an instance that never reads the result (hung, cut off) still stops.
+	 */
+	if (__builtin_ffsll((long long)r->r_result) == l->l_me)
+		for (int i = 1; i <= RAC_MAX_INST; i++)
+			if (r->r_unconfirmed & (1ull << (i - 1))) {
+				char why[64];
+
+				snprintf(why, sizeof(why), "left out by IMR (incarnation %llu)",
+					 (unsigned long long)r->r_new_inc);
+				css_write_kill(l, i, why);
+			}
 	/* before the DESIGN §5 block, which stays contiguous */
 	if (r->r_control != old_control) {
 		if (!old_control)
