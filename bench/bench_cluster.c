@@ -289,7 +289,7 @@ static int bench_size(const char *dir, int n, int runs, int aruns)
 	}
 	/* a heartbeat: header + payload, one ZMTP frame (2-byte short header) */
 	printf("  %d instances: heartbeats sent per instance %.0f/s, %.0f bytes/s of payload "
-	       "and framing\n", n, hb_per_s, hb_per_s * (RAC_MSG_HDR + 28 + 2));
+	       "and framing\n", n, hb_per_s, hb_per_s * (RAC_MSG_HDR + 32 + 2));
 	return 0;
 }
 

@@ -31,7 +31,7 @@ uint64_t rac_msg_cluster_id(const char *name)
 static int payload_len(int type)
 {
 	switch (type) {
-	case MSG_HEARTBEAT: return 4 + 8 + 8 + 8;
+	case MSG_HEARTBEAT: return 4 + 8 + 8 + 8 + 4;
 	case MSG_VIEW_REQUEST: return 0;
 	case MSG_VIEW_SNAPSHOT: return -1;
 	}
@@ -65,6 +65,7 @@ int msg_encode_heartbeat(uint8_t *buf, size_t len, struct msg_hdr *h,
 	put_u64(&c, hb->hb_peers);
 	put_u64(&c, hb->hb_members);
 	put_u64(&c, hb->hb_sent_us);
+	put_u32(&c, hb->hb_disks);
 	return c.c_err ? RAC_ERANGE : (int)c.c_pos;
 }
 
@@ -130,6 +131,7 @@ int msg_decode_heartbeat(const uint8_t *p, size_t len, struct msg_heartbeat *hb)
 	hb->hb_peers = get_u64(&c);
 	hb->hb_members = get_u64(&c);
 	hb->hb_sent_us = get_u64(&c);
+	hb->hb_disks = get_u32(&c);
 	if (c.c_err)
 		return RAC_EMSG_LEN;
 	return c.c_pos == len ? 0 : RAC_EMSG_TRAILING;

@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define RAC_MSG_MAGIC	0x4D434152u	/* "RACM" little-endian */
-#define RAC_MSG_VERSION	1
+#define RAC_MSG_VERSION	2
 #define RAC_MSG_HDR	40
 #define RAC_MSG_MAX	65536		/* largest message accepted */
 
@@ -61,6 +61,7 @@ struct msg_heartbeat {
 	uint64_t hb_peers;		/* bitmap of instances the sender hears */
 	uint64_t hb_members;		/* membership as the sender sees it */
 	uint64_t hb_sent_us;		/* sender's CLOCK_REALTIME */
+	uint32_t hb_disks;		/* voting disks its last disk heartbeat reached */
 };
 
 uint64_t rac_msg_cluster_id(const char *cluster_name);

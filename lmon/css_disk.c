@@ -140,6 +140,45 @@ bool css_disk_alive(const struct lmon *l, int inst)
 	return rac_now_mono_ns() - last <= (uint64_t)m->m_cfg->cf_disktimeout_ms * 1000000ull;
 }
 
+/*
+ * Rule 4: every member hears every other on the network, yet none reaches a
+ * strict majority of the voting disks.  The cluster then shrinks to its
+ * lowest member -- a one-member cluster cannot split -- and the others leave
+ * by rule 1.  The lowest member keeps its lease on the strength of the
+ * network: all the others have told it, in heartbeats heard just now, that
+ * they lack a majority too, so none of them can be writing as a cluster.
+ */
+static bool rule4_keeps_us(struct lmon *l)
+{
+	const struct rac_config *cfg = l->l_m->m_cfg;
+	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
+	uint64_t members = sga_load(&cl->cl_members), others = members & ~l->l_mybit;
+	uint64_t window = (uint64_t)cfg->cf_heartbeat_interval_ms * 5 * 1000000ull;
+
+	uint64_t heard = css_net_heard_within(l, window);
+
+	if (!(members & l->l_mybit) || __builtin_ffsll((long long)members) != l->l_me)
+		return false;
+	/*
+	 * To enter rule 4 we must hear everyone.  Once in it, members that fall
+	 * silent are leaving by rule 1 (they lack a majority: their own lease
+	 * stops them), so only one heard with a majority ends it.
+	 */
+	if (!l->l_rule4 && (heard & others) != others)
+		return false;
+	for (int i = 1; i <= RAC_MAX_INST; i++)
+		if ((others & heard & (1ull << (i - 1))) &&
+		    sga_load(&sga_peer(&l->l_m->m_sga, i)->pr_disks) * 2 > (uint32_t)cfg->cf_nvoting)
+			return false;	/* someone still has a majority: rule 1 for us */
+	if (!l->l_rule4) {
+		log_alert("Rule 4: every member hears every other but none reaches a strict "
+			  "majority of the voting disks; the cluster shrinks to its lowest member, "
+			  "this instance (%d), and the others leave", l->l_me);
+		l->l_rule4 = 1;
+	}
+	return true;
+}
+
 bool css_lease_ok(const struct lmon *l)
 {
 	return rac_now_mono_ns() - l->l_lease_ns <=
@@ -197,14 +236,16 @@ void css_disk_beat(struct lmon *l)
 		member_count(m, CNT_DISK_HB_WRITES);
 		vdisk_state(l, d, VDISK_ONLINE, "heartbeat written");
 	}
+	l->l_disks_ok = written;
 	/* the lease runs from when the round began: the safe side */
-	if (written * 2 > cfg->cf_nvoting) {
+	if (written * 2 > cfg->cf_nvoting || rule4_keeps_us(l)) {
 		l->l_lease_ns = start;
 		sga_store(&sga_cluster(&m->m_sga)->cl_lease_ns, start);
-		if (l->l_no_majority) {
+		if (l->l_no_majority && written * 2 > cfg->cf_nvoting) {
 			log_alert("A strict majority of the voting disks is reachable again "
 				  "(%d of %d)", written, cfg->cf_nvoting);
 			l->l_no_majority = 0;
+			l->l_rule4 = 0;
 		}
 	} else if (!l->l_no_majority) {
 		/* rule 1: without a majority the lease runs out and we leave by ourselves */

@@ -165,6 +165,7 @@ void css_net_send_heartbeats(struct lmon *l)
 		.hb_peers = css_net_heard(l),
 		.hb_members = sga_load(&sga_cluster(&m->m_sga)->cl_members),
 		.hb_sent_us = rac_now_us(),
+		.hb_disks = (uint32_t)l->l_disks_ok,
 	};
 	uint8_t buf[RAC_MSG_HDR + 64];
 
@@ -266,6 +267,7 @@ static void handle(struct lmon *l, const uint8_t *buf, size_t len, const uint8_t
 		sga_store(&p->pr_net_last_ns, rac_now_mono_ns());
 		__atomic_add_fetch(&p->pr_net_count, 1, __ATOMIC_RELAXED);
 		sga_store(&p->pr_heard, hb.hb_peers);
+		sga_store(&p->pr_disks, hb.hb_disks);
 		lmon_peer_state(l, (int)h.mh_sender, 1, PEER_ALIVE, "heartbeat received");
 		return;
 	}

@@ -40,6 +40,8 @@ struct lmon {
 	uint64_t l_disk_seq[RAC_MAX_VOTING];
 	uint64_t l_lease_ns;		/* last write that reached a majority of disks */
 	int l_no_majority;		/* the last round missed a strict majority */
+	int l_disks_ok;			/* voting disks the last round reached */
+	int l_rule4;			/* kept going as the lowest member under rule 4 */
 	uint64_t l_next_net_ns, l_next_disk_ns, l_next_read_ns;
 	int l_router_item;		/* index in m_items of the ROUTER */
 	uint64_t l_bad_logged;		/* rate limit of bad-message warnings */

@@ -38,7 +38,7 @@
 #include "config.h"
 
 #define SGA_MAGIC	0x41475352u	/* "RSGA" little-endian */
-#define SGA_VERSION	4u
+#define SGA_VERSION	5u
 
 /* instance state, as v$instance.STATUS shows it */
 enum inst_state {
@@ -95,8 +95,10 @@ struct sga_peer {
 	uint64_t pr_heard;		/* instances it hears (its heartbeat); bit i-1 = instance i */
 	uint32_t pr_net_state;		/* enum peer_state */
 	uint32_t pr_disk_state;		/* enum peer_state */
+	uint32_t pr_disks;		/* voting disks it reaches (its heartbeat) */
+	uint32_t pr_pad;
 };
-static_assert(sizeof(struct sga_peer) == 48, "peer size");
+static_assert(sizeof(struct sga_peer) == 56, "peer size");
 
 enum vdisk_state { VDISK_UNKNOWN = 0, VDISK_ONLINE, VDISK_OFFLINE };
 

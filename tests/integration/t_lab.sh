@@ -98,3 +98,18 @@ test_lab_faults_need_a_lab() {
 	expect_rc 2 rac fault disk-off -i 1
 	expect_rc 2 rac up -n 3
 }
+
+test_lab_no_disk_majority_anywhere_shrinks_to_lowest_member() {
+	# rule 4: everyone hears everyone, nobody reaches a majority of voting disks
+	lab_up
+	p2=$(group_pids 2); p3=$(group_pids 3)
+	for i in 1 2 3; do
+		rac fault disk-off -i "$i" --disk 1
+		rac fault disk-off -i "$i" --disk 2
+	done
+	wait_for "instances 2 and 3 leave" 8000 all_gone $p2 $p3
+	wait_for "instance 1 alone" 8000 members_are 1 "1"
+	alert_has 1 "Rule 4: every member hears every other but none reaches a strict majority"
+	alert_has 2 "no strict majority"
+	[ "$(racsql -i 1 -e 'select status from v$instance' --format csv | sed -n 2p)" = OPEN ]
+}

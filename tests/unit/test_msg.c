@@ -40,7 +40,7 @@ static void test_round_trip(void **state)
 	int n = make();
 
 	(void)state;
-	assert_int_equal(n, RAC_MSG_HDR + 28);
+	assert_int_equal(n, RAC_MSG_HDR + 32);
 	assert_int_equal(msg_decode_hdr(buf, (size_t)n, cid, &h, &p), 0);
 	assert_int_equal(h.mh_type, MSG_HEARTBEAT);
 	assert_int_equal(h.mh_sender, 3);
@@ -101,9 +101,9 @@ static void test_payload_decoder_bounds(void **state)
 	uint8_t p[64] = { 0 };
 
 	(void)state;
-	assert_int_equal(msg_decode_heartbeat(p, 27, &hb), RAC_EMSG_LEN);
-	assert_int_equal(msg_decode_heartbeat(p, 29, &hb), RAC_EMSG_TRAILING);
-	assert_int_equal(msg_decode_heartbeat(p, 28, &hb), 0);
+	assert_int_equal(msg_decode_heartbeat(p, 31, &hb), RAC_EMSG_LEN);
+	assert_int_equal(msg_decode_heartbeat(p, 33, &hb), RAC_EMSG_TRAILING);
+	assert_int_equal(msg_decode_heartbeat(p, 32, &hb), 0);
 }
 
 static void test_random_bytes_never_crash(void **state)
