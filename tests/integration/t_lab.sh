@@ -113,3 +113,26 @@ test_lab_no_disk_majority_anywhere_shrinks_to_lowest_member() {
 	alert_has 2 "no strict majority"
 	[ "$(racsql -i 1 -e 'select status from v$instance' --format csv | sed -n 2p)" = OPEN ]
 }
+
+test_lab_split_brain_two_against_two_keeps_the_lowest_group() {
+	# rule 2 and IMR under split brain: {1,2} | {3,4}, equal halves
+	need_root
+	mkconfig 4 </dev/null
+	set_key misscount_ms 1000
+	set_key ckpt_timeout_ms 6000
+	rac up --lab -n 4
+	p3=$(group_pids 3); p4=$(group_pids 4)
+	sw="racrt-t${T##*.}-sw"
+	# a second switch for instances 3 and 4: the halves no longer hear each other
+	ip -n "$sw" link add br1 type bridge
+	ip -n "$sw" link set br1 up
+	ip -n "$sw" link set r3 master br1
+	ip -n "$sw" link set r4 master br1
+	wait_for "instances 3 and 4 gone" 10000 all_gone $p3 $p4
+	wait_for "{1,2} settled" 8000 members_are 1 "1 2"
+	members_are 2 "1 2"
+	any_alert_has "split brain; waiting 600 ms (imr_splitbrain_res_wait_ms)"
+	grep -E "IMR vote .*result \{ 1 2 \}" "$(alert_file 1)" || fail "result"
+	rac dump vote --disk 1 | grep -E "kill block .*target=3 " || fail "no kill block for 3"
+	rac dump vote --disk 1 | grep -E "kill block .*target=4 " || fail "no kill block for 4"
+}
