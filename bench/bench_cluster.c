@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,35 @@
 static const char *racctl;
 static char cfgpath[600];
 
+
+/* racctl -c CONFIG ARGS...; NULL-terminated; exit status */
+static int racctl_args(const char *a0, ...)
+{
+	const char *argv[16] = { racctl, "-c", cfgpath };
+	int n = 3, status;
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, a0);
+	for (const char *a = a0; a && n < 15; a = va_arg(ap, const char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execv(racctl, (char *const *)argv);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
 
 static int run(const char *cmd, int inst, const char *extra)
 {
@@ -293,13 +323,187 @@ static int bench_size(const char *dir, int n, int runs, int aruns)
 	return 0;
 }
 
+static void write_config(const char *sub, int n, int misscount, int disktimeout)
+{
+	FILE *f;
+
+	mkdir(sub, 0700);
+	snprintf(cfgpath, sizeof(cfgpath), "%s/rac.ini", sub);
+	f = fopen(cfgpath, "w");
+	if (!f)
+		return;
+	fprintf(f, "[cluster]\nname = lab%d%s\nshared_disk = disk\n"
+		"voting_disks = disk/v1.dsk, disk/v2.dsk, disk/v3.dsk\n", n,
+		misscount ? "t" : "");
+	if (misscount)
+		fprintf(f, "misscount_ms = %d\ndisktimeout_ms = %d\ndisk_heartbeat_interval_ms = %d\n",
+			misscount, disktimeout, disktimeout / 4);
+	for (int i = 1; i <= n; i++)
+		fprintf(f, "[instance%d]\nlmon_endpoint = tcp://127.0.0.1:%d\n"
+			"lms_endpoint = tcp://127.0.0.1:%d\nlocal_dir = local/RAC%d\n", i,
+			free_port(), free_port(), i);
+	fclose(f);
+}
+
+static uint64_t total_reconfigs(struct rac_config *cfg, int n)
+{
+	uint64_t t = 0;
+
+	for (int i = 1; i <= n; i++)
+		t += last_id(cfg, i);
+	return t;
+}
+
+/*
+ * Load for a bounded time: a spinning child per core and one more, and a
+ * child rewriting and fsyncing 1 MiB on the shared disk in a loop.
+ */
+static void load_for(const char *dir, int secs, pid_t *kids, int *nkids)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	*nkids = 0;
+	for (long c = 0; c <= cores && *nkids < 30; c++) {
+		pid_t p = fork();
+
+		if (p == 0) {
+			volatile uint64_t x = 0;
+
+			alarm((unsigned)secs);
+			for (;;)
+				x++;
+		}
+		kids[(*nkids)++] = p;
+	}
+	pid_t p = fork();
+	if (p == 0) {
+		char path[700];
+		static char buf[1 << 20];
+		int fd;
+
+		alarm((unsigned)secs);
+		snprintf(path, sizeof(path), "%s/load.tmp", dir);
+		fd = open(path, O_WRONLY | O_CREAT, 0600);
+		for (;;) {
+			if (pwrite(fd, buf, sizeof(buf), 0) < 0)
+				_exit(1);
+			fsync(fd);
+		}
+	}
+	kids[(*nkids)++] = p;
+}
+
+static void bench_lab(const char *dir, int runs)
+{
+	static double cut_ms[MAX_RUNS], hang_ms[MAX_RUNS];
+	static const int sizes[] = { 3, 5 };
+	struct rac_config cfg;
+	char sub[600], err[2048], in[16];
+	uint64_t ids[17];
+
+	printf("lab benchmarks (network namespaces; default timings)\n");
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		int n = sizes[k];
+
+		snprintf(sub, sizeof(sub), "%s/lab%d", dir, n);
+		write_config(sub, n, 0, 0);
+		snprintf(in, sizeof(in), "%d", n);
+		if (racctl_args("up", "--lab", "-n", in, NULL) ||
+		    config_load(cfgpath, &cfg, err, sizeof(err))) {
+			printf("  %d instances: racctl up --lab failed\n", n);
+			racctl_args("down", NULL);
+			continue;
+		}
+		wait_stable(&cfg, n);
+		for (int r = 0; r < runs; r++) {
+			for (int i = 1; i < n; i++)
+				ids[i] = last_id(&cfg, i);
+			uint64_t t0 = rac_now_us();
+			racctl_args("fault", "net-cut", "-i", in, NULL);
+			cut_ms[r] = measure(&cfg, n, t0, ids);
+			racctl_args("fault", "net-restore", "-i", in, NULL);
+			for (int t = 0; t < 200 && racctl_args("start", "-i", in, NULL); t++)
+				usleep(20000);
+			wait_stable(&cfg, n);
+		}
+		for (int r = 0; r < runs && n == 3; r++) {
+			struct sga v;
+			pid_t lmon = 0;
+
+			for (int i = 1; i < n; i++)
+				ids[i] = last_id(&cfg, i);
+			if (attach(&cfg, n, &v) == 0) {
+				lmon = sga_load(&sga_nm(&v, RAC_ROLE_LMON)->nm_pid);
+				sga_detach(&v);
+			}
+			uint64_t t0 = rac_now_us();
+			kill(lmon, SIGSTOP);
+			hang_ms[r] = measure(&cfg, n, t0, ids);
+			kill(lmon, SIGCONT);
+			for (int t = 0; t < 300 && racctl_args("start", "-i", in, NULL); t++)
+				usleep(20000);
+			wait_stable(&cfg, n);
+		}
+		racctl_args("down", NULL);
+		double cm = median(cut_ms, runs);
+		printf("  %d instances: net-cut -> settled membership          %7.1f ms  [%.1f..%.1f] "
+		       "(%d runs; misscount_ms %d)\n", n, cm, cut_ms[0], cut_ms[runs - 1], runs,
+		       cfg.cf_misscount_ms);
+		if (n == 3) {
+			double hm = median(hang_ms, runs);
+			printf("  %d instances: LMON SIGSTOP -> evicted, reconfigured  %7.1f ms  "
+			       "[%.1f..%.1f] (%d runs; disktimeout_ms %d)\n", n, hm, hang_ms[0],
+			       hang_ms[runs - 1], runs, cfg.cf_disktimeout_ms);
+		}
+	}
+
+	/* false evictions under load, default timings against aggressive ones */
+	static const struct { const char *what; int miss, disk; } setups[] = {
+		{ "default timings (misscount 3000, disktimeout 2000)", 0, 0 },
+		{ "aggressive (misscount 300, disktimeout 400)", 300, 400 },
+	};
+	const int secs = 20;
+	for (size_t k = 0; k < 2; k++) {
+		pid_t kids[32];
+		int nk;
+
+		snprintf(sub, sizeof(sub), "%s/load%zu", dir, k);
+		write_config(sub, 3, setups[k].miss, setups[k].disk);
+		racctl_args("init", NULL);
+		for (int i = 1; i <= 3; i++)
+			racctl_args("start", "-i", i == 1 ? "1" : i == 2 ? "2" : "3", NULL);
+		if (config_load(cfgpath, &cfg, err, sizeof(err)))
+			continue;
+		wait_stable(&cfg, 3);
+		uint64_t before = total_reconfigs(&cfg, 3);
+		load_for(sub, secs, kids, &nk);
+		for (int k2 = 0; k2 < nk; k2++)
+			waitpid(kids[k2], NULL, 0);
+		uint64_t after = total_reconfigs(&cfg, 3);
+		int down = 0;
+		for (int i = 1; i <= 3; i++) {
+			struct sga v;
+
+			if (attach(&cfg, i, &v))
+				down++;
+			else
+				sga_detach(&v);
+		}
+		printf("  3 instances, %d s of every core busy + fsync flood: %s: "
+		       "%llu reconfigurations, %d instance%s evicted\n", secs, setups[k].what,
+		       (unsigned long long)(after - before), down, down == 1 ? "" : "s");
+		for (int i = 3; i >= 1; i--)
+			racctl_args("stop", "-i", i == 1 ? "1" : i == 2 ? "2" : "3", "--abort", NULL);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int runs, aruns;
 
 	if (argc < 6 || (runs = atoi(argv[3])) < 1 || runs > MAX_RUNS ||
 	    (aruns = atoi(argv[4])) < 0 || aruns > MAX_RUNS) {
-		fprintf(stderr, "usage: bench_cluster RACCTL DIR RUNS ABORT_RUNS N [N...]\n");
+		fprintf(stderr, "usage: bench_cluster RACCTL DIR RUNS ABORT_RUNS N|lab [N|lab...]\n");
 		return 2;
 	}
 	racctl = argv[1];
@@ -307,8 +511,16 @@ int main(int argc, char **argv)
 	printf("  baseline: 512-byte O_DSYNC write on the shared disk  %.3f ms (median of 200)\n",
 	       dsync_baseline(argv[2]));
 	for (int a = 5; a < argc; a++) {
-		int n = atoi(argv[a]);
+		int n;
 
+		if (!strcmp(argv[a], "lab")) {
+			if (getuid() == 0)
+				bench_lab(argv[2], runs > 5 ? 5 : runs);
+			else
+				printf("lab benchmarks skipped: they need root\n");
+			continue;
+		}
+		n = atoi(argv[a]);
 		if (n < 2 || n > 16 || bench_size(argv[2], n, runs, aruns))
 			return 1;
 	}

@@ -10,8 +10,9 @@ RUNS=${RUNS:-9}
 T=$(mktemp -d /tmp/racrt-bench.XXXXXX)
 cleanup() {
 	"$BINDIR/racctl" -c "$T/rac.ini" stop -i 1 --abort >/dev/null 2>&1 || true
-	for c in "$T"/cluster/n*/rac.ini; do
+	for c in "$T"/cluster/*/rac.ini; do
 		[ -f "$c" ] || continue
+		"$BINDIR/racctl" -c "$c" down >/dev/null 2>&1 || true
 		for i in $(seq 1 16); do "$BINDIR/racctl" -c "$c" stop -i "$i" --abort >/dev/null 2>&1 || true; done
 	done
 	rm -rf "$T"
@@ -41,4 +42,4 @@ echo "racrt benchmarks on $(nproc) cores, $(uname -r); release build"
 "$BENCHDIR/bench_instance" "$BINDIR/racctl" "$T/rac.ini" "$RUNS"
 echo
 mkdir -p "$T/cluster"
-"$BENCHDIR/bench_cluster" "$BINDIR/racctl" "$T/cluster" "${CLUSTER_RUNS:-7}" "${ABORT_RUNS:-3}" 2 4 8
+"$BENCHDIR/bench_cluster" "$BINDIR/racctl" "$T/cluster" "${CLUSTER_RUNS:-7}" "${ABORT_RUNS:-3}" 2 4 8 lab

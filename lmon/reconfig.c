@@ -26,6 +26,7 @@
 
 #define COMP "CGS"
 #define MAX_RESTARTS 20
+#define KILL_GRACE_MS 100	/* for an evicted instance to confirm its own death */
 
 struct run {
 	struct lmon *r_l;
@@ -249,9 +250,25 @@ static int run_once(struct run *r, uint32_t reason)
 	/*
 	 * Rule 2: the survivors write kill blocks for the instances left out that
 	 * had not confirmed their death -- one writer, the lowest survivor -- so
-	 * an instance that never reads the result (hung, cut off) still stops.
+	 * an instance that never reads the result (hung, cut off from the disks'
+	 * CFVRR) still stops.  A live instance reads the result within a few ms
+	 * and its guardian confirms its death; the grace lets it, so that it need
+	 * not stop unconfirmed on the kill block and make us wait out its lease.
+	 * The block is written all the same: the record of who was killed.
 	 */
-	if (__builtin_ffsll((long long)r->r_result) == l->l_me)
+	if (r->r_unconfirmed && __builtin_ffsll((long long)r->r_result) == l->l_me) {
+		uint64_t grace = rac_now_mono_ns() + KILL_GRACE_MS * 1000000ull;
+
+		while (rac_now_mono_ns() < grace) {
+			uint64_t alive = 0;
+
+			for (int i = 1; i <= RAC_MAX_INST; i++)
+				if ((r->r_unconfirmed & (1ull << (i - 1))) && css_disk_alive(l, i))
+					alive |= 1ull << (i - 1);
+			if (!alive)
+				break;
+			lmon_pump(l, 2);
+		}
 		for (int i = 1; i <= RAC_MAX_INST; i++)
 			if (r->r_unconfirmed & (1ull << (i - 1))) {
 				char why[64];
@@ -260,6 +277,7 @@ static int run_once(struct run *r, uint32_t reason)
 					 (unsigned long long)r->r_new_inc);
 				css_write_kill(l, i, why);
 			}
+	}
 	/* before the DESIGN §5 block, which stays contiguous */
 	if (r->r_control != old_control) {
 		if (!old_control)
