@@ -208,16 +208,17 @@ static void terminate(struct guardian *g, const char *why)
 
 	set_state(g, INST_TERMINATING, why);
 	kill_group(g);
+	/* logged before the confirmation: from here on no member can write */
+	log_alert("%s\nInstance terminated by guardian (pid %d) in %.1f ms: all members "
+		  "stopped", why, (int)getpid(), (double)(rac_now_mono_ns() - t0) / 1e6);
 	/*
 	 * Nothing of ours runs any more: say so where the survivors look -- unless
 	 * our lease lapsed, after which this instance writes nothing at all.
 	 */
 	confirmed = sga_may_write_disk(&g->g_sga) ?
 		vote_mark_instance(g->g_cfg, g->g_inst, HB_STATE_DEAD) : 0;
-	log_alert("%s\nInstance terminated by guardian (pid %d) in %.1f ms; SGA %s removed; "
-		  "death confirmed on %d of %d voting disks", why, (int)getpid(),
-		  (double)(rac_now_mono_ns() - t0) / 1e6, g->g_sga.sg_name, confirmed,
-		  g->g_cfg->cf_nvoting);
+	log_alert("Death confirmed on %d of %d voting disks; SGA %s removed", confirmed,
+		  g->g_cfg->cf_nvoting, g->g_sga.sg_name);
 	notify(g, "ERR %s", why);
 	remove_sga(g);
 }
@@ -558,6 +559,7 @@ int guardian_run(const struct rac_config *cfg, int inst, int notify_fd)
 		set_state(g, INST_SHUTDOWN, "operator asked for a clean stop");
 		log_alert("Shutting down instance %s (normal)", ic->ic_name);
 		stop_members(g);
+		log_alert("All members of instance %s stopped", ic->ic_name);
 		if (sga_may_write_disk(&g->g_sga))
 			vote_mark_instance(g->g_cfg, inst, HB_STATE_DOWN);
 		log_alert("Instance %s shutdown complete", ic->ic_name);

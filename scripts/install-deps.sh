@@ -3,7 +3,7 @@
 # Uses sudo when not root.  Safe to run again: does nothing when all are there.
 set -e
 PKGS="build-essential pkg-config libzmq3-dev libjemalloc-dev libiniparser-dev
-libcmocka-dev libsqlite3-dev libedit-dev iproute2 procps"
+libcmocka-dev libsqlite3-dev libedit-dev iproute2 procps python3"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -10,6 +10,8 @@ set -u
 file=$1
 filter=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
+export RAC_TESTS
+RAC_TESTS=$(cd "$here/.." && pwd)
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 # shellcheck disable=SC1090

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Check a cluster's history, as its alert logs tell it, for the safety rules.
+
+    soakcheck.py DIR        (DIR/local/RAC*/alert_RAC*.log, DIR/disk/...)
+
+1. One membership per incarnation: every instance that completed a
+   reconfiguration into incarnation N lists the same members for N, so no
+   two disjoint groups were ever active in the same incarnation.
+2. Fencing before recovery: when a survivor completes a reconfiguration
+   that evicted instance E, E's current life (since its last start) has
+   already logged that nothing of it writes any more: its guardian's "all
+   members stopped", LMON's "no further shared-disk writes", a kill block
+   obeyed, an operator's abort -- each written only once it is true.
+Prints each violation and exits 1 if there is any; prints a summary either way.
+"""
+import datetime
+import glob
+import os
+import re
+import sys
+
+TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}$")
+STARTED = re.compile(r"^Reconfiguration started \(old inc (\d+), new inc (\d+)\)")
+LIST = re.compile(r"^ ([\d ]+) \(myinst: (\d+)\)$")
+EVICT = re.compile(r"^Evicting instance (\d+) from cluster")
+STOPPED = ("all members stopped", "All members of instance", "no further shared-disk writes",
+           "stopping all shared-disk I/O", "aborted by operator")
+
+
+def entries(path):
+    """[(timestamp, [message lines])] of one alert log."""
+    out, ts, msg = [], None, []
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if TS.match(line):
+                if ts is not None:
+                    out.append((ts, msg))
+                ts, msg = datetime.datetime.fromisoformat(line), []
+            elif ts is not None:
+                msg.append(line)
+    if ts is not None:
+        out.append((ts, msg))
+    return out
+
+
+def main():
+    top = sys.argv[1]
+    logs = {}
+    for path in glob.glob(os.path.join(top, "local", "RAC*", "alert_RAC*.log")):
+        inst = int(re.search(r"alert_RAC(\d+)\.log$", path).group(1))
+        logs[inst] = entries(path)
+    bad = []
+    members_of = {}     # incarnation -> {members tuple: [instances]}
+    completes = evictions = 0
+
+    for inst, ents in sorted(logs.items()):
+        open_rcfg = None     # (new inc, members) of a started, not yet completed one
+        evicted = set()
+        for ts, msg in ents:
+            text = "\n".join(msg)
+            for k, line in enumerate(msg):
+                m = STARTED.match(line)
+                if m:
+                    inc = int(m.group(2))
+                    members = None
+                    for nxt in msg[k + 1:k + 3]:
+                        lm = LIST.match(nxt)
+                        if lm:
+                            members = tuple(int(x) for x in lm.group(1).split())
+                    if members is None:
+                        bad.append(f"instance {inst} at {ts}: no list of instances after "
+                                   f"'Reconfiguration started'")
+                        continue
+                    open_rcfg = (inc, members)
+                m = EVICT.match(line)
+                if m:
+                    evicted.add(int(m.group(1)))
+            if text.startswith("Reconfiguration triggered"):
+                evicted = set()
+            if text.startswith("Reconfiguration complete"):
+                completes += 1
+                if open_rcfg:
+                    inc, members = open_rcfg
+                    members_of.setdefault(inc, {}).setdefault(members, []).append(inst)
+                for e in evicted:
+                    evictions += 1
+                    if not fenced(logs.get(e, []), ts):
+                        bad.append(f"instance {inst} completed a reconfiguration at {ts} "
+                                   f"that evicted instance {e}, which had not stopped "
+                                   f"writing by then")
+                open_rcfg, evicted = None, set()
+
+    for inc, groups in sorted(members_of.items()):
+        if len(groups) > 1:
+            desc = "; ".join(f"{list(m)} on instances {insts}" for m, insts in groups.items())
+            bad.append(f"incarnation {inc} has more than one membership: {desc}")
+
+    for b in bad:
+        print("VIOLATION:", b)
+    print(f"soakcheck: {len(logs)} alert logs, {completes} completed reconfigurations, "
+          f"{evictions} evictions checked, {len(members_of)} incarnations, "
+          f"{len(bad)} violations")
+    return 1 if bad else 0
+
+
+def fenced(ents, when):
+    """Did the instance's life current at `when` log that it stopped writing by then?"""
+    last_start = None
+    for ts, msg in ents:
+        if ts <= when and msg and msg[0].startswith("Starting instance"):
+            last_start = ts
+    if last_start is None:
+        return True     # never ran: nothing to fence
+    for ts, msg in ents:
+        if last_start <= ts <= when and any(s in "\n".join(msg) for s in STOPPED):
+            return True
+    return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())
