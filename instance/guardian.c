@@ -219,8 +219,9 @@ static void terminate(struct guardian *g, const char *why)
 		vote_mark_instance(g->g_cfg, g->g_inst, HB_STATE_DEAD) : 0;
 	log_alert("Death confirmed on %d of %d voting disks; SGA %s removed", confirmed,
 		  g->g_cfg->cf_nvoting, g->g_sga.sg_name);
-	notify(g, "ERR %s", why);
+	/* the segment goes first: racctl returns as soon as it is told */
 	remove_sga(g);
+	notify(g, "ERR %s", why);
 }
 
 static int wait_registered(struct guardian *g, enum rac_role role, char *why, size_t len)
@@ -522,8 +523,8 @@ int guardian_run(const struct rac_config *cfg, int inst, int notify_fd)
 	rc = ctl_check(g->g_cfg, why, sizeof(why));
 	if (rc) {
 		log_alert("Instance %s cannot start: %s", ic->ic_name, why);
-		notify(g, "ERR %s", why);
 		remove_sga(g);
+		notify(g, "ERR %s", why);
 		return 1;
 	}
 
@@ -535,8 +536,8 @@ int guardian_run(const struct rac_config *cfg, int inst, int notify_fd)
 		set_state(g, INST_TERMINATING, why);
 		kill_group(g);
 		log_alert("%s", msg);
-		notify(g, "ERR %s", why);
 		remove_sga(g);
+		notify(g, "ERR %s", why);
 		return 1;
 	}
 	set_state(g, INST_MOUNTED, "every member registered in the NM group");
