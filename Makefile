@@ -34,7 +34,7 @@ ZMQ_LIBS := $(shell pkg-config --libs libzmq 2>/dev/null || echo -lzmq)
 # -Wformat-truncation is off: its guesses about path lengths are noise; we
 # check snprintf results where truncation matters.
 CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -g $(OPT) $(SANFLAGS) \
-	-Iinclude -Iinstance -Ishm $(ZMQ_CFLAGS) $(EXTRA_CFLAGS)
+	-Iinclude -Iinstance -Ishm -Ilms $(ZMQ_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 LIBS := $(ZMQ_LIBS) -liniparser $(MALLOC_LIBS) -lpthread
 
@@ -80,6 +80,11 @@ $(BINDIR)/rac_$(1): $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard $(1)/*.c)) $(LIBRAC)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LIBS)
 endef
 $(foreach m,$(MEMBERS),$(eval $(call member_rule,$(m))))
+
+# the GRD test links LMS's lock table (grd_strerror() falls back to librac)
+build/$(FLAVOUR)/tests/test_grd: $(OBJDIR)/tests/unit/test_grd.o $(OBJDIR)/lms/grd.o $(OBJDIR)/lms/grd_cycle.o $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lsqlite3 $(LIBS)
 
 build/$(FLAVOUR)/tests/%: $(OBJDIR)/tests/unit/%.o $(LIBRAC)
 	@mkdir -p $(dir $@)
