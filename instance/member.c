@@ -54,29 +54,6 @@ int member_bind_router(struct member *m, const char *ep, const char *what, char 
 	return 0;
 }
 
-void member_drain_unknown(struct member *m, int item, const char *comp)
-{
-	void *sock = m->m_items[item].socket;
-
-	/* bounded: a flood must not starve the heartbeat */
-	for (int budget = 64; budget > 0; budget--) {
-		zmq_msg_t part;
-		int more;
-
-		zmq_msg_init(&part);
-		if (zmq_msg_recv(&part, sock, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&part);
-			return;
-		}
-		more = zmq_msg_more(&part);
-		zmq_msg_close(&part);
-		if (!more) {
-			member_count(m, CNT_MSG_BAD);
-			log_warn(comp, "dropped a message: no message types are accepted yet");
-		}
-	}
-}
-
 static void usage_exit(const char *prog)
 {
 	fprintf(stderr, "%s: this is an instance member; it is started by 'racctl start', "

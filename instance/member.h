@@ -66,8 +66,6 @@ void *member_socket(struct member *m, int type);
  */
 int member_bind_router(struct member *m, const char *ep, const char *what, char *err,
 		       size_t errlen);
-/* Receive and drop what is waiting on item `item`, counting each message as bad. */
-void member_drain_unknown(struct member *m, int item, const char *comp);
 
 /* stamp this member's NM slot (the loop does it; long waits call it too) */
 void member_heartbeat(struct member *m);

@@ -18,6 +18,12 @@ const char *msg_type_str(int type)
 	CASE(HEARTBEAT);
 	CASE(VIEW_REQUEST);
 	CASE(VIEW_SNAPSHOT);
+	CASE(LK_REQUEST);
+	CASE(LK_REPLY);
+	CASE(LK_EVENT);
+	CASE(GRD_OP);
+	CASE(GRD_RESULT);
+	CASE(GRD_EVENT);
 	}
 	return "UNKNOWN";
 }
@@ -34,6 +40,12 @@ static int payload_len(int type)
 	case MSG_HEARTBEAT: return 4 + 8 + 8 + 8 + 4;
 	case MSG_VIEW_REQUEST: return 0;
 	case MSG_VIEW_SNAPSHOT: return -1;
+	case MSG_LK_REQUEST:
+	case MSG_LK_REPLY:
+	case MSG_LK_EVENT:
+	case MSG_GRD_OP:
+	case MSG_GRD_RESULT:
+	case MSG_GRD_EVENT: return MSG_LK_LEN;
 	}
 	return -2;
 }
@@ -116,7 +128,9 @@ int msg_decode_hdr(const uint8_t *buf, size_t len, uint64_t cluster, struct msg_
 		return RAC_EMSG_TYPE;
 	if ((size_t)h->mh_length != len - RAC_MSG_HDR || (want >= 0 && h->mh_length != (uint32_t)want))
 		return RAC_EMSG_LEN;
-	if (h->mh_sender > RAC_MAX_INST || (h->mh_sender == 0 && h->mh_type != MSG_VIEW_REQUEST))
+	if (h->mh_sender > RAC_MAX_INST ||
+	    (h->mh_sender == 0 && h->mh_type != MSG_VIEW_REQUEST && h->mh_type != MSG_LK_REQUEST &&
+	     h->mh_type != MSG_LK_REPLY && h->mh_type != MSG_LK_EVENT))
 		return RAC_EMSG_SENDER;
 	*payload = buf + RAC_MSG_HDR;
 	return 0;
@@ -135,4 +149,62 @@ int msg_decode_heartbeat(const uint8_t *p, size_t len, struct msg_heartbeat *hb)
 	if (c.c_err)
 		return RAC_EMSG_LEN;
 	return c.c_pos == len ? 0 : RAC_EMSG_TRAILING;
+}
+
+int msg_encode_lk(uint8_t *buf, size_t len, struct msg_hdr *h, uint16_t type,
+		  const struct msg_lk *lk)
+{
+	struct blk_cursor c;
+
+	h->mh_magic = RAC_MSG_MAGIC;
+	h->mh_version = RAC_MSG_VERSION;
+	h->mh_type = type;
+	h->mh_length = MSG_LK_LEN;
+	cur_init_write(&c, buf, len);
+	put_hdr(&c, h);
+	put_u32(&c, lk->lk_op);
+	put_u32(&c, lk->lk_req);
+	put_u32(&c, (uint32_t)lk->lk_mode);
+	put_u32(&c, lk->lk_flags);
+	put_u32(&c, lk->lk_timeout_ms);
+	put_u32(&c, (uint32_t)lk->lk_status);
+	put_u32(&c, lk->lk_event);
+	put_u32(&c, lk->lk_owner_client);
+	put_u32(&c, lk->lk_owner_pid);
+	put_u64(&c, lk->lk_lkid);
+	put_u16(&c, lk->lk_namelen);
+	put_bytes(&c, lk->lk_name, LK_NAME_MAX);
+	put_u8(&c, lk->lk_has_lvb);
+	put_u8(&c, lk->lk_dubious);
+	put_bytes(&c, lk->lk_lvb, LK_LVB_LEN);
+	return c.c_err ? RAC_ERANGE : (int)c.c_pos;
+}
+
+int msg_decode_lk(const uint8_t *p, size_t len, struct msg_lk *lk)
+{
+	struct blk_cursor c;
+
+	cur_init_read(&c, p, len);
+	lk->lk_op = get_u32(&c);
+	lk->lk_req = get_u32(&c);
+	lk->lk_mode = (int32_t)get_u32(&c);
+	lk->lk_flags = get_u32(&c);
+	lk->lk_timeout_ms = get_u32(&c);
+	lk->lk_status = (int32_t)get_u32(&c);
+	lk->lk_event = get_u32(&c);
+	lk->lk_owner_client = get_u32(&c);
+	lk->lk_owner_pid = get_u32(&c);
+	lk->lk_lkid = get_u64(&c);
+	lk->lk_namelen = get_u16(&c);
+	get_bytes(&c, lk->lk_name, LK_NAME_MAX);
+	lk->lk_has_lvb = get_u8(&c);
+	lk->lk_dubious = get_u8(&c);
+	get_bytes(&c, lk->lk_lvb, LK_LVB_LEN);
+	if (c.c_err)
+		return RAC_EMSG_LEN;
+	if (c.c_pos != len)
+		return RAC_EMSG_TRAILING;
+	if (lk->lk_namelen > LK_NAME_MAX)
+		return RAC_EMSG_LEN;
+	return 0;
 }

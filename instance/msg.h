@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define RAC_MSG_MAGIC	0x4D434152u	/* "RACM" little-endian */
-#define RAC_MSG_VERSION	2
+#define RAC_MSG_VERSION	3
 #define RAC_MSG_HDR	40
 #define RAC_MSG_MAX	65536		/* largest message accepted */
 
@@ -40,6 +40,16 @@ enum rac_msg_type {
 	MSG_VIEW_REQUEST = 2,		/* send me a snapshot of your SGA */
 	/* client <- LMON */
 	MSG_VIEW_SNAPSHOT = 3,		/* payload: the SGA bytes, as mapped */
+
+	/* LMS <- client (ipc://<local_dir>/lms.sock), sender 0; payload msg_lk */
+	MSG_LK_REQUEST = 4,		/* lock, convert, unlock, cancel, value block */
+	/* client <- LMS; payload msg_lk */
+	MSG_LK_REPLY = 5,		/* the answer to one request (lk_req) */
+	MSG_LK_EVENT = 6,		/* later: granted, blocking, timed out, deadlock */
+	/* LMS <- LMS; payload msg_lk (lk_owner_client routes the answer back) */
+	MSG_GRD_OP = 7,			/* a request for a resource this LMS masters */
+	MSG_GRD_RESULT = 8,		/* its answer, back to the requester's LMS */
+	MSG_GRD_EVENT = 9,		/* an event for a lock of the receiver's client */
 
 	MSG_TYPE_MAX
 };
@@ -63,6 +73,41 @@ struct msg_heartbeat {
 	uint64_t hb_sent_us;		/* sender's CLOCK_REALTIME */
 	uint32_t hb_disks;		/* voting disks its last disk heartbeat reached */
 };
+
+/* lock operations (msg_lk.lk_op) */
+enum { LK_OP_LOCK = 1, LK_OP_CONVERT, LK_OP_UNLOCK, LK_OP_CANCEL, LK_OP_LVB_READ };
+#define LK_NAME_MAX	64
+#define LK_LVB_LEN	32
+#define LK_NOQUEUE	0x1u
+
+/*
+ * One payload for every lock message, fixed size.  Requests fill op, req,
+ * mode, flags, timeout, name or lkid, lvb; answers fill req, status, lkid,
+ * lvb, dubious; events fill event, lkid, mode, lvb, dubious.  Between LMSes
+ * the owner (instance in the header's sender, client id here) travels too.
+ */
+struct msg_lk {
+	uint32_t lk_op;			/* LK_OP_* (requests) */
+	uint32_t lk_req;		/* requester's id, echoed in the answer */
+	int32_t lk_mode;		/* 0 NL .. 5 EX */
+	uint32_t lk_flags;		/* LK_NOQUEUE */
+	uint32_t lk_timeout_ms;		/* 0: wait for ever */
+	int32_t lk_status;		/* answers: 0 granted, 1 queued, < 0 error */
+	uint32_t lk_event;		/* events: GRD_EV_* */
+	uint32_t lk_owner_client;	/* client id (session) of the owner */
+	uint32_t lk_owner_pid;		/* the client process, for views */
+	uint64_t lk_lkid;
+	uint16_t lk_namelen;
+	uint8_t lk_name[LK_NAME_MAX];
+	uint8_t lk_has_lvb;
+	uint8_t lk_dubious;
+	uint8_t lk_lvb[LK_LVB_LEN];
+};
+#define MSG_LK_LEN	(9 * 4 + 8 + 2 + LK_NAME_MAX + 2 + LK_LVB_LEN)
+
+int msg_encode_lk(uint8_t *buf, size_t len, struct msg_hdr *h, uint16_t type,
+		  const struct msg_lk *lk);
+int msg_decode_lk(const uint8_t *p, size_t len, struct msg_lk *lk);
 
 uint64_t rac_msg_cluster_id(const char *cluster_name);
 const char *msg_type_str(int type);	/* "HEARTBEAT", or "UNKNOWN" */

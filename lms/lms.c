@@ -1,29 +1,603 @@
 /*
- * lms.c - LMS0, the Global Resource Directory.
+ * lms.c - LMS0: the Global Resource Directory service.
  *
- * This step gives LMS its slave slot in the NM group and its own
- * interconnect endpoint (lock traffic never shares LMON's sockets, so it
- * can never delay a heartbeat).  The lock manager plugs into this loop.
+ * LMS masters the resources whose hash bucket maps to this instance and
+ * serves the instance's clients.  The lock table itself is grd.c; this file
+ * moves requests, answers and events between clients, LMSes and the table:
+ *
+ *   client --MSG_LK_REQUEST--> LMS (client socket, ipc://<local_dir>/lms.sock)
+ *     master here:   grd_*() on our table       --MSG_LK_REPLY--> client
+ *     master remote: --MSG_GRD_OP--> master LMS: grd_*()
+ *                    <--MSG_GRD_RESULT--          --MSG_LK_REPLY--> client
+ *   events of a master's table (granted later, blocking, timed out,
+ *   deadlock) go to the owner: --MSG_LK_EVENT--> client, through the
+ *   owner's LMS (--MSG_GRD_EVENT-->) when it lives elsewhere.
+ *
+ * Masters.  A resource's bucket (grd_bucket(), 1024 of them) is mastered by
+ * the member that wins a rendezvous hash of (bucket, instance): when
+ * membership changes, only the buckets of departed or joining instances
+ * change master.  A lock id carries its master's instance number in its top
+ * byte, so converts and unlocks are routed without a lookup.
+ *
+ * Freezing.  While LMON reconfigures (cl_state RECONFIG) requests wait in a
+ * queue -- they are not failed -- and are replayed once the membership is
+ * settled.  Locks owned by instances that left are dropped from our table
+ * (marking value blocks dubious where they held PW or EX).
+ *
+ * Dead clients.  A client's session is its socket identity and pid; a
+ * session whose pid is gone has its locks released on every master.
  */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "grd.h"
 #include "log.h"
 #include "member.h"
+#include "msg.h"
 
 #define COMP "GES"
+#define LMS_TICK_MS 10
+#define MAX_SESSIONS 4096
+#define MAX_FROZEN 100000
+#define PEER_HWM 100000
+#define LK_OP_DROP_OWNER 6	/* LMS <- LMS only: release every lock of a dead client */
+#define ST_NOT_READY (-1)	/* answer while this instance is not in the cluster */
+
+struct session {
+	uint8_t se_ident[32];
+	uint8_t se_ident_len;
+	uint32_t se_id;		/* client id: owner (our instance, se_id) */
+	pid_t se_pid;
+	int se_used;
+};
+
+/* a request held while the GRD is frozen */
+struct frozen {
+	struct frozen *fr_next;
+	int fr_from;		/* 0: a local client (se_id in lk), else the instance */
+	struct msg_lk fr_lk;
+};
+
+struct lms {
+	struct member *s_m;
+	struct grd *s_grd;
+	uint64_t s_cluster_id;
+	uint64_t s_seq;
+	int s_peer_item;			/* ROUTER on lms_endpoint */
+	int s_client_item;			/* ROUTER on ipc://<local_dir>/lms.sock */
+	void *s_peer[RAC_MAX_INST + 1];		/* DEALER to each peer LMS */
+	uint64_t s_members;			/* membership the bucket map is built on */
+	uint64_t s_inc;
+	struct session s_sess[MAX_SESSIONS];
+	uint32_t s_next_id;
+	struct frozen *s_frozen, **s_frozen_tail;
+	size_t s_nfrozen;
+	uint64_t s_next_reap_ns;
+	char s_sock_path[RAC_PATH_MAX + 16];
+};
+
+static struct lms lms = { .s_frozen_tail = &lms.s_frozen };
+
+/* ---- masters -------------------------------------------------------------- */
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+/* rendezvous: the member with the highest weight for the bucket masters it */
+static int bucket_master(uint64_t members, unsigned bucket)
+{
+	uint64_t best = 0;
+	int who = 0;
+
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		uint64_t w;
+
+		if (!(members & (1ull << (i - 1))))
+			continue;
+		w = mix(((uint64_t)bucket << 8) | (uint64_t)i);
+		if (!who || w > best) {
+			best = w;
+			who = i;
+		}
+	}
+	return who;
+}
+
+static int master_of(const struct msg_lk *lk)
+{
+	if (lk->lk_op == LK_OP_LOCK)
+		return bucket_master(lms.s_members, grd_bucket(lk->lk_name, lk->lk_namelen));
+	return (int)(lk->lk_lkid >> 56);
+}
+
+/* ---- sending -------------------------------------------------------------- */
+
+static void send_to(void *sock, const uint8_t *ident, size_t ident_len, uint16_t type,
+		    int sender, const struct msg_lk *lk)
+{
+	uint8_t buf[RAC_MSG_HDR + MSG_LK_LEN];
+	struct msg_hdr h = { .mh_sender = (uint32_t)sender, .mh_cluster = lms.s_cluster_id,
+			     .mh_incarnation = lms.s_inc, .mh_seq = ++lms.s_seq };
+	int n = msg_encode_lk(buf, sizeof(buf), &h, type, lk);
+
+	if (n < 0)
+		return;
+	if (ident && zmq_send(sock, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+		return;
+	if (zmq_send(sock, buf, (size_t)n, ZMQ_DONTWAIT) < 0)
+		log_warn(COMP, "cannot send %s: %s", msg_type_str(type), zmq_strerror(errno));
+}
+
+static void to_peer(int inst, uint16_t type, const struct msg_lk *lk)
+{
+	if (inst < 1 || inst > RAC_MAX_INST || !lms.s_peer[inst])
+		return;
+	send_to(lms.s_peer[inst], NULL, 0, type, lms.s_m->m_inst, lk);
+}
+
+static struct session *session_by_id(uint32_t id)
+{
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		if (lms.s_sess[i].se_used && lms.s_sess[i].se_id == id)
+			return &lms.s_sess[i];
+	return NULL;
+}
+
+static void to_client(uint32_t id, uint16_t type, const struct msg_lk *lk)
+{
+	struct session *se = session_by_id(id);
+
+	if (!se)
+		return;	/* gone: its locks are being released */
+	send_to(lms.s_m->m_items[lms.s_client_item].socket, se->se_ident, se->se_ident_len,
+		type, 0, lk);
+}
+
+/* ---- the table ------------------------------------------------------------- */
+
+/* Apply one request to our table for `owner`; fills the answer into `out`. */
+static void apply(const struct msg_lk *lk, struct grd_owner owner, struct msg_lk *out)
+{
+	struct grd *g = lms.s_grd;
+	uint64_t deadline = lk->lk_timeout_ms ?
+		rac_now_mono_ns() + (uint64_t)lk->lk_timeout_ms * 1000000ull : 0;
+	const uint8_t *lvb = lk->lk_has_lvb ? lk->lk_lvb : NULL;
+	unsigned flags = lk->lk_flags & LK_NOQUEUE ? GRD_NOQUEUE : 0;
+	bool dubious = false;
+	int rc;
+
+	*out = *lk;
+	out->lk_has_lvb = 0;
+	out->lk_dubious = 0;
+	switch (lk->lk_op) {
+	case LK_OP_LOCK:
+		rc = grd_lock(g, lk->lk_name, lk->lk_namelen, owner, lk->lk_mode, flags, deadline,
+			      &out->lk_lkid);
+		break;
+	case LK_OP_CONVERT:
+		rc = grd_convert(g, lk->lk_lkid, lk->lk_mode, flags, deadline, lvb);
+		break;
+	case LK_OP_UNLOCK:
+		rc = grd_unlock(g, lk->lk_lkid, lvb);
+		break;
+	case LK_OP_CANCEL:
+		rc = grd_cancel(g, lk->lk_lkid);
+		break;
+	case LK_OP_LVB_READ:
+		rc = grd_lvb_read(g, lk->lk_lkid, out->lk_lvb, &dubious);
+		out->lk_has_lvb = rc == 0;
+		break;
+	case LK_OP_DROP_OWNER: {
+		struct grd_drop d;
+
+		rc = grd_drop_owner(g, owner, &d);
+		if (rc == 0)
+			sga_count(&lms.s_m->m_sga, CNT_GES_CLIENT_LOCKS_FREED, d.dr_held + d.dr_waiting);
+		break;
+	}
+	default:
+		rc = GRD_EBADFLAGS;
+	}
+	/* granted now: the value block goes with the answer */
+	if (rc == GRD_GRANTED && (lk->lk_op == LK_OP_LOCK || lk->lk_op == LK_OP_CONVERT)) {
+		if (grd_lvb_read(g, out->lk_lkid, out->lk_lvb, &dubious) == 0)
+			out->lk_has_lvb = 1;
+		sga_count(&lms.s_m->m_sga, CNT_GES_GRANTS, 1);
+	}
+	if (rc < 0 && rc != GRD_ENOTQUEUED)
+		sga_count(&lms.s_m->m_sga, CNT_GES_BAD, 1);
+	out->lk_dubious = dubious;
+	out->lk_status = rc;
+}
+
+/* Deliver every event the table has for its owners, wherever they are. */
+static void drain_events(void)
+{
+	struct grd_event ev;
+
+	while (grd_next_event(lms.s_grd, &ev)) {
+		struct msg_lk lk = { .lk_event = ev.ev_type, .lk_lkid = ev.ev_lkid,
+				     .lk_mode = ev.ev_mode, .lk_status = ev.ev_status,
+				     .lk_dubious = ev.ev_dubious, .lk_has_lvb = 1,
+				     .lk_owner_client = ev.ev_owner.ow_client };
+
+		memcpy(lk.lk_lvb, ev.ev_lvb, LK_LVB_LEN);
+		if (ev.ev_type == GRD_EV_GRANTED)
+			sga_count(&lms.s_m->m_sga, CNT_GES_GRANTS, 1);
+		else if (ev.ev_type == GRD_EV_BLOCKING)
+			sga_count(&lms.s_m->m_sga, CNT_GES_BASTS, 1);
+		else if (ev.ev_type == GRD_EV_DEADLOCK)
+			sga_count(&lms.s_m->m_sga, CNT_GES_DEADLOCKS, 1);
+		if (ev.ev_owner.ow_inst == (uint8_t)lms.s_m->m_inst)
+			to_client(ev.ev_owner.ow_client, MSG_LK_EVENT, &lk);
+		else
+			to_peer(ev.ev_owner.ow_inst, MSG_GRD_EVENT, &lk);
+	}
+}
+
+/* ---- requests -------------------------------------------------------------- */
+
+static bool frozen_now(void)
+{
+	struct sga_cluster *cl = sga_cluster(&lms.s_m->m_sga);
+
+	return sga_load(&cl->cl_state) != CGS_STABLE ||
+	       sga_load(&cl->cl_members) != lms.s_members;
+}
+
+static void hold(int from, const struct msg_lk *lk)
+{
+	struct frozen *f;
+
+	if (lms.s_nfrozen >= MAX_FROZEN || !(f = calloc(1, sizeof(*f)))) {
+		struct msg_lk out = *lk;
+
+		out.lk_status = ST_NOT_READY;
+		if (!from)
+			to_client(lk->lk_owner_client, MSG_LK_REPLY, &out);
+		return;
+	}
+	f->fr_from = from;
+	f->fr_lk = *lk;
+	*lms.s_frozen_tail = f;
+	lms.s_frozen_tail = &f->fr_next;
+	lms.s_nfrozen++;
+	sga_count(&lms.s_m->m_sga, CNT_GES_FROZEN, 1);
+}
+
+/* a request from one of our clients (lk_owner_client is its session) */
+static void client_request(const struct msg_lk *lk)
+{
+	struct msg_lk out;
+	int master;
+
+	if (frozen_now()) {
+		hold(0, lk);
+		return;
+	}
+	master = master_of(lk);
+	if (!master || !(lms.s_members & (1ull << (master - 1)))) {
+		out = *lk;
+		out.lk_status = master ? GRD_EUNKNOWN : ST_NOT_READY;
+		to_client(lk->lk_owner_client, MSG_LK_REPLY, &out);
+		return;
+	}
+	if (master != lms.s_m->m_inst) {
+		to_peer(master, MSG_GRD_OP, lk);
+		sga_count(&lms.s_m->m_sga, CNT_GES_REMOTE_SENT, 1);
+		return;
+	}
+	apply(lk, (struct grd_owner){ .ow_client = lk->lk_owner_client,
+				      .ow_inst = (uint8_t)lms.s_m->m_inst }, &out);
+	to_client(lk->lk_owner_client, MSG_LK_REPLY, &out);
+	drain_events();
+}
+
+/* a request another LMS sends us as master */
+static void peer_request(int from, const struct msg_lk *lk)
+{
+	struct msg_lk out;
+
+	if (frozen_now()) {
+		hold(from, lk);
+		return;
+	}
+	apply(lk, (struct grd_owner){ .ow_client = lk->lk_owner_client, .ow_inst = (uint8_t)from },
+	      &out);
+	sga_count(&lms.s_m->m_sga, CNT_GES_REMOTE_SERVED, 1);
+	if (lk->lk_op != LK_OP_DROP_OWNER)
+		to_peer(from, MSG_GRD_RESULT, &out);
+	drain_events();
+}
+
+static void replay_frozen(void)
+{
+	struct frozen *f = lms.s_frozen;
+
+	lms.s_frozen = NULL;
+	lms.s_frozen_tail = &lms.s_frozen;
+	lms.s_nfrozen = 0;
+	while (f) {
+		struct frozen *next = f->fr_next;
+
+		if (f->fr_from)
+			peer_request(f->fr_from, &f->fr_lk);
+		else
+			client_request(&f->fr_lk);
+		free(f);
+		f = next;
+	}
+}
+
+static struct session *session_for(const uint8_t *ident, size_t len, pid_t pid)
+{
+	struct session *free_slot = NULL;
+
+	for (int i = 0; i < MAX_SESSIONS; i++) {
+		struct session *se = &lms.s_sess[i];
+
+		if (se->se_used && se->se_ident_len == len && !memcmp(se->se_ident, ident, len))
+			return se;
+		if (!se->se_used && !free_slot)
+			free_slot = se;
+	}
+	if (!free_slot || len > sizeof(free_slot->se_ident))
+		return NULL;
+	memcpy(free_slot->se_ident, ident, len);
+	free_slot->se_ident_len = (uint8_t)len;
+	free_slot->se_id = ++lms.s_next_id;
+	free_slot->se_pid = pid;
+	free_slot->se_used = 1;
+	log_info(COMP, "client session %u (pid %d) opened", free_slot->se_id, (int)pid);
+	return free_slot;
+}
+
+/* ---- sockets ----------------------------------------------------------------- */
+
+/* receive [identity][message]; 0 when nothing waits */
+static int recv2(void *sock, uint8_t *ident, size_t *ident_len, uint8_t *buf, size_t *len)
+{
+	int n = zmq_recv(sock, ident, 255, ZMQ_DONTWAIT), more;
+	size_t sz = sizeof(more);
+
+	if (n < 0)
+		return 0;
+	*ident_len = (size_t)(n > 255 ? 255 : n);
+	zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz);
+	if (!more) {
+		*len = 0;
+		return 1;
+	}
+	n = zmq_recv(sock, buf, *len, 0);
+	*len = n < 0 ? 0 : (size_t)n > *len ? *len + 1 : (size_t)n;	/* + 1: too long */
+	zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz);
+	while (more) {	/* extra frames: drain, the message is bad */
+		uint8_t junk[64];
+
+		zmq_recv(sock, junk, sizeof(junk), 0);
+		zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz);
+		*len = 0;
+	}
+	return 1;
+}
+
+static void bad(const char *from, int rc)
+{
+	sga_count(&lms.s_m->m_sga, rc == RAC_EMSG_CLUSTER ? CNT_MSG_FOREIGN : CNT_MSG_BAD, 1);
+	log_warn(COMP, "dropped a message from %s: %s", from, rac_strerror(rc));
+}
+
+static void serve(int item)
+{
+	void *sock = lms.s_m->m_items[item].socket;
+	bool client = item == lms.s_client_item;
+
+	for (int budget = 512; budget > 0; budget--) {
+		uint8_t ident[256], buf[RAC_MSG_HDR + MSG_LK_LEN];
+		size_t ident_len, len = sizeof(buf);
+		const uint8_t *p;
+		struct msg_hdr h;
+		struct msg_lk lk;
+		int rc;
+
+		if (!recv2(sock, ident, &ident_len, buf, &len))
+			return;
+		rc = msg_decode_hdr(buf, len, lms.s_cluster_id, &h, &p);
+		if (rc == 0)
+			rc = msg_decode_lk(p, h.mh_length, &lk);
+		if (rc == 0 && client && h.mh_type != MSG_LK_REQUEST)
+			rc = RAC_EMSG_TYPE;
+		if (rc == 0 && !client && (h.mh_sender < 1 || !lms.s_peer[h.mh_sender]))
+			rc = RAC_EMSG_SENDER;
+		if (rc) {
+			bad(client ? "a client" : "an LMS", rc);
+			continue;
+		}
+		sga_count(&lms.s_m->m_sga, CNT_MSG_RECEIVED, 1);
+		if (client) {
+			struct session *se = session_for(ident, ident_len, (pid_t)lk.lk_owner_pid);
+
+			if (!se || lk.lk_op == LK_OP_DROP_OWNER) {
+				bad("a client", RAC_EMSG_TYPE);
+				continue;
+			}
+			lk.lk_owner_client = se->se_id;
+			lk.lk_owner_pid = (uint32_t)se->se_pid;
+			sga_count(&lms.s_m->m_sga, CNT_GES_REQUESTS, 1);
+			client_request(&lk);
+			continue;
+		}
+		switch (h.mh_type) {
+		case MSG_GRD_OP:
+			peer_request((int)h.mh_sender, &lk);
+			break;
+		case MSG_GRD_RESULT:
+			to_client(lk.lk_owner_client, MSG_LK_REPLY, &lk);
+			break;
+		case MSG_GRD_EVENT:
+			to_client(lk.lk_owner_client, MSG_LK_EVENT, &lk);
+			break;
+		default:
+			bad("an LMS", RAC_EMSG_TYPE);
+		}
+	}
+}
+
+/* ---- housekeeping ------------------------------------------------------------ */
+
+/* Clients whose process is gone: release their locks on every master. */
+static void reap_sessions(void)
+{
+	for (int i = 0; i < MAX_SESSIONS; i++) {
+		struct session *se = &lms.s_sess[i];
+		struct msg_lk lk = { .lk_op = LK_OP_DROP_OWNER };
+		struct msg_lk out;
+
+		if (!se->se_used || se->se_pid <= 0 || kill(se->se_pid, 0) == 0 || errno != ESRCH)
+			continue;
+		lk.lk_owner_client = se->se_id;
+		log_info(COMP, "client session %u (pid %d) is gone: releasing its locks",
+			 se->se_id, (int)se->se_pid);
+		apply(&lk, (struct grd_owner){ .ow_client = se->se_id,
+					       .ow_inst = (uint8_t)lms.s_m->m_inst }, &out);
+		for (int p = 1; p <= RAC_MAX_INST; p++)
+			if (lms.s_peer[p] && (lms.s_members & (1ull << (p - 1))))
+				to_peer(p, MSG_GRD_OP, &lk);
+		sga_count(&lms.s_m->m_sga, CNT_GES_CLIENT_DROPS, 1);
+		se->se_used = 0;
+		drain_events();
+	}
+}
+
+/* The membership settled: drop the locks of instances that left, replay. */
+static void thaw(uint64_t members)
+{
+	uint64_t gone = lms.s_members & ~members;
+
+	for (int i = 1; i <= RAC_MAX_INST; i++)
+		if (gone & (1ull << (i - 1))) {
+			struct grd_drop d;
+
+			if (grd_drop_owner_instance(lms.s_grd, (unsigned)i, &d) == 0 &&
+			    (d.dr_held || d.dr_waiting))
+				log_alert("LMS 0: %zu locks of instance %d released, %zu value blocks "
+					  "marked dubious", d.dr_held + d.dr_waiting, i, d.dr_dubious);
+		}
+	lms.s_members = members;
+	lms.s_inc = sga_load(&sga_cluster(&lms.s_m->m_sga)->cl_incarnation);
+	replay_frozen();
+	drain_events();
+}
+
+static int lms_tick(struct member *m)
+{
+	struct sga_cluster *cl = sga_cluster(&m->m_sga);
+	uint64_t now = rac_now_mono_ns();
+
+	if (sga_load(&cl->cl_state) == CGS_STABLE &&
+	    sga_load(&cl->cl_members) != lms.s_members)
+		thaw(sga_load(&cl->cl_members));
+	if (grd_next_deadline(lms.s_grd) && grd_next_deadline(lms.s_grd) <= now) {
+		grd_expire(lms.s_grd, now);
+		drain_events();
+	}
+	if (now >= lms.s_next_reap_ns) {
+		reap_sessions();
+		lms.s_next_reap_ns = now + 200000000ull;
+	}
+	return 0;
+}
+
+static int lms_period(const struct member *m)
+{
+	(void)m;
+	return LMS_TICK_MS;
+}
 
 static int lms_init(struct member *m, char *err, size_t errlen)
 {
-	return member_bind_router(m, m->m_ic->ic_lms_ep, "LMS endpoint", err, errlen);
+	char ep[RAC_PATH_MAX + 32];
+	uint64_t id_base;
+
+	lms.s_m = m;
+	lms.s_cluster_id = rac_msg_cluster_id(m->m_cfg->cf_name);
+	/* lock ids: master instance in the top byte, a start stamp in the next */
+	id_base = ((uint64_t)m->m_inst << 56) | ((rac_now_us() / 1000000 & 0xff) << 48);
+	lms.s_grd = grd_new(1024, id_base);
+	if (!lms.s_grd) {
+		snprintf(err, errlen, "cannot make the lock table: out of memory");
+		return -1;
+	}
+	if (member_bind_router(m, m->m_ic->ic_lms_ep, "LMS endpoint", err, errlen))
+		return -1;
+	lms.s_peer_item = m->m_nitems - 1;
+	snprintf(lms.s_sock_path, sizeof(lms.s_sock_path), "%s/lms.sock", m->m_ic->ic_local_dir);
+	unlink(lms.s_sock_path);	/* left by a crashed LMS */
+	snprintf(ep, sizeof(ep), "ipc://%s", lms.s_sock_path);
+	if (member_bind_router(m, ep, "client endpoint", err, errlen))
+		return -1;
+	lms.s_client_item = m->m_nitems - 1;
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		const struct rac_inst_cfg *ic = config_inst(m->m_cfg, i);
+		int hwm = PEER_HWM;
+		void *s;
+
+		if (!ic || i == m->m_inst)
+			continue;
+		s = member_socket(m, ZMQ_DEALER);
+		if (!s)
+			continue;
+		zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+		if (zmq_connect(s, ic->ic_lms_ep)) {
+			snprintf(err, errlen, "cannot connect to LMS of instance %d at %s: %s", i,
+				 ic->ic_lms_ep, zmq_strerror(errno));
+			zmq_close(s);
+			return -1;
+		}
+		lms.s_peer[i] = s;
+	}
+	return 0;
 }
 
-/* Nothing speaks to LMS yet: whatever arrives is counted and dropped. */
 static void lms_ready(struct member *m, int item)
 {
-	member_drain_unknown(m, item, COMP);
+	(void)m;
+	serve(item);
+}
+
+static void lms_fini(struct member *m)
+{
+	(void)m;
+	for (int i = 1; i <= RAC_MAX_INST; i++)
+		if (lms.s_peer[i])
+			zmq_close(lms.s_peer[i]);
+	while (lms.s_frozen) {
+		struct frozen *f = lms.s_frozen;
+
+		lms.s_frozen = f->fr_next;
+		free(f);
+	}
+	grd_destroy(&lms.s_grd);
+	unlink(lms.s_sock_path);
 }
 
 static const struct member_ops lms_ops = {
 	.mo_init = lms_init,
+	.mo_period_ms = lms_period,
+	.mo_tick = lms_tick,
 	.mo_ready = lms_ready,
+	.mo_fini = lms_fini,
 };
 
 int main(int argc, char **argv)

@@ -263,6 +263,16 @@ const char *sga_counter_name(int c)
 		[CNT_RECONFIG_RESTARTS] = "reconfigurations restarted",
 		[CNT_IMR_VOTES] = "IMR votes cast",
 		[CNT_IMR_RESULTS_WRITTEN] = "IMR results written",
+		[CNT_GES_REQUESTS] = "ges requests",
+		[CNT_GES_GRANTS] = "ges grants",
+		[CNT_GES_REMOTE_SENT] = "ges remote requests sent",
+		[CNT_GES_REMOTE_SERVED] = "ges remote requests served",
+		[CNT_GES_BASTS] = "ges blocking notifications",
+		[CNT_GES_DEADLOCKS] = "ges deadlocks",
+		[CNT_GES_BAD] = "ges bad requests",
+		[CNT_GES_CLIENT_DROPS] = "ges dead clients cleaned up",
+		[CNT_GES_CLIENT_LOCKS_FREED] = "ges locks of dead clients released",
+		[CNT_GES_FROZEN] = "ges requests held while frozen",
 	};
 
 	return c >= 0 && c < SGA_NCOUNTERS_USED ? names[c] : NULL;

@@ -191,6 +191,16 @@ enum sga_counter {
 	CNT_RECONFIG_RESTARTS,		/* ... overtaken by a newer event and restarted */
 	CNT_IMR_VOTES,			/* votes cast */
 	CNT_IMR_RESULTS_WRITTEN,	/* vote results written by this instance */
+	CNT_GES_REQUESTS,		/* lock requests from local clients */
+	CNT_GES_GRANTS,			/* grants by this LMS as master */
+	CNT_GES_REMOTE_SENT,		/* requests forwarded to another master */
+	CNT_GES_REMOTE_SERVED,		/* requests served for another instance */
+	CNT_GES_BASTS,			/* blocking notifications delivered */
+	CNT_GES_DEADLOCKS,		/* requests failed as deadlock victims */
+	CNT_GES_BAD,			/* bad lock requests refused */
+	CNT_GES_CLIENT_DROPS,		/* dead clients whose locks were released */
+	CNT_GES_CLIENT_LOCKS_FREED,	/* locks those releases freed */
+	CNT_GES_FROZEN,			/* requests held while the GRD was frozen */
 	SGA_NCOUNTERS_USED,
 	SGA_NCOUNTERS = 64		/* room kept for later counters */
 };
