@@ -489,6 +489,23 @@ static int fill_sysstat(struct filler *f)
 	return f->fl_rc;
 }
 
+/* the lock manager's counters: the "ges ..." counters, named without the prefix */
+static int fill_ges_stats(struct filler *f)
+{
+	const struct snap *sn = f->fl_sn;
+
+	for (int c = 0; c < sn->sn_ncnt && f->fl_rc == SQLITE_OK; c++) {
+		const char *name = sga_counter_name(c);
+
+		if (!name || strncmp(name, "ges ", 4))
+			continue;
+		put_text(f, name + 4);
+		put_u64(f, sn->sn_cnt[c]);
+		row_end(f);
+	}
+	return f->fl_rc;
+}
+
 /* one row per other configured instance, as this instance's LMON sees it */
 static int fill_heartbeat(struct filler *f)
 {
@@ -725,6 +742,9 @@ static const struct view_def views[] = {
 	  parameter_cols, fill_parameter, 0 },
 	{ "v$sysstat", "instance counter",
 	  sysstat_cols, fill_sysstat, 0 },
+	{ "v$ges_statistics", "lock manager counter (requests, grants, remote messages, "
+	  "blocking notifications, deadlocks, bad requests, dead clients, frozen requests)",
+	  sysstat_cols, fill_ges_stats, 0 },
 	{ "v$heartbeat", "other instance: its heartbeats as seen here",
 	  heartbeat_cols, fill_heartbeat, 0 },
 	{ "v$voting_disk", "voting disk: state, last I/O, errors",
@@ -744,6 +764,7 @@ static const struct view_def views[] = {
 	{ "gv$process", NULL, process_cols, fill_process, VD_GLOBAL },
 	{ "gv$parameter", NULL, parameter_cols, fill_parameter, VD_GLOBAL },
 	{ "gv$sysstat", NULL, sysstat_cols, fill_sysstat, VD_GLOBAL },
+	{ "gv$ges_statistics", NULL, sysstat_cols, fill_ges_stats, VD_GLOBAL },
 	{ "gv$heartbeat", NULL, heartbeat_cols, fill_heartbeat, VD_GLOBAL },
 	{ "gv$voting_disk", NULL, vdisk_cols, fill_vdisk, VD_GLOBAL },
 	{ "gv$cluster", NULL, cluster_cols, fill_cluster, VD_GLOBAL },
