@@ -24,6 +24,8 @@ const char *msg_type_str(int type)
 	CASE(GRD_OP);
 	CASE(GRD_RESULT);
 	CASE(GRD_EVENT);
+	CASE(GRD_REBUILD);
+	CASE(GRD_REBUILD_DONE);
 	}
 	return "UNKNOWN";
 }
@@ -45,7 +47,9 @@ static int payload_len(int type)
 	case MSG_LK_EVENT:
 	case MSG_GRD_OP:
 	case MSG_GRD_RESULT:
-	case MSG_GRD_EVENT: return MSG_LK_LEN;
+	case MSG_GRD_EVENT:
+	case MSG_GRD_REBUILD:
+	case MSG_GRD_REBUILD_DONE: return MSG_LK_LEN;
 	}
 	return -2;
 }

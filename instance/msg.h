@@ -50,6 +50,15 @@ enum rac_msg_type {
 	MSG_GRD_OP = 7,			/* a request for a resource this LMS masters */
 	MSG_GRD_RESULT = 8,		/* its answer, back to the requester's LMS */
 	MSG_GRD_EVENT = 9,		/* an event for a lock of the receiver's client */
+	/*
+	 * Remastering, LMS <- LMS, payload msg_lk with lk_req = the incarnation
+	 * (low 32 bits) it belongs to.  A lock record: lk_op 1, name, lkid,
+	 * owner client, lk_mode = granted mode (-1 none), lk_status = requested
+	 * mode (-1 none), lk_event = state.  A resource record (from its old
+	 * master, still alive): lk_op 2, name, value block and dubious flag.
+	 */
+	MSG_GRD_REBUILD = 10,
+	MSG_GRD_REBUILD_DONE = 11,	/* every record of the sender has been sent */
 
 	MSG_TYPE_MAX
 };

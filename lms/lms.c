@@ -26,6 +26,16 @@
  *
  * Dead clients.  A client's session is its socket identity and pid; a
  * session whose pid is gone has its locks released on every master.
+ *
+ * Shadows and remastering.  Every LMS keeps a shadow of each lock its own
+ * clients hold or wait for (name, id, granted and requested mode), kept up
+ * from answers and events.  Converts and unlocks are routed by the shadow's
+ * name.  When membership changes, every LMS drops the moved buckets from
+ * its table and sends, to each moved bucket's new master, its shadows there
+ * (and, as the old master still alive, the value blocks), then a DONE.  A
+ * new master imports once every survivor's DONE is in: granted locks as
+ * granted, waiters in lock-id order.  A bucket whose master died comes back
+ * with its value blocks dubious; locks of instances that left are gone.
  */
 #include <errno.h>
 #include <signal.h>
@@ -63,6 +73,22 @@ struct frozen {
 	struct msg_lk fr_lk;
 };
 
+struct shadow {
+	uint64_t sh_lkid;		/* 0: free slot */
+	uint32_t sh_client;
+	int8_t sh_gr, sh_rq;		/* granted / requested mode, GRD_IV none */
+	uint8_t sh_state;		/* enum grd_lock_state */
+	uint8_t sh_namelen;
+	uint8_t sh_name[LK_NAME_MAX];
+};
+
+/* a record received for the rebuild of a resource we now master */
+struct rb_rec {
+	struct rb_rec *rb_next;
+	int rb_from;			/* instance that sent it */
+	struct msg_lk rb_lk;
+};
+
 struct lms {
 	struct member *s_m;
 	struct grd *s_grd;
@@ -79,9 +105,159 @@ struct lms {
 	size_t s_nfrozen;
 	uint64_t s_next_reap_ns;
 	char s_sock_path[RAC_PATH_MAX + 16];
+
+	struct shadow *s_sh;			/* open addressing by lkid */
+	size_t s_sh_cap, s_sh_n;
+
+	int s_rebuilding;			/* waiting for the survivors' records */
+	uint32_t s_rb_inc;			/* the incarnation being rebuilt */
+	uint64_t s_rb_done;			/* survivors whose DONE is in */
+	uint32_t s_rb_done_inc;			/* ... for this incarnation */
+	uint64_t s_rb_old;			/* membership before this change */
+	uint64_t s_rb_expect;			/* survivors that must send DONE */
+	struct rb_rec *s_rb;			/* records received */
+	uint64_t s_rb_start_ns;
 };
 
 static struct lms lms = { .s_frozen_tail = &lms.s_frozen };
+
+static void rb_store(int from, const struct msg_lk *lk);
+static void rb_check(void);
+
+/* ---- shadows ---------------------------------------------------------------- */
+
+static size_t sh_slot(uint64_t lkid, size_t cap)
+{
+	return (size_t)(lkid * 0x9e3779b97f4a7c15ull >> 17) & (cap - 1);
+}
+
+static struct shadow *sh_find(uint64_t lkid)
+{
+	if (!lms.s_sh || !lkid)
+		return NULL;
+	for (size_t i = sh_slot(lkid, lms.s_sh_cap);; i = (i + 1) & (lms.s_sh_cap - 1)) {
+		if (lms.s_sh[i].sh_lkid == lkid)
+			return &lms.s_sh[i];
+		if (!lms.s_sh[i].sh_lkid)
+			return NULL;
+	}
+}
+
+static struct shadow *sh_add(uint64_t lkid)
+{
+	struct shadow *e = sh_find(lkid);
+
+	if (e)
+		return e;
+	if ((lms.s_sh_n + 1) * 2 > lms.s_sh_cap) {	/* grow at half full */
+		size_t cap = lms.s_sh_cap ? lms.s_sh_cap * 2 : 1024;
+		struct shadow *old = lms.s_sh, *n = calloc(cap, sizeof(*n));
+
+		if (!n)
+			return NULL;
+		for (size_t i = 0; old && i < lms.s_sh_cap; i++) {
+			size_t j;
+
+			if (!old[i].sh_lkid)
+				continue;
+			for (j = sh_slot(old[i].sh_lkid, cap); n[j].sh_lkid; j = (j + 1) & (cap - 1))
+				;
+			n[j] = old[i];
+		}
+		free(old);
+		lms.s_sh = n;
+		lms.s_sh_cap = cap;
+	}
+	for (size_t i = sh_slot(lkid, lms.s_sh_cap);; i = (i + 1) & (lms.s_sh_cap - 1))
+		if (!lms.s_sh[i].sh_lkid) {
+			memset(&lms.s_sh[i], 0, sizeof(lms.s_sh[i]));
+			lms.s_sh[i].sh_lkid = lkid;
+			lms.s_sh_n++;
+			return &lms.s_sh[i];
+		}
+}
+
+static void sh_del(uint64_t lkid)
+{
+	struct shadow *e = sh_find(lkid);
+	size_t i, j;
+
+	if (!e)
+		return;
+	/* backward-shift deletion keeps every probe chain whole */
+	i = (size_t)(e - lms.s_sh);
+	lms.s_sh[i].sh_lkid = 0;
+	lms.s_sh_n--;
+	for (j = (i + 1) & (lms.s_sh_cap - 1); lms.s_sh[j].sh_lkid; j = (j + 1) & (lms.s_sh_cap - 1)) {
+		size_t home = sh_slot(lms.s_sh[j].sh_lkid, lms.s_sh_cap);
+
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			lms.s_sh[i] = lms.s_sh[j];
+			lms.s_sh[j].sh_lkid = 0;
+			i = j;
+		}
+	}
+}
+
+/* Keep the shadow of a lock of one of our clients up with what reaches it. */
+static void sh_note(uint16_t type, const struct msg_lk *lk)
+{
+	struct shadow *e;
+
+	if (type == MSG_LK_EVENT) {
+		e = sh_find(lk->lk_lkid);
+		if (!e || lk->lk_event == GRD_EV_BLOCKING)
+			return;
+		if (lk->lk_event != GRD_EV_GRANTED && lk->lk_mode == GRD_IV) {
+			sh_del(lk->lk_lkid);	/* a new request that failed is gone */
+			return;
+		}
+		e->sh_gr = (int8_t)lk->lk_mode;
+		e->sh_rq = GRD_IV;
+		e->sh_state = GRD_LK_GRANTED;
+		return;
+	}
+	if (lk->lk_status < 0)
+		return;
+	switch (lk->lk_op) {
+	case LK_OP_LOCK:
+		e = sh_add(lk->lk_lkid);
+		if (!e)
+			return;
+		e->sh_client = lk->lk_owner_client;
+		e->sh_namelen = (uint8_t)lk->lk_namelen;
+		memcpy(e->sh_name, lk->lk_name, lk->lk_namelen);
+		e->sh_gr = lk->lk_status == GRD_GRANTED ? (int8_t)lk->lk_mode : GRD_IV;
+		e->sh_rq = lk->lk_status == GRD_GRANTED ? GRD_IV : (int8_t)lk->lk_mode;
+		e->sh_state = lk->lk_status == GRD_GRANTED ? GRD_LK_GRANTED : GRD_LK_WAITING;
+		return;
+	case LK_OP_CONVERT:
+		if (!(e = sh_find(lk->lk_lkid)))
+			return;
+		if (lk->lk_status == GRD_GRANTED) {
+			e->sh_gr = (int8_t)lk->lk_mode;
+			e->sh_rq = GRD_IV;
+			e->sh_state = GRD_LK_GRANTED;
+		} else {
+			e->sh_rq = (int8_t)lk->lk_mode;
+			e->sh_state = GRD_LK_CONVERTING;
+		}
+		return;
+	case LK_OP_UNLOCK:
+		sh_del(lk->lk_lkid);
+		return;
+	case LK_OP_CANCEL:
+		if (!(e = sh_find(lk->lk_lkid)))
+			return;
+		if (e->sh_state == GRD_LK_WAITING) {
+			sh_del(lk->lk_lkid);
+		} else {
+			e->sh_rq = GRD_IV;
+			e->sh_state = GRD_LK_GRANTED;
+		}
+		return;
+	}
+}
 
 /* ---- masters -------------------------------------------------------------- */
 
@@ -114,11 +290,17 @@ static int bucket_master(uint64_t members, unsigned bucket)
 	return who;
 }
 
+/* the master a client request goes to: by name, or by its lock's shadow */
 static int master_of(const struct msg_lk *lk)
 {
+	const struct shadow *e;
+
 	if (lk->lk_op == LK_OP_LOCK)
 		return bucket_master(lms.s_members, grd_bucket(lk->lk_name, lk->lk_namelen));
-	return (int)(lk->lk_lkid >> 56);
+	e = sh_find(lk->lk_lkid);
+	if (!e || e->sh_client != lk->lk_owner_client)
+		return -1;	/* not a lock of this client */
+	return bucket_master(lms.s_members, grd_bucket(e->sh_name, e->sh_namelen));
 }
 
 /* ---- sending -------------------------------------------------------------- */
@@ -157,6 +339,8 @@ static struct session *session_by_id(uint32_t id)
 static void to_client(uint32_t id, uint16_t type, const struct msg_lk *lk)
 {
 	struct session *se = session_by_id(id);
+
+	sh_note(type, lk);
 
 	if (!se)
 		return;	/* gone: its locks are being released */
@@ -252,7 +436,7 @@ static bool frozen_now(void)
 {
 	struct sga_cluster *cl = sga_cluster(&lms.s_m->m_sga);
 
-	return sga_load(&cl->cl_state) != CGS_STABLE ||
+	return lms.s_rebuilding || sga_load(&cl->cl_state) != CGS_STABLE ||
 	       sga_load(&cl->cl_members) != lms.s_members;
 }
 
@@ -287,9 +471,11 @@ static void client_request(const struct msg_lk *lk)
 		return;
 	}
 	master = master_of(lk);
-	if (!master || !(lms.s_members & (1ull << (master - 1)))) {
+	if (master <= 0 || !(lms.s_members & (1ull << (master - 1)))) {
 		out = *lk;
-		out.lk_status = master ? GRD_EUNKNOWN : ST_NOT_READY;
+		out.lk_status = master < 0 ? GRD_EUNKNOWN : ST_NOT_READY;
+		if (master < 0)
+			sga_count(&lms.s_m->m_sga, CNT_GES_BAD, 1);
 		to_client(lk->lk_owner_client, MSG_LK_REPLY, &out);
 		return;
 	}
@@ -448,6 +634,17 @@ static void serve(int item)
 		case MSG_GRD_EVENT:
 			to_client(lk.lk_owner_client, MSG_LK_EVENT, &lk);
 			break;
+		case MSG_GRD_REBUILD:
+			rb_store((int)h.mh_sender, &lk);
+			break;
+		case MSG_GRD_REBUILD_DONE:
+			if (lms.s_rb_done_inc != lk.lk_req) {
+				lms.s_rb_done_inc = lk.lk_req;
+				lms.s_rb_done = 0;
+			}
+			lms.s_rb_done |= 1ull << (h.mh_sender - 1);
+			rb_check();
+			break;
 		default:
 			bad("an LMS", RAC_EMSG_TYPE);
 		}
@@ -480,10 +677,155 @@ static void reap_sessions(void)
 	}
 }
 
-/* The membership settled: drop the locks of instances that left, replay. */
+/* ---- remastering ----------------------------------------------------------- */
+
+static void rb_store(int from, const struct msg_lk *lk)
+{
+	struct rb_rec *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		log_error(COMP, "out of memory keeping a rebuild record: a lock may be lost");
+		return;
+	}
+	r->rb_from = from;
+	r->rb_lk = *lk;
+	r->rb_next = lms.s_rb;
+	lms.s_rb = r;
+}
+
+static void rb_free(uint32_t keep_inc, bool keep)
+{
+	struct rb_rec **pp = &lms.s_rb;
+
+	while (*pp) {
+		struct rb_rec *r = *pp;
+
+		if (keep && r->rb_lk.lk_req == keep_inc) {
+			pp = &r->rb_next;
+			continue;
+		}
+		*pp = r->rb_next;
+		free(r);
+	}
+}
+
+static int rb_cmp(const void *a, const void *b)
+{
+	const struct rb_rec *x = *(const struct rb_rec *const *)a;
+	const struct rb_rec *y = *(const struct rb_rec *const *)b;
+	int n = memcmp(x->rb_lk.lk_name, y->rb_lk.lk_name, LK_NAME_MAX);
+
+	if (n || x->rb_lk.lk_namelen != y->rb_lk.lk_namelen)
+		return n ? n : (int)x->rb_lk.lk_namelen - (int)y->rb_lk.lk_namelen;
+	if (x->rb_lk.lk_op != y->rb_lk.lk_op)
+		return (int)y->rb_lk.lk_op - (int)x->rb_lk.lk_op;	/* resource record first */
+	if (x->rb_lk.lk_event != y->rb_lk.lk_event)
+		return (int)x->rb_lk.lk_event - (int)y->rb_lk.lk_event;	/* queue order */
+	return x->rb_lk.lk_lkid < y->rb_lk.lk_lkid ? -1 : x->rb_lk.lk_lkid > y->rb_lk.lk_lkid;
+}
+
+/* Every survivor's records are in: rebuild the moved resources and go on. */
+static void rb_finish(void)
+{
+	struct grd_export x = { 0 };
+	struct rb_rec **v;
+	size_t n = 0, k = 0, dubious = 0;
+	int rc = 0;
+
+	for (struct rb_rec *r = lms.s_rb; r; r = r->rb_next)
+		n += r->rb_lk.lk_req == lms.s_rb_inc;
+	v = calloc(n ? n : 1, sizeof(*v));
+	x.x_res = calloc(n ? n : 1, sizeof(*x.x_res));
+	x.x_locks = calloc(n ? n : 1, sizeof(*x.x_locks));
+	if (!v || !x.x_res || !x.x_locks) {
+		rc = GRD_EIMPORT;
+		goto out;
+	}
+	for (struct rb_rec *r = lms.s_rb; r; r = r->rb_next)
+		if (r->rb_lk.lk_req == lms.s_rb_inc)
+			v[k++] = r;
+	qsort(v, n, sizeof(*v), rb_cmp);
+	for (size_t i = 0; i < n;) {
+		const struct msg_lk *first = &v[i]->rb_lk;
+		struct grd_xres *xr = &x.x_res[x.x_nres];
+		unsigned bucket = grd_bucket(first->lk_name, first->lk_namelen);
+		int old_master = bucket_master(lms.s_rb_old, bucket);
+		size_t j = i;
+
+		memset(xr, 0, sizeof(*xr));
+		xr->xr_namelen = (uint8_t)first->lk_namelen;
+		memcpy(xr->xr_name, first->lk_name, first->lk_namelen);
+		if (first->lk_op == 2) {
+			memcpy(xr->xr_lvb, first->lk_lvb, LK_LVB_LEN);
+			xr->xr_dubious = first->lk_dubious;
+			j++;
+		} else if (old_master && !(lms.s_members & (1ull << (old_master - 1)))) {
+			xr->xr_dubious = true;	/* its master died: the value is lost */
+		}
+		for (; j < n && v[j]->rb_lk.lk_namelen == first->lk_namelen &&
+		       !memcmp(v[j]->rb_lk.lk_name, first->lk_name, LK_NAME_MAX); j++) {
+			const struct msg_lk *l = &v[j]->rb_lk;
+			struct grd_xlock *xl = &x.x_locks[x.x_nlocks++];
+
+			if (l->lk_op != 1) {	/* a second resource record: ignore */
+				x.x_nlocks--;
+				continue;
+			}
+			xl->xl_lkid = l->lk_lkid;
+			xl->xl_owner = (struct grd_owner){ .ow_client = l->lk_owner_client,
+							   .ow_inst = (uint8_t)v[j]->rb_from };
+			xl->xl_grmode = (int8_t)l->lk_mode;
+			xl->xl_rqmode = (int8_t)l->lk_status;
+			xl->xl_state = (uint8_t)l->lk_event;
+			xl->xl_bast = GRD_IV;
+			xr->xr_nlocks++;
+		}
+		dubious += xr->xr_dubious;
+		if (xr->xr_nlocks)
+			x.x_nres++;
+		i = j;
+	}
+	if (x.x_nres)
+		rc = grd_import(lms.s_grd, &x);
+out:
+	if (rc)
+		log_alert("LMS 0: rebuilding %zu resources from shadows failed: %s; their locks "
+			  "are lost", x.x_nres, grd_strerror(rc));
+	else if (x.x_nres)
+		log_alert("LMS 0: %zu resources (%zu locks) remastered here from shadows in %.3f ms, "
+			  "%zu value blocks dubious", x.x_nres, x.x_nlocks,
+			  (double)(rac_now_mono_ns() - lms.s_rb_start_ns) / 1e6, dubious);
+	free(v);
+	free(x.x_res);
+	free(x.x_locks);
+	rb_free(0, false);
+	lms.s_rebuilding = 0;
+	replay_frozen();
+	drain_events();
+}
+
+static void rb_check(void)
+{
+	if (lms.s_rebuilding && lms.s_rb_done_inc == lms.s_rb_inc &&
+	    (lms.s_rb_done & lms.s_rb_expect) == lms.s_rb_expect)
+		rb_finish();
+	else if (lms.s_rebuilding && !lms.s_rb_expect)
+		rb_finish();
+}
+
+/*
+ * The membership settled.  Drop the locks of instances that left; hand the
+ * moved buckets to their new masters (value blocks from the old master,
+ * locks from every owner's shadows); wait for every survivor's records.
+ */
 static void thaw(uint64_t members)
 {
-	uint64_t gone = lms.s_members & ~members;
+	uint64_t old = lms.s_members, gone = old & ~members;
+	uint32_t inc = (uint32_t)sga_load(&sga_cluster(&lms.s_m->m_sga)->cl_incarnation);
+	uint64_t moved[(GRD_NBUCKETS + 63) / 64] = { 0 };
+	int me = lms.s_m->m_inst;
+	struct grd_export x;
+	size_t sent = 0;
 
 	for (int i = 1; i <= RAC_MAX_INST; i++)
 		if (gone & (1ull << (i - 1))) {
@@ -494,10 +836,70 @@ static void thaw(uint64_t members)
 				log_alert("LMS 0: %zu locks of instance %d released, %zu value blocks "
 					  "marked dubious", d.dr_held + d.dr_waiting, i, d.dr_dubious);
 		}
+	for (unsigned b = 0; b < GRD_NBUCKETS; b++)
+		if (bucket_master(old, b) != bucket_master(members, b))
+			moved[b / 64] |= 1ull << (b % 64);
 	lms.s_members = members;
 	lms.s_inc = sga_load(&sga_cluster(&lms.s_m->m_sga)->cl_incarnation);
-	replay_frozen();
-	drain_events();
+	lms.s_rb_old = old;
+	lms.s_rb_inc = inc;
+	lms.s_rb_start_ns = rac_now_mono_ns();
+	if (lms.s_rb_done_inc != inc) {
+		lms.s_rb_done_inc = inc;
+		lms.s_rb_done = 0;
+	}
+	rb_free(inc, true);	/* records of an older change are void */
+
+	/* the old master hands over the value blocks of what leaves it */
+	if (grd_export(lms.s_grd, moved, GRD_EXPORT_MOVE, &x) == 0) {
+		for (size_t r = 0; r < x.x_nres; r++) {
+			const struct grd_xres *xr = &x.x_res[r];
+			struct msg_lk lk = { .lk_op = 2, .lk_req = inc, .lk_namelen = xr->xr_namelen,
+					     .lk_has_lvb = 1, .lk_dubious = xr->xr_dubious };
+			int nm = bucket_master(members, grd_bucket(xr->xr_name, xr->xr_namelen));
+
+			memcpy(lk.lk_name, xr->xr_name, xr->xr_namelen);
+			memcpy(lk.lk_lvb, xr->xr_lvb, LK_LVB_LEN);
+			if (nm && nm != me)
+				to_peer(nm, MSG_GRD_REBUILD, &lk);
+		}
+		grd_export_free(&x);
+	}
+	/* every lock of ours in a moved bucket goes to its new master */
+	for (size_t i = 0; i < lms.s_sh_cap; i++) {
+		const struct shadow *e = &lms.s_sh[i];
+		unsigned b;
+		int nm;
+
+		if (!e->sh_lkid)
+			continue;
+		b = grd_bucket(e->sh_name, e->sh_namelen);
+		if (!(moved[b / 64] & (1ull << (b % 64))))
+			continue;
+		struct msg_lk lk = { .lk_op = 1, .lk_req = inc, .lk_lkid = e->sh_lkid,
+				     .lk_owner_client = e->sh_client, .lk_mode = e->sh_gr,
+				     .lk_status = e->sh_rq, .lk_event = e->sh_state,
+				     .lk_namelen = e->sh_namelen };
+
+		memcpy(lk.lk_name, e->sh_name, e->sh_namelen);
+		nm = bucket_master(members, b);
+		if (nm == me)
+			rb_store(me, &lk);
+		else if (nm)
+			to_peer(nm, MSG_GRD_REBUILD, &lk);
+		sent++;
+	}
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		struct msg_lk done = { .lk_req = inc };
+
+		if (i != me && (members & (1ull << (i - 1))))
+			to_peer(i, MSG_GRD_REBUILD_DONE, &done);
+	}
+	log_info(COMP, "membership changed (incarnation %u): %zu of our locks sent for "
+		 "remastering", inc, sent);
+	lms.s_rb_expect = members & ~(1ull << (me - 1));
+	lms.s_rebuilding = 1;
+	rb_check();
 }
 
 static int lms_tick(struct member *m)
@@ -589,6 +991,8 @@ static void lms_fini(struct member *m)
 		free(f);
 	}
 	grd_destroy(&lms.s_grd);
+	rb_free(0, false);
+	free(lms.s_sh);
 	unlink(lms.s_sock_path);
 }
 
