@@ -98,6 +98,56 @@ $(BINDIR)/zsend: $(OBJDIR)/tests/tools/zsend.o $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# ---- libracrt: the client library (include/racrt.h) -------------------------
+# client/*.c and the few librac files it needs.  The static library uses the
+# ordinary objects; the shared one its own -fPIC objects under $(OBJDIR)/pic
+# and exports only racrt_* (client/libracrt.map).  racctl links the static
+# one for `racctl lock`.
+RACRT_SRCS := $(wildcard client/*.c) $(addprefix instance/,msg.c disk_block.c crc32c.c \
+	config.c util.c errors.c procs.c)
+RACRT_OBJS := $(RACRT_SRCS:%.c=$(OBJDIR)/%.o)
+RACRT_PIC_OBJS := $(RACRT_SRCS:%.c=$(OBJDIR)/pic/%.o)
+RACRT_LIBDIR := build/$(FLAVOUR)/lib
+LIBRACRT := $(RACRT_LIBDIR)/libracrt.a
+LIBRACRT_SO := $(RACRT_LIBDIR)/libracrt.so
+RACRT_PC := $(RACRT_LIBDIR)/racrt.pc
+RACRT_LIBS := $(ZMQ_LIBS) -liniparser -lpthread
+
+.PHONY: racrt-pc-always
+
+$(OBJDIR)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(LIBRACRT): $(RACRT_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBRACRT_SO): $(RACRT_PIC_OBJS) client/libracrt.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,libracrt.so -Wl,--version-script=client/libracrt.map \
+		-Wl,-z,defs -o $@ $(RACRT_PIC_OBJS) $(RACRT_LIBS)
+
+# rewritten only when its text changes, so `make install PREFIX=...` gets its own
+$(RACRT_PC): racrt-pc-always
+	@mkdir -p $(dir $@)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+		'Name: racrt' 'Description: racrt client: cluster-wide locks through the local LMS' \
+		'Version: 1.0' 'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lracrt' \
+		'Libs.private: $(strip $(RACRT_LIBS))' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+
+ifeq ($(FLAVOUR),rel)
+all: $(LIBRACRT) $(LIBRACRT_SO) $(RACRT_PC)
+endif
+
+# racctl lock; librac.a (with racctl_lock.o) comes first on the link line
+$(BINDIR)/racctl: $(LIBRACRT)
+
+build/$(FLAVOUR)/tests/test_client: $(OBJDIR)/tests/unit/test_client.o $(LIBRAC) $(LIBRACRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+
 deps:
 	@scripts/install-deps.sh
 
@@ -128,8 +178,14 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/racrt
 	install -m 0755 bin/racctl bin/racsql $(DESTDIR)$(PREFIX)/bin/
 	install -m 0755 $(MEMBER_BINS) $(DESTDIR)$(PREFIX)/libexec/racrt/
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 0644 include/racrt.h $(DESTDIR)$(PREFIX)/include/
+	install -m 0644 $(LIBRACRT) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 $(LIBRACRT_SO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 $(RACRT_PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 
 clean:
 	rm -rf build bin
 
 -include $(DEPS)
+-include $(RACRT_OBJS:.o=.d) $(RACRT_PIC_OBJS:.o=.d)

@@ -52,6 +52,9 @@ enum rac_error {
 	RAC_EMSG_CLUSTER = -405,
 	RAC_EMSG_TRAILING = -406,
 	RAC_EMSG_SENDER = -407,
+
+	/* -500 .. -599: the lock manager (lms/grd.h, GRD_E*) */
+	/* -600 .. -699: the client library (include/racrt.h, RACRT_E*) */
 };
 
 const char *rac_strerror(int err);

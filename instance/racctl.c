@@ -35,6 +35,10 @@
 #include "log.h"
 #include "sga.h"
 
+/* racctl_lock.c: 'racctl lock' parses its own command line (CMD follows --) */
+bool racctl_lock_argv(int argc, char **argv);
+int racctl_lock_cmd(int argc, char **argv);
+
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 
@@ -51,6 +55,9 @@ static const char usage_text[] =
 	"  down                           stop every instance of this host (and remove the lab)\n"
 	"  status                         one line per configured instance\n"
 	"  alert -i N [-f]                print (or follow) instance N's alert log\n"
+	"  lock -i N -m MODE [--nowait] [--timeout MS] NAME -- CMD...\n"
+	"                                 hold cluster lock NAME (NL CR CW PR PW EX) while CMD\n"
+	"                                 runs, like flock(1); see 'racctl lock --help'\n"
 	"  dump control                   print every record of the control file\n"
 	"  dump vote [--disk K]           print heartbeat slots and kill blocks of the\n"
 	"                                 voting disks (all, or disk K)\n"
@@ -690,6 +697,8 @@ int main(int argc, char **argv)
 	char err[4096];
 	int c, rc;
 
+	if (racctl_lock_argv(argc, argv))
+		return racctl_lock_cmd(argc, argv);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:i:p:n:fh", lopts, NULL)) != -1) {
 		switch (c) {

@@ -55,6 +55,7 @@
 #define MAX_SESSIONS 4096
 #define MAX_FROZEN 100000
 #define PEER_HWM 100000
+#define CLIENT_HWM 1000000
 #define LK_OP_DROP_OWNER 6	/* LMS <- LMS only: release every lock of a dead client */
 #define ST_NOT_READY (-1)	/* answer while this instance is not in the cluster */
 
@@ -315,10 +316,11 @@ static void send_to(void *sock, const uint8_t *ident, size_t ident_len, uint16_t
 
 	if (n < 0)
 		return;
-	if (ident && zmq_send(sock, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-		return;
-	if (zmq_send(sock, buf, (size_t)n, ZMQ_DONTWAIT) < 0)
+	if ((ident && zmq_send(sock, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) ||
+	    zmq_send(sock, buf, (size_t)n, ZMQ_DONTWAIT) < 0) {
+		sga_count(&lms.s_m->m_sga, CNT_GES_SEND_DROPPED, 1);
 		log_warn(COMP, "cannot send %s: %s", msg_type_str(type), zmq_strerror(errno));
+	}
 }
 
 static void to_peer(int inst, uint16_t type, const struct msg_lk *lk)
@@ -526,6 +528,28 @@ static void replay_frozen(void)
 	}
 }
 
+/*
+ * The table is full: a session that owns no lock (no shadow names it) can go;
+ * its process may come back, as a new session.  Rare, so a plain scan.
+ */
+static struct session *session_reclaim(void)
+{
+	for (int i = 0; i < MAX_SESSIONS; i++) {
+		struct session *se = &lms.s_sess[i];
+		bool owns = false;
+
+		for (size_t k = 0; k < lms.s_sh_cap && !owns; k++)
+			owns = lms.s_sh[k].sh_lkid && lms.s_sh[k].sh_client == se->se_id;
+		if (!owns) {
+			log_info(COMP, "client session %u (pid %d) owns no lock: reclaimed",
+				 se->se_id, (int)se->se_pid);
+			se->se_used = 0;
+			return se;
+		}
+	}
+	return NULL;
+}
+
 static struct session *session_for(const uint8_t *ident, size_t len, pid_t pid)
 {
 	struct session *free_slot = NULL;
@@ -538,6 +562,8 @@ static struct session *session_for(const uint8_t *ident, size_t len, pid_t pid)
 		if (!se->se_used && !free_slot)
 			free_slot = se;
 	}
+	if (!free_slot)
+		free_slot = session_reclaim();
 	if (!free_slot || len > sizeof(free_slot->se_ident))
 		return NULL;
 	memcpy(free_slot->se_ident, ident, len);
@@ -950,6 +976,18 @@ static int lms_init(struct member *m, char *err, size_t errlen)
 	if (member_bind_router(m, ep, "client endpoint", err, errlen))
 		return -1;
 	lms.s_client_item = m->m_nitems - 1;
+	{
+		/*
+		 * Answers and events must not be dropped: a client pipelines, and a
+		 * burst of grants can follow one release.  A deep queue, and
+		 * ROUTER_MANDATORY so that a send that still fails is seen.
+		 */
+		int hwm = CLIENT_HWM, one = 1;
+		void *cs = m->m_items[lms.s_client_item].socket;
+
+		zmq_setsockopt(cs, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+		zmq_setsockopt(cs, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
+	}
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
 		const struct rac_inst_cfg *ic = config_inst(m->m_cfg, i);
 		int hwm = PEER_HWM;

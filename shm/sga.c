@@ -273,6 +273,7 @@ const char *sga_counter_name(int c)
 		[CNT_GES_CLIENT_DROPS] = "ges dead clients cleaned up",
 		[CNT_GES_CLIENT_LOCKS_FREED] = "ges locks of dead clients released",
 		[CNT_GES_FROZEN] = "ges requests held while frozen",
+		[CNT_GES_SEND_DROPPED] = "ges messages that could not be sent",
 	};
 
 	return c >= 0 && c < SGA_NCOUNTERS_USED ? names[c] : NULL;

@@ -201,6 +201,7 @@ enum sga_counter {
 	CNT_GES_CLIENT_DROPS,		/* dead clients whose locks were released */
 	CNT_GES_CLIENT_LOCKS_FREED,	/* locks those releases freed */
 	CNT_GES_FROZEN,			/* requests held while the GRD was frozen */
+	CNT_GES_SEND_DROPPED,		/* answers or events that could not be sent */
 	SGA_NCOUNTERS_USED,
 	SGA_NCOUNTERS = 64		/* room kept for later counters */
 };

@@ -1,0 +1,189 @@
+/*
+ * client.h - inside the racrt client library (include/racrt.h is the
+ * public side).  Not installed.
+ *
+ * Three files, one concern each:
+ *
+ *   conn.c    the socket: the shared ZeroMQ context, connecting with a
+ *             monitor (to see the connection made, refused or broken),
+ *             sending a request, receiving and decoding what LMS sends
+ *   table.c   the bookkeeping: request slots (the request id names the
+ *             slot), the locks of the handle by lock id, the outcomes and
+ *             blocking notifications waiting to be delivered, the
+ *             follow-up requests the client sends on its own
+ *   racrt.c   the API: open/close, synchronous and asynchronous calls,
+ *             racrt_poll(), and how a reply or event changes the tables
+ *
+ * A request's life (one slot):
+ *
+ *   client: req_start -> SL_SENT -> LMS: MSG_LK_REQUEST
+ *   LMS: MSG_LK_REPLY  status 0 / < 0     -> SL_DONE (outcome known)
+ *                      status 1 (queued)  -> SL_QUEUED, lock.lo_pending = slot
+ *   LMS: MSG_LK_EVENT  GRANTED / TIMEDOUT / DEADLOCK on lo_pending -> SL_DONE
+ *   client: SL_DONE -> the synchronous caller takes it, or the outcome is
+ *           delivered to the callback in order of completion -> SL_FREE
+ *
+ * A request the client stops waiting for (reply or grant late beyond its
+ * bound, or the handle closing) is "abandoned": it keeps its slot until
+ * the answer comes, and a lock granted to it is released at once.
+ */
+#ifndef RAC_CLIENT_H
+#define RAC_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "msg.h"
+#include "racrt.h"
+
+#define CL_REPLY_MS	5000	/* default bound on any one reply */
+#define CL_SLOT_BITS	16
+#define CL_MAX_SLOTS	(1u << CL_SLOT_BITS)	/* requests in flight per handle */
+#define CL_MAX_BASTS	1024	/* blocking notifications awaiting delivery */
+#define CL_EARLY	16	/* events kept that came before their reply */
+#define CL_HWM		10000	/* ZeroMQ high-water marks, messages */
+/*
+ * Requests awaiting their reply, at most.  LMS's ROUTER drops (silently)
+ * what does not fit a client's outgoing pipe (1000 messages): a window well
+ * below it leaves room for events, so a burst of pipelined requests cannot
+ * lose its own replies.  A request beyond the window waits for replies.
+ */
+#define CL_WINDOW	512
+
+/* request slot states */
+enum {
+	SL_FREE = 0,
+	SL_NEW,		/* allocated, being sent */
+	SL_SENT,	/* waiting for the reply */
+	SL_QUEUED,	/* LMS queued it: waiting for the event */
+	SL_DONE,	/* outcome in sl_res, not yet taken or delivered */
+};
+
+/* slot flags */
+#define SLF_SYNC	0x1u	/* a synchronous caller waits for it */
+#define SLF_ABANDONED	0x2u	/* nobody waits: finish quietly */
+
+struct cl_slot {
+	uint8_t sl_state;
+	uint8_t sl_op;		/* LK_OP_* */
+	uint8_t sl_flags;
+	int8_t sl_mode;		/* mode asked for (LOCK, CONVERT) */
+	uint16_t sl_gen;	/* request id = sl_gen << CL_SLOT_BITS | index */
+	int32_t sl_next;	/* free list, or delivery list; -1 ends */
+	uint64_t sl_lkid;	/* the lock (known once LMS named it) */
+	uint64_t sl_sent_ns;	/* monotonic: when it was sent */
+	uint64_t sl_done_seq;	/* delivery order */
+	racrt_cb sl_cb;
+	void *sl_arg;
+	struct racrt_result sl_res;
+};
+
+/* a lock of the handle (held, converting, or waiting to be granted) */
+struct cl_lock {
+	uint64_t lo_lkid;	/* 0: empty cell */
+	int32_t lo_pending;	/* slot of its pending LOCK/CONVERT, -1 none */
+	int8_t lo_mode;		/* granted mode, RACRT_IV while waiting */
+	uint8_t lo_releasing;	/* the client sent an unlock of its own */
+};
+
+/* a blocking notification awaiting delivery */
+struct cl_bast {
+	uint64_t bn_lkid;
+	uint64_t bn_seq;
+	int8_t bn_mode;
+};
+
+/* an event whose lock had nothing pending when it came */
+struct cl_early {
+	struct msg_lk ea_lk;
+	uint64_t ea_ns;		/* when it came; 0: empty */
+};
+
+/* a request the client sends on its own (releasing what it abandoned) */
+struct cl_todo {
+	uint64_t td_lkid;
+	uint8_t td_op;		/* LK_OP_UNLOCK or LK_OP_CANCEL */
+};
+
+enum cl_state { CL_OPEN = 1, CL_LOST };
+
+struct racrt {
+	/* conn.c */
+	void *r_ctx;
+	void *r_sock;		/* DEALER to LMS */
+	void *r_mon;		/* PAIR receiving the DEALER's monitor events */
+	char r_ep[RAC_PATH_MAX + 32];	/* "ipc://<local_dir>/lms.sock" */
+	uint64_t r_cluster;
+	uint64_t r_seq;
+	uint32_t r_pid;		/* lk_owner_pid */
+	int r_state;		/* enum cl_state */
+	int r_reply_ms;
+	int r_epfd;		/* racrt_fd(), made on first use; -1 none */
+
+	/* table.c */
+	struct cl_slot *r_slots;
+	uint32_t r_nslots;	/* allocated */
+	int32_t r_free;		/* free list head */
+	uint32_t r_active;	/* slots not free */
+	uint32_t r_nsent;	/* slots in SL_SENT (the window) */
+	int32_t r_dhead, r_dtail;	/* outcomes to deliver, in order */
+	uint64_t r_dseq;
+	struct cl_lock *r_locks;	/* open addressing by lock id */
+	uint32_t r_lcap, r_lcount;
+	struct cl_bast *r_basts;	/* ring of CL_MAX_BASTS, made on first use */
+	uint32_t r_bhead, r_blen;
+	struct cl_early r_early[CL_EARLY];
+	uint32_t r_early_next;
+	struct cl_todo *r_todo;
+	uint32_t r_ntodo, r_todocap;
+	bool r_flushing;
+
+	/* racrt.c */
+	unsigned r_depth;	/* > 0 while callbacks run: no nesting */
+	racrt_blocking_cb r_bast_cb;
+	void *r_bast_arg;
+	struct racrt_stats r_st;
+};
+
+/* conn.c */
+int conn_open(struct racrt *r, const char *endpoint, const char *cluster_name);
+void conn_close(struct racrt *r);
+/* send one request, waiting (at most the reply bound) while LMS's queue is full */
+int conn_send(struct racrt *r, const struct msg_lk *lk);
+/*
+ * Wait up to timeout_ms (-1: for ever) for input (and, with want_out, for
+ * room to send), then receive everything there is: each decoded reply or
+ * event goes to cl_receive(), a broken connection to cl_lost().  Returns 1
+ * if there is room to send, else 0.
+ */
+int conn_pump(struct racrt *r, long timeout_ms, bool want_out);
+int conn_fd(struct racrt *r);
+/* the endpoint of instance ic's LMS for local clients */
+int conn_lms_endpoint(const struct rac_inst_cfg *ic, char *buf, size_t len);
+
+/* table.c */
+int slot_alloc(struct racrt *r);
+void slot_free(struct racrt *r, int idx);
+int slot_req(const struct racrt *r, int idx);
+int slot_by_req(const struct racrt *r, uint32_t req);	/* -1 if not in flight */
+void slot_done_push(struct racrt *r, int idx);
+int slot_done_pop(struct racrt *r);
+struct cl_lock *lock_get(struct racrt *r, uint64_t lkid);
+struct cl_lock *lock_add(struct racrt *r, uint64_t lkid);	/* NULL: no memory */
+void lock_del(struct racrt *r, uint64_t lkid);
+int bast_push(struct racrt *r, uint64_t lkid, int mode);
+bool bast_peek(const struct racrt *r, struct cl_bast *bn);
+void bast_pop(struct racrt *r);
+void early_put(struct racrt *r, const struct msg_lk *lk);
+bool early_take(struct racrt *r, uint64_t lkid, struct msg_lk *lk);
+void todo_add(struct racrt *r, int op, uint64_t lkid);
+void table_free(struct racrt *r);
+
+/* racrt.c */
+void cl_receive(struct racrt *r, int type, const struct msg_lk *lk);
+void cl_lost(struct racrt *r);
+/* open on an instance of an already loaded configuration (racctl) */
+racrt_t *client_open_cfg(const struct rac_config *cfg, int inst, int *err);
+
+#endif

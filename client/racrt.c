@@ -1,0 +1,963 @@
+/*
+ * racrt.c - the client API (include/racrt.h), and how LMS's answers move
+ * requests along (client.h draws a request's life).
+ *
+ * Every call, synchronous or not, is a slot and one MSG_LK_REQUEST.  A
+ * synchronous call then waits on its slot (req_wait), receiving whatever
+ * comes meanwhile and delivering other requests' outcomes to their
+ * callbacks, unless it was itself called from a callback: callbacks never
+ * nest (r_depth).
+ *
+ * Where a reply or event lands:
+ *
+ *   REPLY   -> the slot named by lk_req (on_reply): done, or queued on
+ *              its lock (lo_pending)
+ *   GRANTED / TIMEDOUT / DEADLOCK -> the slot pending on lk_lkid
+ *              (on_done_event); if none is pending yet, the event is kept
+ *              a while (early_put) in case its reply is still on the way
+ *   BLOCKING -> the blocking callback, if the lock is still ours
+ *
+ * LMS sends no event when a pending request is cancelled (racrt_cancel,
+ * or racrt_unlock of its lock): the successful cancel or unlock reply
+ * completes it here, with RACRT_ECANCELED.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "grd.h"
+
+/* the public numbers are LMS's numbers: nothing to translate */
+#define SAME(a, b) _Static_assert((int)(a) == (int)(b), #a " == " #b)
+SAME(RACRT_IV, GRD_IV);
+SAME(RACRT_NL, GRD_NL);
+SAME(RACRT_EX, GRD_EX);
+SAME(RACRT_NOQUEUE, LK_NOQUEUE);
+SAME(LK_NOQUEUE, GRD_NOQUEUE);
+SAME(RACRT_NAME_MAX, LK_NAME_MAX);
+SAME(RACRT_LVB_LEN, LK_LVB_LEN);
+SAME(LK_LVB_LEN, GRD_LVB_LEN);
+SAME(RACRT_EUNKNOWN, GRD_EUNKNOWN);
+SAME(RACRT_EBADMODE, GRD_EBADMODE);
+SAME(RACRT_ENAMELEN, GRD_ENAMELEN);
+SAME(RACRT_EBADOWNER, GRD_EBADOWNER);
+SAME(RACRT_EBADFLAGS, GRD_EBADFLAGS);
+SAME(RACRT_ENOTGRANTED, GRD_ENOTGRANTED);
+SAME(RACRT_ENOTPENDING, GRD_ENOTPENDING);
+SAME(RACRT_ENOTQUEUED, GRD_ENOTQUEUED);
+SAME(RACRT_EDEADLK, GRD_EDEADLK);
+SAME(RACRT_ETIMEDOUT, GRD_ETIMEDOUT);
+SAME(RACRT_EIMPORT, GRD_EIMPORT);
+SAME(RACRT_OP_LOCK, LK_OP_LOCK);
+SAME(RACRT_OP_CONVERT, LK_OP_CONVERT);
+SAME(RACRT_OP_UNLOCK, LK_OP_UNLOCK);
+SAME(RACRT_OP_CANCEL, LK_OP_CANCEL);
+SAME(RACRT_OP_LVB_READ, LK_OP_LVB_READ);
+
+#define LMS_NOT_READY	(-1)	/* lk_status: LMS not ready, or frozen */
+
+static bool mode_ok(int mode)
+{
+	return mode >= RACRT_NL && mode <= RACRT_EX;
+}
+
+static uint64_t ms_ns(unsigned ms)
+{
+	return (uint64_t)ms * 1000000ull;
+}
+
+static long ms_until(uint64_t deadline, uint64_t now)
+{
+	return deadline > now ? (long)((deadline - now + 999999) / 1000000ull) : 0;
+}
+
+/* ---- outcomes ------------------------------------------------------------- */
+
+/*
+ * The request in slot idx has its outcome.  The synchronous caller takes
+ * it, a callback gets it in order, or (abandoned) it is dropped, giving
+ * back a lock granted to nobody.
+ */
+static void finish(struct racrt *r, int idx, int status, int mode, const struct msg_lk *lk)
+{
+	struct cl_slot *s = &r->r_slots[idx];
+	struct cl_lock *lo;
+
+	s->sl_res = (struct racrt_result){
+		.rr_req = slot_req(r, idx),
+		.rr_op = s->sl_op,
+		.rr_status = status,
+		.rr_mode = mode,
+		.rr_lkid = s->sl_lkid,
+	};
+	if (lk && status == 0) {
+		memcpy(s->sl_res.rr_lvb, lk->lk_lvb, RACRT_LVB_LEN);
+		s->sl_res.rr_dubious = lk->lk_dubious != 0;
+	}
+	if (s->sl_flags & SLF_ABANDONED) {
+		if (s->sl_op == LK_OP_LOCK && status == 0 && (lo = lock_get(r, s->sl_lkid)) &&
+		    !lo->lo_releasing) {
+			lo->lo_releasing = 1;
+			todo_add(r, LK_OP_UNLOCK, s->sl_lkid);
+		}
+		slot_free(r, idx);
+	} else if (s->sl_flags & SLF_SYNC) {
+		s->sl_state = SL_DONE;
+	} else if (s->sl_cb) {
+		slot_done_push(r, idx);
+	} else {
+		slot_free(r, idx);
+	}
+}
+
+static int held_mode(struct racrt *r, uint64_t lkid)
+{
+	struct cl_lock *lo = lock_get(r, lkid);
+
+	return lo ? lo->lo_mode : RACRT_IV;
+}
+
+/* a lock LMS no longer has: its pending request, if any, is cancelled */
+static void lock_gone(struct racrt *r, uint64_t lkid)
+{
+	struct cl_lock *lo = lock_get(r, lkid);
+	int pend;
+
+	if (!lo)
+		return;
+	pend = lo->lo_pending;
+	lock_del(r, lkid);
+	if (pend >= 0)
+		finish(r, pend, RACRT_ECANCELED, RACRT_IV, NULL);
+}
+
+/* LMS cancelled the request pending on lo */
+static void pending_cancelled(struct racrt *r, struct cl_lock *lo)
+{
+	int pend = lo->lo_pending, mode = lo->lo_mode;
+
+	lo->lo_pending = -1;
+	if (r->r_slots[pend].sl_op == LK_OP_LOCK) {
+		lock_del(r, lo->lo_lkid);	/* a new request: the lock is gone */
+		mode = RACRT_IV;
+	}
+	finish(r, pend, RACRT_ECANCELED, mode, NULL);
+}
+
+static int map_status(struct racrt *r, int32_t st)
+{
+	if (st <= RACRT_EUNKNOWN && st >= RACRT_EIMPORT)
+		return st;
+	if (st == LMS_NOT_READY)
+		return RACRT_ENOTREADY;
+	r->r_st.rs_bad++;
+	return RACRT_EPROTO;
+}
+
+static void on_done_event(struct racrt *r, const struct msg_lk *ev);
+
+/* LMS queued the request in slot idx on lock lo: an event will finish it */
+static void queued(struct racrt *r, int idx, struct cl_lock *lo)
+{
+	uint64_t lkid = lo->lo_lkid;
+	struct msg_lk ev;
+
+	if (lo->lo_pending >= 0 && lo->lo_pending != idx) {
+		/* LMS never queues two requests on one lock */
+		r->r_st.rs_bad++;
+		finish(r, idx, RACRT_EPROTO, lo->lo_mode, NULL);
+		return;
+	}
+	lo->lo_pending = idx;
+	r->r_slots[idx].sl_state = SL_QUEUED;
+	if (!early_take(r, lkid, &ev))
+		return;
+	/* an event that overtook its reply must fit the request */
+	if (ev.lk_event == GRD_EV_GRANTED && ev.lk_mode != r->r_slots[idx].sl_mode) {
+		r->r_st.rs_stale++;
+		return;
+	}
+	on_done_event(r, &ev);
+}
+
+static void on_reply(struct racrt *r, const struct msg_lk *lk)
+{
+	int idx = slot_by_req(r, lk->lk_req), st;
+	struct cl_slot *s;
+	struct cl_lock *lo;
+
+	if (idx < 0 || r->r_slots[idx].sl_state != SL_SENT) {
+		r->r_st.rs_stale++;
+		return;
+	}
+	r->r_st.rs_replies++;
+	r->r_nsent--;
+	s = &r->r_slots[idx];
+	st = lk->lk_status;
+	if (st == GRD_QUEUED && s->sl_op != LK_OP_LOCK && s->sl_op != LK_OP_CONVERT)
+		st = INT32_MIN;	/* only those two can wait: nonsense */
+	if (st != GRD_GRANTED && st != GRD_QUEUED) {
+		st = map_status(r, st);
+		if (s->sl_op == LK_OP_UNLOCK && st == RACRT_EUNKNOWN)
+			lock_gone(r, s->sl_lkid);
+		finish(r, idx, st, s->sl_op == LK_OP_LOCK ? RACRT_IV : held_mode(r, s->sl_lkid),
+		       NULL);
+		return;
+	}
+
+	switch (s->sl_op) {
+	case LK_OP_LOCK:
+		if (!lk->lk_lkid) {
+			r->r_st.rs_bad++;
+			finish(r, idx, RACRT_EPROTO, RACRT_IV, NULL);
+			return;
+		}
+		s->sl_lkid = lk->lk_lkid;
+		lo = lock_add(r, lk->lk_lkid);
+		if (!lo) {
+			/* cannot keep track of it: give it back */
+			todo_add(r, LK_OP_UNLOCK, lk->lk_lkid);
+			finish(r, idx, RACRT_ENOMEM, RACRT_IV, NULL);
+			return;
+		}
+		if ((s->sl_flags & SLF_ABANDONED) && !lo->lo_releasing) {
+			lo->lo_releasing = 1;	/* the unlock cancels it if it waits */
+			todo_add(r, LK_OP_UNLOCK, lk->lk_lkid);
+		}
+		if (st == GRD_GRANTED) {
+			lo->lo_mode = s->sl_mode;
+			finish(r, idx, 0, s->sl_mode, lk);
+		} else {
+			queued(r, idx, lo);
+		}
+		return;
+
+	case LK_OP_CONVERT:
+		lo = lock_add(r, s->sl_lkid);
+		if (!lo) {
+			if (st == GRD_QUEUED)
+				todo_add(r, LK_OP_CANCEL, s->sl_lkid);
+			finish(r, idx, st == GRD_GRANTED ? 0 : RACRT_ENOMEM, RACRT_IV, lk);
+			return;
+		}
+		if (st == GRD_GRANTED) {
+			lo->lo_mode = s->sl_mode;
+			finish(r, idx, 0, s->sl_mode, lk);
+		} else {
+			queued(r, idx, lo);
+		}
+		return;
+
+	case LK_OP_UNLOCK:
+		lock_gone(r, s->sl_lkid);
+		finish(r, idx, 0, RACRT_IV, NULL);
+		return;
+
+	case LK_OP_CANCEL:
+		lo = lock_get(r, s->sl_lkid);
+		if (lo && lo->lo_pending >= 0)
+			pending_cancelled(r, lo);
+		finish(r, idx, 0, held_mode(r, s->sl_lkid), NULL);
+		return;
+
+	default:	/* LK_OP_LVB_READ */
+		finish(r, idx, 0, held_mode(r, s->sl_lkid), lk);
+		return;
+	}
+}
+
+/* GRANTED, TIMEDOUT or DEADLOCK: the end of the request pending on lk_lkid */
+static void on_done_event(struct racrt *r, const struct msg_lk *ev)
+{
+	struct cl_lock *lo = lock_get(r, ev->lk_lkid);
+	struct cl_slot *s;
+	int idx, status, mode;
+
+	if (!lo || lo->lo_pending < 0) {
+		early_put(r, ev);	/* its reply may not be here yet */
+		return;
+	}
+	idx = lo->lo_pending;
+	s = &r->r_slots[idx];
+	if (ev->lk_event == GRD_EV_GRANTED) {
+		lo->lo_pending = -1;
+		lo->lo_mode = s->sl_mode;
+		finish(r, idx, 0, s->sl_mode, ev);
+		return;
+	}
+	status = ev->lk_event == GRD_EV_TIMEDOUT ? RACRT_ETIMEDOUT : RACRT_EDEADLK;
+	lo->lo_pending = -1;
+	if (s->sl_op == LK_OP_LOCK) {
+		lock_del(r, ev->lk_lkid);	/* a failed new request leaves no lock */
+		mode = RACRT_IV;
+	} else {
+		if (mode_ok(ev->lk_mode))
+			lo->lo_mode = (int8_t)ev->lk_mode;
+		mode = lo->lo_mode;	/* a failed conversion keeps the old mode */
+	}
+	finish(r, idx, status, mode, NULL);
+}
+
+static void on_blocking(struct racrt *r, const struct msg_lk *ev)
+{
+	struct cl_lock *lo = lock_get(r, ev->lk_lkid);
+
+	if (!lo || lo->lo_releasing || !mode_ok(ev->lk_mode)) {
+		r->r_st.rs_stale++;
+		return;
+	}
+	if (!r->r_bast_cb || bast_push(r, ev->lk_lkid, ev->lk_mode))
+		r->r_st.rs_basts_dropped++;
+}
+
+void cl_receive(struct racrt *r, int type, const struct msg_lk *lk)
+{
+	if (type == MSG_LK_REPLY) {
+		on_reply(r, lk);
+		return;
+	}
+	r->r_st.rs_events++;
+	switch (lk->lk_event) {
+	case GRD_EV_GRANTED:
+	case GRD_EV_TIMEDOUT:
+	case GRD_EV_DEADLOCK:
+		on_done_event(r, lk);
+		break;
+	case GRD_EV_BLOCKING:
+		on_blocking(r, lk);
+		break;
+	default:
+		r->r_st.rs_bad++;
+		break;
+	}
+}
+
+/* The connection broke: LMS is gone and so is every lock of the handle. */
+void cl_lost(struct racrt *r)
+{
+	r->r_state = CL_LOST;
+	r->r_nsent = 0;
+	for (uint32_t i = 0; i < r->r_nslots; i++)
+		if (r->r_slots[i].sl_state == SL_SENT || r->r_slots[i].sl_state == SL_QUEUED)
+			finish(r, (int)i, RACRT_ECLOSED, RACRT_IV, NULL);
+	if (r->r_locks)
+		memset(r->r_locks, 0, r->r_lcap * sizeof(*r->r_locks));
+	r->r_lcount = 0;
+	r->r_ntodo = 0;
+	r->r_blen = 0;
+	memset(r->r_early, 0, sizeof(r->r_early));
+}
+
+/* ---- sending, waiting, delivering ------------------------------------------------ */
+
+/*
+ * The window is full: receive (delivering nothing) until a reply frees a
+ * place, at most the reply bound.
+ */
+static int window_wait(struct racrt *r)
+{
+	uint64_t deadline = rac_now_mono_ns() + ms_ns((unsigned)r->r_reply_ms);
+
+	while (r->r_nsent >= CL_WINDOW) {
+		uint64_t now = rac_now_mono_ns();
+
+		if (r->r_state != CL_OPEN)
+			return RACRT_ECLOSED;
+		if (now >= deadline)
+			return RACRT_ENOREPLY;
+		conn_pump(r, ms_until(deadline, now), false);
+	}
+	return r->r_state == CL_OPEN ? 0 : RACRT_ECLOSED;
+}
+
+/* send the request in lk from a new slot; returns the slot or a negative code */
+static int req_start(struct racrt *r, struct msg_lk *lk, unsigned flags, racrt_cb cb, void *arg)
+{
+	struct cl_slot *s;
+	int idx, rc;
+
+	if (r->r_state != CL_OPEN)
+		return RACRT_ECLOSED;
+	if (r->r_nsent >= CL_WINDOW && (rc = window_wait(r)) != 0)
+		return rc;
+	idx = slot_alloc(r);
+	if (idx < 0)
+		return idx;
+	s = &r->r_slots[idx];
+	s->sl_op = (uint8_t)lk->lk_op;
+	s->sl_flags = (uint8_t)flags;
+	s->sl_mode = (int8_t)(lk->lk_op == LK_OP_LOCK || lk->lk_op == LK_OP_CONVERT ?
+			      lk->lk_mode : RACRT_IV);
+	s->sl_lkid = lk->lk_lkid;
+	s->sl_cb = cb;
+	s->sl_arg = arg;
+	lk->lk_req = (uint32_t)slot_req(r, idx);
+	lk->lk_owner_pid = r->r_pid;
+	rc = conn_send(r, lk);
+	if (rc) {
+		slot_free(r, idx);
+		return rc;
+	}
+	s = &r->r_slots[idx];
+	s->sl_state = SL_SENT;
+	s->sl_sent_ns = rac_now_mono_ns();
+	r->r_nsent++;
+	return idx;
+}
+
+/* send the requests the client owes of its own accord (abandoned locks) */
+static void flush_todo(struct racrt *r)
+{
+	if (r->r_flushing)
+		return;
+	r->r_flushing = true;
+	while (r->r_ntodo && r->r_state == CL_OPEN) {
+		struct cl_todo td = r->r_todo[--r->r_ntodo];
+		struct msg_lk lk = { .lk_op = td.td_op, .lk_lkid = td.td_lkid };
+		int rc = req_start(r, &lk, SLF_ABANDONED, NULL, NULL);
+
+		if (rc == RACRT_EAGAIN || rc == RACRT_ENOREPLY) {
+			todo_add(r, td.td_op, td.td_lkid);	/* later */
+			break;
+		}
+	}
+	r->r_flushing = false;
+}
+
+/* run the callbacks of what completed, in order; never nested */
+static int deliver(struct racrt *r)
+{
+	int n = 0;
+
+	if (r->r_depth)
+		return 0;
+	r->r_depth++;
+	for (;;) {
+		struct cl_bast bn;
+		bool have_bast = bast_peek(r, &bn);
+		int idx = r->r_dhead;
+
+		if (idx < 0 && !have_bast)
+			break;
+		if (idx >= 0 && (!have_bast || r->r_slots[idx].sl_done_seq < bn.bn_seq)) {
+			struct racrt_result res = r->r_slots[idx].sl_res;
+			racrt_cb cb = r->r_slots[idx].sl_cb;
+			void *arg = r->r_slots[idx].sl_arg;
+
+			slot_done_pop(r);
+			slot_free(r, idx);	/* before: the callback may start requests */
+			cb(r, &res, arg);
+			n++;
+		} else {
+			struct cl_lock *lo = lock_get(r, bn.bn_lkid);
+
+			bast_pop(r);
+			if (lo && !lo->lo_releasing && r->r_bast_cb) {
+				r->r_bast_cb(r, bn.bn_lkid, bn.bn_mode, r->r_bast_arg);
+				n++;
+			} else {
+				r->r_st.rs_basts_dropped++;
+			}
+		}
+	}
+	r->r_depth--;
+	return n;
+}
+
+/* a synchronous caller stops waiting for slot idx */
+static void abandon(struct racrt *r, int idx)
+{
+	struct cl_slot *s = &r->r_slots[idx];
+	struct cl_lock *lo;
+
+	s->sl_flags = (uint8_t)((s->sl_flags & ~SLF_SYNC) | SLF_ABANDONED);
+	r->r_st.rs_abandoned++;
+	if (s->sl_state != SL_QUEUED)
+		return;	/* no reply yet: on_reply gives back what it brings */
+	if (s->sl_op == LK_OP_LOCK) {
+		lo = lock_get(r, s->sl_lkid);
+		if (lo && !lo->lo_releasing) {
+			lo->lo_releasing = 1;
+			todo_add(r, LK_OP_UNLOCK, s->sl_lkid);
+		}
+	} else {
+		todo_add(r, LK_OP_CANCEL, s->sl_lkid);
+	}
+	flush_todo(r);
+}
+
+/*
+ * Wait for the outcome of slot idx: the reply within the reply bound,
+ * then (queued) the event within timeout_ms plus the reply bound, or for
+ * ever when timeout_ms is 0.
+ */
+static int req_wait(struct racrt *r, int idx, unsigned timeout_ms, struct racrt_result *res)
+{
+	uint64_t reply_ns = ms_ns((unsigned)r->r_reply_ms);
+
+	for (;;) {
+		struct cl_slot *s = &r->r_slots[idx];
+		uint64_t now = rac_now_mono_ns(), deadline = 0;
+		int fail = 0;
+
+		if (s->sl_state == SL_DONE) {
+			*res = s->sl_res;
+			slot_free(r, idx);
+			return res->rr_status;
+		}
+		if (s->sl_state == SL_SENT) {
+			deadline = s->sl_sent_ns + reply_ns;
+			fail = RACRT_ENOREPLY;
+		} else if (timeout_ms) {
+			deadline = s->sl_sent_ns + ms_ns(timeout_ms) + reply_ns;
+			fail = RACRT_ETIMEDOUT;	/* LMS should have said so by now */
+		}
+		if (deadline && now >= deadline) {
+			abandon(r, idx);
+			return fail;
+		}
+		conn_pump(r, deadline ? ms_until(deadline, now) : -1, false);
+		deliver(r);
+		flush_todo(r);
+	}
+}
+
+static int call_sync(struct racrt *r, struct msg_lk *lk, unsigned timeout_ms,
+		     struct racrt_result *res)
+{
+	int idx = req_start(r, lk, SLF_SYNC, NULL, NULL);
+
+	if (idx < 0)
+		return idx;
+	return req_wait(r, idx, timeout_ms, res);
+}
+
+static int call_async(struct racrt *r, struct msg_lk *lk, racrt_cb cb, void *arg)
+{
+	int idx = req_start(r, lk, 0, cb, arg);
+
+	return idx < 0 ? idx : slot_req(r, idx);
+}
+
+static void give_lvb(const struct racrt_result *res, uint8_t *lvb_out, int *dubious)
+{
+	if (lvb_out)
+		memcpy(lvb_out, res->rr_lvb, RACRT_LVB_LEN);
+	if (dubious)
+		*dubious = res->rr_dubious;
+}
+
+/* ---- requests -------------------------------------------------------------------- */
+
+static int make_lock(struct msg_lk *lk, const void *name, size_t namelen, int mode,
+		     unsigned flags, unsigned timeout_ms)
+{
+	if (!name || namelen == 0 || namelen > RACRT_NAME_MAX)
+		return RACRT_ENAMELEN;
+	if (!mode_ok(mode))
+		return RACRT_EBADMODE;
+	if (flags & ~RACRT_NOQUEUE)
+		return RACRT_EBADFLAGS;
+	memset(lk, 0, sizeof(*lk));
+	lk->lk_op = LK_OP_LOCK;
+	lk->lk_mode = mode;
+	lk->lk_flags = flags;
+	lk->lk_timeout_ms = timeout_ms;
+	lk->lk_namelen = (uint16_t)namelen;
+	memcpy(lk->lk_name, name, namelen);
+	return 0;
+}
+
+static int make_convert(struct msg_lk *lk, uint64_t lkid, int mode, unsigned flags,
+			unsigned timeout_ms, const uint8_t *lvb_in)
+{
+	if (!mode_ok(mode))
+		return RACRT_EBADMODE;
+	if (flags & ~RACRT_NOQUEUE)
+		return RACRT_EBADFLAGS;
+	memset(lk, 0, sizeof(*lk));
+	lk->lk_op = LK_OP_CONVERT;
+	lk->lk_lkid = lkid;
+	lk->lk_mode = mode;
+	lk->lk_flags = flags;
+	lk->lk_timeout_ms = timeout_ms;
+	if (lvb_in) {
+		lk->lk_has_lvb = 1;
+		memcpy(lk->lk_lvb, lvb_in, RACRT_LVB_LEN);
+	}
+	return 0;
+}
+
+static void make_simple(struct msg_lk *lk, int op, uint64_t lkid, const uint8_t *lvb_in)
+{
+	memset(lk, 0, sizeof(*lk));
+	lk->lk_op = (uint32_t)op;
+	lk->lk_lkid = lkid;
+	lk->lk_mode = RACRT_IV;
+	if (lvb_in) {
+		lk->lk_has_lvb = 1;
+		memcpy(lk->lk_lvb, lvb_in, RACRT_LVB_LEN);
+	}
+}
+
+int racrt_lock(racrt_t *r, const void *name, size_t namelen, int mode, unsigned flags,
+	       unsigned timeout_ms, uint64_t *lkid, uint8_t lvb_out[RACRT_LVB_LEN], int *dubious)
+{
+	struct racrt_result res;
+	struct msg_lk lk;
+	int rc;
+
+	if (!r || !lkid)
+		return RACRT_EINVAL;
+	rc = make_lock(&lk, name, namelen, mode, flags, timeout_ms);
+	if (rc == 0)
+		rc = call_sync(r, &lk, timeout_ms, &res);
+	if (rc == 0) {
+		*lkid = res.rr_lkid;
+		give_lvb(&res, lvb_out, dubious);
+	}
+	return rc;
+}
+
+int racrt_convert(racrt_t *r, uint64_t lkid, int mode, unsigned flags, unsigned timeout_ms,
+		  const uint8_t *lvb_in, uint8_t *lvb_out, int *dubious)
+{
+	struct racrt_result res;
+	struct msg_lk lk;
+	int rc;
+
+	if (!r || !lkid)
+		return RACRT_EINVAL;
+	rc = make_convert(&lk, lkid, mode, flags, timeout_ms, lvb_in);
+	if (rc == 0)
+		rc = call_sync(r, &lk, timeout_ms, &res);
+	if (rc == 0)
+		give_lvb(&res, lvb_out, dubious);
+	return rc;
+}
+
+static int simple_sync(racrt_t *r, int op, uint64_t lkid, const uint8_t *lvb_in,
+		       uint8_t *lvb_out, int *dubious)
+{
+	struct racrt_result res;
+	struct msg_lk lk;
+	int rc;
+
+	if (!r || !lkid)
+		return RACRT_EINVAL;
+	make_simple(&lk, op, lkid, lvb_in);
+	rc = call_sync(r, &lk, 0, &res);
+	if (rc == 0)
+		give_lvb(&res, lvb_out, dubious);
+	return rc;
+}
+
+int racrt_unlock(racrt_t *r, uint64_t lkid, const uint8_t *lvb_in)
+{
+	return simple_sync(r, LK_OP_UNLOCK, lkid, lvb_in, NULL, NULL);
+}
+
+int racrt_cancel(racrt_t *r, uint64_t lkid)
+{
+	return simple_sync(r, LK_OP_CANCEL, lkid, NULL, NULL, NULL);
+}
+
+int racrt_lvb_read(racrt_t *r, uint64_t lkid, uint8_t lvb_out[RACRT_LVB_LEN], int *dubious)
+{
+	return simple_sync(r, LK_OP_LVB_READ, lkid, NULL, lvb_out, dubious);
+}
+
+int racrt_lock_async(racrt_t *r, const void *name, size_t namelen, int mode, unsigned flags,
+		     unsigned timeout_ms, racrt_cb cb, void *arg)
+{
+	struct msg_lk lk;
+	int rc;
+
+	if (!r)
+		return RACRT_EINVAL;
+	rc = make_lock(&lk, name, namelen, mode, flags, timeout_ms);
+	return rc ? rc : call_async(r, &lk, cb, arg);
+}
+
+int racrt_convert_async(racrt_t *r, uint64_t lkid, int mode, unsigned flags,
+			unsigned timeout_ms, const uint8_t *lvb_in, racrt_cb cb, void *arg)
+{
+	struct msg_lk lk;
+	int rc;
+
+	if (!r || !lkid)
+		return RACRT_EINVAL;
+	rc = make_convert(&lk, lkid, mode, flags, timeout_ms, lvb_in);
+	return rc ? rc : call_async(r, &lk, cb, arg);
+}
+
+static int simple_async(racrt_t *r, int op, uint64_t lkid, const uint8_t *lvb_in, racrt_cb cb,
+			void *arg)
+{
+	struct msg_lk lk;
+
+	if (!r || !lkid)
+		return RACRT_EINVAL;
+	make_simple(&lk, op, lkid, lvb_in);
+	return call_async(r, &lk, cb, arg);
+}
+
+int racrt_unlock_async(racrt_t *r, uint64_t lkid, const uint8_t *lvb_in, racrt_cb cb, void *arg)
+{
+	return simple_async(r, LK_OP_UNLOCK, lkid, lvb_in, cb, arg);
+}
+
+int racrt_cancel_async(racrt_t *r, uint64_t lkid, racrt_cb cb, void *arg)
+{
+	return simple_async(r, LK_OP_CANCEL, lkid, NULL, cb, arg);
+}
+
+int racrt_lvb_read_async(racrt_t *r, uint64_t lkid, racrt_cb cb, void *arg)
+{
+	return simple_async(r, LK_OP_LVB_READ, lkid, NULL, cb, arg);
+}
+
+int racrt_request_lkid(racrt_t *r, int req, uint64_t *lkid)
+{
+	int idx;
+
+	if (!r || !lkid || req <= 0)
+		return RACRT_EINVAL;
+	idx = slot_by_req(r, (uint32_t)req);
+	if (idx < 0 || r->r_slots[idx].sl_op != LK_OP_LOCK ||
+	    (r->r_slots[idx].sl_flags & SLF_ABANDONED))
+		return RACRT_EINVAL;
+	if (!r->r_slots[idx].sl_lkid)
+		return RACRT_EAGAIN;
+	*lkid = r->r_slots[idx].sl_lkid;
+	return 0;
+}
+
+int racrt_poll(racrt_t *r, int timeout_ms)
+{
+	uint64_t deadline;
+	long wait = 0;
+
+	if (!r)
+		return RACRT_EINVAL;
+	if (r->r_depth) {
+		conn_pump(r, 0, false);	/* from a callback: receive, deliver later */
+		return 0;
+	}
+	deadline = rac_now_mono_ns() + (timeout_ms > 0 ? ms_ns((unsigned)timeout_ms) : 0);
+	for (;;) {
+		uint64_t now;
+		int n;
+
+		conn_pump(r, wait, false);
+		flush_todo(r);
+		n = deliver(r);
+		if (n)
+			return n;
+		if (r->r_state != CL_OPEN)
+			return RACRT_ECLOSED;
+		if (timeout_ms == 0)
+			return 0;
+		now = rac_now_mono_ns();
+		if (timeout_ms > 0 && now >= deadline)
+			return 0;
+		wait = timeout_ms < 0 ? -1 : ms_until(deadline, now);
+	}
+}
+
+int racrt_fd(racrt_t *r)
+{
+	return r ? conn_fd(r) : RACRT_EINVAL;
+}
+
+void racrt_on_blocking(racrt_t *r, racrt_blocking_cb cb, void *arg)
+{
+	if (!r)
+		return;
+	r->r_bast_cb = cb;
+	r->r_bast_arg = arg;
+}
+
+void racrt_set_reply_timeout(racrt_t *r, int ms)
+{
+	if (r)
+		r->r_reply_ms = ms > 0 ? ms : CL_REPLY_MS;
+}
+
+void racrt_get_stats(const racrt_t *r, struct racrt_stats *st)
+{
+	if (!r || !st)
+		return;
+	*st = r->r_st;
+	st->rs_inflight = 0;
+	for (uint32_t i = 0; i < r->r_nslots; i++)
+		if (r->r_slots[i].sl_state == SL_SENT || r->r_slots[i].sl_state == SL_QUEUED)
+			st->rs_inflight++;
+	st->rs_locks = r->r_lcount;
+}
+
+/* ---- handles ----------------------------------------------------------------------- */
+
+racrt_t *racrt_open_endpoint(const char *endpoint, const char *cluster_name, int *err)
+{
+	struct racrt *r;
+	int rc;
+
+	if (!endpoint || !cluster_name) {
+		if (err)
+			*err = RACRT_EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		if (err)
+			*err = RACRT_ENOMEM;
+		return NULL;
+	}
+	r->r_free = r->r_dhead = r->r_dtail = -1;
+	r->r_epfd = -1;
+	r->r_reply_ms = CL_REPLY_MS;
+	r->r_pid = (uint32_t)getpid();	/* a handle does not cross fork() */
+	rc = conn_open(r, endpoint, cluster_name);
+	if (rc) {
+		conn_close(r);
+		free(r);
+		if (err)
+			*err = rc;
+		return NULL;
+	}
+	r->r_state = CL_OPEN;
+	if (err)
+		*err = 0;
+	return r;
+}
+
+racrt_t *client_open_cfg(const struct rac_config *cfg, int inst, int *err)
+{
+	const struct rac_inst_cfg *ic = config_inst(cfg, inst);
+	char ep[sizeof(((struct racrt *)0)->r_ep)];
+	int rc;
+
+	rc = ic ? conn_lms_endpoint(ic, ep, sizeof(ep)) : RACRT_ECONFIG;
+	if (rc) {
+		if (err)
+			*err = rc;
+		return NULL;
+	}
+	return racrt_open_endpoint(ep, cfg->cf_name, err);
+}
+
+racrt_t *racrt_open(const char *config_path, int instance, int *err)
+{
+	struct rac_config *cfg = calloc(1, sizeof(*cfg));
+	char why[1024];
+	racrt_t *r = NULL;
+
+	if (!cfg) {
+		if (err)
+			*err = RACRT_ENOMEM;
+		return NULL;
+	}
+	if (config_load(config_path, cfg, why, sizeof(why))) {
+		if (err)
+			*err = RACRT_ECONFIG;
+	} else {
+		r = client_open_cfg(cfg, instance, err);
+	}
+	free(cfg);
+	return r;
+}
+
+void racrt_close(racrt_t **rp)
+{
+	struct racrt *r = rp ? *rp : NULL;
+	int idx;
+
+	if (!r)
+		return;
+	*rp = NULL;
+	r->r_depth++;	/* no callback runs from here on */
+	while ((idx = slot_done_pop(r)) >= 0)
+		slot_free(r, idx);
+	r->r_blen = 0;
+	if (r->r_state == CL_OPEN) {
+		uint64_t deadline = rac_now_mono_ns() + ms_ns((unsigned)r->r_reply_ms);
+
+		/* abandon what is in flight, give back every lock, await the replies */
+		for (uint32_t i = 0; i < r->r_nslots; i++)
+			if (r->r_slots[i].sl_state != SL_FREE)
+				r->r_slots[i].sl_flags = SLF_ABANDONED;
+		for (uint32_t i = 0; i < r->r_lcap; i++) {
+			struct cl_lock *lo = &r->r_locks[i];
+
+			if (lo->lo_lkid && !lo->lo_releasing) {
+				lo->lo_releasing = 1;
+				todo_add(r, LK_OP_UNLOCK, lo->lo_lkid);
+			}
+		}
+		for (;;) {
+			uint64_t now;
+
+			flush_todo(r);
+			now = rac_now_mono_ns();
+			if (!r->r_active || r->r_state != CL_OPEN || now >= deadline)
+				break;
+			conn_pump(r, ms_until(deadline, now), false);
+		}
+	}
+	conn_close(r);
+	table_free(r);
+	free(r);
+}
+
+/* ---- words ------------------------------------------------------------------------- */
+
+#define CASE(code, text) case code: return text
+
+const char *racrt_strerror(int err)
+{
+	switch (err) {
+	CASE(RACRT_OK, "success");
+	CASE(RACRT_EUNKNOWN, "no such lock");
+	CASE(RACRT_EBADMODE, "bad lock mode");
+	CASE(RACRT_ENAMELEN, "resource name empty or too long");
+	CASE(RACRT_EBADOWNER, "request owner refused by LMS");
+	CASE(RACRT_EBADFLAGS, "unknown request flags");
+	CASE(RACRT_ENOTGRANTED, "lock not granted (or already converting)");
+	CASE(RACRT_ENOTPENDING, "no request pending on the lock");
+	CASE(RACRT_ENOTQUEUED, "resource busy (no-queue request)");
+	CASE(RACRT_EDEADLK, "chosen as a deadlock victim");
+	CASE(RACRT_ETIMEDOUT, "not granted within the timeout");
+	CASE(RACRT_EIMPORT, "LMS remastering records clashed");
+	CASE(RACRT_EINVAL, "invalid argument");
+	CASE(RACRT_ENOMEM, "out of memory");
+	CASE(RACRT_ECONFIG, "configuration unreadable, or no such instance");
+	CASE(RACRT_ECONNECT, "cannot connect to LMS (is the instance running on this host?)");
+	CASE(RACRT_ENOREPLY, "LMS did not answer in time");
+	CASE(RACRT_ECLOSED, "connection to LMS lost: the handle's locks are gone");
+	CASE(RACRT_ENOTREADY, "LMS is not ready (starting or reconfiguring)");
+	CASE(RACRT_ECANCELED, "request cancelled");
+	CASE(RACRT_EAGAIN, "too many requests in flight");
+	CASE(RACRT_EPROTO, "LMS answered something this client cannot read");
+	}
+	return "unknown error";
+}
+
+static const char *const mode_names[] = { "NL", "CR", "CW", "PR", "PW", "EX" };
+
+const char *racrt_mode_str(int mode)
+{
+	if (mode == RACRT_IV)
+		return "IV";
+	return mode_ok(mode) ? mode_names[mode] : "?";
+}
+
+int racrt_mode_parse(const char *s)
+{
+	for (int m = RACRT_NL; s && m <= RACRT_EX; m++)
+		if (!strcasecmp(s, mode_names[m]))
+			return m;
+	return RACRT_EINVAL;
+}

@@ -1,0 +1,97 @@
+# The lock manager end to end: racctl lock (the client library) against LMS
+# on real clusters.  Synchronisation through files the commands create;
+# every wait is bounded.
+
+up3() {
+	mkconfig 3 </dev/null
+	while [ $# -ge 2 ]; do set_key "$1" "$2"; shift 2; done
+	rac init >/dev/null
+	for i in 1 2 3; do rac start -i "$i" >/dev/null; done
+}
+exists() { [ -e "$1" ]; }
+members_are() { [ "$(racsql -i "$1" -e 'select members from v$cluster' --format csv | sed -n 2p)" = "$2" ]; }
+# a command that says it holds the lock, then waits for the test to release it
+hold_cmd() { echo "touch $T/$1; while [ ! -e $T/$2 ]; do sleep 0.01; done"; }
+
+test_locks_exclude_across_instances_and_waiter_gets_it() {
+	up3
+	rac lock -i 1 -m EX res1 -- sh -c "$(hold_cmd held go)" & holder=$!
+	wait_for "holder has the lock" 5000 exists "$T/held"
+	expect_rc 1 rac lock -i 2 -m EX --nowait res1 -- true
+	expect_rc 1 rac lock -i 3 -m PR --timeout 200 res1 -- true
+	rac lock -i 2 -m EX res1 -- touch "$T/waiter" & waiter=$!
+	# the waiter is queued behind the holder: it must not run yet
+	[ ! -e "$T/waiter" ] || fail "waiter ran while the holder held the lock"
+	touch "$T/go"
+	wait $holder
+	wait_for "waiter granted after release" 5000 exists "$T/waiter"
+	wait $waiter
+	stat() { racsql -i "$1" -e "select value from v\$ges_statistics where name = '$2'" --format csv | sed -n 2p; }
+	[ "$(gv_sum requests)" -ge 4 ] || fail "requests not counted"
+}
+
+gv_sum() { racsql -e "select sum(value) from gv\$ges_statistics where name = '$1'" --format csv | sed -n 2p; }
+
+test_locks_shared_modes_coexist_and_exit_status_passes() {
+	up3
+	rac lock -i 1 -m PR shared -- sh -c "$(hold_cmd held go)" & holder=$!
+	wait_for "PR holder" 5000 exists "$T/held"
+	rac lock -i 2 -m PR --nowait shared -- true || fail "PR refused while another PR holds"
+	rac lock -i 3 -m CR --nowait shared -- true || fail "CR refused while PR holds"
+	expect_rc 1 rac lock -i 3 -m PW --nowait shared -- true
+	touch "$T/go"; wait $holder
+	expect_rc 7 rac lock -i 2 -m EX shared -- sh -c 'exit 7'
+	expect_rc 2 rac lock -i 2 -m XX shared -- true
+}
+
+test_locks_counter_under_ex_from_every_instance_loses_no_update() {
+	up3
+	echo 0 >"$T/counter"
+	incr() {
+		for _ in $(seq 1 25); do
+			rac lock -i "$1" -m EX counter -- sh -c "v=\$(cat $T/counter); echo \$((v + 1)) >$T/counter" ||
+				return 1
+		done
+	}
+	incr 1 & a=$!; incr 2 & b=$!; incr 3 & c=$!
+	wait $a && wait $b && wait $c || fail "an increment failed"
+	[ "$(cat "$T/counter")" = 75 ] || fail "lost updates: counter is $(cat "$T/counter"), expected 75"
+}
+
+test_locks_of_a_killed_client_are_released() {
+	up3
+	# racctl itself, not the rac() wrapper: $! must be the client process
+	"$RACBIN/racctl" -c "$T/rac.ini" lock -i 2 -m EX orphan -- sh -c "$(hold_cmd held go)" & client=$!
+	wait_for "holder" 5000 exists "$T/held"
+	kill -9 $client	# the client dies holding the lock; its command runs on
+	rac lock -i 3 -m EX --timeout 5000 orphan -- touch "$T/next" || fail "lock of a dead client not released"
+	[ "$(racsql -i 2 -e "select value from v\$ges_statistics where name = 'dead clients cleaned up'" --format csv | sed -n 2p)" -ge 1 ]
+	touch "$T/go"
+}
+
+test_locks_survive_the_death_of_their_master_and_waiters_are_granted() {
+	up3 misscount_ms 1000 ckpt_timeout_ms 6000
+	# instance 1 holds 20 resources; some are mastered by instance 3
+	names=""; cmd="$(hold_cmd held go)"
+	for i in $(seq 1 20); do names="$names r$i"; done
+	chain=""
+	for n in $names; do chain="$chain $RACBIN/racctl -c $T/rac.ini lock -i 1 -m EX $n --"; done
+	# shellcheck disable=SC2086
+	$chain sh -c "$cmd" & holder=$!
+	wait_for "instance 1 holds 20 locks" 10000 exists "$T/held"
+	# instance 3 holds w; instance 2 waits for it
+	rac lock -i 3 -m EX w -- sh -c "$(hold_cmd held3 never)" &
+	wait_for "instance 3 holds w" 5000 exists "$T/held3"
+	rac lock -i 2 -m EX w -- touch "$T/wgot" & waiter=$!
+	kill -9 "$(member_pid 3 lmon)"
+	wait_for "survivors settle on {1,2}" 10000 members_are 1 "1 2"
+	wait_for "waiter granted w once instance 3 is gone" 10000 exists "$T/wgot"
+	wait $waiter
+	# every lock instance 1 held is still held, wherever it is mastered now
+	for n in $names; do
+		expect_rc 1 rac lock -i 2 -m EX --nowait "$n" -- true
+	done
+	any_alert_has "remastered here from shadows"
+	touch "$T/go"; wait $holder
+	rac lock -i 2 -m EX --nowait r1 -- true || fail "r1 not free after the holder released"
+}
