@@ -39,6 +39,7 @@
 #include "config.h"
 #include "log.h"
 #include "sga.h"
+#include "disk.h"
 #include "views.h"
 
 /* What a snapshot copied out of one instance's SGA. */
@@ -144,7 +145,7 @@ static void put_int(struct filler *f, int64_t v)
 }
 
 /* uint64 counters: SQLite integers are signed 64-bit */
-static void put_u64(struct filler *f, uint64_t v)
+static void put_uint(struct filler *f, uint64_t v)
 {
 	put_int(f, v > INT64_MAX ? INT64_MAX : (int64_t)v);
 }
@@ -192,7 +193,7 @@ static void put_age(struct filler *f, uint64_t then_ns)
 	else if (then_ns >= now)
 		put_int(f, 0);
 	else
-		put_u64(f, (now - then_ns) / 1000000u);
+		put_uint(f, (now - then_ns) / 1000000u);
 }
 
 /* an ISO timestamp, NULL for 0 */
@@ -292,6 +293,31 @@ static const struct view_col parameter_cols[] = {
 	{ "SOURCE", "TEXT" },
 	{ "SECTION", "TEXT" },
 	{ "DESCRIPTION", "TEXT" },
+	{ NULL, NULL }
+};
+
+static const struct view_col ges_res_cols[] = {
+	{ "RESOURCE_NAME", "TEXT" },
+	{ "MASTER", "INTEGER" },
+	{ "GRANTED", "INTEGER" },
+	{ "CONVERTING", "INTEGER" },
+	{ "WAITING", "INTEGER" },
+	{ "VALUE_BLOCK", "TEXT" },
+	{ "VALUE_BLOCK_STATE", "TEXT" },
+	{ NULL, NULL }
+};
+
+static const struct view_col ges_lock_cols[] = {
+	{ "RESOURCE_NAME", "TEXT" },
+	{ "LOCK_ID", "TEXT" },
+	{ "MASTER", "INTEGER" },
+	{ "OWNER_INSTANCE", "INTEGER" },
+	{ "OWNER_PID", "INTEGER" },
+	{ "GRANTED_MODE", "TEXT" },
+	{ "REQUESTED_MODE", "TEXT" },
+	{ "STATE", "TEXT" },
+	{ "BLOCKED", "TEXT" },
+	{ "BLOCKER_INSTANCE", "INTEGER" },
 	{ NULL, NULL }
 };
 
@@ -411,7 +437,7 @@ static int fill_instance(struct filler *f)
 	put_text(f, sga_state_str(sn->sn_state));
 	put_time(f, sn->sn_startup_us);
 	put_text(f, sga_role_str(sn->sn_role));
-	put_u64(f, sn->sn_incarnation);
+	put_uint(f, sn->sn_incarnation);
 	if (sn->sn_member_id >= 0)
 		put_int(f, sn->sn_member_id);
 	else
@@ -440,7 +466,7 @@ static int fill_process(struct filler *f)
 			put_null(f);
 		put_text(f, sga_nm_state_str(nm->nm_state));
 		put_age(f, nm->nm_hb_mono_ns);
-		put_u64(f, nm->nm_hb_count);
+		put_uint(f, nm->nm_hb_count);
 		if (nm->nm_role < RAC_NROLES &&
 		    proc_title((enum rac_role)nm->nm_role, sn->sn_inst_name, title, sizeof title) == 0)
 			put_text(f, title);
@@ -483,7 +509,7 @@ static int fill_sysstat(struct filler *f)
 		if (!name)
 			continue;
 		put_text(f, name);
-		put_u64(f, sn->sn_cnt[c]);
+		put_uint(f, sn->sn_cnt[c]);
 		row_end(f);
 	}
 	return f->fl_rc;
@@ -500,10 +526,132 @@ static int fill_ges_stats(struct filler *f)
 		if (!name || strncmp(name, "ges ", 4))
 			continue;
 		put_text(f, name + 4);
-		put_u64(f, sn->sn_cnt[c]);
+		put_uint(f, sn->sn_cnt[c]);
 		row_end(f);
 	}
 	return f->fl_rc;
+}
+
+static const char *mode_name(int m)
+{
+	static const char *names[] = { "NL", "CR", "CW", "PR", "PW", "EX" };
+
+	return m >= 0 && m < 6 ? names[m] : NULL;
+}
+
+/* a resource name for a view: printable bytes as they are, others as \xNN */
+static void put_name(struct filler *f, const uint8_t *name, size_t n)
+{
+	char buf[4 * 64 + 1];
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 5 < sizeof(buf); i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+				      name[i] >= 0x20 && name[i] < 0x7f && name[i] != '\\' ?
+				      "%c" : "\\x%02x", name[i]);
+	put_textn(f, buf, o);
+}
+
+/*
+ * v$ges_resource and v$ges_enqueue: asked of the instance's LMS, which knows
+ * the resources it masters and every lock on them.
+ */
+static int fill_ges(struct filler *f, bool locks)
+{
+	const struct snap *sn = f->fl_sn;
+	uint8_t *p = NULL, name[64];
+	size_t len = 0;
+	char err[256];
+	struct blk_cursor c;
+	uint32_t nres, nlocks;
+
+	if (!sn->sn_up || ges_fetch(cfg_in_force(f), sn->sn_inst, &p, &len, err, sizeof(err)))
+		return f->fl_rc;	/* down or silent: no rows */
+	cur_init_read(&c, p, len);
+	nres = get_u32(&c);
+	nlocks = get_u32(&c);
+	(void)get_u8(&c);
+	for (uint32_t i = 0; i < nres && !c.c_err && f->fl_rc == SQLITE_OK; i++) {
+		uint8_t nl = get_u8(&c), lvb[32];
+		uint32_t g, cv, w;
+		uint8_t dub;
+		char hex[65];
+
+		get_bytes(&c, name, nl > 64 ? 64 : nl);
+		g = get_u32(&c);
+		cv = get_u32(&c);
+		w = get_u32(&c);
+		dub = get_u8(&c);
+		get_bytes(&c, lvb, sizeof(lvb));
+		if (locks || c.c_err || nl > 64)
+			continue;
+		for (int k = 0; k < 32; k++)
+			snprintf(hex + 2 * k, 3, "%02x", lvb[k]);
+		put_name(f, name, nl);
+		put_int(f, sn->sn_inst);
+		put_int(f, g);
+		put_int(f, cv);
+		put_int(f, w);
+		put_text(f, hex);
+		put_text(f, dub ? "DUBIOUS" : "VALID");
+		row_end(f);
+	}
+	for (uint32_t i = 0; locks && i < nlocks && !c.c_err && f->fl_rc == SQLITE_OK; i++) {
+		uint8_t nl = get_u8(&c), oinst, st, blocked, binst;
+		uint64_t lkid;
+		uint32_t pid;
+		int8_t gr, rq;
+		char id[24];
+
+		get_bytes(&c, name, nl > 64 ? 64 : nl);
+		lkid = get_u64(&c);
+		oinst = get_u8(&c);
+		(void)get_u32(&c);
+		pid = get_u32(&c);
+		gr = (int8_t)get_u8(&c);
+		rq = (int8_t)get_u8(&c);
+		st = get_u8(&c);
+		blocked = get_u8(&c);
+		binst = get_u8(&c);
+		if (c.c_err || nl > 64)
+			break;
+		snprintf(id, sizeof(id), "0x%016llx", (unsigned long long)lkid);
+		put_name(f, name, nl);
+		put_text(f, id);
+		put_int(f, sn->sn_inst);
+		put_int(f, oinst);
+		if (pid)
+			put_int(f, pid);
+		else
+			put_null(f);
+		if (mode_name(gr))
+			put_text(f, mode_name(gr));
+		else
+			put_null(f);
+		if (mode_name(rq))
+			put_text(f, mode_name(rq));
+		else
+			put_null(f);
+		put_text(f, st == 0 ? "GRANTED" : st == 1 ? "CONVERTING" : "WAITING");
+		put_text(f, blocked ? "YES" : "NO");
+		if (blocked && binst)
+			put_int(f, binst);
+		else
+			put_null(f);
+		row_end(f);
+	}
+	free(p);
+	return f->fl_rc;
+}
+
+static int fill_ges_resource(struct filler *f)
+{
+	return fill_ges(f, false);
+}
+
+static int fill_ges_enqueue(struct filler *f)
+{
+	return fill_ges(f, true);
 }
 
 /* one row per other configured instance, as this instance's LMON sees it */
@@ -525,10 +673,10 @@ static int fill_heartbeat(struct filler *f)
 		put_text(f, ic->ic_name);
 		put_text(f, sga_peer_state_str(p->pr_net_state));
 		put_age(f, p->pr_net_last_ns);
-		put_u64(f, p->pr_net_count);
+		put_uint(f, p->pr_net_count);
 		put_text(f, sga_peer_state_str(p->pr_disk_state));
 		put_age(f, p->pr_disk_last_ns);
-		put_u64(f, p->pr_disk_counter);
+		put_uint(f, p->pr_disk_counter);
 		put_text(f, p->pr_net_last_ns ? hears : NULL);
 		row_end(f);
 	}
@@ -549,9 +697,9 @@ static int fill_vdisk(struct filler *f)
 		put_text(f, sga_vdisk_state_str(v->vd_state));
 		put_time(f, v->vd_last_read_us);
 		put_time(f, v->vd_last_write_us);
-		put_u64(f, v->vd_read_errors);
-		put_u64(f, v->vd_write_errors);
-		put_u64(f, v->vd_corrupt);
+		put_uint(f, v->vd_read_errors);
+		put_uint(f, v->vd_write_errors);
+		put_uint(f, v->vd_corrupt);
 		row_end(f);
 	}
 	return f->fl_rc;
@@ -570,7 +718,7 @@ static int fill_cluster(struct filler *f)
 	put_inst(f, sn->sn_cl_break_inst);
 	put_inst(f, sn->sn_cl_recover_inst);
 	put_int(f, sn->sn_cl_n_ok);
-	put_u64(f, sn->sn_cl_incarnation);
+	put_uint(f, sn->sn_cl_incarnation);
 	put_bitmap(f, sn->sn_cl_members);
 	row_end(f);
 	return f->fl_rc;
@@ -612,10 +760,10 @@ static int fill_history(struct filler *f)
 	for (int i = 0; i < sn->sn_nrcfg && f->fl_rc == SQLITE_OK; i++) {
 		const struct sga_reconfig *rc = &sn->sn_rcfg[i];
 
-		put_u64(f, rc->rc_id);
-		put_u64(f, rc->rc_old_inc);
+		put_uint(f, rc->rc_id);
+		put_uint(f, rc->rc_old_inc);
 		if (rc->rc_new_inc)
-			put_u64(f, rc->rc_new_inc);
+			put_uint(f, rc->rc_new_inc);
 		else
 			put_null(f);	/* IMR has not decided yet */
 		put_text(f, sga_reason_str(rc->rc_reason));
@@ -648,7 +796,7 @@ static int fill_steps(struct filler *f)
 			if (rc->rc_step_start_us[s])
 				last = s;
 		for (uint32_t s = RCFG_NONE + 1; s < RCFG_NSTEPS && f->fl_rc == SQLITE_OK; s++) {
-			put_u64(f, rc->rc_id);
+			put_uint(f, rc->rc_id);
 			put_int(f, s);
 			put_text(f, sga_step_str(s));
 			put_time(f, rc->rc_step_start_us[s]);
@@ -742,6 +890,11 @@ static const struct view_def views[] = {
 	  parameter_cols, fill_parameter, 0 },
 	{ "v$sysstat", "instance counter",
 	  sysstat_cols, fill_sysstat, 0 },
+	{ "v$ges_resource", "resource this instance's LMS masters: queue lengths, value "
+	  "block and whether it is dubious", ges_res_cols, fill_ges_resource, 0 },
+	{ "v$ges_enqueue", "lock on a resource this instance's LMS masters: owner "
+	  "instance and pid, granted and requested mode, state, blocker",
+	  ges_lock_cols, fill_ges_enqueue, 0 },
 	{ "v$ges_statistics", "lock manager counter (requests, grants, remote messages, "
 	  "blocking notifications, deadlocks, bad requests, dead clients, frozen requests)",
 	  sysstat_cols, fill_ges_stats, 0 },
@@ -765,6 +918,8 @@ static const struct view_def views[] = {
 	{ "gv$parameter", NULL, parameter_cols, fill_parameter, VD_GLOBAL },
 	{ "gv$sysstat", NULL, sysstat_cols, fill_sysstat, VD_GLOBAL },
 	{ "gv$ges_statistics", NULL, sysstat_cols, fill_ges_stats, VD_GLOBAL },
+	{ "gv$ges_resource", NULL, ges_res_cols, fill_ges_resource, VD_GLOBAL },
+	{ "gv$ges_enqueue", NULL, ges_lock_cols, fill_ges_enqueue, VD_GLOBAL },
 	{ "gv$heartbeat", NULL, heartbeat_cols, fill_heartbeat, VD_GLOBAL },
 	{ "gv$voting_disk", NULL, vdisk_cols, fill_vdisk, VD_GLOBAL },
 	{ "gv$cluster", NULL, cluster_cols, fill_cluster, VD_GLOBAL },
@@ -1193,6 +1348,7 @@ void views_destroy(struct views **vwp)
 	if (!vwp || !*vwp)
 		return;
 	gather_destroy(&(*vwp)->vw_gather);
+	ges_done();
 	free((*vwp)->vw_all);
 	free(*vwp);
 	*vwp = NULL;

@@ -26,6 +26,8 @@ const char *msg_type_str(int type)
 	CASE(GRD_EVENT);
 	CASE(GRD_REBUILD);
 	CASE(GRD_REBUILD_DONE);
+	CASE(GES_DUMP_REQUEST);
+	CASE(GES_DUMP);
 	}
 	return "UNKNOWN";
 }
@@ -50,6 +52,8 @@ static int payload_len(int type)
 	case MSG_GRD_EVENT:
 	case MSG_GRD_REBUILD:
 	case MSG_GRD_REBUILD_DONE: return MSG_LK_LEN;
+	case MSG_GES_DUMP_REQUEST: return 0;
+	case MSG_GES_DUMP: return -1;
 	}
 	return -2;
 }
@@ -134,7 +138,8 @@ int msg_decode_hdr(const uint8_t *buf, size_t len, uint64_t cluster, struct msg_
 		return RAC_EMSG_LEN;
 	if (h->mh_sender > RAC_MAX_INST ||
 	    (h->mh_sender == 0 && h->mh_type != MSG_VIEW_REQUEST && h->mh_type != MSG_LK_REQUEST &&
-	     h->mh_type != MSG_LK_REPLY && h->mh_type != MSG_LK_EVENT))
+	     h->mh_type != MSG_LK_REPLY && h->mh_type != MSG_LK_EVENT &&
+	     h->mh_type != MSG_GES_DUMP_REQUEST && h->mh_type != MSG_GES_DUMP))
 		return RAC_EMSG_SENDER;
 	*payload = buf + RAC_MSG_HDR;
 	return 0;

@@ -60,6 +60,18 @@ enum rac_msg_type {
 	MSG_GRD_REBUILD = 10,
 	MSG_GRD_REBUILD_DONE = 11,	/* every record of the sender has been sent */
 
+	/* LMS <- client (racsql's v$ges_* views), sender 0, no payload */
+	MSG_GES_DUMP_REQUEST = 12,
+	/*
+	 * client <- LMS: the resources this LMS masters and their locks, as far
+	 * as they fit one message:  u32 nres, u32 nlocks, u8 truncated, then per
+	 * resource: u8 namelen, name, u32 granted, converting, waiting, u8
+	 * dubious, 32-byte value block; per lock: u8 namelen, name, u64 lkid,
+	 * u8 owner instance, u32 owner client, u32 owner pid, i8 granted mode,
+	 * i8 requested mode, u8 state, u8 blocked, u8 blocker instance.
+	 */
+	MSG_GES_DUMP = 13,
+
 	MSG_TYPE_MAX
 };
 

@@ -44,6 +44,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "disk.h"
 #include "errors.h"
 #include "grd.h"
 #include "log.h"
@@ -109,6 +110,8 @@ struct lms {
 
 	struct shadow *s_sh;			/* open addressing by lkid */
 	size_t s_sh_cap, s_sh_n;
+
+	struct { uint64_t key; pid_t pid; } s_pids[4096];	/* owner -> pid, for views */
 
 	int s_rebuilding;			/* waiting for the survivors' records */
 	uint32_t s_rb_inc;			/* the incarnation being rebuilt */
@@ -352,6 +355,105 @@ static void to_client(uint32_t id, uint16_t type, const struct msg_lk *lk)
 
 /* ---- the table ------------------------------------------------------------- */
 
+/* the pid behind an owner, as its requests said (a small cache, for views) */
+static void pid_note(struct grd_owner o, pid_t pid)
+{
+	uint64_t key = ((uint64_t)o.ow_inst << 32) | o.ow_client;
+	size_t n = sizeof(lms.s_pids) / sizeof(lms.s_pids[0]);
+
+	lms.s_pids[(key * 0x9e3779b97f4a7c15ull >> 20) % n].key = key;
+	lms.s_pids[(key * 0x9e3779b97f4a7c15ull >> 20) % n].pid = pid;
+}
+
+static pid_t pid_of(struct grd_owner o)
+{
+	uint64_t key = ((uint64_t)o.ow_inst << 32) | o.ow_client;
+	size_t n = sizeof(lms.s_pids) / sizeof(lms.s_pids[0]), i;
+
+	i = (key * 0x9e3779b97f4a7c15ull >> 20) % n;
+	return lms.s_pids[i].key == key ? lms.s_pids[i].pid : 0;
+}
+
+/* ---- views: the table, as rows, to racsql ------------------------------------ */
+
+#define DUMP_MAX 60000
+
+struct dump {
+	struct blk_cursor d_c;
+	uint32_t d_nres, d_nlocks;
+	int d_full;
+};
+
+static int dump_res(const struct grd_res_info *ri, void *arg)
+{
+	struct dump *d = arg;
+
+	if (d->d_c.c_pos + 1 + ri->ri_namelen + 12 + 1 + GRD_LVB_LEN > DUMP_MAX) {
+		d->d_full = 1;
+		return 1;
+	}
+	put_u8(&d->d_c, (uint8_t)ri->ri_namelen);
+	put_bytes(&d->d_c, ri->ri_name, ri->ri_namelen);
+	put_u32(&d->d_c, (uint32_t)ri->ri_ngranted);
+	put_u32(&d->d_c, (uint32_t)ri->ri_nconverting);
+	put_u32(&d->d_c, (uint32_t)ri->ri_nwaiting);
+	put_u8(&d->d_c, ri->ri_dubious);
+	put_bytes(&d->d_c, ri->ri_lvb, GRD_LVB_LEN);
+	d->d_nres++;
+	return 0;
+}
+
+static int dump_lock(const struct grd_lock_info *li, void *arg)
+{
+	struct dump *d = arg;
+
+	if (d->d_c.c_pos + 1 + li->li_namelen + 8 + 1 + 8 + 5 > DUMP_MAX) {
+		d->d_full = 1;
+		return 1;
+	}
+	put_u8(&d->d_c, (uint8_t)li->li_namelen);
+	put_bytes(&d->d_c, li->li_name, li->li_namelen);
+	put_u64(&d->d_c, li->li_lkid);
+	put_u8(&d->d_c, li->li_owner.ow_inst);
+	put_u32(&d->d_c, li->li_owner.ow_client);
+	put_u32(&d->d_c, (uint32_t)pid_of(li->li_owner));
+	put_u8(&d->d_c, (uint8_t)(int8_t)li->li_grmode);
+	put_u8(&d->d_c, (uint8_t)(int8_t)li->li_rqmode);
+	put_u8(&d->d_c, (uint8_t)li->li_state);
+	put_u8(&d->d_c, li->li_blocked);
+	put_u8(&d->d_c, li->li_blocker.ow_inst);
+	d->d_nlocks++;
+	return 0;
+}
+
+static void send_dump(void *sock, const uint8_t *ident, size_t ident_len)
+{
+	static uint8_t body[DUMP_MAX + 16], buf[RAC_MSG_HDR + DUMP_MAX + 16];
+	struct dump d = { .d_full = 0 };
+	struct blk_cursor head;
+	struct msg_hdr h = { .mh_sender = (uint32_t)lms.s_m->m_inst,
+			     .mh_cluster = lms.s_cluster_id, .mh_seq = ++lms.s_seq };
+	int n;
+
+	cur_init_write(&d.d_c, body, sizeof(body));
+	put_u32(&d.d_c, 0);
+	put_u32(&d.d_c, 0);
+	put_u8(&d.d_c, 0);
+	grd_foreach_resource(lms.s_grd, dump_res, &d);
+	if (!d.d_full)
+		grd_foreach_lock(lms.s_grd, dump_lock, &d);
+	cur_init_write(&head, body, 9);
+	put_u32(&head, d.d_nres);
+	put_u32(&head, d.d_nlocks);
+	put_u8(&head, (uint8_t)d.d_full);
+	n = msg_encode_raw(buf, sizeof(buf), &h, MSG_GES_DUMP, body, d.d_c.c_pos);
+	if (n < 0)
+		return;
+	if (zmq_send(sock, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	    zmq_send(sock, buf, (size_t)n, ZMQ_DONTWAIT) < 0)
+		sga_count(&lms.s_m->m_sga, CNT_GES_SEND_DROPPED, 1);
+}
+
 /* Apply one request to our table for `owner`; fills the answer into `out`. */
 static void apply(const struct msg_lk *lk, struct grd_owner owner, struct msg_lk *out)
 {
@@ -366,6 +468,8 @@ static void apply(const struct msg_lk *lk, struct grd_owner owner, struct msg_lk
 	*out = *lk;
 	out->lk_has_lvb = 0;
 	out->lk_dubious = 0;
+	if (lk->lk_owner_pid)
+		pid_note(owner, (pid_t)lk->lk_owner_pid);
 	switch (lk->lk_op) {
 	case LK_OP_LOCK:
 		rc = grd_lock(g, lk->lk_name, lk->lk_namelen, owner, lk->lk_mode, flags, deadline,
@@ -626,6 +730,10 @@ static void serve(int item)
 		if (!recv2(sock, ident, &ident_len, buf, &len))
 			return;
 		rc = msg_decode_hdr(buf, len, lms.s_cluster_id, &h, &p);
+		if (rc == 0 && h.mh_type == MSG_GES_DUMP_REQUEST) {
+			send_dump(sock, ident, ident_len);
+			continue;
+		}
 		if (rc == 0)
 			rc = msg_decode_lk(p, h.mh_length, &lk);
 		if (rc == 0 && client && h.mh_type != MSG_LK_REQUEST)

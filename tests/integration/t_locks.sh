@@ -95,3 +95,21 @@ test_locks_survive_the_death_of_their_master_and_waiters_are_granted() {
 	touch "$T/go"; wait $holder
 	rac lock -i 2 -m EX --nowait r1 -- true || fail "r1 not free after the holder released"
 }
+
+test_locks_views_show_holder_waiter_master_and_dubious_value_block() {
+	up3 misscount_ms 1000 ckpt_timeout_ms 6000
+	rac lock -i 3 -m EX vb -- sh -c "$(hold_cmd held never)" &
+	wait_for "holder on instance 3" 5000 exists "$T/held"
+	rac lock -i 2 -m EX vb -- sh -c "$(hold_cmd got go)" & waiter=$!
+	queued() { racsql -e "select state from gv\$ges_enqueue where resource_name = 'vb'" --format csv | grep -q WAITING; }
+	wait_for "the waiter shows as WAITING" 5000 queued
+	rows=$(racsql -e "select owner_instance, state, blocked, master from gv\$ges_enqueue where resource_name = 'vb' order by state" --format csv)
+	echo "$rows"
+	echo "$rows" | grep -qE '^3,GRANTED,NO,[123]$' || fail "holder row"
+	echo "$rows" | grep -qE '^2,WAITING,YES,[123]$' || fail "waiter row"
+	kill -9 "$(member_pid 3 lmon)"
+	wait_for "waiter granted after instance 3 died" 10000 exists "$T/got"
+	dubious() { racsql -e "select value_block_state from gv\$ges_resource where resource_name = 'vb'" --format csv | grep -q DUBIOUS; }
+	wait_for "value block reported dubious" 5000 dubious
+	touch "$T/go"; wait $waiter
+}
