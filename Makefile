@@ -144,6 +144,10 @@ endif
 # racctl lock; librac.a (with racctl_lock.o) comes first on the link line
 $(BINDIR)/racctl: $(LIBRACRT)
 
+$(BINDIR)/dlock: $(OBJDIR)/tests/tools/dlock.o $(LIBRACRT) $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 build/$(FLAVOUR)/tests/test_client: $(OBJDIR)/tests/unit/test_client.o $(LIBRAC) $(LIBRACRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
@@ -157,7 +161,7 @@ run: deps
 
 # The test build runs under ASan and UBSan (FLAVOUR=san).
 test: deps
-	@$(MAKE) --no-print-directory FLAVOUR=san bins units build/san/bin/zsend
+	@$(MAKE) --no-print-directory FLAVOUR=san bins units build/san/bin/zsend build/san/bin/dlock
 	@tests/run.sh build/san/bin build/san/tests
 
 units: $(UNIT_BINS)
@@ -167,7 +171,7 @@ unit: deps
 	@tests/run.sh --unit-only build/san/bin build/san/tests
 
 integration: deps
-	@$(MAKE) --no-print-directory FLAVOUR=san bins build/san/bin/zsend
+	@$(MAKE) --no-print-directory FLAVOUR=san bins build/san/bin/zsend build/san/bin/dlock
 	@tests/run.sh --integration-only build/san/bin build/san/tests
 
 bench: deps

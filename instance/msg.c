@@ -28,6 +28,8 @@ const char *msg_type_str(int type)
 	CASE(GRD_REBUILD_DONE);
 	CASE(GES_DUMP_REQUEST);
 	CASE(GES_DUMP);
+	CASE(GRD_EDGES_REQUEST);
+	CASE(GRD_EDGES);
 	}
 	return "UNKNOWN";
 }
@@ -54,6 +56,8 @@ static int payload_len(int type)
 	case MSG_GRD_REBUILD_DONE: return MSG_LK_LEN;
 	case MSG_GES_DUMP_REQUEST: return 0;
 	case MSG_GES_DUMP: return -1;
+	case MSG_GRD_EDGES_REQUEST: return MSG_LK_LEN;
+	case MSG_GRD_EDGES: return -1;
 	}
 	return -2;
 }

@@ -72,6 +72,16 @@ enum rac_msg_type {
 	 */
 	MSG_GES_DUMP = 13,
 
+	/*
+	 * Deadlock detection across instances, LMS <- LMS: the coordinator (the
+	 * lowest member) asks for every LMS's wait-for edges (payload msg_lk,
+	 * lk_req = round); the answer is u32 round, u32 n, then per edge: u8
+	 * waiter instance, u32 waiter client, u8 holder instance, u32 holder
+	 * client, u64 waiting lock id.
+	 */
+	MSG_GRD_EDGES_REQUEST = 14,
+	MSG_GRD_EDGES = 15,
+
 	MSG_TYPE_MAX
 };
 
@@ -97,6 +107,8 @@ struct msg_heartbeat {
 
 /* lock operations (msg_lk.lk_op) */
 enum { LK_OP_LOCK = 1, LK_OP_CONVERT, LK_OP_UNLOCK, LK_OP_CANCEL, LK_OP_LVB_READ };
+/* LMS <- LMS only (MSG_GRD_OP) */
+enum { LK_OP_DROP_OWNER = 6, LK_OP_DEADLOCK_VICTIM = 7 };
 #define LK_NAME_MAX	64
 #define LK_LVB_LEN	32
 #define LK_NOQUEUE	0x1u

@@ -1717,6 +1717,25 @@ int grd_deadlock_find(struct grd *g, uint64_t *victims, size_t max)
 	return nv;
 }
 
+int grd_fail_deadlock(struct grd *g, uint64_t lkid)
+{
+	uint32_t i;
+	struct grd_res *r;
+
+	if (!g)
+		return RAC_EINVAL;
+	i = id_find(g, lkid);
+	if (i == NIL)
+		return GRD_EUNKNOWN;
+	if (L(g, i)->lk_state == GRD_LK_GRANTED)
+		return GRD_ENOTPENDING;
+	r = L(g, i)->lk_res;
+	request_fail(g, i, GRD_EV_DEADLOCK, GRD_EDEADLK);
+	g->g_stats.st_deadlocks++;
+	res_changed(g, r);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* views */
 

@@ -314,6 +314,14 @@ int grd_cycle_find(const struct grd_edge *edges, size_t n, size_t *cycle, size_t
 int grd_deadlock_find(struct grd *g, uint64_t *victims, size_t max);
 
 /*
+ * Fail the pending request of lock `lkid` as a deadlock victim chosen
+ * elsewhere (a cycle through several masters): event DEADLOCK, status
+ * GRD_EDEADLK, the resource re-evaluated.  0, GRD_EUNKNOWN or
+ * GRD_ENOTPENDING (nothing pending: the cycle already broke).
+ */
+int grd_fail_deadlock(struct grd *g, uint64_t lkid);
+
+/*
  * Views and remastering.
  */
 

@@ -57,7 +57,9 @@
 #define MAX_FROZEN 100000
 #define PEER_HWM 100000
 #define CLIENT_HWM 1000000
-#define LK_OP_DROP_OWNER 6	/* LMS <- LMS only: release every lock of a dead client */
+#define DEADLOCK_PERIOD_MS 1000
+#define DEADLOCK_WAIT_MS 300	/* for the other LMSes' edges */
+#define EDGE_LEN (1 + 4 + 1 + 4 + 8)
 #define ST_NOT_READY (-1)	/* answer while this instance is not in the cluster */
 
 struct session {
@@ -113,6 +115,14 @@ struct lms {
 
 	struct { uint64_t key; pid_t pid; } s_pids[4096];	/* owner -> pid, for views */
 
+	/* deadlock detection across instances (the lowest member coordinates) */
+	uint64_t s_next_dl_ns;
+	uint32_t s_dl_round;			/* 0: no round running */
+	uint64_t s_dl_expect, s_dl_got;
+	uint64_t s_dl_deadline_ns;
+	struct grd_edge *s_dl_edges;
+	size_t s_dl_n, s_dl_cap;
+
 	int s_rebuilding;			/* waiting for the survivors' records */
 	uint32_t s_rb_inc;			/* the incarnation being rebuilt */
 	uint64_t s_rb_done;			/* survivors whose DONE is in */
@@ -127,6 +137,8 @@ static struct lms lms = { .s_frozen_tail = &lms.s_frozen };
 
 static void rb_store(int from, const struct msg_lk *lk);
 static void rb_check(void);
+static void dl_answer(int to, uint32_t round);
+static void dl_receive(int from, const uint8_t *p, size_t len);
 
 /* ---- shadows ---------------------------------------------------------------- */
 
@@ -488,6 +500,12 @@ static void apply(const struct msg_lk *lk, struct grd_owner owner, struct msg_lk
 		rc = grd_lvb_read(g, lk->lk_lkid, out->lk_lvb, &dubious);
 		out->lk_has_lvb = rc == 0;
 		break;
+	case LK_OP_DEADLOCK_VICTIM:
+		rc = grd_fail_deadlock(g, lk->lk_lkid);
+		if (rc == 0)
+			log_info(COMP, "lock 0x%016llx failed as the victim of a deadlock across "
+				 "instances", (unsigned long long)lk->lk_lkid);
+		break;
 	case LK_OP_DROP_OWNER: {
 		struct grd_drop d;
 
@@ -608,7 +626,7 @@ static void peer_request(int from, const struct msg_lk *lk)
 	apply(lk, (struct grd_owner){ .ow_client = lk->lk_owner_client, .ow_inst = (uint8_t)from },
 	      &out);
 	sga_count(&lms.s_m->m_sga, CNT_GES_REMOTE_SERVED, 1);
-	if (lk->lk_op != LK_OP_DROP_OWNER)
+	if (lk->lk_op != LK_OP_DROP_OWNER && lk->lk_op != LK_OP_DEADLOCK_VICTIM)
 		to_peer(from, MSG_GRD_RESULT, &out);
 	drain_events();
 }
@@ -734,6 +752,11 @@ static void serve(int item)
 			send_dump(sock, ident, ident_len);
 			continue;
 		}
+		if (rc == 0 && h.mh_type == MSG_GRD_EDGES && !client && h.mh_sender >= 1 &&
+		    lms.s_peer[h.mh_sender]) {
+			dl_receive((int)h.mh_sender, p, h.mh_length);
+			continue;
+		}
 		if (rc == 0)
 			rc = msg_decode_lk(p, h.mh_length, &lk);
 		if (rc == 0 && client && h.mh_type != MSG_LK_REQUEST)
@@ -748,7 +771,7 @@ static void serve(int item)
 		if (client) {
 			struct session *se = session_for(ident, ident_len, (pid_t)lk.lk_owner_pid);
 
-			if (!se || lk.lk_op == LK_OP_DROP_OWNER) {
+			if (!se || lk.lk_op == LK_OP_DROP_OWNER || lk.lk_op == LK_OP_DEADLOCK_VICTIM) {
 				bad("a client", RAC_EMSG_TYPE);
 				continue;
 			}
@@ -771,6 +794,9 @@ static void serve(int item)
 		case MSG_GRD_REBUILD:
 			rb_store((int)h.mh_sender, &lk);
 			break;
+		case MSG_GRD_EDGES_REQUEST:
+			dl_answer((int)h.mh_sender, lk.lk_req);
+			break;
 		case MSG_GRD_REBUILD_DONE:
 			if (lms.s_rb_done_inc != lk.lk_req) {
 				lms.s_rb_done_inc = lk.lk_req;
@@ -782,6 +808,143 @@ static void serve(int item)
 		default:
 			bad("an LMS", RAC_EMSG_TYPE);
 		}
+	}
+}
+
+/* ---- deadlocks across instances -------------------------------------------- */
+
+static void dl_add(const struct grd_edge *e, int master)
+{
+	if (lms.s_dl_n == lms.s_dl_cap) {
+		size_t cap = lms.s_dl_cap ? lms.s_dl_cap * 2 : 64;
+		struct grd_edge *n = realloc(lms.s_dl_edges, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		lms.s_dl_edges = n;
+		lms.s_dl_cap = cap;
+	}
+	lms.s_dl_edges[lms.s_dl_n] = *e;
+	lms.s_dl_edges[lms.s_dl_n++].ed_master = (uint8_t)master;
+}
+
+/* our table's edges, to the coordinator */
+static void dl_answer(int to, uint32_t round)
+{
+	static uint8_t body[8 + 4096 * EDGE_LEN], buf[RAC_MSG_HDR + sizeof(body)];
+	struct msg_hdr h = { .mh_sender = (uint32_t)lms.s_m->m_inst,
+			     .mh_cluster = lms.s_cluster_id, .mh_seq = ++lms.s_seq };
+	struct grd_edge *e = NULL;
+	struct blk_cursor c;
+	size_t n = 0;
+	int len;
+
+	grd_waitfor_edges(lms.s_grd, &e, &n);
+	if (n > 4096)
+		n = 4096;
+	cur_init_write(&c, body, sizeof(body));
+	put_u32(&c, round);
+	put_u32(&c, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		put_u8(&c, e[i].ed_waiter.ow_inst);
+		put_u32(&c, e[i].ed_waiter.ow_client);
+		put_u8(&c, e[i].ed_holder.ow_inst);
+		put_u32(&c, e[i].ed_holder.ow_client);
+		put_u64(&c, e[i].ed_lkid);
+	}
+	free(e);
+	len = msg_encode_raw(buf, sizeof(buf), &h, MSG_GRD_EDGES, body, c.c_pos);
+	if (len > 0 && lms.s_peer[to])
+		zmq_send(lms.s_peer[to], buf, (size_t)len, ZMQ_DONTWAIT);
+}
+
+static void dl_receive(int from, const uint8_t *p, size_t len)
+{
+	struct blk_cursor c;
+	uint32_t round, n;
+
+	cur_init_read(&c, p, len);
+	round = get_u32(&c);
+	n = get_u32(&c);
+	if (c.c_err || round != lms.s_dl_round || (size_t)n * EDGE_LEN + 8 != len)
+		return;	/* late, or not what it says */
+	for (uint32_t i = 0; i < n; i++) {
+		struct grd_edge e = { 0 };
+
+		e.ed_waiter.ow_inst = get_u8(&c);
+		e.ed_waiter.ow_client = get_u32(&c);
+		e.ed_holder.ow_inst = get_u8(&c);
+		e.ed_holder.ow_client = get_u32(&c);
+		e.ed_lkid = get_u64(&c);
+		dl_add(&e, from);
+	}
+	lms.s_dl_got |= 1ull << (from - 1);
+}
+
+/* every edge is in (or the wait is over): break one cycle through several masters */
+static void dl_evaluate(void)
+{
+	size_t *cyc = lms.s_dl_n ? malloc(lms.s_dl_n * sizeof(*cyc)) : NULL;
+	int len = cyc ? grd_cycle_find(lms.s_dl_edges, lms.s_dl_n, cyc, lms.s_dl_n) : 0;
+	const struct grd_edge *victim = NULL;
+
+	for (int k = 0; k < len; k++)
+		if (!victim || lms.s_dl_edges[cyc[k]].ed_lkid > victim->ed_lkid)
+			victim = &lms.s_dl_edges[cyc[k]];
+	if (victim) {
+		struct msg_lk lk = { .lk_op = LK_OP_DEADLOCK_VICTIM, .lk_lkid = victim->ed_lkid };
+
+		log_alert("LMS 0: deadlock across %d locks on several instances; the request of "
+			  "lock 0x%016llx (instance %u) fails", len,
+			  (unsigned long long)victim->ed_lkid, victim->ed_waiter.ow_inst);
+		if (victim->ed_master == lms.s_m->m_inst) {
+			grd_fail_deadlock(lms.s_grd, victim->ed_lkid);
+			drain_events();
+		} else {
+			to_peer(victim->ed_master, MSG_GRD_OP, &lk);
+		}
+	}
+	free(cyc);
+	lms.s_dl_n = 0;
+	lms.s_dl_round = 0;
+}
+
+static void dl_tick(uint64_t now)
+{
+	int me = lms.s_m->m_inst;
+
+	if (lms.s_dl_round && ((lms.s_dl_got & lms.s_dl_expect) == lms.s_dl_expect ||
+			       now > lms.s_dl_deadline_ns))
+		dl_evaluate();
+	if (now < lms.s_next_dl_ns)
+		return;
+	lms.s_next_dl_ns = now + DEADLOCK_PERIOD_MS * 1000000ull;
+	/* cycles inside our own table first: no one else can see them whole */
+	if (grd_deadlock_find(lms.s_grd, NULL, 0) > 0)
+		drain_events();
+	/* the lowest member gathers every table's edges */
+	if (lms.s_dl_round || lms.s_rebuilding || __builtin_ffsll((long long)lms.s_members) != me ||
+	    !(lms.s_members & ~(1ull << (me - 1))))
+		return;
+	{
+		struct grd_edge *e = NULL;
+		size_t n = 0;
+		struct msg_lk rq = { .lk_req = ++lms.s_seq & 0x7fffffff };
+
+		grd_waitfor_edges(lms.s_grd, &e, &n);
+		lms.s_dl_n = 0;
+		for (size_t i = 0; i < n; i++)
+			dl_add(&e[i], me);
+		free(e);
+		if (!rq.lk_req)
+			rq.lk_req = 1;
+		lms.s_dl_round = rq.lk_req;
+		lms.s_dl_expect = lms.s_members & ~(1ull << (me - 1));
+		lms.s_dl_got = 0;
+		lms.s_dl_deadline_ns = now + DEADLOCK_WAIT_MS * 1000000ull;
+		for (int i = 1; i <= RAC_MAX_INST; i++)
+			if (lms.s_dl_expect & (1ull << (i - 1)))
+				to_peer(i, MSG_GRD_EDGES_REQUEST, &rq);
 	}
 }
 
@@ -1048,6 +1211,7 @@ static int lms_tick(struct member *m)
 		grd_expire(lms.s_grd, now);
 		drain_events();
 	}
+	dl_tick(now);
 	if (now >= lms.s_next_reap_ns) {
 		reap_sessions();
 		lms.s_next_reap_ns = now + 200000000ull;
@@ -1139,6 +1303,7 @@ static void lms_fini(struct member *m)
 	grd_destroy(&lms.s_grd);
 	rb_free(0, false);
 	free(lms.s_sh);
+	free(lms.s_dl_edges);
 	unlink(lms.s_sock_path);
 }
 

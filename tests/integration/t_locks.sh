@@ -113,3 +113,20 @@ test_locks_views_show_holder_waiter_master_and_dubious_value_block() {
 	wait_for "value block reported dubious" 5000 dubious
 	touch "$T/go"; wait $waiter
 }
+
+test_locks_deadlock_between_two_instances_fails_one_request() {
+	up3
+	D="$RACBIN/dlock"
+	# client on instance 1 holds ab1 wants ab2; client on instance 2 the reverse
+	"$D" "$T/rac.ini" 1 ab1 ab2 "$T/r1" "$T/go" >"$T/o1" & p1=$!
+	"$D" "$T/rac.ini" 2 ab2 ab1 "$T/r2" "$T/go" >"$T/o2" & p2=$!
+	wait_for "both hold their first lock" 5000 exists "$T/r2"
+	wait_for "both hold their first lock" 5000 exists "$T/r1"
+	touch "$T/go"
+	set +e; wait $p1; rc1=$?; wait $p2; rc2=$?; set -e
+	echo "1: $rc1 $(cat "$T/o1")  2: $rc2 $(cat "$T/o2")"
+	# exactly one is the victim; the other gets its lock once the victim lets go
+	[ $((rc1 + rc2)) -eq 3 ] || fail "expected one deadlock victim and one grant"
+	any_alert_has "deadlock across"
+	[ "$(racsql -e "select sum(value) from gv\$ges_statistics where name = 'deadlocks'" --format csv | sed -n 2p)" -ge 1 ]
+}
