@@ -148,6 +148,10 @@ $(BINDIR)/dlock: $(OBJDIR)/tests/tools/dlock.o $(LIBRACRT) $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+build/$(FLAVOUR)/bench/bench_locks: $(OBJDIR)/bench/bench_locks.o $(LIBRACRT) $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 build/$(FLAVOUR)/tests/test_client: $(OBJDIR)/tests/unit/test_client.o $(LIBRAC) $(LIBRACRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
@@ -175,7 +179,7 @@ integration: deps
 	@tests/run.sh --integration-only build/san/bin build/san/tests
 
 bench: deps
-	@$(MAKE) --no-print-directory all build/rel/bench/bench_instance build/rel/bench/bench_cluster
+	@$(MAKE) --no-print-directory all build/rel/bench/bench_instance build/rel/bench/bench_cluster build/rel/bench/bench_locks
 	@bench/run.sh bin build/rel/bench
 
 install: all

@@ -10,7 +10,7 @@ RUNS=${RUNS:-9}
 T=$(mktemp -d /tmp/racrt-bench.XXXXXX)
 cleanup() {
 	"$BINDIR/racctl" -c "$T/rac.ini" stop -i 1 --abort >/dev/null 2>&1 || true
-	for c in "$T"/cluster/*/rac.ini; do
+	for c in "$T"/cluster/*/rac.ini "$T"/locks*/rac.ini; do
 		[ -f "$c" ] || continue
 		"$BINDIR/racctl" -c "$c" down >/dev/null 2>&1 || true
 		for i in $(seq 1 16); do "$BINDIR/racctl" -c "$c" stop -i "$i" --abort >/dev/null 2>&1 || true; done
@@ -43,3 +43,21 @@ echo "racrt benchmarks on $(nproc) cores, $(uname -r); release build"
 echo
 mkdir -p "$T/cluster"
 "$BENCHDIR/bench_cluster" "$BINDIR/racctl" "$T/cluster" "${CLUSTER_RUNS:-7}" "${ABORT_RUNS:-3}" 2 4 8 lab
+
+# lock benchmarks: a 1-instance and a 3-instance cluster under $T/locks*
+for n in 1 3; do
+	d="$T/locks$n"
+	mkdir -p "$d"
+	{
+		echo "[cluster]"; echo "name = locks$n"; echo "shared_disk = disk"
+		echo "voting_disks = disk/v1.dsk, disk/v2.dsk, disk/v3.dsk"
+		for i in $(seq 1 $n); do
+			echo "[instance$i]"; echo "lmon_endpoint = tcp://127.0.0.1:$(port)"
+			echo "lms_endpoint = tcp://127.0.0.1:$(port)"; echo "local_dir = local/RAC$i"
+		done
+	} >"$d/rac.ini"
+	"$BINDIR/racctl" -c "$d/rac.ini" up >/dev/null
+	echo
+	"$BENCHDIR/bench_locks" "$d/rac.ini" "$n" "${LOCK_SECONDS:-3}" || true
+	"$BINDIR/racctl" -c "$d/rac.ini" down >/dev/null
+done
