@@ -27,6 +27,7 @@
 #define COMP "CGS"
 #define MAX_RESTARTS 20
 #define KILL_GRACE_MS 100	/* for an evicted instance to confirm its own death */
+#define GRD_HANDOVER_WAIT_MS 2000	/* for LMS to rebuild the GRD at step 7 */
 
 struct run {
 	struct lmon *r_l;
@@ -178,23 +179,36 @@ static void log_started(struct run *r)
 }
 
 /*
- * The GRD's part.  Until LMS holds locks these counts are honestly zero;
- * the lines keep their order so that tools reading alert logs see the same
- * sequence as on a cluster with locks.
+ * The GRD's part: step 7 hands over to LMS, which drops the departed
+ * instances' locks and rebuilds the moved buckets from shadows; its counts
+ * go into the lines (cancelled: locks of departed instances; traversed:
+ * shadows looked at; replayed: shadows sent to new masters).
  */
-static void log_grd(void)
+static void log_grd(struct run *r)
 {
+	struct lmon *l = r->r_l;
+	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
+	uint64_t deadline = rac_now_mono_ns() + GRD_HANDOVER_WAIT_MS * 1000000ull;
+
+	/* LMS rebuilds the GRD for the new membership: wait for its counts */
+	while ((uint32_t)sga_load(&cl->cl_grd_inc) != (uint32_t)r->r_new_inc &&
+	       rac_now_mono_ns() < deadline)
+		lmon_pump(l, 2);
+	if ((uint32_t)sga_load(&cl->cl_grd_inc) != (uint32_t)r->r_new_inc)
+		log_warn(COMP, "LMS did not finish the GRD rebuild within %d ms; the alert lines "
+			 "show what it reported last", GRD_HANDOVER_WAIT_MS);
 	log_alert(" Master broadcasted resource hash value bitmaps\n"
 		  " Non-local Process blocks cleaned out\n"
-		  " LMS 0: 0 GCS shadows cancelled, 0 closed\n"
+		  " LMS 0: %u GCS shadows cancelled, 0 closed\n"
 		  " Set master node info\n"
 		  " Submitted all remote-enqueue requests\n"
 		  " Dwn-cvts replayed, VALBLKs dubious\n"
 		  " All grantable enqueues granted\n"
 		  " Post SMON to start 1st pass IR\n"
-		  " LMS 0: 0 GCS shadows traversed, 0 replayed\n"
+		  " LMS 0: %u GCS shadows traversed, %u replayed\n"
 		  " Submitted all GCS remote-cache requests\n"
-		  " Fix write in gcs resources");
+		  " Fix write in gcs resources", cl->cl_grd_cancelled, cl->cl_grd_traversed,
+		  cl->cl_grd_replayed);
 }
 
 static int run_once(struct run *r, uint32_t reason)
@@ -319,7 +333,7 @@ static int run_once(struct run *r, uint32_t reason)
 	publish(r);
 
 	step(r, RCFG_HANDOVER_GES);
-	log_grd();
+	log_grd(r);
 	return 0;
 }
 

@@ -131,6 +131,7 @@ struct lms {
 	uint64_t s_rb_expect;			/* survivors that must send DONE */
 	struct rb_rec *s_rb;			/* records received */
 	uint64_t s_rb_start_ns;
+	uint32_t s_rb_traversed, s_rb_replayed, s_rb_cancelled, s_rb_dubious;
 };
 
 static struct lms lms = { .s_frozen_tail = &lms.s_frozen };
@@ -1088,15 +1089,26 @@ out:
 	if (rc)
 		log_alert("LMS 0: rebuilding %zu resources from shadows failed: %s; their locks "
 			  "are lost", x.x_nres, grd_strerror(rc));
-	else if (x.x_nres)
-		log_alert("LMS 0: %zu resources (%zu locks) remastered here from shadows in %.3f ms, "
-			  "%zu value blocks dubious", x.x_nres, x.x_nlocks,
+	else if (x.x_nres)	/* the trace: the alert block carries the counts */
+		log_info(COMP, "%zu resources (%zu locks) remastered here from shadows in %.3f ms, "
+			 "%zu value blocks dubious", x.x_nres, x.x_nlocks,
 			  (double)(rac_now_mono_ns() - lms.s_rb_start_ns) / 1e6, dubious);
 	free(v);
 	free(x.x_res);
 	free(x.x_locks);
 	rb_free(0, false);
 	lms.s_rebuilding = 0;
+	{
+		/* LMON waits for these to write the reconfiguration's alert lines */
+		struct sga_cluster *cl = sga_cluster(&lms.s_m->m_sga);
+
+		cl->cl_grd_traversed = lms.s_rb_traversed;
+		cl->cl_grd_replayed = lms.s_rb_replayed;
+		cl->cl_grd_cancelled = lms.s_rb_cancelled;
+		cl->cl_grd_rebuilt = (uint32_t)x.x_nres;
+		cl->cl_grd_dubious = lms.s_rb_dubious + (uint32_t)dubious;
+		sga_store(&cl->cl_grd_inc, (uint64_t)lms.s_rb_inc);
+	}
 	replay_frozen();
 	drain_events();
 }
@@ -1119,6 +1131,9 @@ static void thaw(uint64_t members)
 {
 	uint64_t old = lms.s_members, gone = old & ~members;
 	uint32_t inc = (uint32_t)sga_load(&sga_cluster(&lms.s_m->m_sga)->cl_incarnation);
+
+	lms.s_rb_traversed = (uint32_t)lms.s_sh_n;
+	lms.s_rb_replayed = lms.s_rb_cancelled = lms.s_rb_dubious = 0;
 	uint64_t moved[(GRD_NBUCKETS + 63) / 64] = { 0 };
 	int me = lms.s_m->m_inst;
 	struct grd_export x;
@@ -1128,10 +1143,10 @@ static void thaw(uint64_t members)
 		if (gone & (1ull << (i - 1))) {
 			struct grd_drop d;
 
-			if (grd_drop_owner_instance(lms.s_grd, (unsigned)i, &d) == 0 &&
-			    (d.dr_held || d.dr_waiting))
-				log_alert("LMS 0: %zu locks of instance %d released, %zu value blocks "
-					  "marked dubious", d.dr_held + d.dr_waiting, i, d.dr_dubious);
+			if (grd_drop_owner_instance(lms.s_grd, (unsigned)i, &d) == 0) {
+				lms.s_rb_cancelled += (uint32_t)(d.dr_held + d.dr_waiting);
+				lms.s_rb_dubious += (uint32_t)d.dr_dubious;
+			}
 		}
 	for (unsigned b = 0; b < GRD_NBUCKETS; b++)
 		if (bucket_master(old, b) != bucket_master(members, b))
@@ -1185,6 +1200,7 @@ static void thaw(uint64_t members)
 		else if (nm)
 			to_peer(nm, MSG_GRD_REBUILD, &lk);
 		sent++;
+		lms.s_rb_replayed++;
 	}
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
 		struct msg_lk done = { .lk_req = inc };
@@ -1204,9 +1220,13 @@ static int lms_tick(struct member *m)
 	struct sga_cluster *cl = sga_cluster(&m->m_sga);
 	uint64_t now = rac_now_mono_ns();
 
-	if (sga_load(&cl->cl_state) == CGS_STABLE &&
+	/* LMON hands over at step 7 with the new membership published */
+	if ((sga_load(&cl->cl_state) == CGS_STABLE ||
+	     sga_load(&cl->cl_step) == RCFG_HANDOVER_GES) &&
 	    sga_load(&cl->cl_members) != lms.s_members)
 		thaw(sga_load(&cl->cl_members));
+	if (lms.s_nfrozen && !frozen_now())
+		replay_frozen();
 	if (grd_next_deadline(lms.s_grd) && grd_next_deadline(lms.s_grd) <= now) {
 		grd_expire(lms.s_grd, now);
 		drain_events();

@@ -38,7 +38,7 @@
 #include "config.h"
 
 #define SGA_MAGIC	0x41475352u	/* "RSGA" little-endian */
-#define SGA_VERSION	5u
+#define SGA_VERSION	6u
 
 /* instance state, as v$instance.STATUS shows it */
 enum inst_state {
@@ -168,6 +168,14 @@ struct sga_cluster {
 					 * round that reached a majority; 0 = none yet */
 	uint64_t cl_lease_len_ns;	/* disktimeout: the lease runs to cl_lease_ns + this */
 	uint64_t cl_nrcfg;		/* reconfigurations so far (history ring index) */
+	/* LMS's part of the hand-over (step 7), for the alert lines */
+	uint64_t cl_grd_inc;		/* incarnation LMS finished rebuilding for */
+	uint32_t cl_grd_traversed;	/* shadows LMS looked at */
+	uint32_t cl_grd_replayed;	/* shadows sent to new masters */
+	uint32_t cl_grd_cancelled;	/* locks of departed instances dropped */
+	uint32_t cl_grd_rebuilt;	/* resources rebuilt here from shadows */
+	uint32_t cl_grd_dubious;	/* value blocks marked dubious */
+	uint32_t cl_grd_pad;
 	struct sga_reconfig cl_hist[SGA_RCFG_HIST];
 };
 
