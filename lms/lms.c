@@ -70,6 +70,13 @@ struct session {
 	int se_used;
 };
 
+/* a request forwarded to another master, not answered yet */
+struct inflight {
+	struct inflight *if_next;
+	int if_master;
+	struct msg_lk if_lk;
+};
+
 /* a request held while the GRD is frozen */
 struct frozen {
 	struct frozen *fr_next;
@@ -106,6 +113,8 @@ struct lms {
 	struct session s_sess[MAX_SESSIONS];
 	uint32_t s_next_id;
 	struct frozen *s_frozen, **s_frozen_tail;
+	struct inflight *s_inflight;		/* forwarded, unanswered (resubmitted if
+						 * their master leaves) */
 	size_t s_nfrozen;
 	uint64_t s_next_reap_ns;
 	char s_sock_path[RAC_PATH_MAX + 16];
@@ -137,6 +146,7 @@ struct lms {
 static struct lms lms = { .s_frozen_tail = &lms.s_frozen };
 
 static void rb_store(int from, const struct msg_lk *lk);
+static void inflight_done(const struct msg_lk *lk);
 static void rb_check(void);
 static void dl_answer(int to, uint32_t round);
 static void dl_receive(int from, const uint8_t *p, size_t len);
@@ -605,6 +615,14 @@ static void client_request(const struct msg_lk *lk)
 		return;
 	}
 	if (master != lms.s_m->m_inst) {
+		struct inflight *f = calloc(1, sizeof(*f));
+
+		if (f) {
+			f->if_master = master;
+			f->if_lk = *lk;
+			f->if_next = lms.s_inflight;
+			lms.s_inflight = f;
+		}
 		to_peer(master, MSG_GRD_OP, lk);
 		sga_count(&lms.s_m->m_sga, CNT_GES_REMOTE_SENT, 1);
 		return;
@@ -787,6 +805,7 @@ static void serve(int item)
 			peer_request((int)h.mh_sender, &lk);
 			break;
 		case MSG_GRD_RESULT:
+			inflight_done(&lk);
 			to_client(lk.lk_owner_client, MSG_LK_REPLY, &lk);
 			break;
 		case MSG_GRD_EVENT:
@@ -975,6 +994,48 @@ static void reap_sessions(void)
 	}
 }
 
+/* ---- requests in flight to another master ------------------------------------ */
+
+static void inflight_done(const struct msg_lk *lk)
+{
+	for (struct inflight **pp = &lms.s_inflight; *pp; pp = &(*pp)->if_next)
+		if ((*pp)->if_lk.lk_owner_client == lk->lk_owner_client &&
+		    (*pp)->if_lk.lk_req == lk->lk_req) {
+			struct inflight *f = *pp;
+
+			*pp = f->if_next;
+			free(f);
+			return;
+		}
+}
+
+/*
+ * Requests sent to a master that has left will never be answered: submit
+ * them again, to the new master, once the GRD is rebuilt (they wait with
+ * the frozen ones).  A lock the dead master granted but never confirmed
+ * died with it: it is not in any shadow, so asking again is right.
+ */
+static void inflight_resubmit(uint64_t gone)
+{
+	struct inflight **pp = &lms.s_inflight;
+	size_t n = 0;
+
+	while (*pp) {
+		struct inflight *f = *pp;
+
+		if (!(gone & (1ull << (f->if_master - 1)))) {
+			pp = &f->if_next;
+			continue;
+		}
+		*pp = f->if_next;
+		hold(0, &f->if_lk);
+		free(f);
+		n++;
+	}
+	if (n)
+		log_info(COMP, "%zu requests in flight to departed masters resubmitted", n);
+}
+
 /* ---- remastering ----------------------------------------------------------- */
 
 static void rb_store(int from, const struct msg_lk *lk)
@@ -1151,6 +1212,7 @@ static void thaw(uint64_t members)
 	for (unsigned b = 0; b < GRD_NBUCKETS; b++)
 		if (bucket_master(old, b) != bucket_master(members, b))
 			moved[b / 64] |= 1ull << (b % 64);
+	inflight_resubmit(gone);
 	lms.s_members = members;
 	lms.s_inc = sga_load(&sga_cluster(&lms.s_m->m_sga)->cl_incarnation);
 	lms.s_rb_old = old;
@@ -1318,6 +1380,12 @@ static void lms_fini(struct member *m)
 		struct frozen *f = lms.s_frozen;
 
 		lms.s_frozen = f->fr_next;
+		free(f);
+	}
+	while (lms.s_inflight) {
+		struct inflight *f = lms.s_inflight;
+
+		lms.s_inflight = f->if_next;
 		free(f);
 	}
 	grd_destroy(&lms.s_grd);
