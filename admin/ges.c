@@ -44,7 +44,8 @@ int ges_fetch(const struct rac_config *cfg, int inst, uint8_t **out, size_t *out
 		snprintf(err, errlen, "cannot make a ZeroMQ context: %s", zmq_strerror(errno));
 		return RAC_ESYS;
 	}
-	snprintf(ep, sizeof(ep), "ipc://%s/lms.sock", ic->ic_local_dir);
+	if (proc_lms_client_ep(ic->ic_local_dir, ep, sizeof(ep), NULL, 0))
+		return RAC_ETOOLONG;
 	s = zmq_socket(ges_ctx, ZMQ_DEALER);
 	if (!s)
 		return RAC_ESYS;

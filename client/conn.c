@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -75,15 +74,7 @@ static void *sock_new(void *ctx, int type)
 
 int conn_lms_endpoint(const struct rac_inst_cfg *ic, char *buf, size_t len)
 {
-	struct sockaddr_un sun;
-	int n = snprintf(buf, len, "ipc://%s/lms.sock", ic->ic_local_dir);
-
-	if (n < 0 || (size_t)n >= len)
-		return RACRT_ECONFIG;
-	/* a Unix socket path must fit sun_path, or LMS could not bind it either */
-	if (strlen(buf + 6) >= sizeof(sun.sun_path))
-		return RACRT_ECONFIG;
-	return 0;
+	return proc_lms_client_ep(ic->ic_local_dir, buf, len, NULL, 0) ? RACRT_ECONFIG : 0;
 }
 
 /* the next monitor event, -1 if none */

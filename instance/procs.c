@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -92,4 +93,18 @@ int proc_exe_dir(char *buf, size_t len)
 	if (has_members(cand))
 		return rac_strlcpy(buf, cand, len);
 	return RAC_ENOENT;
+}
+
+int proc_lms_client_ep(const char *local_dir, char *ep, size_t eplen, char *path,
+		       size_t pathlen)
+{
+	struct sockaddr_un sun;
+	int n = snprintf(ep, eplen, "ipc://%s/lms.sock", local_dir);
+
+	/* a Unix socket path must fit sun_path, or LMS could not bind it */
+	if (n < 0 || (size_t)n >= eplen || strlen(ep + 6) >= sizeof(sun.sun_path))
+		return RAC_ETOOLONG;
+	if (path && rac_strlcpy(path, ep + 6, pathlen))
+		return RAC_ETOOLONG;
+	return 0;
 }

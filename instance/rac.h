@@ -45,6 +45,14 @@ const struct rac_proc *proc_by_role(enum rac_role role);
 const struct rac_proc *proc_by_tag(const char *tag);	/* "lms", "lms0", "LMS" */
 /* "rac_lms0_RAC1"; returns RAC_ETOOLONG if it does not fit */
 int proc_title(enum rac_role role, const char *inst, char *buf, size_t len);
+/*
+ * LMS's client socket for an instance's local directory: the endpoint
+ * "ipc://<local_dir>/lms.sock" into ep, and (if path is not NULL) the bare
+ * socket path.  RAC_ETOOLONG if it does not fit, or is longer than a Unix
+ * socket path may be.
+ */
+int proc_lms_client_ep(const char *local_dir, char *ep, size_t eplen, char *path,
+		       size_t pathlen);
 /* directory holding the member executables (next to racctl, or
  * $RACRT_LIBEXEC, or ../libexec/racrt); 0 or RAC_ENOENT */
 int proc_exe_dir(char *buf, size_t len);

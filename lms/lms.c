@@ -1324,9 +1324,13 @@ static int lms_init(struct member *m, char *err, size_t errlen)
 	if (member_bind_router(m, m->m_ic->ic_lms_ep, "LMS endpoint", err, errlen))
 		return -1;
 	lms.s_peer_item = m->m_nitems - 1;
-	snprintf(lms.s_sock_path, sizeof(lms.s_sock_path), "%s/lms.sock", m->m_ic->ic_local_dir);
+	if (proc_lms_client_ep(m->m_ic->ic_local_dir, ep, sizeof(ep), lms.s_sock_path,
+			       sizeof(lms.s_sock_path))) {
+		snprintf(err, errlen, "the client socket path under %s is too long for a Unix "
+			 "socket; use a shorter local_dir", m->m_ic->ic_local_dir);
+		return -1;
+	}
 	unlink(lms.s_sock_path);	/* left by a crashed LMS */
-	snprintf(ep, sizeof(ep), "ipc://%s", lms.s_sock_path);
 	if (member_bind_router(m, ep, "client endpoint", err, errlen))
 		return -1;
 	lms.s_client_item = m->m_nitems - 1;
