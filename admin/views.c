@@ -895,8 +895,9 @@ static const struct view_def views[] = {
 	{ "v$ges_enqueue", "lock on a resource this instance's LMS masters: owner "
 	  "instance and pid, granted and requested mode, state, blocker",
 	  ges_lock_cols, fill_ges_enqueue, 0 },
-	{ "v$ges_statistics", "lock manager counter (requests, grants, remote messages, "
-	  "blocking notifications, deadlocks, bad requests, dead clients, frozen requests)",
+	{ "v$ges_statistics", "lock manager counter (requests, grants, conversions, remote "
+	  "messages, blocking notifications, deadlocks, bad requests, dead clients, frozen "
+	  "requests, remastered resources, freeze time)",
 	  sysstat_cols, fill_ges_stats, 0 },
 	{ "v$heartbeat", "other instance: its heartbeats as seen here",
 	  heartbeat_cols, fill_heartbeat, 0 },

@@ -120,6 +120,7 @@ struct racrt {
 	int r_state;		/* enum cl_state */
 	int r_reply_ms;
 	int r_epfd;		/* racrt_fd(), made on first use; -1 none */
+	struct msg_bundle *r_out;	/* requests not sent yet (conn_send) */
 
 	/* table.c */
 	struct cl_slot *r_slots;
@@ -149,7 +150,13 @@ struct racrt {
 /* conn.c */
 int conn_open(struct racrt *r, const char *endpoint, const char *cluster_name);
 void conn_close(struct racrt *r);
-/* send one request, waiting (at most the reply bound) while LMS's queue is full */
+/*
+ * Send one request, waiting (at most the reply bound) while LMS's queue is
+ * full.  Requests go in bundles: while other requests await their reply
+ * (r_nsent > 0), a request waits in r_out for the next conn_pump(), which
+ * every wait for an answer goes through, so that a pipelining caller sends
+ * one message per burst; otherwise it goes at once.
+ */
 int conn_send(struct racrt *r, const struct msg_lk *lk);
 /*
  * Wait up to timeout_ms (-1: for ever) for input (and, with want_out, for

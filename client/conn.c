@@ -4,7 +4,8 @@
  *   client: DEALER --ipc://<local_dir>/lms.sock--> LMS: ROUTER
  *
  * One frame per message each way: the 40-byte header and a struct msg_lk
- * (msg.h), sender 0, our cluster's id, our own sequence.  The DEALER has
+ * (msg.h), or a bundle of them (MSG_LK_BUNDLE), sender 0, our cluster's
+ * id, our own sequence.  The DEALER has
  * ZMQ_IMMEDIATE set, so a request is never queued towards a connection
  * that is not made: sending blocks (bounded) instead.
  *
@@ -22,6 +23,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -115,6 +117,10 @@ int conn_open(struct racrt *r, const char *endpoint, const char *cluster_name)
 
 	if (rac_strlcpy(r->r_ep, endpoint, sizeof(r->r_ep)))
 		return RACRT_EINVAL;
+	r->r_out = malloc(sizeof(*r->r_out));
+	if (!r->r_out)
+		return RACRT_ENOMEM;
+	msg_bundle_init(r->r_out);
 	r->r_cluster = rac_msg_cluster_id(cluster_name);
 	r->r_ctx = ctx_get(&serial);
 	if (!r->r_ctx)
@@ -167,44 +173,73 @@ void conn_close(struct racrt *r)
 	if (r->r_ctx)
 		ctx_put();
 	r->r_ctx = NULL;
+	free(r->r_out);
+	r->r_out = NULL;
 }
 
 static void rx_drain(struct racrt *r);
 
-int conn_send(struct racrt *r, const struct msg_lk *lk)
+/* send what r_out holds: 0 (or nothing to send), 1 LMS's queue is full, < 0 */
+static int out_try(struct racrt *r)
 {
-	uint8_t buf[RAC_MSG_HDR + MSG_LK_LEN];
 	struct msg_hdr h = { .mh_sender = 0, .mh_cluster = r->r_cluster, .mh_seq = r->r_seq + 1 };
-	uint64_t deadline = 0;
-	int n = msg_encode_lk(buf, sizeof(buf), &h, MSG_LK_REQUEST, lk);
+	int n;
 
+	if (!r->r_out || !r->r_out->mb_n)
+		return 0;
+	if (r->r_state != CL_OPEN)
+		return RACRT_ECLOSED;
+	n = msg_bundle_seal(r->r_out, &h);
 	if (n < 0)
 		return RACRT_EINVAL;
-	/*
-	 * Take in what LMS sent first: a caller pipelining many requests
-	 * without polling must not let answers pile up until some are dropped.
-	 */
-	rx_drain(r);
-	for (;;) {
-		uint64_t now;
+	if (zmq_send(r->r_sock, r->r_out->mb_buf, (size_t)n, ZMQ_DONTWAIT) == n) {
+		r->r_seq++;
+		msg_bundle_init(r->r_out);
+		return 0;
+	}
+	return errno == EAGAIN || errno == EINTR ? 1 : RACRT_ECLOSED;
+}
 
-		if (r->r_state != CL_OPEN)
-			return RACRT_ECLOSED;
-		if (zmq_send(r->r_sock, buf, (size_t)n, ZMQ_DONTWAIT) == n) {
-			r->r_seq++;
-			r->r_st.rs_requests++;
-			return 0;
-		}
-		if (errno != EAGAIN && errno != EINTR)
-			return RACRT_ECLOSED;
-		/* LMS's queue is full (or the connection is being lost): wait, bounded */
-		now = rac_now_mono_ns();
+/* send what r_out holds, waiting (bounded) while LMS's queue is full */
+static int out_flush(struct racrt *r)
+{
+	uint64_t deadline = 0;
+	int rc;
+
+	while ((rc = out_try(r)) == 1) {
+		uint64_t now = rac_now_mono_ns();
+
 		if (!deadline)
 			deadline = now + (uint64_t)r->r_reply_ms * 1000000ull;
 		if (now >= deadline)
 			return RACRT_ENOREPLY;
 		conn_pump(r, (long)((deadline - now) / 1000000ull) + 1, true);
 	}
+	return rc;
+}
+
+int conn_send(struct racrt *r, const struct msg_lk *lk)
+{
+	int rc;
+
+	/*
+	 * Take in what LMS sent first: a caller pipelining many requests
+	 * without polling must not let answers pile up until some are dropped.
+	 */
+	rx_drain(r);
+	if (r->r_state != CL_OPEN)
+		return RACRT_ECLOSED;
+	if (msg_bundle_add(r->r_out, MSG_LK_REQUEST, lk)) {
+		/* full: send it, then start the next */
+		if ((rc = out_flush(r)) != 0)
+			return rc;
+		if (msg_bundle_add(r->r_out, MSG_LK_REQUEST, lk))
+			return RACRT_EINVAL;
+	}
+	r->r_st.rs_requests++;
+	if (r->r_nsent == 0)
+		return out_flush(r);
+	return 0;
 }
 
 /* receive every message there is; each one frame, else it is dropped */
@@ -230,8 +265,23 @@ static void rx_drain(struct racrt *r)
 				zmq_msg_init(&m);
 				more = zmq_msg_recv(&m, r->r_sock, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&m);
 			}
-		} else if (msg_decode_hdr(zmq_msg_data(&m), zmq_msg_size(&m), r->r_cluster, &h, &p) ||
-			   (h.mh_type != MSG_LK_REPLY && h.mh_type != MSG_LK_EVENT) ||
+		} else if (msg_decode_hdr(zmq_msg_data(&m), zmq_msg_size(&m), r->r_cluster, &h, &p)) {
+			r->r_st.rs_bad++;
+		} else if (h.mh_type == MSG_LK_BUNDLE) {
+			struct msg_bundle_iter it;
+			uint16_t type;
+			int rc = msg_bundle_open(p, h.mh_length, &it);
+
+			while (rc == 0 && (rc = msg_bundle_next(&it, &type, &lk)) == 1) {
+				rc = 0;
+				if (type != MSG_LK_REPLY && type != MSG_LK_EVENT)
+					r->r_st.rs_bad++;
+				else
+					cl_receive(r, type, &lk);
+			}
+			if (rc)
+				r->r_st.rs_bad++;	/* the rest of the bundle */
+		} else if ((h.mh_type != MSG_LK_REPLY && h.mh_type != MSG_LK_EVENT) ||
 			   msg_decode_lk(p, h.mh_length, &lk)) {
 			r->r_st.rs_bad++;
 		} else {
@@ -248,9 +298,11 @@ int conn_pump(struct racrt *r, long timeout_ms, bool want_out)
 		{ .socket = r->r_mon, .events = ZMQ_POLLIN },
 	};
 	bool broken = false;
-	int ev;
+	int ev, out = out_try(r);
 
-	if (zmq_poll(it, 2, timeout_ms) < 0)
+	if (out == 1)
+		it[0].events |= ZMQ_POLLOUT;	/* to send what waits, when there is room */
+	if (zmq_poll(it, 2, out == 1 && timeout_ms < 0 ? 100 : timeout_ms) < 0)
 		it[0].revents = 0;	/* EINTR: the caller recomputes its wait */
 	rx_drain(r);
 	while ((ev = mon_recv(r)) >= 0)

@@ -30,6 +30,7 @@ const char *msg_type_str(int type)
 	CASE(GES_DUMP);
 	CASE(GRD_EDGES_REQUEST);
 	CASE(GRD_EDGES);
+	CASE(LK_BUNDLE);
 	}
 	return "UNKNOWN";
 }
@@ -58,6 +59,7 @@ static int payload_len(int type)
 	case MSG_GES_DUMP: return -1;
 	case MSG_GRD_EDGES_REQUEST: return MSG_LK_LEN;
 	case MSG_GRD_EDGES: return -1;
+	case MSG_LK_BUNDLE: return -1;
 	}
 	return -2;
 }
@@ -143,6 +145,7 @@ int msg_decode_hdr(const uint8_t *buf, size_t len, uint64_t cluster, struct msg_
 	if (h->mh_sender > RAC_MAX_INST ||
 	    (h->mh_sender == 0 && h->mh_type != MSG_VIEW_REQUEST && h->mh_type != MSG_LK_REQUEST &&
 	     h->mh_type != MSG_LK_REPLY && h->mh_type != MSG_LK_EVENT &&
+	     h->mh_type != MSG_LK_BUNDLE &&
 	     h->mh_type != MSG_GES_DUMP_REQUEST && h->mh_type != MSG_GES_DUMP))
 		return RAC_EMSG_SENDER;
 	*payload = buf + RAC_MSG_HDR;
@@ -164,6 +167,37 @@ int msg_decode_heartbeat(const uint8_t *p, size_t len, struct msg_heartbeat *hb)
 	return c.c_pos == len ? 0 : RAC_EMSG_TRAILING;
 }
 
+/* a msg_lk's fixed fields, lk_op .. lk_namelen: the same in both forms */
+static void put_lk_head(struct blk_cursor *c, const struct msg_lk *lk)
+{
+	put_u32(c, lk->lk_op);
+	put_u32(c, lk->lk_req);
+	put_u32(c, (uint32_t)lk->lk_mode);
+	put_u32(c, lk->lk_flags);
+	put_u32(c, lk->lk_timeout_ms);
+	put_u32(c, (uint32_t)lk->lk_status);
+	put_u32(c, lk->lk_event);
+	put_u32(c, lk->lk_owner_client);
+	put_u32(c, lk->lk_owner_pid);
+	put_u64(c, lk->lk_lkid);
+	put_u16(c, lk->lk_namelen);
+}
+
+static void get_lk_head(struct blk_cursor *c, struct msg_lk *lk)
+{
+	lk->lk_op = get_u32(c);
+	lk->lk_req = get_u32(c);
+	lk->lk_mode = (int32_t)get_u32(c);
+	lk->lk_flags = get_u32(c);
+	lk->lk_timeout_ms = get_u32(c);
+	lk->lk_status = (int32_t)get_u32(c);
+	lk->lk_event = get_u32(c);
+	lk->lk_owner_client = get_u32(c);
+	lk->lk_owner_pid = get_u32(c);
+	lk->lk_lkid = get_u64(c);
+	lk->lk_namelen = get_u16(c);
+}
+
 int msg_encode_lk(uint8_t *buf, size_t len, struct msg_hdr *h, uint16_t type,
 		  const struct msg_lk *lk)
 {
@@ -175,17 +209,7 @@ int msg_encode_lk(uint8_t *buf, size_t len, struct msg_hdr *h, uint16_t type,
 	h->mh_length = MSG_LK_LEN;
 	cur_init_write(&c, buf, len);
 	put_hdr(&c, h);
-	put_u32(&c, lk->lk_op);
-	put_u32(&c, lk->lk_req);
-	put_u32(&c, (uint32_t)lk->lk_mode);
-	put_u32(&c, lk->lk_flags);
-	put_u32(&c, lk->lk_timeout_ms);
-	put_u32(&c, (uint32_t)lk->lk_status);
-	put_u32(&c, lk->lk_event);
-	put_u32(&c, lk->lk_owner_client);
-	put_u32(&c, lk->lk_owner_pid);
-	put_u64(&c, lk->lk_lkid);
-	put_u16(&c, lk->lk_namelen);
+	put_lk_head(&c, lk);
 	put_bytes(&c, lk->lk_name, LK_NAME_MAX);
 	put_u8(&c, lk->lk_has_lvb);
 	put_u8(&c, lk->lk_dubious);
@@ -198,17 +222,7 @@ int msg_decode_lk(const uint8_t *p, size_t len, struct msg_lk *lk)
 	struct blk_cursor c;
 
 	cur_init_read(&c, p, len);
-	lk->lk_op = get_u32(&c);
-	lk->lk_req = get_u32(&c);
-	lk->lk_mode = (int32_t)get_u32(&c);
-	lk->lk_flags = get_u32(&c);
-	lk->lk_timeout_ms = get_u32(&c);
-	lk->lk_status = (int32_t)get_u32(&c);
-	lk->lk_event = get_u32(&c);
-	lk->lk_owner_client = get_u32(&c);
-	lk->lk_owner_pid = get_u32(&c);
-	lk->lk_lkid = get_u64(&c);
-	lk->lk_namelen = get_u16(&c);
+	get_lk_head(&c, lk);
 	get_bytes(&c, lk->lk_name, LK_NAME_MAX);
 	lk->lk_has_lvb = get_u8(&c);
 	lk->lk_dubious = get_u8(&c);
@@ -220,4 +234,102 @@ int msg_decode_lk(const uint8_t *p, size_t len, struct msg_lk *lk)
 	if (lk->lk_namelen > LK_NAME_MAX)
 		return RAC_EMSG_LEN;
 	return 0;
+}
+
+/* ---- bundles ---------------------------------------------------------------- */
+
+#define LK_FIXED	(9 * 4 + 8)	/* lk_op .. lk_lkid */
+
+static bool bundle_type_ok(uint16_t type)
+{
+	return payload_len(type) == MSG_LK_LEN;
+}
+
+void msg_bundle_init(struct msg_bundle *b)
+{
+	b->mb_len = RAC_MSG_HDR + 2;
+	b->mb_n = 0;
+}
+
+int msg_bundle_add(struct msg_bundle *b, uint16_t type, const struct msg_lk *lk)
+{
+	struct blk_cursor c;
+	size_t need = 2 + LK_FIXED + 2 + lk->lk_namelen + 2 + (lk->lk_has_lvb ? LK_LVB_LEN : 0);
+
+	if (!bundle_type_ok(type) || lk->lk_namelen > LK_NAME_MAX || b->mb_n == UINT16_MAX ||
+	    b->mb_len + need > sizeof(b->mb_buf))
+		return RAC_ERANGE;
+	cur_init_write(&c, b->mb_buf + b->mb_len, need);
+	put_u16(&c, type);
+	put_lk_head(&c, lk);
+	put_bytes(&c, lk->lk_name, lk->lk_namelen);
+	put_u8(&c, lk->lk_has_lvb ? 1 : 0);
+	put_u8(&c, lk->lk_dubious);
+	if (lk->lk_has_lvb)
+		put_bytes(&c, lk->lk_lvb, LK_LVB_LEN);
+	if (c.c_err || c.c_pos != need)
+		return RAC_ERANGE;
+	b->mb_len += need;
+	b->mb_n++;
+	return 0;
+}
+
+int msg_bundle_seal(struct msg_bundle *b, struct msg_hdr *h)
+{
+	struct blk_cursor c;
+
+	h->mh_magic = RAC_MSG_MAGIC;
+	h->mh_version = RAC_MSG_VERSION;
+	h->mh_type = MSG_LK_BUNDLE;
+	h->mh_length = (uint32_t)(b->mb_len - RAC_MSG_HDR);
+	cur_init_write(&c, b->mb_buf, RAC_MSG_HDR + 2);
+	put_hdr(&c, h);
+	put_u16(&c, b->mb_n);
+	return c.c_err ? RAC_ERANGE : (int)b->mb_len;
+}
+
+int msg_bundle_open(const uint8_t *p, size_t len, struct msg_bundle_iter *it)
+{
+	struct blk_cursor c;
+
+	cur_init_read(&c, p, len);
+	it->bi_left = get_u16(&c);
+	if (c.c_err)
+		return RAC_EMSG_LEN;
+	it->bi_p = p;
+	it->bi_len = len;
+	it->bi_off = 2;
+	return 0;
+}
+
+int msg_bundle_next(struct msg_bundle_iter *it, uint16_t *type, struct msg_lk *lk)
+{
+	struct blk_cursor c;
+
+	if (!it->bi_left)
+		return it->bi_off == it->bi_len ? 0 : RAC_EMSG_TRAILING;
+	cur_init_read(&c, it->bi_p + it->bi_off, it->bi_len - it->bi_off);
+	memset(lk, 0, sizeof(*lk));
+	*type = get_u16(&c);
+	get_lk_head(&c, lk);
+	if (c.c_err || lk->lk_namelen > LK_NAME_MAX || !bundle_type_ok(*type)) {
+		it->bi_left = 0;
+		return c.c_err || lk->lk_namelen > LK_NAME_MAX ? RAC_EMSG_LEN : RAC_EMSG_TYPE;
+	}
+	get_bytes(&c, lk->lk_name, lk->lk_namelen);
+	lk->lk_has_lvb = get_u8(&c);
+	lk->lk_dubious = get_u8(&c);
+	if (lk->lk_has_lvb > 1 || lk->lk_dubious > 1) {
+		it->bi_left = 0;
+		return RAC_EMSG_LEN;
+	}
+	if (lk->lk_has_lvb)
+		get_bytes(&c, lk->lk_lvb, LK_LVB_LEN);
+	if (c.c_err) {
+		it->bi_left = 0;
+		return RAC_EMSG_LEN;
+	}
+	it->bi_off += c.c_pos;
+	it->bi_left--;
+	return 1;
 }

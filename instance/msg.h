@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define RAC_MSG_MAGIC	0x4D434152u	/* "RACM" little-endian */
-#define RAC_MSG_VERSION	3
+#define RAC_MSG_VERSION	4
 #define RAC_MSG_HDR	40
 #define RAC_MSG_MAX	65536		/* largest message accepted */
 
@@ -81,6 +81,17 @@ enum rac_msg_type {
 	 */
 	MSG_GRD_EDGES_REQUEST = 14,
 	MSG_GRD_EDGES = 15,
+
+	/*
+	 * Several lock messages in one (msg_bundle_*): whatever one LMS or
+	 * client has for the same receiver at the end of a burst goes as one
+	 * ZeroMQ message.  Payload: u16 count, then per record: u16 type (one
+	 * of the msg_lk types above), then the msg_lk in compact form (the
+	 * fixed fields, u16 namelen, the name's namelen bytes, u8 has_lvb, u8
+	 * dubious, the value block only when has_lvb).  Records keep their
+	 * order and are taken exactly as the same messages sent one by one.
+	 */
+	MSG_LK_BUNDLE = 16,
 
 	MSG_TYPE_MAX
 };
@@ -141,6 +152,34 @@ struct msg_lk {
 int msg_encode_lk(uint8_t *buf, size_t len, struct msg_hdr *h, uint16_t type,
 		  const struct msg_lk *lk);
 int msg_decode_lk(const uint8_t *p, size_t len, struct msg_lk *lk);
+
+/* ---- bundles (MSG_LK_BUNDLE) ---- */
+#define MSG_BUNDLE_MAX	32768		/* payload bytes */
+
+struct msg_bundle {
+	size_t mb_len;			/* bytes used in mb_buf, header included */
+	uint16_t mb_n;			/* records */
+	uint8_t mb_buf[RAC_MSG_HDR + MSG_BUNDLE_MAX];
+};
+
+void msg_bundle_init(struct msg_bundle *b);
+/* append a record: 0, or RAC_ERANGE when it does not fit (send, then init) */
+int msg_bundle_add(struct msg_bundle *b, uint16_t type, const struct msg_lk *lk);
+/* write the header (type, length set here): returns the message's length */
+int msg_bundle_seal(struct msg_bundle *b, struct msg_hdr *h);
+
+struct msg_bundle_iter {
+	const uint8_t *bi_p;
+	size_t bi_len, bi_off;
+	uint16_t bi_left;
+};
+/* open a bundle's payload: 0, or RAC_EMSG_LEN */
+int msg_bundle_open(const uint8_t *p, size_t len, struct msg_bundle_iter *it);
+/*
+ * The next record: 1 and its type and contents, 0 at the end, or a negative
+ * RAC_EMSG_* when the rest of the bundle is bad (records before it stand).
+ */
+int msg_bundle_next(struct msg_bundle_iter *it, uint16_t *type, struct msg_lk *lk);
 
 uint64_t rac_msg_cluster_id(const char *cluster_name);
 const char *msg_type_str(int type);	/* "HEARTBEAT", or "UNKNOWN" */

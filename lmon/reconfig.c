@@ -372,9 +372,10 @@ int reconfig_run(struct lmon *l, uint32_t reason, int break_inst, const char *wh
 		l->l_seq_done = r.r_seq;
 	sga_store(&cl->cl_break_inst, 0u);
 	member_count(l->l_m, CNT_RECONFIGS);
-	cgs_set_state(l, CGS_STABLE, "reconfiguration complete");
-	sga_store(&cl->cl_joined, 1u);
+	/* the block's last line before STABLE: SMON writes only after it */
 	log_alert("Reconfiguration complete (total time %.3f secs)",
 		  (double)(rac_now_mono_ns() - t0) / 1e9);
+	cgs_set_state(l, CGS_STABLE, "reconfiguration complete");
+	sga_store(&cl->cl_joined, 1u);
 	return 0;
 }

@@ -1464,37 +1464,66 @@ int grd_lvb_read(struct grd *g, uint64_t lkid, uint8_t out[GRD_LVB_LEN], bool *d
  * way; then settle each resource touched once.
  */
 static int drop_owners(struct grd *g, const uint64_t *keys, size_t nkeys, size_t nlocks,
-		       struct grd_drop *d)
+		       bool keep_pw_ex, struct grd_drop *d)
 {
 	struct grd_res **touched = nlocks ? malloc(nlocks * sizeof(*touched)) : NULL;
+	uint32_t *mine = keep_pw_ex && nlocks ? malloc(nlocks * sizeof(*mine)) : NULL;
 	size_t nt = 0;
 
-	if (nlocks && !touched)
+	if (nlocks && (!touched || (keep_pw_ex && !mine))) {
+		free(touched);
+		free(mine);
 		return RAC_ENOMEM;
+	}
 	for (size_t k = 0; k < nkeys; k++) {
 		uint8_t inst = (uint8_t)(keys[k] >> 32);
 		uint32_t client = (uint32_t)keys[k];
-		struct grd_orec *o;
+		struct grd_orec *o = own_find(g, inst, client);
+		size_t n = 0;
 
-		if (!own_find(g, inst, client))
+		if (!o)
 			continue;
 		d->dr_owners++;
 		g->g_stats.st_owner_drops++;
-		/* the record goes with the owner's last lock: look it up each time */
-		while ((o = own_find(g, inst, client)) != NULL) {
+		if (keep_pw_ex) {
+			/* walk the owner's list first: what stays keeps its record */
 			uint32_t i = o->or_head;
-			struct grd_lock *l = L(g, i);
-			struct grd_res *r = l->lk_res;
 
-			if (l->lk_state == Q_WAIT) {
-				d->dr_waiting++;
+			do {
+				mine[n++] = i;
+				i = LN(g, i, LO)->ln_next;
+			} while (i != o->or_head && n < o->or_nlocks);
+		}
+		for (size_t m = 0;; m++) {
+			uint32_t i;
+			struct grd_lock *l;
+			struct grd_res *r;
+
+			if (keep_pw_ex) {
+				if (m == n)
+					break;
+				i = mine[m];
 			} else {
-				d->dr_held++;
-				if (l->lk_grmode >= GRD_PW && !(r->res_flags & RES_DUBIOUS)) {
-					r->res_flags |= RES_DUBIOUS;
-					d->dr_dubious++;
-				}
+				/* the record goes with the owner's last lock: look it up each time */
+				if ((o = own_find(g, inst, client)) == NULL)
+					break;
+				i = o->or_head;
 			}
+			l = L(g, i);
+			r = l->lk_res;
+			if (l->lk_state != Q_WAIT && l->lk_grmode >= GRD_PW &&
+			    !(r->res_flags & RES_DUBIOUS)) {
+				r->res_flags |= RES_DUBIOUS;
+				d->dr_dubious++;
+			}
+			if (keep_pw_ex && l->lk_state != Q_WAIT && l->lk_grmode >= GRD_PW) {
+				d->dr_kept++;
+				continue;
+			}
+			if (l->lk_state == Q_WAIT)
+				d->dr_waiting++;
+			else
+				d->dr_held++;
 			if (!(r->res_flags & RES_TOUCHED)) {
 				r->res_flags |= RES_TOUCHED;
 				touched[nt++] = r;
@@ -1508,6 +1537,7 @@ static int drop_owners(struct grd *g, const uint64_t *keys, size_t nkeys, size_t
 		res_changed(g, touched[k]);
 	}
 	free(touched);
+	free(mine);
 	return 0;
 }
 
@@ -1524,14 +1554,14 @@ int grd_drop_owner(struct grd *g, struct grd_owner owner, struct grd_drop *count
 	if ((o = own_find(g, owner.ow_inst, owner.ow_client)) != NULL) {
 		uint64_t key = owner_key(owner.ow_inst, owner.ow_client);
 
-		rc = drop_owners(g, &key, 1, o->or_nlocks, &d);
+		rc = drop_owners(g, &key, 1, o->or_nlocks, false, &d);
 	}
 	if (counts)
 		*counts = d;
 	return rc;
 }
 
-int grd_drop_owner_instance(struct grd *g, unsigned inst, struct grd_drop *counts)
+static int drop_instance(struct grd *g, unsigned inst, bool keep_pw_ex, struct grd_drop *counts)
 {
 	struct grd_drop d = { 0 };
 	size_t n = 0, nlocks = 0, size;
@@ -1558,11 +1588,21 @@ int grd_drop_owner_instance(struct grd *g, unsigned inst, struct grd_drop *count
 			nlocks += o->or_nlocks;
 		}
 	}
-	rc = drop_owners(g, keys, n, nlocks, &d);
+	rc = drop_owners(g, keys, n, nlocks, keep_pw_ex, &d);
 	free(keys);
 	if (counts)
 		*counts = d;
 	return rc;
+}
+
+int grd_drop_owner_instance(struct grd *g, unsigned inst, struct grd_drop *counts)
+{
+	return drop_instance(g, inst, false, counts);
+}
+
+int grd_hold_for_recovery(struct grd *g, unsigned inst, struct grd_drop *counts)
+{
+	return drop_instance(g, inst, true, counts);
 }
 
 /* ------------------------------------------------------------------ */

@@ -243,6 +243,7 @@ struct grd_drop {
 	size_t dr_held;		/* GRANTED/CONVERTING locks released */
 	size_t dr_waiting;	/* WAITING requests cancelled */
 	size_t dr_dubious;	/* resources whose value block became dubious */
+	size_t dr_kept;		/* PW/EX locks kept, held for recovery */
 };
 
 /*
@@ -254,6 +255,15 @@ int grd_drop_owner(struct grd *g, struct grd_owner owner, struct grd_drop *count
 
 /* the same for every owner of a departed instance */
 int grd_drop_owner_instance(struct grd *g, unsigned inst, struct grd_drop *counts);
+
+/*
+ * An instance failed: drop its waiting requests and its locks below PW,
+ * but keep its PW and EX locks, held for recovery, their value blocks
+ * marked dubious now (dr_kept counts them).  They block what conflicts
+ * with them until grd_drop_owner_instance() releases them, once SMON has
+ * recovered the instance.
+ */
+int grd_hold_for_recovery(struct grd *g, unsigned inst, struct grd_drop *counts);
 
 /*
  * Fail every queued request whose deadline is <= now_ns (event TIMEDOUT)

@@ -65,10 +65,31 @@
 struct session {
 	uint8_t se_ident[32];
 	uint8_t se_ident_len;
-	uint32_t se_id;		/* client id: owner (our instance, se_id) */
+	uint32_t se_id;		/* client id: owner (our instance, se_id); its low
+				 * bits are the slot (SESS_SLOT) */
 	pid_t se_pid;
 	int se_used;
+	uint16_t se_next;	/* next in its identity chain, slot + 1; 0: none */
+	uint8_t se_oq;		/* its output bundle, index + 1; 0: none */
 };
+
+/*
+ * Output bundles.  What a burst of work produces for one receiver (a peer
+ * LMS or a client session) is gathered in one MSG_LK_BUNDLE and sent when
+ * the burst ends (out_flush_all), or when the bundle is full: one ZeroMQ
+ * message instead of one per answer.
+ */
+#define OUTQ_N		64
+#define FLUSH_EVERY	64	/* messages served between flushes, at most */
+
+struct outq {
+	int oq_peer;		/* > 0: that instance's LMS */
+	int oq_slot;		/* else: the session in this slot */
+	struct msg_bundle oq_b;
+};
+
+#define SESS_SLOT(id)	((id) & (MAX_SESSIONS - 1))
+#define SESS_HASH	(2 * MAX_SESSIONS)
 
 /* a request forwarded to another master, not answered yet */
 struct inflight {
@@ -111,7 +132,11 @@ struct lms {
 	uint64_t s_members;			/* membership the bucket map is built on */
 	uint64_t s_inc;
 	struct session s_sess[MAX_SESSIONS];
-	uint32_t s_next_id;
+	struct outq *s_outq;			/* OUTQ_N of them */
+	uint8_t s_oq_used;			/* in use: 0 .. s_oq_used - 1 */
+	uint8_t s_peer_oq[RAC_MAX_INST + 1];	/* peer -> bundle index + 1 */
+	uint16_t s_sess_head[SESS_HASH];	/* identity hash -> slot + 1 */
+	uint32_t s_next_gen;			/* session ids: generation << 12 | slot */
 	struct frozen *s_frozen, **s_frozen_tail;
 	struct inflight *s_inflight;		/* forwarded, unanswered (resubmitted if
 						 * their master leaves) */
@@ -141,6 +166,12 @@ struct lms {
 	struct rb_rec *s_rb;			/* records received */
 	uint64_t s_rb_start_ns;
 	uint32_t s_rb_traversed, s_rb_replayed, s_rb_cancelled, s_rb_dubious;
+
+	/* instance recovery: locks of failed instances held until SMON is done */
+	uint64_t s_rec_insts;			/* instances whose PW/EX locks we hold */
+	uint32_t s_rec_held;
+	uint64_t s_rec_posted;			/* incarnation SMON was posted for */
+	uint64_t s_freeze_ns;			/* when the GRD froze, 0: not frozen */
 };
 
 static struct lms lms = { .s_frozen_tail = &lms.s_frozen };
@@ -148,6 +179,7 @@ static struct lms lms = { .s_frozen_tail = &lms.s_frozen };
 static void rb_store(int from, const struct msg_lk *lk);
 static void inflight_done(const struct msg_lk *lk);
 static void rb_check(void);
+static void freeze_end(struct sga_cluster *cl);
 static void dl_answer(int to, uint32_t round);
 static void dl_receive(int from, const uint8_t *p, size_t len);
 
@@ -332,36 +364,127 @@ static int master_of(const struct msg_lk *lk)
 
 /* ---- sending -------------------------------------------------------------- */
 
-static void send_to(void *sock, const uint8_t *ident, size_t ident_len, uint16_t type,
-		    int sender, const struct msg_lk *lk)
+static void send_fail(uint16_t type)
 {
-	uint8_t buf[RAC_MSG_HDR + MSG_LK_LEN];
-	struct msg_hdr h = { .mh_sender = (uint32_t)sender, .mh_cluster = lms.s_cluster_id,
-			     .mh_incarnation = lms.s_inc, .mh_seq = ++lms.s_seq };
-	int n = msg_encode_lk(buf, sizeof(buf), &h, type, lk);
+	sga_count(&lms.s_m->m_sga, CNT_GES_SEND_DROPPED, 1);
+	log_warn(COMP, "cannot send %s: %s", msg_type_str(type), zmq_strerror(errno));
+}
 
-	if (n < 0)
+static struct session *session_at(int slot);
+
+static void out_flush(struct outq *q)
+{
+	struct msg_hdr h = { .mh_sender = q->oq_peer > 0 ? (uint32_t)lms.s_m->m_inst : 0,
+			     .mh_cluster = lms.s_cluster_id, .mh_incarnation = lms.s_inc,
+			     .mh_seq = ++lms.s_seq };
+	int n;
+
+	if (!q->oq_b.mb_n)
 		return;
-	if ((ident && zmq_send(sock, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) ||
-	    zmq_send(sock, buf, (size_t)n, ZMQ_DONTWAIT) < 0) {
-		sga_count(&lms.s_m->m_sga, CNT_GES_SEND_DROPPED, 1);
-		log_warn(COMP, "cannot send %s: %s", msg_type_str(type), zmq_strerror(errno));
+	n = msg_bundle_seal(&q->oq_b, &h);
+	if (q->oq_peer > 0) {
+		void *sock = lms.s_peer[q->oq_peer];
+
+		if (n < 0 || !sock || zmq_send(sock, q->oq_b.mb_buf, (size_t)n, ZMQ_DONTWAIT) < 0)
+			send_fail(MSG_LK_BUNDLE);
+	} else if (q->oq_slot >= 0) {
+		struct session *se = session_at(q->oq_slot);
+		void *sock = lms.s_m->m_items[lms.s_client_item].socket;
+
+		/* a session that ended meanwhile: its answers have no one to go to */
+		if (se && (n < 0 ||
+			   zmq_send(sock, se->se_ident, se->se_ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+			   zmq_send(sock, q->oq_b.mb_buf, (size_t)n, ZMQ_DONTWAIT) < 0))
+			send_fail(MSG_LK_BUNDLE);
 	}
+	msg_bundle_init(&q->oq_b);
+}
+
+/* send every bundle, and free them */
+static void out_flush_all(void)
+{
+	for (unsigned i = 0; i < lms.s_oq_used; i++) {
+		struct outq *q = &lms.s_outq[i];
+
+		out_flush(q);
+		if (q->oq_peer > 0)
+			lms.s_peer_oq[q->oq_peer] = 0;
+		else if (q->oq_slot >= 0)
+			lms.s_sess[q->oq_slot].se_oq = 0;
+	}
+	lms.s_oq_used = 0;
+}
+
+static struct outq *out_get(uint8_t *ref, int peer, int slot)
+{
+	struct outq *q;
+
+	if (*ref)
+		return &lms.s_outq[*ref - 1];
+	if (lms.s_oq_used == OUTQ_N)
+		out_flush_all();
+	q = &lms.s_outq[lms.s_oq_used++];
+	q->oq_peer = peer;
+	q->oq_slot = slot;
+	msg_bundle_init(&q->oq_b);
+	*ref = lms.s_oq_used;
+	return q;
+}
+
+static void out_add(struct outq *q, uint16_t type, const struct msg_lk *lk)
+{
+	if (msg_bundle_add(&q->oq_b, type, lk) == 0)
+		return;
+	out_flush(q);	/* full: send what it has, start again */
+	if (msg_bundle_add(&q->oq_b, type, lk))
+		send_fail(type);
 }
 
 static void to_peer(int inst, uint16_t type, const struct msg_lk *lk)
 {
 	if (inst < 1 || inst > RAC_MAX_INST || !lms.s_peer[inst])
 		return;
-	send_to(lms.s_peer[inst], NULL, 0, type, lms.s_m->m_inst, lk);
+	out_add(out_get(&lms.s_peer_oq[inst], inst, 0), type, lk);
 }
 
 static struct session *session_by_id(uint32_t id)
 {
-	for (int i = 0; i < MAX_SESSIONS; i++)
-		if (lms.s_sess[i].se_used && lms.s_sess[i].se_id == id)
-			return &lms.s_sess[i];
-	return NULL;
+	struct session *se = &lms.s_sess[SESS_SLOT(id)];
+
+	return se->se_used && se->se_id == id ? se : NULL;
+}
+
+static struct session *session_at(int slot)
+{
+	return lms.s_sess[slot].se_used ? &lms.s_sess[slot] : NULL;
+}
+
+static unsigned ident_hash(const uint8_t *ident, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ ident[i]) * 0x100000001b3ull;
+	return (unsigned)(h ^ h >> 29) & (SESS_HASH - 1);
+}
+
+/* a session ends: out of its identity chain, its slot free */
+static void session_end(struct session *se)
+{
+	uint16_t *pp = &lms.s_sess_head[ident_hash(se->se_ident, se->se_ident_len)];
+	uint16_t me = (uint16_t)(se - lms.s_sess + 1);
+
+	for (; *pp; pp = &lms.s_sess[*pp - 1].se_next)
+		if (*pp == me) {
+			*pp = se->se_next;
+			break;
+		}
+	se->se_next = 0;
+	se->se_used = 0;
+	if (se->se_oq) {	/* answers still gathered for it go nowhere */
+		lms.s_outq[se->se_oq - 1].oq_slot = -1;
+		se->se_oq = 0;
+	}
 }
 
 static void to_client(uint32_t id, uint16_t type, const struct msg_lk *lk)
@@ -372,28 +495,33 @@ static void to_client(uint32_t id, uint16_t type, const struct msg_lk *lk)
 
 	if (!se)
 		return;	/* gone: its locks are being released */
-	send_to(lms.s_m->m_items[lms.s_client_item].socket, se->se_ident, se->se_ident_len,
-		type, 0, lk);
+	out_add(out_get(&se->se_oq, 0, (int)(se - lms.s_sess)), type, lk);
 }
 
 /* ---- the table ------------------------------------------------------------- */
 
 /* the pid behind an owner, as its requests said (a small cache, for views) */
+static size_t pid_slot(uint64_t key)
+{
+	/* the product's top bits: they depend on the instance byte too */
+	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 52) %
+	       (sizeof(lms.s_pids) / sizeof(lms.s_pids[0]));
+}
+
 static void pid_note(struct grd_owner o, pid_t pid)
 {
 	uint64_t key = ((uint64_t)o.ow_inst << 32) | o.ow_client;
-	size_t n = sizeof(lms.s_pids) / sizeof(lms.s_pids[0]);
+	size_t i = pid_slot(key);
 
-	lms.s_pids[(key * 0x9e3779b97f4a7c15ull >> 20) % n].key = key;
-	lms.s_pids[(key * 0x9e3779b97f4a7c15ull >> 20) % n].pid = pid;
+	lms.s_pids[i].key = key;
+	lms.s_pids[i].pid = pid;
 }
 
 static pid_t pid_of(struct grd_owner o)
 {
 	uint64_t key = ((uint64_t)o.ow_inst << 32) | o.ow_client;
-	size_t n = sizeof(lms.s_pids) / sizeof(lms.s_pids[0]), i;
+	size_t i = pid_slot(key);
 
-	i = (key * 0x9e3779b97f4a7c15ull >> 20) % n;
 	return lms.s_pids[i].key == key ? lms.s_pids[i].pid : 0;
 }
 
@@ -684,7 +812,7 @@ static struct session *session_reclaim(void)
 		if (!owns) {
 			log_info(COMP, "client session %u (pid %d) owns no lock: reclaimed",
 				 se->se_id, (int)se->se_pid);
-			se->se_used = 0;
+			session_end(se);
 			return se;
 		}
 	}
@@ -694,24 +822,37 @@ static struct session *session_reclaim(void)
 static struct session *session_for(const uint8_t *ident, size_t len, pid_t pid)
 {
 	struct session *free_slot = NULL;
+	unsigned h = ident_hash(ident, len);
 
-	for (int i = 0; i < MAX_SESSIONS; i++) {
-		struct session *se = &lms.s_sess[i];
+	for (uint16_t k = lms.s_sess_head[h]; k; k = lms.s_sess[k - 1].se_next) {
+		struct session *se = &lms.s_sess[k - 1];
 
-		if (se->se_used && se->se_ident_len == len && !memcmp(se->se_ident, ident, len))
+		if (se->se_ident_len == len && !memcmp(se->se_ident, ident, len))
 			return se;
-		if (!se->se_used && !free_slot)
+	}
+	if (len > sizeof(free_slot->se_ident))
+		return NULL;
+	/* a new session: the next free slot after the last one given out */
+	for (int i = 0; i < MAX_SESSIONS && !free_slot; i++) {
+		struct session *se = &lms.s_sess[(lms.s_next_gen + (unsigned)i) & (MAX_SESSIONS - 1)];
+
+		if (!se->se_used)
 			free_slot = se;
 	}
 	if (!free_slot)
 		free_slot = session_reclaim();
-	if (!free_slot || len > sizeof(free_slot->se_ident))
+	if (!free_slot)
 		return NULL;
 	memcpy(free_slot->se_ident, ident, len);
 	free_slot->se_ident_len = (uint8_t)len;
-	free_slot->se_id = ++lms.s_next_id;
+	/* never 0, never the id of a session this slot had lately */
+	if (!(++lms.s_next_gen & 0xfffffu))
+		lms.s_next_gen++;
+	free_slot->se_id = (lms.s_next_gen & 0xfffffu) << 12 | (uint32_t)(free_slot - lms.s_sess);
 	free_slot->se_pid = pid;
 	free_slot->se_used = 1;
+	free_slot->se_next = lms.s_sess_head[h];
+	lms.s_sess_head[h] = (uint16_t)(free_slot - lms.s_sess + 1);
 	log_info(COMP, "client session %u (pid %d) opened", free_slot->se_id, (int)pid);
 	return free_slot;
 }
@@ -751,13 +892,69 @@ static void bad(const char *from, int rc)
 	log_warn(COMP, "dropped a message from %s: %s", from, rac_strerror(rc));
 }
 
+/* one lock message, alone or out of a bundle, from a client or a peer LMS */
+static void handle(bool client, const uint8_t *ident, size_t ident_len, uint16_t type,
+		   int sender, struct msg_lk *lk)
+{
+	if (client && type != MSG_LK_REQUEST) {
+		bad("a client", RAC_EMSG_TYPE);
+		return;
+	}
+	sga_count(&lms.s_m->m_sga, CNT_MSG_RECEIVED, 1);
+	if (client) {
+		struct session *se = session_for(ident, ident_len, (pid_t)lk->lk_owner_pid);
+
+		if (!se || lk->lk_op == LK_OP_DROP_OWNER || lk->lk_op == LK_OP_DEADLOCK_VICTIM) {
+			bad("a client", RAC_EMSG_TYPE);
+			return;
+		}
+		lk->lk_owner_client = se->se_id;
+		lk->lk_owner_pid = (uint32_t)se->se_pid;
+		sga_count(&lms.s_m->m_sga, CNT_GES_REQUESTS, 1);
+		if (lk->lk_op == LK_OP_CONVERT)
+			sga_count(&lms.s_m->m_sga, CNT_GES_CONVERTS, 1);
+		client_request(lk);
+		return;
+	}
+	switch (type) {
+	case MSG_GRD_OP:
+		peer_request(sender, lk);
+		break;
+	case MSG_GRD_RESULT:
+		inflight_done(lk);
+		to_client(lk->lk_owner_client, MSG_LK_REPLY, lk);
+		break;
+	case MSG_GRD_EVENT:
+		to_client(lk->lk_owner_client, MSG_LK_EVENT, lk);
+		break;
+	case MSG_GRD_REBUILD:
+		rb_store(sender, lk);
+		break;
+	case MSG_GRD_EDGES_REQUEST:
+		dl_answer(sender, lk->lk_req);
+		break;
+	case MSG_GRD_REBUILD_DONE:
+		if (lms.s_rb_done_inc != lk->lk_req) {
+			lms.s_rb_done_inc = lk->lk_req;
+			lms.s_rb_done = 0;
+		}
+		lms.s_rb_done |= 1ull << (sender - 1);
+		rb_check();
+		break;
+	default:
+		bad("an LMS", RAC_EMSG_TYPE);
+	}
+}
+
 static void serve(int item)
 {
+	static uint8_t buf[RAC_MSG_HDR + MSG_BUNDLE_MAX];
 	void *sock = lms.s_m->m_items[item].socket;
 	bool client = item == lms.s_client_item;
+	unsigned served = 0;
 
 	for (int budget = 512; budget > 0; budget--) {
-		uint8_t ident[256], buf[RAC_MSG_HDR + MSG_LK_LEN];
+		uint8_t ident[256];
 		size_t ident_len, len = sizeof(buf);
 		const uint8_t *p;
 		struct msg_hdr h;
@@ -776,58 +973,32 @@ static void serve(int item)
 			dl_receive((int)h.mh_sender, p, h.mh_length);
 			continue;
 		}
-		if (rc == 0)
-			rc = msg_decode_lk(p, h.mh_length, &lk);
-		if (rc == 0 && client && h.mh_type != MSG_LK_REQUEST)
-			rc = RAC_EMSG_TYPE;
 		if (rc == 0 && !client && (h.mh_sender < 1 || !lms.s_peer[h.mh_sender]))
 			rc = RAC_EMSG_SENDER;
+		if (rc == 0 && h.mh_type == MSG_LK_BUNDLE) {
+			struct msg_bundle_iter it;
+			uint16_t type;
+
+			rc = msg_bundle_open(p, h.mh_length, &it);
+			while (rc == 0 && (rc = msg_bundle_next(&it, &type, &lk)) == 1) {
+				handle(client, ident, ident_len, type, (int)h.mh_sender, &lk);
+				rc = 0;
+				if (++served % FLUSH_EVERY == 0)
+					out_flush_all();
+			}
+			if (rc)
+				bad(client ? "a client" : "an LMS", rc);
+			continue;
+		}
+		if (rc == 0)
+			rc = msg_decode_lk(p, h.mh_length, &lk);
 		if (rc) {
 			bad(client ? "a client" : "an LMS", rc);
 			continue;
 		}
-		sga_count(&lms.s_m->m_sga, CNT_MSG_RECEIVED, 1);
-		if (client) {
-			struct session *se = session_for(ident, ident_len, (pid_t)lk.lk_owner_pid);
-
-			if (!se || lk.lk_op == LK_OP_DROP_OWNER || lk.lk_op == LK_OP_DEADLOCK_VICTIM) {
-				bad("a client", RAC_EMSG_TYPE);
-				continue;
-			}
-			lk.lk_owner_client = se->se_id;
-			lk.lk_owner_pid = (uint32_t)se->se_pid;
-			sga_count(&lms.s_m->m_sga, CNT_GES_REQUESTS, 1);
-			client_request(&lk);
-			continue;
-		}
-		switch (h.mh_type) {
-		case MSG_GRD_OP:
-			peer_request((int)h.mh_sender, &lk);
-			break;
-		case MSG_GRD_RESULT:
-			inflight_done(&lk);
-			to_client(lk.lk_owner_client, MSG_LK_REPLY, &lk);
-			break;
-		case MSG_GRD_EVENT:
-			to_client(lk.lk_owner_client, MSG_LK_EVENT, &lk);
-			break;
-		case MSG_GRD_REBUILD:
-			rb_store((int)h.mh_sender, &lk);
-			break;
-		case MSG_GRD_EDGES_REQUEST:
-			dl_answer((int)h.mh_sender, lk.lk_req);
-			break;
-		case MSG_GRD_REBUILD_DONE:
-			if (lms.s_rb_done_inc != lk.lk_req) {
-				lms.s_rb_done_inc = lk.lk_req;
-				lms.s_rb_done = 0;
-			}
-			lms.s_rb_done |= 1ull << (h.mh_sender - 1);
-			rb_check();
-			break;
-		default:
-			bad("an LMS", RAC_EMSG_TYPE);
-		}
+		handle(client, ident, ident_len, h.mh_type, (int)h.mh_sender, &lk);
+		if (++served % FLUSH_EVERY == 0)
+			out_flush_all();
 	}
 }
 
@@ -989,7 +1160,7 @@ static void reap_sessions(void)
 			if (lms.s_peer[p] && (lms.s_members & (1ull << (p - 1))))
 				to_peer(p, MSG_GRD_OP, &lk);
 		sga_count(&lms.s_m->m_sga, CNT_GES_CLIENT_DROPS, 1);
-		se->se_used = 0;
+		session_end(se);
 		drain_events();
 	}
 }
@@ -1168,9 +1339,64 @@ out:
 		cl->cl_grd_cancelled = lms.s_rb_cancelled;
 		cl->cl_grd_rebuilt = (uint32_t)x.x_nres;
 		cl->cl_grd_dubious = lms.s_rb_dubious + (uint32_t)dubious;
+		cl->cl_grd_held = lms.s_rec_held;
+		sga_count(&lms.s_m->m_sga, CNT_GES_REMASTERED, x.x_nres);
+		freeze_end(cl);
 		sga_store(&cl->cl_grd_inc, (uint64_t)lms.s_rb_inc);
+		/* post SMON: instance recovery of the instances that left */
+		if (lms.s_rec_insts) {
+			sga_store(&cl->cl_smon_insts, lms.s_rec_insts);
+			sga_store(&cl->cl_smon_post, (uint64_t)lms.s_rb_inc);
+			lms.s_rec_posted = lms.s_rb_inc;
+		}
 	}
 	replay_frozen();
+	drain_events();
+}
+
+/* the GRD froze (a reconfiguration began): note when */
+static void freeze_begin(void)
+{
+	if (!lms.s_freeze_ns)
+		lms.s_freeze_ns = rac_now_mono_ns();
+}
+
+/* the GRD thaws: how long it was frozen goes to v$ges_statistics */
+static void freeze_end(struct sga_cluster *cl)
+{
+	uint64_t us;
+
+	if (!lms.s_freeze_ns)
+		lms.s_freeze_ns = lms.s_rb_start_ns;
+	us = (rac_now_mono_ns() - lms.s_freeze_ns) / 1000;
+	lms.s_freeze_ns = 0;
+	cl->cl_grd_freeze_us = (uint32_t)(us > UINT32_MAX ? UINT32_MAX : us);
+	sga_count(&lms.s_m->m_sga, CNT_GES_FREEZES, 1);
+	sga_count(&lms.s_m->m_sga, CNT_GES_FREEZE_US_TOTAL, us);
+	sga_counters(&lms.s_m->m_sga)[CNT_GES_FREEZE_US_LAST] = us;
+}
+
+/* SMON has recovered the instances we hold locks for: release them */
+static void recovery_check(void)
+{
+	struct sga_cluster *cl = sga_cluster(&lms.s_m->m_sga);
+	size_t released = 0;
+
+	if (!lms.s_rec_insts || lms.s_rebuilding ||
+	    sga_load(&cl->cl_smon_done) < lms.s_rec_posted)
+		return;
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		struct grd_drop d;
+
+		if ((lms.s_rec_insts & (1ull << (i - 1))) &&
+		    grd_drop_owner_instance(lms.s_grd, (unsigned)i, &d) == 0)
+			released += d.dr_held;
+	}
+	log_info(COMP, "instance recovery done: %zu locks held for recovery released", released);
+	lms.s_rec_insts = 0;
+	lms.s_rec_held = 0;
+	cl->cl_grd_released = (uint32_t)released;
+	sga_store(&cl->cl_grd_released_inc, lms.s_rec_posted);
 	drain_events();
 }
 
@@ -1200,15 +1426,26 @@ static void thaw(uint64_t members)
 	struct grd_export x;
 	size_t sent = 0;
 
-	for (int i = 1; i <= RAC_MAX_INST; i++)
-		if (gone & (1ull << (i - 1))) {
-			struct grd_drop d;
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		uint64_t bit = 1ull << (i - 1);
+		struct grd_drop d;
 
-			if (grd_drop_owner_instance(lms.s_grd, (unsigned)i, &d) == 0) {
-				lms.s_rb_cancelled += (uint32_t)(d.dr_held + d.dr_waiting);
-				lms.s_rb_dubious += (uint32_t)d.dr_dubious;
-			}
+		/* back before its recovery was done: what it held goes now */
+		if ((members & bit) && (lms.s_rec_insts & bit)) {
+			lms.s_rec_insts &= ~bit;
+			if (grd_drop_owner_instance(lms.s_grd, (unsigned)i, &d) == 0 && d.dr_held)
+				log_info(COMP, "instance %d is back: its %zu locks held for recovery "
+					 "released", i, d.dr_held);
 		}
+		/* gone: its PW and EX locks are held until SMON has recovered it */
+		if ((gone & bit) && grd_hold_for_recovery(lms.s_grd, (unsigned)i, &d) == 0) {
+			lms.s_rb_cancelled += (uint32_t)(d.dr_held + d.dr_waiting);
+			lms.s_rb_dubious += (uint32_t)d.dr_dubious;
+			lms.s_rec_held += (uint32_t)d.dr_kept;
+			lms.s_rec_insts |= bit;
+			sga_count(&lms.s_m->m_sga, CNT_GES_RECOVERY_HELD, d.dr_kept);
+		}
+	}
 	for (unsigned b = 0; b < GRD_NBUCKETS; b++)
 		if (bucket_master(old, b) != bucket_master(members, b))
 			moved[b / 64] |= 1ull << (b % 64);
@@ -1287,8 +1524,13 @@ static int lms_tick(struct member *m)
 	     sga_load(&cl->cl_step) == RCFG_HANDOVER_GES) &&
 	    sga_load(&cl->cl_members) != lms.s_members)
 		thaw(sga_load(&cl->cl_members));
+	/* frozen from LMON's step 2 ("Global Resource Directory frozen") on */
+	if (sga_load(&cl->cl_state) == CGS_RECONFIG && sga_load(&cl->cl_step) >= RCFG_FREEZE_LOCK_DB &&
+	    sga_load(&cl->cl_step) < RCFG_HANDOVER_GES)
+		freeze_begin();
 	if (lms.s_nfrozen && !frozen_now())
 		replay_frozen();
+	recovery_check();
 	if (grd_next_deadline(lms.s_grd) && grd_next_deadline(lms.s_grd) <= now) {
 		grd_expire(lms.s_grd, now);
 		drain_events();
@@ -1298,6 +1540,7 @@ static int lms_tick(struct member *m)
 		reap_sessions();
 		lms.s_next_reap_ns = now + 200000000ull;
 	}
+	out_flush_all();
 	return 0;
 }
 
@@ -1317,7 +1560,8 @@ static int lms_init(struct member *m, char *err, size_t errlen)
 	/* lock ids: master instance in the top byte, a start stamp in the next */
 	id_base = ((uint64_t)m->m_inst << 56) | ((rac_now_us() / 1000000 & 0xff) << 48);
 	lms.s_grd = grd_new(1024, id_base);
-	if (!lms.s_grd) {
+	lms.s_outq = calloc(OUTQ_N, sizeof(*lms.s_outq));
+	if (!lms.s_grd || !lms.s_outq) {
 		snprintf(err, errlen, "cannot make the lock table: out of memory");
 		return -1;
 	}
@@ -1372,6 +1616,7 @@ static void lms_ready(struct member *m, int item)
 {
 	(void)m;
 	serve(item);
+	out_flush_all();
 }
 
 static void lms_fini(struct member *m)
@@ -1393,6 +1638,7 @@ static void lms_fini(struct member *m)
 		free(f);
 	}
 	grd_destroy(&lms.s_grd);
+	free(lms.s_outq);
 	rb_free(0, false);
 	free(lms.s_sh);
 	free(lms.s_dl_edges);

@@ -274,6 +274,13 @@ const char *sga_counter_name(int c)
 		[CNT_GES_CLIENT_LOCKS_FREED] = "ges locks of dead clients released",
 		[CNT_GES_FROZEN] = "ges requests held while frozen",
 		[CNT_GES_SEND_DROPPED] = "ges messages that could not be sent",
+		[CNT_GES_CONVERTS] = "ges conversions",
+		[CNT_GES_REMASTERED] = "ges resources remastered",
+		[CNT_GES_RECOVERY_HELD] = "ges locks held for recovery",
+		[CNT_GES_FREEZES] = "ges reconfigurations frozen",
+		[CNT_GES_FREEZE_US_TOTAL] = "ges freeze time total (us)",
+		[CNT_GES_FREEZE_US_LAST] = "ges freeze time last reconfiguration (us)",
+		[CNT_SMON_RECOVERIES] = "smon instance recoveries",
 	};
 
 	return c >= 0 && c < SGA_NCOUNTERS_USED ? names[c] : NULL;

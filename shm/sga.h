@@ -38,7 +38,7 @@
 #include "config.h"
 
 #define SGA_MAGIC	0x41475352u	/* "RSGA" little-endian */
-#define SGA_VERSION	6u
+#define SGA_VERSION	7u
 
 /* instance state, as v$instance.STATUS shows it */
 enum inst_state {
@@ -175,7 +175,19 @@ struct sga_cluster {
 	uint32_t cl_grd_cancelled;	/* locks of departed instances dropped */
 	uint32_t cl_grd_rebuilt;	/* resources rebuilt here from shadows */
 	uint32_t cl_grd_dubious;	/* value blocks marked dubious */
-	uint32_t cl_grd_pad;
+	uint32_t cl_grd_held;		/* PW/EX locks of failed instances held for recovery */
+	/*
+	 * Instance recovery: LMS posts SMON (cl_smon_insts, then cl_smon_post =
+	 * the incarnation); SMON recovers and says so (cl_smon_done); LMS then
+	 * releases what it held for recovery (cl_grd_released, then
+	 * cl_grd_released_inc) and SMON records the end of the recovery.
+	 */
+	uint64_t cl_smon_insts;		/* instances to recover, bitmap */
+	uint64_t cl_smon_post;
+	uint64_t cl_smon_done;
+	uint64_t cl_grd_released_inc;
+	uint32_t cl_grd_released;	/* locks released when recovery was done */
+	uint32_t cl_grd_freeze_us;	/* the last reconfiguration's GRD freeze */
 	struct sga_reconfig cl_hist[SGA_RCFG_HIST];
 };
 
@@ -210,6 +222,13 @@ enum sga_counter {
 	CNT_GES_CLIENT_LOCKS_FREED,	/* locks those releases freed */
 	CNT_GES_FROZEN,			/* requests held while the GRD was frozen */
 	CNT_GES_SEND_DROPPED,		/* answers or events that could not be sent */
+	CNT_GES_CONVERTS,		/* conversions requested by local clients */
+	CNT_GES_REMASTERED,		/* resources rebuilt here as their new master */
+	CNT_GES_RECOVERY_HELD,		/* locks of failed instances held for recovery */
+	CNT_GES_FREEZES,		/* reconfigurations the GRD was frozen for */
+	CNT_GES_FREEZE_US_TOTAL,	/* microseconds frozen, all of them */
+	CNT_GES_FREEZE_US_LAST,		/* microseconds frozen, the last one */
+	CNT_SMON_RECOVERIES,		/* instance recoveries completed by SMON */
 	SGA_NCOUNTERS_USED,
 	SGA_NCOUNTERS = 64		/* room kept for later counters */
 };

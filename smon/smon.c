@@ -1,15 +1,143 @@
 /*
- * smon.c - SMON, instance recovery and clean-up.
+ * smon.c - SMON, instance recovery after a failure.
  *
- * SMON is posted by LMS at the end of a reconfiguration to recover what a
- * failed instance left behind, and cleans up locks of dead local clients.
- * In this step it holds its slave slot in the NM group and keeps its
- * heartbeat; recovery plugs into its tick.
+ * When a reconfiguration removed instances, LMS rebuilds the GRD and holds
+ * the PW and EX locks the departed instances had (their value blocks marked
+ * dubious): what they protected may be half written.  Then LMS posts SMON
+ * through the SGA (cl_smon_insts, cl_smon_post).  SMON recovers each
+ * departed instance -- it reads the instance's last checkpoint progress
+ * record from the control file, where recovery of its changes starts -- and
+ * says so (cl_smon_done).  LMS releases what it held for recovery, which
+ * grants the waiters, and reports how many (cl_grd_released_inc); SMON then
+ * records the end of instance recovery in the alert log.
+ *
+ * Every surviving instance's SMON does this for the locks its own LMS
+ * masters, so each instance's alert log tells its part.  Dead local
+ * clients' locks are released by LMS itself as soon as it sees them go.
  */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "disk.h"
+#include "errors.h"
 #include "log.h"
 #include "member.h"
 
-static const struct member_ops smon_ops = { 0 };
+#define COMP "SMON"
+#define SMON_TICK_MS 10
+#define RELEASE_WAIT_MS 2000	/* for LMS to confirm the release */
+
+static struct {
+	int sm_fd;			/* the control file, read only; -1 none */
+	uint64_t sm_seen;		/* last post taken */
+	uint64_t sm_insts;		/* being recovered */
+	uint64_t sm_started_ns;		/* 0: no recovery running */
+	uint64_t sm_wait_until_ns;
+} smon = { .sm_fd = -1 };
+
+static void describe_ckpt(struct member *m, int inst, char *buf, size_t len)
+{
+	struct ctl_ckpt ck;
+	struct blk_hdr h;
+	int rc;
+
+	if (smon.sm_fd < 0) {
+		char path[RAC_PATH_MAX + 16];
+
+		config_control_path(m->m_cfg, path, sizeof(path));
+		smon.sm_fd = disk_open(path, 0);
+	}
+	if (smon.sm_fd < 0) {
+		snprintf(buf, len, "control file not readable: %s", strerror(errno));
+		return;
+	}
+	rc = ctl_read_ckpt(smon.sm_fd, inst, &ck, &h);
+	if (rc) {
+		snprintf(buf, len, "no usable checkpoint record: %s", rac_strerror(rc));
+		return;
+	}
+	snprintf(buf, len, "last checkpoint record %llu, written by pid %d",
+		 (unsigned long long)ck.ck_count, (int)ck.ck_pid);
+}
+
+static void begin(struct member *m, struct sga_cluster *cl, uint64_t post)
+{
+	uint64_t insts = sga_load(&cl->cl_smon_insts);
+
+	smon.sm_seen = post;
+	smon.sm_insts = insts;
+	smon.sm_started_ns = rac_now_mono_ns();
+	smon.sm_wait_until_ns = smon.sm_started_ns + RELEASE_WAIT_MS * 1000000ull;
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		char ck[160];
+
+		if (!(insts & (1ull << (i - 1))))
+			continue;
+		describe_ckpt(m, i, ck, sizeof(ck));
+		log_alert("Beginning instance recovery of instance %d (incarnation %llu; %s)", i,
+			  (unsigned long long)post, ck);
+	}
+	/* nothing to redo here: what was held for recovery can go */
+	sga_store(&cl->cl_smon_done, post);
+}
+
+static void finish(struct member *m, struct sga_cluster *cl, bool confirmed)
+{
+	double secs = (double)(rac_now_mono_ns() - smon.sm_started_ns) / 1e9;
+	uint32_t released = sga_load(&cl->cl_grd_released);
+
+	for (int i = 1; i <= RAC_MAX_INST; i++)
+		if (smon.sm_insts & (1ull << (i - 1)))
+			log_alert("Completed instance recovery of instance %d", i);
+	if (confirmed)
+		log_alert("SMON: %u lock%s held for recovery released (%.3f secs)", released,
+			  released == 1 ? "" : "s", secs);
+	else
+		log_alert("SMON: LMS did not confirm releasing the locks held for recovery "
+			  "within %d ms", RELEASE_WAIT_MS);
+	member_count(m, CNT_SMON_RECOVERIES);
+	smon.sm_started_ns = 0;
+	smon.sm_insts = 0;
+}
+
+static int smon_tick(struct member *m)
+{
+	struct sga_cluster *cl = sga_cluster(&m->m_sga);
+	uint64_t post = sga_load(&cl->cl_smon_post);
+
+	if (smon.sm_started_ns) {
+		if (sga_load(&cl->cl_grd_released_inc) >= smon.sm_seen)
+			finish(m, cl, true);
+		else if (rac_now_mono_ns() >= smon.sm_wait_until_ns)
+			finish(m, cl, false);
+	}
+	/* after the reconfiguration's alert block, never inside it */
+	if (!smon.sm_started_ns && post > smon.sm_seen &&
+	    sga_load(&cl->cl_state) == CGS_STABLE)
+		begin(m, cl, post);
+	return 0;
+}
+
+static int smon_period(const struct member *m)
+{
+	(void)m;
+	return SMON_TICK_MS;
+}
+
+static void smon_fini(struct member *m)
+{
+	(void)m;
+	if (smon.sm_fd >= 0)
+		close(smon.sm_fd);
+}
+
+static const struct member_ops smon_ops = {
+	.mo_period_ms = smon_period,
+	.mo_tick = smon_tick,
+	.mo_fini = smon_fini,
+};
 
 int main(int argc, char **argv)
 {

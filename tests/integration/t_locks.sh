@@ -132,3 +132,37 @@ test_locks_deadlock_between_two_instances_fails_one_request() {
 	any_alert_has "deadlock across"
 	[ "$(racsql -e "select sum(value) from gv\$ges_statistics where name = 'deadlocks'" --format csv | sed -n 2p)" -ge 1 ]
 }
+
+# A failed instance's EX lock is held for recovery on its (surviving) master
+# until SMON has recovered the instance; then the waiter gets it, told that
+# the value block is dubious, and SMON records the end of instance recovery.
+test_locks_held_for_recovery_until_smon_recovers_the_failed_instance() {
+	up3 misscount_ms 1000 ckpt_timeout_ms 6000
+	# find a resource mastered by instance 2 or 3, whose holder on 1 will die
+	name=""
+	for k in $(seq 1 40); do
+		rac lock -i 1 -m EX "rr$k" -- sh -c "$(hold_cmd "probe$k" "stop$k")" & p=$!
+		wait_for "probe lock rr$k" 5000 exists "$T/probe$k"
+		m=$(racsql -e "select master from gv\$ges_enqueue where resource_name = 'rr$k'" --format csv | sed -n 2p)
+		if [ "$m" = 2 ] || [ "$m" = 3 ]; then name="rr$k"; master=$m; break; fi
+		touch "$T/stop$k"; wait $p
+	done
+	[ -n "$name" ] || fail "no resource mastered off instance 1 in 40 tries"
+	w=$((5 - master))	# the waiter on the other survivor
+	rac lock -i "$w" -m EX "$name" -- sh -c "$(hold_cmd got go)" & waiter=$!
+	queued() { racsql -e "select state from gv\$ges_enqueue where resource_name = '$name'" --format csv | grep -q WAITING; }
+	wait_for "the waiter shows as WAITING" 5000 queued
+	kill -9 "$(member_pid 1 lmon)"
+	wait_for "waiter granted once instance 1 is recovered" 10000 exists "$T/got"
+	alert="$T/local/RAC$master/alert_RAC$master.log"
+	grep -q "Beginning instance recovery of instance 1" "$alert" || fail "no recovery start on the master"
+	grep -q "Completed instance recovery of instance 1" "$alert" || fail "no recovery end on the master"
+	grep -qE "SMON: 1 lock held for recovery released" "$alert" || fail "the EX lock was not held for recovery"
+	held=$(racsql -i "$master" -e "select value from v\$ges_statistics where name = 'locks held for recovery'" --format csv | sed -n 2p)
+	[ "$held" -ge 1 ] || fail "locks held for recovery not counted"
+	dubious() { racsql -e "select value_block_state from gv\$ges_resource where resource_name = '$name'" --format csv | grep -q DUBIOUS; }
+	wait_for "value block reported dubious" 5000 dubious
+	[ "$(racsql -i "$master" -e "select value from v\$sysstat where name = 'smon instance recoveries'" --format csv | sed -n 2p)" -ge 1 ] ||
+		fail "smon recoveries not counted"
+	touch "$T/go"; wait $waiter
+}

@@ -39,7 +39,8 @@ int main(int argc, char **argv)
 	close(open(argv[5], O_CREAT | O_WRONLY, 0600));
 	for (int i = 0; i < 2000 && access(argv[6], F_OK); i++)
 		usleep(10000);
-	rc = racrt_lock(r, argv[4], strlen(argv[4]), RACRT_EX, 0, 0, &b, NULL, NULL);
+	/* bounded: a deadlock that is never found must fail the test, not hang it */
+	rc = racrt_lock(r, argv[4], strlen(argv[4]), RACRT_EX, 0, 30000, &b, NULL, NULL);
 	printf("%s\n", rc == 0 ? "granted" : rc == RACRT_EDEADLK ? "deadlock" : racrt_strerror(rc));
 	fflush(stdout);
 	racrt_close(&r);

@@ -76,6 +76,7 @@ struct fake {
 				 * queued then DEADLOCK */
 	uint8_t f_ident[256];
 	size_t f_identlen;
+	int f_bundles, f_max_bundle;	/* messages received, most requests in one */
 	uint64_t f_next_lkid;
 	/* what it got, and the order it completed requests in */
 	struct msg_lk f_got[MAXREQ];
@@ -281,23 +282,37 @@ static void fake_request(struct fake *f, void *rt, const struct msg_lk *rq)
 static void fake_receive(struct fake *f, void *rt)
 {
 	for (;;) {
-		uint8_t buf[1024];
+		static uint8_t buf[RAC_MSG_HDR + MSG_BUNDLE_MAX];
+		struct msg_bundle_iter it;
 		struct msg_hdr h;
 		struct msg_lk rq;
 		const uint8_t *p;
-		int n = zmq_recv(rt, f->f_ident, sizeof(f->f_ident), ZMQ_DONTWAIT);
+		uint16_t type;
+		int n = zmq_recv(rt, f->f_ident, sizeof(f->f_ident), ZMQ_DONTWAIT), k = 0;
 
 		if (n < 0)
 			return;
 		f->f_identlen = (size_t)n;
 		n = zmq_recv(rt, buf, sizeof(buf), 0);
 		assert_int_equal(msg_decode_hdr(buf, (size_t)n, f->f_cluster, &h, &p), 0);
-		assert_int_equal(h.mh_type, MSG_LK_REQUEST);
 		assert_int_equal(h.mh_sender, 0);
-		assert_int_equal(msg_decode_lk(p, h.mh_length, &rq), 0);
-		assert_int_equal(rq.lk_owner_pid, (uint32_t)getpid());
+		/* the library sends its requests in bundles, one or more each */
+		assert_int_equal(h.mh_type, MSG_LK_BUNDLE);
+		assert_int_equal(msg_bundle_open(p, h.mh_length, &it), 0);
+		while ((n = msg_bundle_next(&it, &type, &rq)) == 1) {
+			assert_int_equal(type, MSG_LK_REQUEST);
+			assert_int_equal(rq.lk_owner_pid, (uint32_t)getpid());
+			pthread_mutex_lock(&f->f_mu);
+			fake_request(f, rt, &rq);
+			pthread_mutex_unlock(&f->f_mu);
+			k++;
+		}
+		assert_int_equal(n, 0);
+		assert_true(k >= 1);
 		pthread_mutex_lock(&f->f_mu);
-		fake_request(f, rt, &rq);
+		f->f_bundles++;
+		if (k > f->f_max_bundle)
+			f->f_max_bundle = k;
 		pthread_mutex_unlock(&f->f_mu);
 	}
 }
@@ -787,6 +802,11 @@ static void test_burst_pipelined(void **state)
 	ndone = F->f_ndone;
 	pthread_mutex_unlock(&F->f_mu);
 	assert_int_equal(ndone, N);
+	/* pipelined requests went several to a message */
+	pthread_mutex_lock(&F->f_mu);
+	assert_true(F->f_max_bundle > 1);
+	assert_true(F->f_bundles < N);
+	pthread_mutex_unlock(&F->f_mu);
 	/* callbacks in the order LMS completed the requests */
 	for (int i = 0; i < N; i++)
 		assert_int_equal((uint32_t)rc.res[i].rr_req, F->f_done[i]);

@@ -562,6 +562,57 @@ static int find_res(const struct grd_res_info *ri, void *arg)
 	return 0;
 }
 
+/*
+ * A failed instance's PW and EX locks are held for recovery: they keep
+ * blocking until SMON has recovered it, while its lesser locks and its
+ * waiters go at once.
+ */
+static void test_hold_for_recovery(void **state)
+{
+	struct grd *g = new_grd();
+	uint64_t pr_waiter, ex_waiter, w2, j_waiter;
+	struct grd_drop d;
+	struct grd_event ev;
+	int granted = 0;
+
+	(void)state;
+	take(g, "H", OW(2, 7), GRD_EX, GRD_GRANTED);		/* held for recovery */
+	take(g, "I", OW(2, 7), GRD_PR, GRD_GRANTED);		/* released at once */
+	take(g, "J", OW(2, 8), GRD_PW, GRD_GRANTED);		/* held */
+	take(g, "I", OW(1, 1), GRD_PR, GRD_GRANTED);
+	w2 = take(g, "I", OW(2, 9), GRD_EX, GRD_QUEUED);	/* its waiter: cancelled */
+	ex_waiter = take(g, "I", OW(3, 1), GRD_EX, GRD_QUEUED);
+	pr_waiter = take(g, "H", OW(3, 2), GRD_PR, GRD_QUEUED);
+	drain(g);
+	(void)w2;
+
+	assert_int_equal(grd_hold_for_recovery(g, 2, &d), 0);
+	assert_int_equal(d.dr_kept, 2);
+	assert_int_equal(d.dr_held, 1);
+	assert_int_equal(d.dr_waiting, 1);
+	assert_int_equal(d.dr_dubious, 2);	/* H and J, marked now */
+	expect_none(g);		/* I: instance 1's PR still blocks the EX waiter */
+	assert_int_equal(nlocks(g), 5);	/* H, J held; I: 1's PR, 3's EX; H: 3's PR */
+	/* nothing new gets past a lock held for recovery */
+	take(g, "J", OW(1, 1), GRD_NL, GRD_GRANTED);
+	j_waiter = take(g, "J", OW(1, 2), GRD_PR, GRD_QUEUED);
+	drain(g);
+
+	/* recovery done: the rest goes, and the waiters are granted, told dubious */
+	assert_int_equal(grd_drop_owner_instance(g, 2, &d), 0);
+	assert_int_equal(d.dr_held, 2);
+	assert_int_equal(d.dr_dubious, 0);	/* already */
+	while (grd_next_event(g, &ev)) {
+		assert_int_equal(ev.ev_type, GRD_EV_GRANTED);
+		assert_true(ev.ev_lkid == pr_waiter || ev.ev_lkid == j_waiter);
+		assert_true(ev.ev_dubious);
+		granted++;
+	}
+	assert_int_equal(granted, 2);
+	(void)ex_waiter;
+	grd_destroy(&g);
+}
+
 static void test_dubious_after_instance_drop(void **state)
 {
 	struct grd *g = new_grd();
@@ -1627,6 +1678,7 @@ int main(void)
 		cmocka_unit_test(test_lvb),
 		cmocka_unit_test(test_dubious_after_instance_drop),
 		cmocka_unit_test(test_drop_owner),
+		cmocka_unit_test(test_hold_for_recovery),
 		cmocka_unit_test(test_blocking_notifications),
 		cmocka_unit_test(test_deadlock_two_owners),
 		cmocka_unit_test(test_deadlock_conversion_and_self),

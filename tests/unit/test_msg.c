@@ -119,12 +119,114 @@ static void test_random_bytes_never_crash(void **state)
 		for (size_t j = 0; j < n; j++)
 			buf[j] = (uint8_t)rand_r(&seed);
 		if (i % 3 == 0 && n >= 8)
-			memcpy(buf, "RACM\x01\x00", 6);	/* get past magic and version */
+			memcpy(buf, "RACM\x04\x00", 6);	/* get past magic and version */
 		if (msg_decode_hdr(buf, n, cid, &h, &p) == 0) {
 			struct msg_heartbeat hb;
 
 			(void)msg_decode_heartbeat(p, h.mh_length, &hb);
 		}
+	}
+}
+
+/* a bundle gives back every record, in order, exactly as it went in */
+static void test_bundle_round_trip(void **state)
+{
+	static struct msg_bundle b;
+	struct msg_hdr h = { .mh_sender = 2, .mh_cluster = cid, .mh_seq = 9 }, g;
+	struct msg_bundle_iter it;
+	const uint8_t *p;
+	struct msg_lk lk, out;
+	uint16_t type;
+	int n, k = 0;
+
+	(void)state;
+	msg_bundle_init(&b);
+	for (int i = 0; i < 300; i++) {
+		memset(&lk, 0, sizeof(lk));
+		lk.lk_op = 1 + i % 5;
+		lk.lk_req = (uint32_t)i;
+		lk.lk_mode = i % 6;
+		lk.lk_status = -(i % 3);
+		lk.lk_lkid = 0x0100000000000000ull + (uint64_t)i;
+		lk.lk_namelen = (uint16_t)(i % (LK_NAME_MAX + 1));
+		memset(lk.lk_name, 'a' + i % 26, lk.lk_namelen);
+		lk.lk_has_lvb = i % 2;
+		if (lk.lk_has_lvb)
+			memset(lk.lk_lvb, i, LK_LVB_LEN);
+		lk.lk_dubious = i % 4 == 1;
+		assert_int_equal(msg_bundle_add(&b, i % 2 ? MSG_GRD_OP : MSG_LK_REPLY, &lk), 0);
+	}
+	n = msg_bundle_seal(&b, &h);
+	assert_true(n > 0 && n < 300 * (RAC_MSG_HDR + MSG_LK_LEN) * 2 / 3);
+	assert_int_equal(msg_decode_hdr(b.mb_buf, (size_t)n, cid, &g, &p), 0);
+	assert_int_equal(g.mh_type, MSG_LK_BUNDLE);
+	assert_int_equal(msg_bundle_open(p, g.mh_length, &it), 0);
+	while (msg_bundle_next(&it, &type, &out) == 1) {
+		assert_int_equal(type, k % 2 ? MSG_GRD_OP : MSG_LK_REPLY);
+		assert_int_equal(out.lk_req, k);
+		assert_int_equal(out.lk_status, -(k % 3));
+		assert_int_equal(out.lk_namelen, k % (LK_NAME_MAX + 1));
+		assert_int_equal(out.lk_has_lvb, k % 2);
+		if (out.lk_has_lvb)
+			assert_int_equal(out.lk_lvb[LK_LVB_LEN - 1], (uint8_t)k);
+		k++;
+	}
+	assert_int_equal(k, 300);
+	assert_int_equal(msg_bundle_next(&it, &type, &out), 0);
+}
+
+/* a full bundle says so; a cut, padded or lying bundle is refused, never overrun */
+static void test_bundle_bad(void **state)
+{
+	static struct msg_bundle b;
+	static uint8_t copy[RAC_MSG_HDR + MSG_BUNDLE_MAX];
+	struct msg_hdr h = { .mh_sender = 1, .mh_cluster = cid };
+	struct msg_bundle_iter it;
+	struct msg_lk lk = { .lk_op = 1, .lk_namelen = LK_NAME_MAX, .lk_has_lvb = 1 }, out;
+	uint16_t type;
+	unsigned seed = 7;
+	int n, rc, full = 0;
+
+	(void)state;
+	msg_bundle_init(&b);
+	assert_int_equal(msg_bundle_add(&b, MSG_HEARTBEAT, &lk), RAC_ERANGE);
+	while ((rc = msg_bundle_add(&b, MSG_LK_EVENT, &lk)) == 0)
+		full++;
+	assert_int_equal(rc, RAC_ERANGE);
+	assert_true(full > 100);
+	n = msg_bundle_seal(&b, &h);
+	/* cut anywhere: the records before the cut decode, then an error */
+	for (int cut = 0; cut < 2000; cut += 7) {
+		int got = 0;
+
+		if (msg_bundle_open(b.mb_buf + RAC_MSG_HDR, (size_t)cut, &it))
+			continue;
+		while ((rc = msg_bundle_next(&it, &type, &out)) == 1)
+			got++;
+		assert_true(rc < 0);
+		assert_true(got < full);
+	}
+	/* trailing bytes after the last record */
+	memcpy(copy, b.mb_buf, (size_t)n);
+	assert_int_equal(msg_bundle_open(copy + RAC_MSG_HDR, (size_t)n - RAC_MSG_HDR + 1, &it), 0);
+	while ((rc = msg_bundle_next(&it, &type, &out)) == 1)
+		;
+	assert_int_equal(rc, RAC_EMSG_TRAILING);
+	/* random bytes: any outcome but a crash */
+	for (int i = 0; i < 5000; i++) {
+		size_t len = (size_t)(rand_r(&seed) % 600);
+
+		for (size_t j = 0; j < len; j++)
+			copy[j] = (uint8_t)rand_r(&seed);
+		if (i % 2 && len > 4) {
+			copy[0] = 0;
+			copy[1] = 3;
+			copy[2] = 0;
+			copy[3] = MSG_GRD_OP;	/* plausible type, either byte order */
+		}
+		if (msg_bundle_open(copy, len, &it) == 0)
+			while (msg_bundle_next(&it, &type, &out) == 1)
+				;
 	}
 }
 
@@ -136,6 +238,8 @@ int main(void)
 		cmocka_unit_test(test_bad_bytes_refused),
 		cmocka_unit_test(test_payload_decoder_bounds),
 		cmocka_unit_test(test_random_bytes_never_crash),
+		cmocka_unit_test(test_bundle_round_trip),
+		cmocka_unit_test(test_bundle_bad),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
