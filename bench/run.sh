@@ -19,13 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 12000))	# below the ephemeral range
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-	done
-}
+. "$(dirname "$0")/common.sh"
 cat >"$T/rac.ini" <<INI
 [cluster]
 name = bench
@@ -58,6 +52,10 @@ for n in 1 3; do
 	} >"$d/rac.ini"
 	"$BINDIR/racctl" -c "$d/rac.ini" up >/dev/null
 	echo
-	"$BENCHDIR/bench_locks" "$d/rac.ini" "$n" "${LOCK_SECONDS:-3}" || true
+	"$BENCHDIR/bench_locks" "$d/rac.ini" "$n" "${LOCK_SECONDS:-2}" "${LOCK_RUNS:-3}" || true
 	"$BINDIR/racctl" -c "$d/rac.ini" down >/dev/null
 done
+
+# the GRD with 100,000 and 1,000,000 locks held when one of 4 instances dies
+echo
+"$(dirname "$0")/grd.sh" "$BINDIR" "$BENCHDIR" "${GRD_RUNS:-3}" 100000 1000000 || true

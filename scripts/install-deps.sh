@@ -1,9 +1,11 @@
 #!/bin/sh
 # Install the Debian packages racrt builds and tests with, if any is missing.
 # Uses sudo when not root.  Safe to run again: does nothing when all are there.
+# Extra package names as arguments: `make bench` adds redis-server, the lock
+# benchmark's baseline.
 set -e
 PKGS="build-essential pkg-config libzmq3-dev libjemalloc-dev libiniparser-dev
-libcmocka-dev libsqlite3-dev libedit-dev iproute2 procps python3"
+libcmocka-dev libsqlite3-dev libedit-dev iproute2 procps python3 $*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
