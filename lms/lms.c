@@ -169,7 +169,6 @@ struct lms {
 
 	/* instance recovery: locks of failed instances held until SMON is done */
 	uint64_t s_rec_insts;			/* instances whose PW/EX locks we hold */
-	uint32_t s_rec_held;
 	uint64_t s_rec_posted;			/* incarnation SMON was posted for */
 	uint64_t s_freeze_ns;			/* when the GRD froze, 0: not frozen */
 };
@@ -179,7 +178,7 @@ static struct lms lms = { .s_frozen_tail = &lms.s_frozen };
 static void rb_store(int from, const struct msg_lk *lk);
 static void inflight_done(const struct msg_lk *lk);
 static void rb_check(void);
-static void freeze_end(struct sga_cluster *cl);
+static void freeze_end(void);
 static void dl_answer(int to, uint32_t round);
 static void dl_receive(int from, const uint8_t *p, size_t len);
 
@@ -1339,9 +1338,8 @@ out:
 		cl->cl_grd_cancelled = lms.s_rb_cancelled;
 		cl->cl_grd_rebuilt = (uint32_t)x.x_nres;
 		cl->cl_grd_dubious = lms.s_rb_dubious + (uint32_t)dubious;
-		cl->cl_grd_held = lms.s_rec_held;
 		sga_count(&lms.s_m->m_sga, CNT_GES_REMASTERED, x.x_nres);
-		freeze_end(cl);
+		freeze_end();
 		sga_store(&cl->cl_grd_inc, (uint64_t)lms.s_rb_inc);
 		/* post SMON: instance recovery of the instances that left */
 		if (lms.s_rec_insts) {
@@ -1362,7 +1360,7 @@ static void freeze_begin(void)
 }
 
 /* the GRD thaws: how long it was frozen goes to v$ges_statistics */
-static void freeze_end(struct sga_cluster *cl)
+static void freeze_end(void)
 {
 	uint64_t us;
 
@@ -1370,7 +1368,6 @@ static void freeze_end(struct sga_cluster *cl)
 		lms.s_freeze_ns = lms.s_rb_start_ns;
 	us = (rac_now_mono_ns() - lms.s_freeze_ns) / 1000;
 	lms.s_freeze_ns = 0;
-	cl->cl_grd_freeze_us = (uint32_t)(us > UINT32_MAX ? UINT32_MAX : us);
 	sga_count(&lms.s_m->m_sga, CNT_GES_FREEZES, 1);
 	sga_count(&lms.s_m->m_sga, CNT_GES_FREEZE_US_TOTAL, us);
 	sga_counters(&lms.s_m->m_sga)[CNT_GES_FREEZE_US_LAST] = us;
@@ -1394,7 +1391,6 @@ static void recovery_check(void)
 	}
 	log_info(COMP, "instance recovery done: %zu locks held for recovery released", released);
 	lms.s_rec_insts = 0;
-	lms.s_rec_held = 0;
 	cl->cl_grd_released = (uint32_t)released;
 	sga_store(&cl->cl_grd_released_inc, lms.s_rec_posted);
 	drain_events();
@@ -1441,7 +1437,6 @@ static void thaw(uint64_t members)
 		if ((gone & bit) && grd_hold_for_recovery(lms.s_grd, (unsigned)i, &d) == 0) {
 			lms.s_rb_cancelled += (uint32_t)(d.dr_held + d.dr_waiting);
 			lms.s_rb_dubious += (uint32_t)d.dr_dubious;
-			lms.s_rec_held += (uint32_t)d.dr_kept;
 			lms.s_rec_insts |= bit;
 			sga_count(&lms.s_m->m_sga, CNT_GES_RECOVERY_HELD, d.dr_kept);
 		}

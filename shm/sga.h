@@ -175,7 +175,7 @@ struct sga_cluster {
 	uint32_t cl_grd_cancelled;	/* locks of departed instances dropped */
 	uint32_t cl_grd_rebuilt;	/* resources rebuilt here from shadows */
 	uint32_t cl_grd_dubious;	/* value blocks marked dubious */
-	uint32_t cl_grd_held;		/* PW/EX locks of failed instances held for recovery */
+	uint32_t cl_grd_pad;
 	/*
 	 * Instance recovery: LMS posts SMON (cl_smon_insts, then cl_smon_post =
 	 * the incarnation); SMON recovers and says so (cl_smon_done); LMS then
@@ -187,7 +187,7 @@ struct sga_cluster {
 	uint64_t cl_smon_done;
 	uint64_t cl_grd_released_inc;
 	uint32_t cl_grd_released;	/* locks released when recovery was done */
-	uint32_t cl_grd_freeze_us;	/* the last reconfiguration's GRD freeze */
+	uint32_t cl_grd_pad2;
 	struct sga_reconfig cl_hist[SGA_RCFG_HIST];
 };
 
