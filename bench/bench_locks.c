@@ -13,7 +13,9 @@
  * even), and racrt's ratio over Redis.
  *
  * Workloads: 1 and 16 client processes on instance 1, synchronous EX lock
- * + unlock, on one hot resource and on 10,000 spread ones; then one client
+ * + unlock, on one hot resource and on 10,000 spread ones (racrt twice:
+ * racrt_unlock, which waits for LMS's answer, and racrt-nw,
+ * racrt_unlock_nowait, which does not); then one client
  * pipelining 256 asynchronous pairs on spread resources.  With one
  * instance every master is local; with three, two thirds of spread
  * resources are mastered remotely.
@@ -43,7 +45,7 @@
 #define PIPE_DEPTH 256
 #define REDIS_TTL_MS 30000
 
-enum sys { SYS_RACRT, SYS_REDIS, SYS_REDIS_BACKOFF };
+enum sys { SYS_RACRT, SYS_RACRT_NOWAIT, SYS_REDIS, SYS_REDIS_BACKOFF };
 
 struct bcfg {
 	const char *b_cfg;	/* racrt */
@@ -80,7 +82,7 @@ static int sync_client(enum sys sys, const struct bcfg *b, int hot, int secs, un
 	int err;
 	uint64_t end;
 
-	if (sys == SYS_RACRT) {
+	if (sys == SYS_RACRT || sys == SYS_RACRT_NOWAIT) {
 		r = racrt_open(b->b_cfg, 1, &err);
 		if (!r)
 			return -1;
@@ -100,9 +102,10 @@ static int sync_client(enum sys sys, const struct bcfg *b, int hot, int secs, un
 			strcpy(name, "hot");
 		else
 			snprintf(name, sizeof(name), "k%u", rand_r(&seed) % 10000);
-		if (sys == SYS_RACRT) {
+		if (r) {
 			if (racrt_lock(r, name, strlen(name), RACRT_EX, 0, 0, &lk, NULL, NULL) ||
-			    racrt_unlock(r, lk, NULL))
+			    (sys == SYS_RACRT ? racrt_unlock(r, lk, NULL) :
+			     racrt_unlock_nowait(r, lk, NULL)))
 				return -1;
 		} else {
 			int got;
@@ -334,10 +337,10 @@ static void add(struct series *s, const struct result *r)
 static void show(const char *who, struct series *s, int latency)
 {
 	if (!s->s_n) {
-		printf("    %-6s no run completed%s\n", who, s->s_failed ? " (runs failed)" : "");
+		printf("    %-8s no run completed%s\n", who, s->s_failed ? " (runs failed)" : "");
 		return;
 	}
-	printf("    %-6s %9.0f pairs/s", who, median(s->s_pairs, s->s_n));
+	printf("    %-8s %9.0f pairs/s", who, median(s->s_pairs, s->s_n));
 	if (latency)
 		printf("  p50 %6.0f us  p99 %6.0f us  fairness %.2f", median(s->s_p50, s->s_n),
 		       median(s->s_p99, s->s_n), median(s->s_fair, s->s_n));
@@ -349,7 +352,7 @@ static void show(const char *who, struct series *s, int latency)
 static void workload(const struct bcfg *b, int redis, const char *what, int nclients, int hot,
 		     int pipelined, int secs, int runs)
 {
-	struct series rs = { .s_n = 0 }, ds = { .s_n = 0 }, bs = { .s_n = 0 };
+	struct series rs = { .s_n = 0 }, ns = { .s_n = 0 }, ds = { .s_n = 0 }, bs = { .s_n = 0 };
 	int backoff = redis && hot && nclients > 1;
 
 	for (int i = 0; i < runs; i++) {
@@ -357,6 +360,10 @@ static void workload(const struct bcfg *b, int redis, const char *what, int ncli
 
 		x = pipelined ? pipe_racrt(b, secs) : run_sync(SYS_RACRT, b, nclients, hot, secs);
 		add(&rs, &x);
+		if (!pipelined) {
+			x = run_sync(SYS_RACRT_NOWAIT, b, nclients, hot, secs);
+			add(&ns, &x);
+		}
 		if (redis) {
 			x = pipelined ? pipe_redis(b, secs) : run_sync(SYS_REDIS, b, nclients, hot, secs);
 			add(&ds, &x);
@@ -371,16 +378,21 @@ static void workload(const struct bcfg *b, int redis, const char *what, int ncli
 	{
 		/* medians before show() sorts the arrays in place */
 		double r = rs.s_n ? median(rs.s_pairs, rs.s_n) : 0;
+		double nw = ns.s_n ? median(ns.s_pairs, ns.s_n) : 0;
 		double d = ds.s_n ? median(ds.s_pairs, ds.s_n) : 0;
 		double bo = bs.s_n ? median(bs.s_pairs, bs.s_n) : 0;
 
 		show("racrt", &rs, !pipelined);
+		if (!pipelined)
+			show("racrt-nw", &ns, 1);
 		if (redis)
 			show("redis", &ds, !pipelined);
 		if (backoff)
 			show("redis+", &bs, 1);
 		if (d > 0)
 			printf("    ratio  %.2fx Redis", r / d);
+		if (d > 0 && nw > 0)
+			printf(" (racrt-nw %.2fx)", nw / d);
 		if (bo > 0)
 			printf(", %.2fx Redis retrying after a pause (redis+)", r / bo);
 		if (d > 0)

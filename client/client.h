@@ -74,6 +74,7 @@ struct cl_slot {
 	uint64_t sl_lkid;	/* the lock (known once LMS named it) */
 	uint64_t sl_sent_ns;	/* monotonic: when it was sent */
 	uint64_t sl_done_seq;	/* delivery order */
+	uint32_t sl_nowait;	/* r_nw_sent when it was sent */
 	racrt_cb sl_cb;
 	void *sl_arg;
 	struct racrt_result sl_res;
@@ -121,6 +122,13 @@ struct racrt {
 	int r_reply_ms;
 	int r_epfd;		/* racrt_fd(), made on first use; -1 none */
 	struct msg_bundle *r_out;	/* requests not sent yet (conn_send) */
+	/*
+	 * Unlocks sent without a reply (racrt_unlock_nowait), and how many of
+	 * them LMS is known to have taken: a reply to any later request says
+	 * so.  racrt_close() makes sure of the rest with an LK_OP_SYNC before
+	 * the socket (linger 0) goes.
+	 */
+	uint32_t r_nw_sent, r_nw_taken;
 
 	/* table.c */
 	struct cl_slot *r_slots;
@@ -155,9 +163,11 @@ void conn_close(struct racrt *r);
  * full.  Requests go in bundles: while other requests await their reply
  * (r_nsent > 0), a request waits in r_out for the next conn_pump(), which
  * every wait for an answer goes through, so that a pipelining caller sends
- * one message per burst; otherwise it goes at once.
+ * one message per burst; otherwise, or with `now`, it goes at once.
  */
-int conn_send(struct racrt *r, const struct msg_lk *lk);
+int conn_send(struct racrt *r, const struct msg_lk *lk, bool now);
+/* send what waits in r_out, waiting (at most the reply bound) for room */
+int conn_flush(struct racrt *r);
 /*
  * Wait up to timeout_ms (-1: for ever) for input (and, with want_out, for
  * room to send), then receive everything there is: each decoded reply or

@@ -218,7 +218,12 @@ static int out_flush(struct racrt *r)
 	return rc;
 }
 
-int conn_send(struct racrt *r, const struct msg_lk *lk)
+int conn_flush(struct racrt *r)
+{
+	return out_flush(r);
+}
+
+int conn_send(struct racrt *r, const struct msg_lk *lk, bool now)
 {
 	int rc;
 
@@ -237,7 +242,7 @@ int conn_send(struct racrt *r, const struct msg_lk *lk)
 			return RACRT_EINVAL;
 	}
 	r->r_st.rs_requests++;
-	if (r->r_nsent == 0)
+	if (r->r_nsent == 0 || now)
 		return out_flush(r);
 	return 0;
 }

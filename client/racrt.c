@@ -182,12 +182,32 @@ static void queued(struct racrt *r, int idx, struct cl_lock *lo)
 	on_done_event(r, &ev);
 }
 
+/*
+ * An unlock sent with racrt_unlock_nowait() failed.  Unknown to LMS: the
+ * lock is gone anyway (it timed out, say).  Otherwise (LMS could not take
+ * it) the lock may still be held: release it again, as a request of the
+ * client's own.
+ */
+static void nowait_failed(struct racrt *r, const struct msg_lk *lk)
+{
+	r->r_st.rs_nowait_failed++;
+	if (lk->lk_op == LK_OP_UNLOCK && lk->lk_status != GRD_EUNKNOWN)
+		todo_add(r, LK_OP_UNLOCK, lk->lk_lkid);
+}
+
 static void on_reply(struct racrt *r, const struct msg_lk *lk)
 {
 	int idx = slot_by_req(r, lk->lk_req), st;
 	struct cl_slot *s;
 	struct cl_lock *lo;
 
+	if (lk->lk_flags & LK_NOREPLY) {
+		if (lk->lk_status < 0)
+			nowait_failed(r, lk);
+		else
+			r->r_st.rs_stale++;	/* LMS should have kept it */
+		return;
+	}
 	if (idx < 0 || r->r_slots[idx].sl_state != SL_SENT) {
 		r->r_st.rs_stale++;
 		return;
@@ -195,6 +215,8 @@ static void on_reply(struct racrt *r, const struct msg_lk *lk)
 	r->r_st.rs_replies++;
 	r->r_nsent--;
 	s = &r->r_slots[idx];
+	if ((int32_t)(s->sl_nowait - r->r_nw_taken) > 0)
+		r->r_nw_taken = s->sl_nowait;	/* LMS took every unlock sent before */
 	st = lk->lk_status;
 	if (st == GRD_QUEUED && s->sl_op != LK_OP_LOCK && s->sl_op != LK_OP_CONVERT)
 		st = INT32_MIN;	/* only those two can wait: nonsense */
@@ -395,7 +417,8 @@ static int req_start(struct racrt *r, struct msg_lk *lk, unsigned flags, racrt_c
 	s->sl_arg = arg;
 	lk->lk_req = (uint32_t)slot_req(r, idx);
 	lk->lk_owner_pid = r->r_pid;
-	rc = conn_send(r, lk);
+	s->sl_nowait = r->r_nw_sent;
+	rc = conn_send(r, lk, false);
 	if (rc) {
 		slot_free(r, idx);
 		return rc;
@@ -659,6 +682,35 @@ int racrt_unlock(racrt_t *r, uint64_t lkid, const uint8_t *lvb_in)
 	return simple_sync(r, LK_OP_UNLOCK, lkid, lvb_in, NULL, NULL);
 }
 
+int racrt_unlock_nowait(racrt_t *r, uint64_t lkid, const uint8_t *lvb_in)
+{
+	struct cl_lock *lo;
+	struct msg_lk lk;
+	int rc;
+
+	if (!r || !lkid)
+		return RACRT_EINVAL;
+	if (r->r_state != CL_OPEN)
+		return RACRT_ECLOSED;
+	lo = lock_get(r, lkid);
+	if (!lo || lo->lo_releasing)
+		return RACRT_EUNKNOWN;
+	if (lo->lo_pending >= 0)	/* a request to cancel with it: wait for it all */
+		return racrt_unlock(r, lkid, lvb_in);
+	/* what waits goes first, so that a failure below leaves ours queued */
+	if ((rc = conn_flush(r)) != 0)
+		return rc;
+	make_simple(&lk, LK_OP_UNLOCK, lkid, lvb_in);
+	lk.lk_flags = LK_NOREPLY;
+	lk.lk_owner_pid = r->r_pid;
+	rc = conn_send(r, &lk, true);
+	if (rc && rc != RACRT_ENOREPLY)
+		return rc;	/* not sent, nor queued */
+	r->r_nw_sent++;	/* sent, or queued for the next call that sends */
+	lock_del(r, lkid);
+	return rc;
+}
+
 int racrt_cancel(racrt_t *r, uint64_t lkid)
 {
 	return simple_sync(r, LK_OP_CANCEL, lkid, NULL, NULL, NULL);
@@ -896,6 +948,11 @@ void racrt_close(racrt_t **rp)
 				lo->lo_releasing = 1;
 				todo_add(r, LK_OP_UNLOCK, lo->lo_lkid);
 			}
+		}
+		if (r->r_nw_taken != r->r_nw_sent) {	/* unlocks still on their way */
+			struct msg_lk lk = { .lk_op = LK_OP_SYNC };
+
+			req_start(r, &lk, SLF_ABANDONED, NULL, NULL);
 		}
 		for (;;) {
 			uint64_t now;

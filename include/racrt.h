@@ -239,6 +239,23 @@ int racrt_convert(racrt_t *r, uint64_t lkid, int mode, unsigned flags, unsigned 
 int racrt_unlock(racrt_t *r, uint64_t lkid, const uint8_t *lvb_in);
 
 /*
+ * Release the lock `lkid` without waiting for LMS's answer, as DLM unlocks
+ * are: the release is on its way when the call returns, and LMS applies it
+ * after every request this handle sent before (so a later lock of the same
+ * resource by this handle waits for it).  Another process that asks for the
+ * resource right after may still find it held for the moment the message
+ * takes (a NOQUEUE request may then fail).  Returns 0, or RACRT_EUNKNOWN
+ * (not a lock of this handle), RACRT_ECLOSED, RACRT_ENOREPLY (LMS took no
+ * message for the reply bound: the release waits in the handle and goes
+ * with its next call that sends).  Should LMS refuse the release, the
+ * handle counts it (rs_nowait_failed) and releases the lock again on its
+ * own.  A lock with a request pending on it is released as by
+ * racrt_unlock(), waiting.  racrt_close() makes sure LMS took every such
+ * release before the handle goes.
+ */
+int racrt_unlock_nowait(racrt_t *r, uint64_t lkid, const uint8_t *lvb_in);
+
+/*
  * Cancel the request pending on lock `lkid`: a waiting new lock (the lock
  * is gone) or a conversion (the lock keeps its old mode).  The cancelled
  * request completes with RACRT_ECANCELED.  Returns 0, or RACRT_ENOTPENDING
@@ -350,6 +367,7 @@ struct racrt_stats {
 	uint64_t rs_stale;	/* answers for no request or lock of this handle */
 	uint64_t rs_basts_dropped;	/* blocking notifications not delivered */
 	uint64_t rs_abandoned;	/* requests given up by the client (late answers) */
+	uint64_t rs_nowait_failed;	/* racrt_unlock_nowait() releases LMS refused */
 	uint32_t rs_inflight;	/* requests awaiting their reply or event, now */
 	uint32_t rs_locks;	/* locks (held or waiting) known to the handle, now */
 };

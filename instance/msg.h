@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define RAC_MSG_MAGIC	0x4D434152u	/* "RACM" little-endian */
-#define RAC_MSG_VERSION	4
+#define RAC_MSG_VERSION	5
 #define RAC_MSG_HDR	40
 #define RAC_MSG_MAX	65536		/* largest message accepted */
 
@@ -120,9 +120,20 @@ struct msg_heartbeat {
 enum { LK_OP_LOCK = 1, LK_OP_CONVERT, LK_OP_UNLOCK, LK_OP_CANCEL, LK_OP_LVB_READ };
 /* LMS <- LMS only (MSG_GRD_OP) */
 enum { LK_OP_DROP_OWNER = 6, LK_OP_DEADLOCK_VICTIM = 7 };
+/*
+ * LMS <- client: a barrier.  LMS answers it at once (status 0), frozen or
+ * not: the answer says LMS has taken every request the client sent before.
+ */
+enum { LK_OP_SYNC = 8 };
 #define LK_NAME_MAX	64
 #define LK_LVB_LEN	32
 #define LK_NOQUEUE	0x1u
+/*
+ * client -> LMS: answer this request only if it fails.  The client's LMS
+ * honours it (a remote master answers that LMS as usual); the flag travels
+ * in lk_flags, so it comes back with the answer.
+ */
+#define LK_NOREPLY	0x100u
 
 /*
  * One payload for every lock message, fixed size.  Requests fill op, req,
@@ -134,7 +145,7 @@ struct msg_lk {
 	uint32_t lk_op;			/* LK_OP_* (requests) */
 	uint32_t lk_req;		/* requester's id, echoed in the answer */
 	int32_t lk_mode;		/* 0 NL .. 5 EX */
-	uint32_t lk_flags;		/* LK_NOQUEUE */
+	uint32_t lk_flags;		/* LK_NOQUEUE, LK_NOREPLY */
 	uint32_t lk_timeout_ms;		/* 0: wait for ever */
 	int32_t lk_status;		/* answers: 0 granted, 1 queued, < 0 error */
 	uint32_t lk_event;		/* events: GRD_EV_* */

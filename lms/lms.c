@@ -12,6 +12,8 @@
  *   events of a master's table (granted later, blocking, timed out,
  *   deadlock) go to the owner: --MSG_LK_EVENT--> client, through the
  *   owner's LMS (--MSG_GRD_EVENT-->) when it lives elsewhere.
+ *   A request flagged LK_NOREPLY (racrt_unlock_nowait) is answered to the
+ *   client only if it fails; LK_OP_SYNC is answered at once, as a barrier.
  *
  * Masters.  A resource's bucket (grd_bucket(), 1024 of them) is mastered by
  * the member that wins a rendezvous hash of (bucket, instance): when
@@ -494,6 +496,8 @@ static void to_client(uint32_t id, uint16_t type, const struct msg_lk *lk)
 
 	if (!se)
 		return;	/* gone: its locks are being released */
+	if (type == MSG_LK_REPLY && (lk->lk_flags & LK_NOREPLY) && lk->lk_status >= 0)
+		return;	/* it asked to hear only of a failure */
 	out_add(out_get(&se->se_oq, 0, (int)(se - lms.s_sess)), type, lk);
 }
 
@@ -909,6 +913,11 @@ static void handle(bool client, const uint8_t *ident, size_t ident_len, uint16_t
 		}
 		lk->lk_owner_client = se->se_id;
 		lk->lk_owner_pid = (uint32_t)se->se_pid;
+		if (lk->lk_op == LK_OP_SYNC) {	/* everything before it is in */
+			lk->lk_status = 0;
+			to_client(se->se_id, MSG_LK_REPLY, lk);
+			return;
+		}
 		sga_count(&lms.s_m->m_sga, CNT_GES_REQUESTS, 1);
 		if (lk->lk_op == LK_OP_CONVERT)
 			sga_count(&lms.s_m->m_sga, CNT_GES_CONVERTS, 1);

@@ -58,6 +58,25 @@ test_locks_counter_under_ex_from_every_instance_loses_no_update() {
 	[ "$(cat "$T/counter")" = 75 ] || fail "lost updates: counter is $(cat "$T/counter"), expected 75"
 }
 
+test_locks_released_without_waiting_keep_exclusion_and_value_block() {
+	up3
+	echo 0 >"$T/counter"
+	# 3 clients, one per instance; the resource is mastered on one of them
+	for i in 1 2 3; do
+		"$RACBIN/lkcount" "$T/rac.ini" "$i" "$T/counter" 200 >"$T/lk$i" 2>&1 & pids[i]=$!
+	done
+	for i in 1 2 3; do
+		wait "${pids[i]}" || fail "client on instance $i: $(cat "$T/lk$i")"
+		grep -q '^done stale=0 nowait_failed=0 lvb_mismatch=0$' "$T/lk$i" ||
+			fail "client on instance $i: $(cat "$T/lk$i")"
+	done
+	[ "$(cat "$T/counter")" = 600 ] || fail "lost updates: counter is $(cat "$T/counter"), expected 600"
+	[ "$(gv_sum 'bad requests')" = 0 ] || fail "LMS refused requests: $(gv_sum 'bad requests')"
+	# every lock is gone from every master
+	n=$(racsql -e 'select count(*) from gv$ges_enqueue' --format csv | sed -n 2p)
+	[ "$n" = 0 ] || fail "$n locks left after every release"
+}
+
 test_locks_of_a_killed_client_are_released() {
 	up3
 	# racctl itself, not the rac() wrapper: $! must be the client process

@@ -74,6 +74,7 @@ struct fake {
 	int f_script;		/* for LOCK */
 	int f_conv_script;	/* for CONVERT: S_GRANT, S_QUEUE_SILENT, or S_BUSY meaning
 				 * queued then DEADLOCK */
+	int f_nowait_fail;	/* LK_NOREPLY requests to refuse (not ready) */
 	uint8_t f_ident[256];
 	size_t f_identlen;
 	int f_bundles, f_max_bundle;	/* messages received, most requests in one */
@@ -128,7 +129,8 @@ static void fake_send(struct fake *f, void *rt, uint16_t type, const struct msg_
 
 static void reply(struct fake *f, void *rt, const struct msg_lk *rq, int status, uint64_t lkid)
 {
-	struct msg_lk a = { .lk_req = rq->lk_req, .lk_status = status, .lk_lkid = lkid };
+	struct msg_lk a = { .lk_req = rq->lk_req, .lk_status = status, .lk_lkid = lkid,
+			    .lk_op = rq->lk_op, .lk_flags = rq->lk_flags };
 
 	if (status == 0) {
 		lvb_pattern(a.lk_lvb, lkid);
@@ -273,8 +275,11 @@ static void fake_request(struct fake *f, void *rt, const struct msg_lk *rq)
 				};
 		}
 		break;
-	default:	/* UNLOCK, CANCEL, LVB_READ */
-		reply(f, rt, rq, 0, rq->lk_lkid);
+	default:	/* UNLOCK, CANCEL, LVB_READ, SYNC */
+		if (!(rq->lk_flags & LK_NOREPLY))
+			reply(f, rt, rq, 0, rq->lk_lkid);
+		else if (f->f_nowait_fail > 0 && f->f_nowait_fail--)
+			reply(f, rt, rq, -1, rq->lk_lkid);	/* as LMS: only a failure */
 		break;
 	}
 }
@@ -937,6 +942,136 @@ static void test_close_releases_and_frees(void **state)
 	racrt_close(&r2);
 }
 
+/* ---- unlocks that do not wait ------------------------------------------------------ */
+
+/* the requests of op the fake got, with their flags, in order */
+static int got_flags(int op, uint32_t flags)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&F->f_mu);
+	for (int i = 0; i < F->f_ngot; i++)
+		if ((int)F->f_got[i].lk_op == op && (F->f_got[i].lk_flags & LK_NOREPLY) == flags)
+			n++;
+	pthread_mutex_unlock(&F->f_mu);
+	return n;
+}
+
+static int got_index(int op)
+{
+	int at = -1;
+
+	pthread_mutex_lock(&F->f_mu);
+	for (int i = 0; i < F->f_ngot && at < 0; i++)
+		if ((int)F->f_got[i].lk_op == op)
+			at = i;
+	pthread_mutex_unlock(&F->f_mu);
+	return at;
+}
+
+/* poll until the fake got `n` requests of op/flags, at most 5 s */
+static void await_got(racrt_t *r, int op, uint32_t flags, int n)
+{
+	uint64_t end = now_ns() + 5000000000ull;
+
+	while (got_flags(op, flags) < n && now_ns() < end)
+		racrt_poll(r, 10);
+	assert_int_equal(got_flags(op, flags), n);
+}
+
+static void test_unlock_nowait(void **state)
+{
+	racrt_t *r = open_fake();
+	struct racrt_stats st;
+	uint64_t lkid;
+
+	(void)state;
+	set_script(S_GRANT, 0);
+	assert_int_equal(racrt_lock(r, "nw", 2, RACRT_EX, 0, 0, &lkid, NULL, NULL), 0);
+	/* returns without an answer (the fake gives none), the lock forgotten */
+	assert_int_equal(racrt_unlock_nowait(r, lkid, NULL), 0);
+	racrt_get_stats(r, &st);
+	assert_int_equal(st.rs_locks, 0);
+	assert_int_equal(st.rs_inflight, 0);
+	assert_int_equal(racrt_unlock_nowait(r, lkid, NULL), RACRT_EUNKNOWN);
+	assert_int_equal(racrt_unlock_nowait(r, 777, NULL), RACRT_EUNKNOWN);
+	assert_int_equal(racrt_unlock_nowait(NULL, lkid, NULL), RACRT_EINVAL);
+	assert_int_equal(racrt_unlock_nowait(r, 0, NULL), RACRT_EINVAL);
+	await_got(r, LK_OP_UNLOCK, LK_NOREPLY, 1);
+	assert_int_equal(got(LK_OP_UNLOCK, lkid), 1);
+	/* nothing answered since: close makes sure LMS took it, with a barrier after it */
+	racrt_close(&r);
+	assert_int_equal(got(LK_OP_SYNC, 0), 1);
+	assert_true(got_index(LK_OP_SYNC) > got_index(LK_OP_UNLOCK));
+}
+
+static void test_unlock_nowait_then_answer_no_barrier(void **state)
+{
+	racrt_t *r = open_fake();
+	uint64_t a, b;
+
+	(void)state;
+	set_script(S_GRANT, 0);
+	assert_int_equal(racrt_lock(r, "a", 1, RACRT_EX, 0, 0, &a, NULL, NULL), 0);
+	assert_int_equal(racrt_unlock_nowait(r, a, NULL), 0);
+	/* an answer to a later request says LMS took the unlock: no barrier at close */
+	assert_int_equal(racrt_lock(r, "b", 1, RACRT_EX, 0, 0, &b, NULL, NULL), 0);
+	assert_int_equal(racrt_unlock(r, b, NULL), 0);
+	racrt_close(&r);
+	assert_int_equal(got(LK_OP_SYNC, 0), 0);
+	assert_int_equal(got_flags(LK_OP_UNLOCK, LK_NOREPLY), 1);
+	assert_int_equal(got_flags(LK_OP_UNLOCK, 0), 1);
+}
+
+static void test_unlock_nowait_refused(void **state)
+{
+	racrt_t *r = open_fake();
+	struct racrt_stats st;
+	uint64_t lkid, end;
+
+	(void)state;
+	set_script(S_GRANT, 0);
+	pthread_mutex_lock(&F->f_mu);
+	F->f_nowait_fail = 1;
+	pthread_mutex_unlock(&F->f_mu);
+	assert_int_equal(racrt_lock(r, "nr", 2, RACRT_EX, 0, 0, &lkid, NULL, NULL), 0);
+	assert_int_equal(racrt_unlock_nowait(r, lkid, NULL), 0);
+	/* the refusal is counted and the lock released again, as a request with an answer */
+	await_got(r, LK_OP_UNLOCK, 0, 1);
+	end = now_ns() + 5000000000ull;
+	do {
+		racrt_poll(r, 10);
+		racrt_get_stats(r, &st);
+	} while (st.rs_inflight && now_ns() < end);
+	assert_int_equal(st.rs_nowait_failed, 1);
+	assert_int_equal(st.rs_inflight, 0);
+	assert_int_equal(got(LK_OP_UNLOCK, lkid), 2);
+	racrt_close(&r);
+}
+
+static void test_unlock_nowait_with_pending_conversion(void **state)
+{
+	racrt_t *r = open_fake();
+	struct rec rc = { 0 };
+	uint64_t lkid;
+	int req;
+
+	(void)state;
+	set_script(S_GRANT, S_QUEUE_SILENT);
+	assert_int_equal(racrt_lock(r, "pc", 2, RACRT_PR, 0, 0, &lkid, NULL, NULL), 0);
+	req = racrt_convert_async(r, lkid, RACRT_EX, 0, 0, NULL, record, &rc);
+	assert_true(req > 0);
+	settle(r, 50);	/* the conversion is queued */
+	/* a request to cancel with it: released as racrt_unlock() does, answer awaited */
+	assert_int_equal(racrt_unlock_nowait(r, lkid, NULL), 0);
+	assert_int_equal(got_flags(LK_OP_UNLOCK, 0), 1);
+	assert_int_equal(got_flags(LK_OP_UNLOCK, LK_NOREPLY), 0);
+	racrt_poll(r, 0);
+	assert_int_equal(rc.n, 1);
+	assert_int_equal(rc.res[0].rr_status, RACRT_ECANCELED);
+	racrt_close(&r);
+}
+
 /* ---- racctl lock ------------------------------------------------------------------- */
 
 static struct rac_config *fake_cfg(void)
@@ -1165,6 +1300,10 @@ int main(void)
 		T(test_lms_goes_away),
 		T(test_nothing_listens),
 		T(test_close_releases_and_frees),
+		T(test_unlock_nowait),
+		T(test_unlock_nowait_then_answer_no_barrier),
+		T(test_unlock_nowait_refused),
+		T(test_unlock_nowait_with_pending_conversion),
 		T(test_racctl_lock),
 		T(test_racctl_lock_command_line),
 		T(test_racctl_lock_while_cmd_runs),
