@@ -205,7 +205,7 @@ static void on_reply(struct racrt *r, const struct msg_lk *lk)
 		if (lk->lk_status < 0)
 			nowait_failed(r, lk);
 		else
-			r->r_st.rs_stale++;	/* LMS should have kept it */
+			r->r_st.rs_bad++;	/* LMS should have kept it */
 		return;
 	}
 	if (idx < 0 || r->r_slots[idx].sl_state != SL_SENT) {

@@ -67,7 +67,7 @@ test_locks_released_without_waiting_keep_exclusion_and_value_block() {
 	done
 	for i in 1 2 3; do
 		wait "${pids[i]}" || fail "client on instance $i: $(cat "$T/lk$i")"
-		grep -q '^done stale=0 nowait_failed=0 lvb_mismatch=0$' "$T/lk$i" ||
+		grep -q '^done bad=0 nowait_failed=0 lvb_mismatch=0$' "$T/lk$i" ||
 			fail "client on instance $i: $(cat "$T/lk$i")"
 	done
 	[ "$(cat "$T/counter")" = 600 ] || fail "lost updates: counter is $(cat "$T/counter"), expected 600"

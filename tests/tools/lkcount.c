@@ -9,7 +9,7 @@
  * previous holder wrote both; an NL lock held throughout keeps the value
  * block alive while nobody holds the resource -- write the number plus one to FILE and to
  * the value block, and release without waiting.  Prints
- * "done stale=S nowait_failed=F lvb_mismatch=M" and exits 0 when all three
+ * "done bad=B nowait_failed=F lvb_mismatch=M" and exits 0 when all three
  * are 0; any other failure exits 1.
  */
 #include <stdio.h>
@@ -94,7 +94,7 @@ int main(int argc, char **argv)
 	}
 	racrt_get_stats(r, &st);
 	racrt_close(&r);	/* releases the NL lock */
-	printf("done stale=%llu nowait_failed=%llu lvb_mismatch=%d\n",
-	       (unsigned long long)st.rs_stale, (unsigned long long)st.rs_nowait_failed, mismatch);
-	return st.rs_stale || st.rs_nowait_failed || mismatch ? 1 : 0;
+	printf("done bad=%llu nowait_failed=%llu lvb_mismatch=%d\n",
+	       (unsigned long long)st.rs_bad, (unsigned long long)st.rs_nowait_failed, mismatch);
+	return st.rs_bad || st.rs_nowait_failed || mismatch ? 1 : 0;
 }
