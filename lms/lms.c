@@ -37,6 +37,7 @@
  * granted, waiters in lock-id order.  A bucket whose master died comes back
  * with its value blocks dubious; locks of instances that left are gone.
  */
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -105,14 +106,26 @@ struct frozen {
 	struct msg_lk fr_lk;
 };
 
+/*
+ * A shadow is 32 bytes: there is one for each lock of our clients, so it is
+ * most of LMS's memory after the lock table.  Names of up to SH_INLINE
+ * bytes (the common case) are kept in the entry, longer ones in a copy of
+ * their own that the entry owns (freed when it is deleted or renamed).
+ */
+#define SH_INLINE 16
+
 struct shadow {
 	uint64_t sh_lkid;		/* 0: free slot */
 	uint32_t sh_client;
 	int8_t sh_gr, sh_rq;		/* granted / requested mode, GRD_IV none */
 	uint8_t sh_state;		/* enum grd_lock_state */
 	uint8_t sh_namelen;
-	uint8_t sh_name[LK_NAME_MAX];
+	union {
+		uint8_t sh_in[SH_INLINE];	/* sh_namelen <= SH_INLINE */
+		uint8_t *sh_out;		/* else: malloc'ed */
+	};
 };
+static_assert(sizeof(struct shadow) == 32, "keep the shadow at 32 bytes");
 
 /* a record received for the rebuild of a resource we now master */
 struct rb_rec {
@@ -189,6 +202,36 @@ static size_t sh_slot(uint64_t lkid, size_t cap)
 	return (size_t)(lkid * 0x9e3779b97f4a7c15ull >> 17) & (cap - 1);
 }
 
+static const uint8_t *sh_name(const struct shadow *e)
+{
+	return e->sh_namelen > SH_INLINE ? e->sh_out : e->sh_in;
+}
+
+static void sh_name_free(struct shadow *e)
+{
+	if (e->sh_namelen > SH_INLINE)
+		free(e->sh_out);
+	e->sh_namelen = 0;
+}
+
+/* name the shadow; false (and no name) when a long name finds no memory */
+static bool sh_name_set(struct shadow *e, const uint8_t *name, size_t len)
+{
+	uint8_t *copy = NULL;
+
+	if (len > SH_INLINE && !(copy = malloc(len)))
+		return false;
+	sh_name_free(e);
+	if (copy) {
+		memcpy(copy, name, len);
+		e->sh_out = copy;
+	} else {
+		memcpy(e->sh_in, name, len);
+	}
+	e->sh_namelen = (uint8_t)len;
+	return true;
+}
+
 static struct shadow *sh_find(uint64_t lkid)
 {
 	if (!lms.s_sh || !lkid)
@@ -201,13 +244,14 @@ static struct shadow *sh_find(uint64_t lkid)
 	}
 }
 
+/* the shadow of lkid, a new (nameless) one if it has none; NULL: no memory */
 static struct shadow *sh_add(uint64_t lkid)
 {
 	struct shadow *e = sh_find(lkid);
 
 	if (e)
 		return e;
-	if ((lms.s_sh_n + 1) * 2 > lms.s_sh_cap) {	/* grow at half full */
+	if ((lms.s_sh_n + 1) * 4 > lms.s_sh_cap * 3) {	/* grow at 3/4 full */
 		size_t cap = lms.s_sh_cap ? lms.s_sh_cap * 2 : 1024;
 		struct shadow *old = lms.s_sh, *n = calloc(cap, sizeof(*n));
 
@@ -235,17 +279,15 @@ static struct shadow *sh_add(uint64_t lkid)
 		}
 }
 
-static void sh_del(uint64_t lkid)
+/* delete the shadow in slot i; another one may move into the slot */
+static void sh_del_at(size_t i)
 {
-	struct shadow *e = sh_find(lkid);
-	size_t i, j;
+	size_t j;
 
-	if (!e)
-		return;
-	/* backward-shift deletion keeps every probe chain whole */
-	i = (size_t)(e - lms.s_sh);
+	sh_name_free(&lms.s_sh[i]);
 	lms.s_sh[i].sh_lkid = 0;
 	lms.s_sh_n--;
+	/* backward-shift deletion keeps every probe chain whole */
 	for (j = (i + 1) & (lms.s_sh_cap - 1); lms.s_sh[j].sh_lkid; j = (j + 1) & (lms.s_sh_cap - 1)) {
 		size_t home = sh_slot(lms.s_sh[j].sh_lkid, lms.s_sh_cap);
 
@@ -255,6 +297,14 @@ static void sh_del(uint64_t lkid)
 			i = j;
 		}
 	}
+}
+
+static void sh_del(uint64_t lkid)
+{
+	struct shadow *e = sh_find(lkid);
+
+	if (e)
+		sh_del_at((size_t)(e - lms.s_sh));
 }
 
 /* Keep the shadow of a lock of one of our clients up with what reaches it. */
@@ -280,11 +330,16 @@ static void sh_note(uint16_t type, const struct msg_lk *lk)
 	switch (lk->lk_op) {
 	case LK_OP_LOCK:
 		e = sh_add(lk->lk_lkid);
-		if (!e)
+		if (e && !sh_name_set(e, lk->lk_name, lk->lk_namelen)) {
+			sh_del(lk->lk_lkid);
+			e = NULL;
+		}
+		if (!e) {
+			log_error(COMP, "out of memory keeping the shadow of lock 0x%016llx: it cannot "
+				  "be converted or released", (unsigned long long)lk->lk_lkid);
 			return;
+		}
 		e->sh_client = lk->lk_owner_client;
-		e->sh_namelen = (uint8_t)lk->lk_namelen;
-		memcpy(e->sh_name, lk->lk_name, lk->lk_namelen);
 		e->sh_gr = lk->lk_status == GRD_GRANTED ? (int8_t)lk->lk_mode : GRD_IV;
 		e->sh_rq = lk->lk_status == GRD_GRANTED ? GRD_IV : (int8_t)lk->lk_mode;
 		e->sh_state = lk->lk_status == GRD_GRANTED ? GRD_LK_GRANTED : GRD_LK_WAITING;
@@ -358,7 +413,7 @@ static int master_of(const struct msg_lk *lk)
 	e = sh_find(lk->lk_lkid);
 	if (!e || e->sh_client != lk->lk_owner_client)
 		return -1;	/* not a lock of this client */
-	return bucket_master(lms.s_members, grd_bucket(e->sh_name, e->sh_namelen));
+	return bucket_master(lms.s_members, grd_bucket(sh_name(e), e->sh_namelen));
 }
 
 /* ---- sending -------------------------------------------------------------- */
@@ -1479,7 +1534,7 @@ static void thaw(uint64_t members)
 
 		if (!e->sh_lkid)
 			continue;
-		b = grd_bucket(e->sh_name, e->sh_namelen);
+		b = grd_bucket(sh_name(e), e->sh_namelen);
 		if (!(moved[b / 64] & (1ull << (b % 64))))
 			continue;
 		struct msg_lk lk = { .lk_op = 1, .lk_req = inc, .lk_lkid = e->sh_lkid,
@@ -1487,7 +1542,7 @@ static void thaw(uint64_t members)
 				     .lk_status = e->sh_rq, .lk_event = e->sh_state,
 				     .lk_namelen = e->sh_namelen };
 
-		memcpy(lk.lk_name, e->sh_name, e->sh_namelen);
+		memcpy(lk.lk_name, sh_name(e), e->sh_namelen);
 		nm = bucket_master(members, b);
 		if (nm == me)
 			rb_store(me, &lk);
@@ -1635,6 +1690,9 @@ static void lms_fini(struct member *m)
 	grd_destroy(&lms.s_grd);
 	free(lms.s_outq);
 	rb_free(0, false);
+	for (size_t i = 0; i < lms.s_sh_cap; i++)
+		if (lms.s_sh[i].sh_lkid)
+			sh_name_free(&lms.s_sh[i]);
 	free(lms.s_sh);
 	free(lms.s_dl_edges);
 	unlink(lms.s_sock_path);
