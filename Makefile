@@ -148,6 +148,10 @@ $(BINDIR)/dlock: $(OBJDIR)/tests/tools/dlock.o $(LIBRACRT) $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+$(BINDIR)/lkmany: $(OBJDIR)/tests/tools/lkmany.o $(LIBRACRT) $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 build/$(FLAVOUR)/bench/bench_locks: $(OBJDIR)/bench/bench_locks.o $(OBJDIR)/bench/resp.o $(LIBRACRT) $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -169,7 +173,7 @@ run: deps
 
 # The test build runs under ASan and UBSan (FLAVOUR=san).
 test: deps
-	@$(MAKE) --no-print-directory FLAVOUR=san bins units build/san/bin/zsend build/san/bin/dlock
+	@$(MAKE) --no-print-directory FLAVOUR=san bins units build/san/bin/zsend build/san/bin/dlock build/san/bin/lkmany
 	@tests/run.sh build/san/bin build/san/tests
 
 units: $(UNIT_BINS)
@@ -179,7 +183,7 @@ unit: deps
 	@tests/run.sh --unit-only build/san/bin build/san/tests
 
 integration: deps
-	@$(MAKE) --no-print-directory FLAVOUR=san bins build/san/bin/zsend build/san/bin/dlock
+	@$(MAKE) --no-print-directory FLAVOUR=san bins build/san/bin/zsend build/san/bin/dlock build/san/bin/lkmany
 	@tests/run.sh --integration-only build/san/bin build/san/tests
 
 bench: deps
