@@ -144,11 +144,9 @@ endif
 # racctl lock; librac.a (with racctl_lock.o) comes first on the link line
 $(BINDIR)/racctl: $(LIBRACRT)
 
-$(BINDIR)/dlock: $(OBJDIR)/tests/tools/dlock.o $(LIBRACRT) $(LIBRAC)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-
-$(BINDIR)/lkcount: $(OBJDIR)/tests/tools/lkcount.o $(LIBRACRT) $(LIBRAC)
+# test tools that are clients of the library
+CLIENT_TOOLS := dlock lkcount lkmany
+$(addprefix $(BINDIR)/,$(CLIENT_TOOLS)): $(BINDIR)/%: $(OBJDIR)/tests/tools/%.o $(LIBRACRT) $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -173,7 +171,7 @@ run: deps
 
 # The test build runs under ASan and UBSan (FLAVOUR=san).
 test: deps
-	@$(MAKE) --no-print-directory FLAVOUR=san bins units build/san/bin/zsend build/san/bin/dlock build/san/bin/lkcount
+	@$(MAKE) --no-print-directory FLAVOUR=san bins units build/san/bin/zsend $(addprefix build/san/bin/,$(CLIENT_TOOLS))
 	@tests/run.sh build/san/bin build/san/tests
 
 units: $(UNIT_BINS)
@@ -183,7 +181,7 @@ unit: deps
 	@tests/run.sh --unit-only build/san/bin build/san/tests
 
 integration: deps
-	@$(MAKE) --no-print-directory FLAVOUR=san bins build/san/bin/zsend build/san/bin/dlock build/san/bin/lkcount
+	@$(MAKE) --no-print-directory FLAVOUR=san bins build/san/bin/zsend $(addprefix build/san/bin/,$(CLIENT_TOOLS))
 	@tests/run.sh --integration-only build/san/bin build/san/tests
 
 bench: deps

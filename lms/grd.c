@@ -1929,6 +1929,29 @@ int grd_lock_query(struct grd *g, uint64_t lkid, struct grd_lock_info *li)
 	return 0;
 }
 
+int grd_lock_owner(const struct grd *g, uint64_t lkid, struct grd_owner *owner)
+{
+	uint32_t i;
+
+	if (!g || !owner)
+		return RAC_EINVAL;
+	if ((i = id_find(g, lkid)) == NIL)
+		return GRD_EUNKNOWN;
+	owner->ow_inst = L(g, i)->lk_inst;
+	owner->ow_client = L(g, i)->lk_client;
+	return 0;
+}
+
+size_t grd_owner_locks(const struct grd *g, struct grd_owner owner)
+{
+	const struct grd_orec *o;
+
+	if (!g || !owner_ok(owner))
+		return 0;
+	o = own_find(g, owner.ow_inst, owner.ow_client);
+	return o ? o->or_nlocks : 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* remastering */
 

@@ -374,6 +374,15 @@ int grd_foreach_lock(const struct grd *g, grd_lock_fn fn, void *arg);
 int grd_lock_query(struct grd *g, uint64_t lkid, struct grd_lock_info *li);
 
 /*
+ * Look-ups for the caller's routing and bookkeeping, cheaper than a query
+ * and not requests: an unknown id or owner is not counted as bad.  The
+ * owner of lock `lkid` (0, or GRD_EUNKNOWN); how many locks, in any state,
+ * `owner` has in this table.
+ */
+int grd_lock_owner(const struct grd *g, uint64_t lkid, struct grd_owner *owner);
+size_t grd_owner_locks(const struct grd *g, struct grd_owner owner);
+
+/*
  * Remastering records.  Each resource is followed (in x_locks) by its
  * xr_nlocks locks: its grant, convert and wait queues, each in order.
  */

@@ -18,8 +18,10 @@
  * Masters.  A resource's bucket (grd_bucket(), 1024 of them) is mastered by
  * the member that wins a rendezvous hash of (bucket, instance): when
  * membership changes, only the buckets of departed or joining instances
- * change master.  A lock id carries its master's instance number in its top
- * byte, so converts and unlocks are routed without a lookup.
+ * change master.  A lock id carries the instance whose table gave it out in
+ * its top byte (and a start stamp in the next), so that ids stay unique as
+ * locks move; where a lock is mastered now is known from its shadow or our
+ * table (below).
  *
  * Freezing.  While LMON reconfigures (cl_state RECONFIG) requests wait in a
  * queue -- they are not failed -- and are replayed once the membership is
@@ -29,16 +31,21 @@
  * Dead clients.  A client's session is its socket identity and pid; a
  * session whose pid is gone has its locks released on every master.
  *
- * Shadows and remastering.  Every LMS keeps a shadow of each lock its own
- * clients hold or wait for (name, id, granted and requested mode), kept up
- * from answers and events.  Converts and unlocks are routed by the shadow's
- * name.  When membership changes, every LMS drops the moved buckets from
- * its table and sends, to each moved bucket's new master, its shadows there
- * (and, as the old master still alive, the value blocks), then a DONE.  A
- * new master imports once every survivor's DONE is in: granted locks as
- * granted, waiters in lock-id order.  A bucket whose master died comes back
- * with its value blocks dubious; locks of instances that left are gone.
+ * Shadows and remastering.  Each lock our clients hold or wait for is in
+ * our table (we master it) or has a shadow here (name, id, granted and
+ * requested mode; another LMS masters it), kept up from that master's
+ * answers and events.  Converts and unlocks are routed by the shadow's
+ * name, or to our table when the lock is there.  When membership changes,
+ * every LMS drops the moved buckets from its table and sends, to each moved
+ * bucket's new master, its clients' locks there: from shadows, and, as the
+ * old master still alive, from its table with the value blocks (those locks
+ * get a shadow); then a DONE.  A new master imports once every survivor's
+ * DONE is in: granted locks as granted, waiters in lock-id order; the
+ * shadows of its own clients' locks it imported go.  A bucket whose master
+ * died comes back with its value blocks dubious; locks of instances that
+ * left are gone.
  */
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -109,14 +116,26 @@ struct frozen {
 	struct msg_lk fr_lk;
 };
 
+/*
+ * A shadow is 32 bytes: there is one for each lock of our clients, so it is
+ * most of LMS's memory after the lock table.  Names of up to SH_INLINE
+ * bytes (the common case) are kept in the entry, longer ones in a copy of
+ * their own that the entry owns (freed when it is deleted or renamed).
+ */
+#define SH_INLINE 16
+
 struct shadow {
 	uint64_t sh_lkid;		/* 0: free slot */
 	uint32_t sh_client;
 	int8_t sh_gr, sh_rq;		/* granted / requested mode, GRD_IV none */
 	uint8_t sh_state;		/* enum grd_lock_state */
 	uint8_t sh_namelen;
-	uint8_t sh_name[LK_NAME_MAX];
+	union {
+		uint8_t sh_in[SH_INLINE];	/* sh_namelen <= SH_INLINE */
+		uint8_t *sh_out;		/* else: malloc'ed */
+	};
 };
+static_assert(sizeof(struct shadow) == 32, "keep the shadow at 32 bytes");
 
 /* a "queued" answer held back for a moment (to_client) */
 struct parked {
@@ -203,6 +222,36 @@ static size_t sh_slot(uint64_t lkid, size_t cap)
 	return (size_t)(lkid * 0x9e3779b97f4a7c15ull >> 17) & (cap - 1);
 }
 
+static const uint8_t *sh_name(const struct shadow *e)
+{
+	return e->sh_namelen > SH_INLINE ? e->sh_out : e->sh_in;
+}
+
+static void sh_name_free(struct shadow *e)
+{
+	if (e->sh_namelen > SH_INLINE)
+		free(e->sh_out);
+	e->sh_namelen = 0;
+}
+
+/* name the shadow; false (and no name) when a long name finds no memory */
+static bool sh_name_set(struct shadow *e, const void *name, size_t len)
+{
+	uint8_t *copy = NULL;
+
+	if (len > SH_INLINE && !(copy = malloc(len)))
+		return false;
+	sh_name_free(e);
+	if (copy) {
+		memcpy(copy, name, len);
+		e->sh_out = copy;
+	} else {
+		memcpy(e->sh_in, name, len);
+	}
+	e->sh_namelen = (uint8_t)len;
+	return true;
+}
+
 static struct shadow *sh_find(uint64_t lkid)
 {
 	if (!lms.s_sh || !lkid)
@@ -215,13 +264,14 @@ static struct shadow *sh_find(uint64_t lkid)
 	}
 }
 
+/* the shadow of lkid, a new (nameless) one if it has none; NULL: no memory */
 static struct shadow *sh_add(uint64_t lkid)
 {
 	struct shadow *e = sh_find(lkid);
 
 	if (e)
 		return e;
-	if ((lms.s_sh_n + 1) * 2 > lms.s_sh_cap) {	/* grow at half full */
+	if ((lms.s_sh_n + 1) * 4 > lms.s_sh_cap * 3) {	/* grow at 3/4 full */
 		size_t cap = lms.s_sh_cap ? lms.s_sh_cap * 2 : 1024;
 		struct shadow *old = lms.s_sh, *n = calloc(cap, sizeof(*n));
 
@@ -249,17 +299,15 @@ static struct shadow *sh_add(uint64_t lkid)
 		}
 }
 
-static void sh_del(uint64_t lkid)
+/* delete the shadow in slot i; another one may move into the slot */
+static void sh_del_at(size_t i)
 {
-	struct shadow *e = sh_find(lkid);
-	size_t i, j;
+	size_t j;
 
-	if (!e)
-		return;
-	/* backward-shift deletion keeps every probe chain whole */
-	i = (size_t)(e - lms.s_sh);
+	sh_name_free(&lms.s_sh[i]);
 	lms.s_sh[i].sh_lkid = 0;
 	lms.s_sh_n--;
+	/* backward-shift deletion keeps every probe chain whole */
 	for (j = (i + 1) & (lms.s_sh_cap - 1); lms.s_sh[j].sh_lkid; j = (j + 1) & (lms.s_sh_cap - 1)) {
 		size_t home = sh_slot(lms.s_sh[j].sh_lkid, lms.s_sh_cap);
 
@@ -271,7 +319,37 @@ static void sh_del(uint64_t lkid)
 	}
 }
 
-/* Keep the shadow of a lock of one of our clients up with what reaches it. */
+static void sh_del(uint64_t lkid)
+{
+	struct shadow *e = sh_find(lkid);
+
+	if (e)
+		sh_del_at((size_t)(e - lms.s_sh));
+}
+
+/* the shadow of lock lkid of client; NULL (said in the log) out of memory */
+static struct shadow *sh_make(uint64_t lkid, uint32_t client, const void *name, size_t namelen)
+{
+	struct shadow *e = sh_add(lkid);
+
+	if (e && !sh_name_set(e, name, namelen)) {
+		sh_del(lkid);
+		e = NULL;
+	}
+	if (!e) {
+		log_error(COMP, "out of memory keeping the shadow of lock 0x%016llx: it cannot "
+			  "be converted or released", (unsigned long long)lkid);
+		return NULL;
+	}
+	e->sh_client = client;
+	return e;
+}
+
+/*
+ * Keep the shadow of a lock of one of our clients up with what its master,
+ * another LMS, answers or tells it.  (Answers and events of our own table
+ * leave shadows alone: a lock mastered here has none.)
+ */
 static void sh_note(uint16_t type, const struct msg_lk *lk)
 {
 	struct shadow *e;
@@ -293,12 +371,9 @@ static void sh_note(uint16_t type, const struct msg_lk *lk)
 		return;
 	switch (lk->lk_op) {
 	case LK_OP_LOCK:
-		e = sh_add(lk->lk_lkid);
+		e = sh_make(lk->lk_lkid, lk->lk_owner_client, lk->lk_name, lk->lk_namelen);
 		if (!e)
 			return;
-		e->sh_client = lk->lk_owner_client;
-		e->sh_namelen = (uint8_t)lk->lk_namelen;
-		memcpy(e->sh_name, lk->lk_name, lk->lk_namelen);
 		e->sh_gr = lk->lk_status == GRD_GRANTED ? (int8_t)lk->lk_mode : GRD_IV;
 		e->sh_rq = lk->lk_status == GRD_GRANTED ? GRD_IV : (int8_t)lk->lk_mode;
 		e->sh_state = lk->lk_status == GRD_GRANTED ? GRD_LK_GRANTED : GRD_LK_WAITING;
@@ -362,17 +437,25 @@ static int bucket_master(uint64_t members, unsigned bucket)
 	return who;
 }
 
-/* the master a client request goes to: by name, or by its lock's shadow */
+/*
+ * The master a client request goes to: by name; for a lock it has, by the
+ * lock's shadow, or us when the lock is in our table (it has no shadow).
+ */
 static int master_of(const struct msg_lk *lk)
 {
 	const struct shadow *e;
+	struct grd_owner o;
 
 	if (lk->lk_op == LK_OP_LOCK)
 		return bucket_master(lms.s_members, grd_bucket(lk->lk_name, lk->lk_namelen));
 	e = sh_find(lk->lk_lkid);
-	if (!e || e->sh_client != lk->lk_owner_client)
-		return -1;	/* not a lock of this client */
-	return bucket_master(lms.s_members, grd_bucket(e->sh_name, e->sh_namelen));
+	if (e)
+		return e->sh_client == lk->lk_owner_client ?
+		       bucket_master(lms.s_members, grd_bucket(sh_name(e), e->sh_namelen)) : -1;
+	if (grd_lock_owner(lms.s_grd, lk->lk_lkid, &o) == 0 && o.ow_inst == lms.s_m->m_inst &&
+	    o.ow_client == lk->lk_owner_client)
+		return lms.s_m->m_inst;
+	return -1;	/* not a lock of this client */
 }
 
 /* ---- sending -------------------------------------------------------------- */
@@ -547,8 +630,6 @@ static void to_client(uint32_t id, uint16_t type, const struct msg_lk *lk)
 {
 	struct session *se = session_by_id(id);
 	int k;
-
-	sh_note(type, lk);
 
 	if (!se)
 		return;	/* gone: its locks are being released */
@@ -877,14 +958,16 @@ static void replay_frozen(void)
 }
 
 /*
- * The table is full: a session that owns no lock (no shadow names it) can go;
- * its process may come back, as a new session.  Rare, so a plain scan.
+ * The table is full: a session that owns no lock (none in our table, no
+ * shadow names it) can go; its process may come back, as a new session.
+ * Rare, so a plain scan.
  */
 static struct session *session_reclaim(void)
 {
 	for (int i = 0; i < MAX_SESSIONS; i++) {
 		struct session *se = &lms.s_sess[i];
-		bool owns = false;
+		struct grd_owner o = { .ow_client = se->se_id, .ow_inst = (uint8_t)lms.s_m->m_inst };
+		bool owns = grd_owner_locks(lms.s_grd, o) > 0;
 
 		for (size_t k = 0; k < lms.s_sh_cap && !owns; k++)
 			owns = lms.s_sh[k].sh_lkid && lms.s_sh[k].sh_client == se->se_id;
@@ -971,6 +1054,18 @@ static void bad(const char *from, int rc)
 	log_warn(COMP, "dropped a message from %s: %s", from, rac_strerror(rc));
 }
 
+/*
+ * An answer or event from the remote master of a client's lock: its shadow
+ * first.  A session that has ended has no shadows: its locks are being
+ * dropped on every master.
+ */
+static void from_master(uint16_t type, const struct msg_lk *lk)
+{
+	if (session_by_id(lk->lk_owner_client))
+		sh_note(type, lk);
+	to_client(lk->lk_owner_client, type, lk);
+}
+
 /* one lock message, alone or out of a bundle, from a client or a peer LMS */
 static void handle(bool client, const uint8_t *ident, size_t ident_len, uint16_t type,
 		   int sender, struct msg_lk *lk)
@@ -1006,10 +1101,10 @@ static void handle(bool client, const uint8_t *ident, size_t ident_len, uint16_t
 		break;
 	case MSG_GRD_RESULT:
 		inflight_done(lk);
-		to_client(lk->lk_owner_client, MSG_LK_REPLY, lk);
+		from_master(MSG_LK_REPLY, lk);
 		break;
 	case MSG_GRD_EVENT:
-		to_client(lk->lk_owner_client, MSG_LK_EVENT, lk);
+		from_master(MSG_LK_EVENT, lk);
 		break;
 	case MSG_GRD_REBUILD:
 		rb_store(sender, lk);
@@ -1225,9 +1320,29 @@ static void dl_tick(uint64_t now)
 
 /* ---- housekeeping ------------------------------------------------------------ */
 
-/* Clients whose process is gone: release their locks on every master. */
+/*
+ * Shadows whose session has ended: their locks were dropped.  Deleting may
+ * move a later shadow into slot i, so the slot is looked at again; nothing
+ * moves behind the scan.
+ */
+static void sh_prune(void)
+{
+	for (size_t i = 0; i < lms.s_sh_cap; i++)
+		while (lms.s_sh[i].sh_lkid && !session_by_id(lms.s_sh[i].sh_client))
+			sh_del_at(i);
+}
+
+/*
+ * Clients whose process is gone: release their locks on every master.  Not
+ * while the GRD is frozen: their locks may be on the way to a new master
+ * (here too, from shadows), and would come back after the drop.
+ */
 static void reap_sessions(void)
 {
+	bool ended = false;
+
+	if (frozen_now())
+		return;
 	for (int i = 0; i < MAX_SESSIONS; i++) {
 		struct session *se = &lms.s_sess[i];
 		struct msg_lk lk = { .lk_op = LK_OP_DROP_OWNER };
@@ -1245,8 +1360,11 @@ static void reap_sessions(void)
 				to_peer(p, MSG_GRD_OP, &lk);
 		sga_count(&lms.s_m->m_sga, CNT_GES_CLIENT_DROPS, 1);
 		session_end(se);
+		ended = true;
 		drain_events();
 	}
+	if (ended)
+		sh_prune();
 }
 
 /* ---- requests in flight to another master ------------------------------------ */
@@ -1401,6 +1519,10 @@ static void rb_finish(void)
 	}
 	if (x.x_nres)
 		rc = grd_import(lms.s_grd, &x);
+	/* our clients' locks rebuilt here are in our table now: no shadows for them */
+	for (k = 0; rc == 0 && k < n; k++)
+		if (v[k]->rb_from == lms.s_m->m_inst && v[k]->rb_lk.lk_op == 1)
+			sh_del(v[k]->rb_lk.lk_lkid);
 out:
 	if (rc)
 		log_alert("LMS 0: rebuilding %zu resources from shadows failed: %s; their locks "
@@ -1491,9 +1613,30 @@ static void rb_check(void)
 }
 
 /*
+ * A lock of one of our clients, in a moved bucket, to its new master nm (us
+ * too): its rebuild record.  A waiter holds no mode; a granted lock asks
+ * for none.
+ */
+static void rb_send_lock(int nm, const struct grd_xlock *xl, const void *name, size_t namelen)
+{
+	struct msg_lk lk = { .lk_op = 1, .lk_req = lms.s_rb_inc, .lk_lkid = xl->xl_lkid,
+			     .lk_owner_client = xl->xl_owner.ow_client, .lk_mode = xl->xl_grmode,
+			     .lk_status = xl->xl_state == GRD_LK_GRANTED ? GRD_IV : xl->xl_rqmode,
+			     .lk_event = xl->xl_state, .lk_namelen = (uint16_t)namelen };
+
+	memcpy(lk.lk_name, name, namelen);
+	if (nm == lms.s_m->m_inst)
+		rb_store(nm, &lk);
+	else if (nm)
+		to_peer(nm, MSG_GRD_REBUILD, &lk);
+	lms.s_rb_replayed++;
+}
+
+/*
  * The membership settled.  Drop the locks of instances that left; hand the
  * moved buckets to their new masters (value blocks from the old master,
- * locks from every owner's shadows); wait for every survivor's records.
+ * locks from every owner: from its shadows, or its table where it was the
+ * old master); wait for every survivor's records.
  */
 static void thaw(uint64_t members)
 {
@@ -1505,7 +1648,6 @@ static void thaw(uint64_t members)
 	uint64_t moved[(GRD_NBUCKETS + 63) / 64] = { 0 };
 	int me = lms.s_m->m_inst;
 	struct grd_export x;
-	size_t sent = 0;
 
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
 		uint64_t bit = 1ull << (i - 1);
@@ -1541,8 +1683,30 @@ static void thaw(uint64_t members)
 	}
 	rb_free(inc, true);	/* records of an older change are void */
 
-	/* the old master hands over the value blocks of what leaves it */
+	/* our clients' locks in moved buckets go to their new masters: from shadows ... */
+	for (size_t i = 0; i < lms.s_sh_cap; i++) {
+		const struct shadow *e = &lms.s_sh[i];
+		unsigned b;
+
+		if (!e->sh_lkid)
+			continue;
+		b = grd_bucket(sh_name(e), e->sh_namelen);
+		if (!(moved[b / 64] & (1ull << (b % 64))))
+			continue;
+		struct grd_xlock xl = { .xl_lkid = e->sh_lkid, .xl_owner.ow_client = e->sh_client,
+					.xl_grmode = e->sh_gr, .xl_rqmode = e->sh_rq,
+					.xl_state = e->sh_state };
+
+		rb_send_lock(bucket_master(members, b), &xl, sh_name(e), e->sh_namelen);
+	}
+	/*
+	 * ... and from our table, which the moved buckets leave (after the
+	 * shadows: these get one, and must not go twice).  As the old master
+	 * still alive, we hand over their value blocks too.
+	 */
 	if (grd_export(lms.s_grd, moved, GRD_EXPORT_MOVE, &x) == 0) {
+		const struct grd_xlock *xl = x.x_locks;
+
 		for (size_t r = 0; r < x.x_nres; r++) {
 			const struct grd_xres *xr = &x.x_res[r];
 			struct msg_lk lk = { .lk_op = 2, .lk_req = inc, .lk_namelen = xr->xr_namelen,
@@ -1553,33 +1717,22 @@ static void thaw(uint64_t members)
 			memcpy(lk.lk_lvb, xr->xr_lvb, LK_LVB_LEN);
 			if (nm && nm != me)
 				to_peer(nm, MSG_GRD_REBUILD, &lk);
+			for (uint32_t k = 0; k < xr->xr_nlocks; k++, xl++) {
+				struct shadow *e;
+
+				if (xl->xl_owner.ow_inst != me)
+					continue;	/* its owner sends it, from its shadow */
+				rb_send_lock(nm, xl, xr->xr_name, xr->xr_namelen);
+				e = sh_make(xl->xl_lkid, xl->xl_owner.ow_client, xr->xr_name,
+					    xr->xr_namelen);
+				if (e) {
+					e->sh_gr = xl->xl_grmode;
+					e->sh_rq = xl->xl_state == GRD_LK_GRANTED ? GRD_IV : xl->xl_rqmode;
+					e->sh_state = xl->xl_state;
+				}
+			}
 		}
 		grd_export_free(&x);
-	}
-	/* every lock of ours in a moved bucket goes to its new master */
-	for (size_t i = 0; i < lms.s_sh_cap; i++) {
-		const struct shadow *e = &lms.s_sh[i];
-		unsigned b;
-		int nm;
-
-		if (!e->sh_lkid)
-			continue;
-		b = grd_bucket(e->sh_name, e->sh_namelen);
-		if (!(moved[b / 64] & (1ull << (b % 64))))
-			continue;
-		struct msg_lk lk = { .lk_op = 1, .lk_req = inc, .lk_lkid = e->sh_lkid,
-				     .lk_owner_client = e->sh_client, .lk_mode = e->sh_gr,
-				     .lk_status = e->sh_rq, .lk_event = e->sh_state,
-				     .lk_namelen = e->sh_namelen };
-
-		memcpy(lk.lk_name, e->sh_name, e->sh_namelen);
-		nm = bucket_master(members, b);
-		if (nm == me)
-			rb_store(me, &lk);
-		else if (nm)
-			to_peer(nm, MSG_GRD_REBUILD, &lk);
-		sent++;
-		lms.s_rb_replayed++;
 	}
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
 		struct msg_lk done = { .lk_req = inc };
@@ -1587,8 +1740,8 @@ static void thaw(uint64_t members)
 		if (i != me && (members & (1ull << (i - 1))))
 			to_peer(i, MSG_GRD_REBUILD_DONE, &done);
 	}
-	log_info(COMP, "membership changed (incarnation %u): %zu of our locks sent for "
-		 "remastering", inc, sent);
+	log_info(COMP, "membership changed (incarnation %u): %u of our locks sent for "
+		 "remastering", inc, lms.s_rb_replayed);
 	lms.s_rb_expect = members & ~(1ull << (me - 1));
 	lms.s_rebuilding = 1;
 	rb_check();
@@ -1723,6 +1876,9 @@ static void lms_fini(struct member *m)
 	grd_destroy(&lms.s_grd);
 	free(lms.s_outq);
 	rb_free(0, false);
+	for (size_t i = 0; i < lms.s_sh_cap; i++)
+		if (lms.s_sh[i].sh_lkid)
+			sh_name_free(&lms.s_sh[i]);
 	free(lms.s_sh);
 	free(lms.s_dl_edges);
 	unlink(lms.s_sock_path);

@@ -187,3 +187,51 @@ test_locks_held_for_recovery_until_smon_recovers_the_failed_instance() {
 		fail "smon recoveries not counted"
 	touch "$T/go"; wait $waiter
 }
+
+# A join moves buckets away from living masters.  Each hands the new master
+# the locks its own clients hold there from its table (they have no shadow
+# while it masters them) and keeps a shadow of them from then on; the other
+# owners send theirs from their shadows.  Afterwards every lock is still
+# held, the waiters still wait, and converts and unlocks find the locks.
+test_locks_survive_a_join_that_takes_buckets_from_their_masters() {
+	mkconfig 3 </dev/null
+	rac init >/dev/null
+	for i in 1 2; do rac start -i "$i" >/dev/null; done
+	wait_for "members {1,2}" 10000 members_are 1 "1 2"
+	"$RACBIN/lkmany" "$T/rac.ini" 1 a 48 "$T/r1" "$T/go" >"$T/o1" & p1=$!
+	"$RACBIN/lkmany" "$T/rac.ini" 2 b 48 "$T/r2" "$T/go" >"$T/o2" & p2=$!
+	wait_for "instance 1 holds its 48 locks" 20000 exists "$T/r1"
+	wait_for "instance 2 holds its 48 locks" 20000 exists "$T/r2"
+	# waiters across the join: each instance on three of the other's locks
+	waiters=""
+	for k in 0 2 4; do
+		rac lock -i 2 -m PR --timeout 60000 "a$k" -- touch "$T/wa$k" & waiters="$waiters $!"
+		rac lock -i 1 -m PR --timeout 60000 "b$k" -- touch "$T/wb$k" & waiters="$waiters $!"
+	done
+	enq() { sql1 -e "select count(*) from gv\$ges_enqueue where $1"; }
+	counts_are() { [ "$(enq "state = 'GRANTED'")" = "$1" ] && [ "$(enq "state = 'WAITING'")" = "$2" ]; }
+	wait_for "96 locks granted, 6 waiting" 10000 counts_are 96 6
+	# the locks an instance masters for its own client: what only its table knows
+	own=$(racsql -e "select resource_name from gv\$ges_enqueue where owner_instance = master" \
+		--format csv | sed 1d | sed "s/.*/'&'/" | paste -sd, -)
+	[ -n "$own" ] || fail "no lock mastered by its owner's instance"
+
+	rac start -i 3 >/dev/null
+	wait_for "members {1,2,3}" 10000 members_are 1 "1 2 3"
+	# instance 3 imports what it took at once, when every old master has sent it
+	rebuilt() { [ "$(enq "master = 3")" -ge 1 ] && counts_are 96 6; }
+	wait_for "the GRD rebuilt: 96 locks still granted, 6 still waiting" 10000 rebuilt
+	[ "$(enq "master = 3 and resource_name in ($own)")" -ge 1 ] ||
+		fail "no lock its owner's instance mastered moved to instance 3"
+	for n in $(racsql -e "select resource_name from gv\$ges_enqueue where master = 3 and state = 'GRANTED' limit 4" --format csv | sed 1d); do
+		expect_rc 1 rac lock -i 3 -m EX --nowait "$n" -- true
+	done
+
+	# converts and unlocks find every lock; the waiters get theirs on the way
+	touch "$T/go"
+	wait $p1 || fail "instance 1's client: $(cat "$T/o1")"
+	wait $p2 || fail "instance 2's client: $(cat "$T/o2")"
+	for p in $waiters; do wait "$p" || fail "a waiter was not granted"; done
+	wait_for "every lock released" 10000 counts_are 0 0
+	rac lock -i 3 -m EX --nowait a1-a-name-longer-than-16 -- true || fail "a1 not free after the release"
+}

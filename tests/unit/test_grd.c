@@ -2,9 +2,10 @@
  * test_grd.c - the GRD lock table: the compatibility matrix, queue order
  * and starvation, conversions, NOQUEUE, cancel, timeouts, value blocks and
  * their dubious flag, blocking notifications, deadlocks (one table and a
- * merged cross-instance edge list), bad requests, dead owners, export and
- * import, memory per lock, remastering time, and a randomized model check
- * of the two invariants: no conflicting grants, no grantable waiter.
+ * merged cross-instance edge list), bad requests, dead owners, owner
+ * look-ups, export and import, memory per lock, remastering time, and a
+ * randomized model check of the two invariants: no conflicting grants, no
+ * grantable waiter.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -715,6 +716,59 @@ static void test_drop_owner(void **state)
 	/* nobody: nothing, and no error */
 	assert_int_equal(grd_drop_owner(g, dead, &d), 0);
 	assert_int_equal(d.dr_owners + d.dr_held + d.dr_waiting, 0);
+	grd_destroy(&g);
+}
+
+/* the look-ups LMS routes by: a lock's owner, an owner's count; never "bad" */
+static void test_owner_lookups(void **state)
+{
+	struct grd *g = new_grd();
+	struct grd_owner o = { 0 };
+	struct grd_stats st;
+	struct grd_export x;
+	uint64_t a, b, c, w;
+
+	(void)state;
+	assert_int_equal(grd_owner_locks(g, A), 0);
+	a = take(g, "a", A, GRD_EX, GRD_GRANTED);
+	b = take(g, "b", A, GRD_PR, GRD_GRANTED);
+	c = take(g, "c", B, GRD_EX, GRD_GRANTED);
+	w = take(g, "c", A, GRD_PR, GRD_QUEUED);	/* waiting counts too */
+	drain(g);
+	assert_int_equal(grd_owner_locks(g, A), 3);
+	assert_int_equal(grd_owner_locks(g, B), 1);
+	assert_int_equal(grd_owner_locks(g, D), 0);	/* same instance, other client */
+	assert_int_equal(grd_owner_locks(g, OW(0, 100)), 0);	/* bad owner: none */
+	assert_int_equal(grd_lock_owner(g, w, &o), 0);
+	assert_int_equal(o.ow_inst, A.ow_inst);
+	assert_int_equal(o.ow_client, A.ow_client);
+	assert_int_equal(grd_lock_owner(g, c, &o), 0);
+	assert_int_equal(o.ow_client, B.ow_client);
+	assert_int_equal(grd_lock_owner(g, c + 1000, &o), GRD_EUNKNOWN);
+	assert_int_equal(grd_lock_owner(g, 0, &o), GRD_EUNKNOWN);
+	assert_int_equal(grd_lock_owner(g, a, NULL), RAC_EINVAL);
+	assert_int_equal(grd_lock_owner(NULL, a, &o), RAC_EINVAL);
+	assert_int_equal(grd_owner_locks(NULL, A), 0);
+
+	/* gone with an unlock, an owner drop and a move */
+	assert_int_equal(grd_unlock(g, a, NULL), 0);
+	assert_int_equal(grd_lock_owner(g, a, &o), GRD_EUNKNOWN);
+	assert_int_equal(grd_owner_locks(g, A), 2);
+	assert_int_equal(grd_drop_owner(g, B, NULL), 0);
+	drain(g);
+	assert_int_equal(grd_owner_locks(g, B), 0);
+	assert_int_equal(grd_export(g, NULL, GRD_EXPORT_MOVE, &x), 0);
+	assert_int_equal(grd_owner_locks(g, A), 0);
+	assert_int_equal(grd_lock_owner(g, b, &o), GRD_EUNKNOWN);
+	/* and back with an import */
+	assert_int_equal(grd_import(g, &x), 0);
+	drain(g);
+	assert_int_equal(grd_owner_locks(g, A), 2);
+	assert_int_equal(grd_lock_owner(g, b, &o), 0);
+	assert_int_equal(o.ow_client, A.ow_client);
+	grd_export_free(&x);
+	grd_stats(g, &st);
+	assert_int_equal(st.st_bad, 0);
 	grd_destroy(&g);
 }
 
@@ -1679,6 +1733,7 @@ int main(void)
 		cmocka_unit_test(test_dubious_after_instance_drop),
 		cmocka_unit_test(test_drop_owner),
 		cmocka_unit_test(test_hold_for_recovery),
+		cmocka_unit_test(test_owner_lookups),
 		cmocka_unit_test(test_blocking_notifications),
 		cmocka_unit_test(test_deadlock_two_owners),
 		cmocka_unit_test(test_deadlock_conversion_and_self),
