@@ -5,7 +5,7 @@
  *
  *  - Locks live in a slab pool (chunks of 4096) and are named inside the
  *    table by a 32-bit pool index, so that every link is 4 bytes: a lock is
- *    56 bytes, with no malloc header.  Index 0 is never used (NIL).
+ *    48 bytes, with no malloc header.  Index 0 is never used (NIL).
  *  - The three queues of a resource and the list of an owner's locks are
  *    circular doubly linked lists of pool indexes; a list is its head
  *    index (the tail is head->prev).
@@ -19,8 +19,9 @@
  *    them at all.  That is what keeps inserting a million resources (a
  *    remaster) from costing a cache miss per probe.  Owners (instance,
  *    client) map to their lock lists through a third, small table.
- *  - Queued requests with a deadline sit in a binary heap (the lock keeps
- *    its heap position), so grd_expire() costs O(expired * log n).
+ *  - Queued requests with a deadline sit in a binary heap of (deadline,
+ *    lock) entries; the lock keeps only its heap position.  grd_expire()
+ *    costs O(expired * log n).
  *  - Anything that can run out of memory is reserved before the first
  *    change, so a request either happens entirely or not at all.
  *
@@ -65,10 +66,9 @@ struct grd_link {
 struct grd_lock {
 	uint64_t lk_id;			/* 0 while the slot is free */
 	struct grd_res *lk_res;
-	uint64_t lk_deadline;		/* queued: monotonic ns, 0 none */
 	struct grd_link lk_q;		/* on one of the resource's queues */
 	struct grd_link lk_o;		/* on its owner's list; free list */
-	uint32_t lk_heap;		/* 1-based heap position, 0 none */
+	uint32_t lk_heap;		/* its deadline's heap position, 0: none */
 	uint32_t lk_client;
 	uint8_t lk_inst;
 	int8_t lk_grmode;		/* GRD_IV while waiting */
@@ -76,7 +76,7 @@ struct grd_lock {
 	uint8_t lk_state;		/* enum grd_lock_state = its queue */
 	int8_t lk_bast;			/* highest mode notified, GRD_IV none */
 };
-static_assert(sizeof(struct grd_lock) == 56, "keep the lock at 56 bytes");
+static_assert(sizeof(struct grd_lock) == 48, "keep the lock at 48 bytes");
 
 struct grd_res {
 	uint32_t res_hash;		/* free: next free index of its slab */
@@ -107,6 +107,12 @@ struct grd_rslab {
 	uint32_t rs_top;		/* first never-used index (0 never is) */
 	uint32_t rs_free;		/* free list, through res_hash */
 	uint32_t rs_nfree;
+};
+
+/* a queued request's deadline */
+struct grd_hent {
+	uint64_t he_deadline;		/* monotonic ns */
+	uint32_t he_lock;		/* pool index */
 };
 
 struct grd_orec {
@@ -140,7 +146,7 @@ struct grd {
 	unsigned g_own_bits;
 	size_t g_own_n;
 
-	uint32_t *g_heap;		/* deadlines; [0] unused */
+	struct grd_hent *g_heap;	/* deadlines; [0] unused */
 	size_t g_heap_n, g_heap_cap;
 
 	struct grd_event *g_ev;		/* ring of events */
@@ -831,56 +837,58 @@ static size_t queue_len(const struct grd *g, const struct grd_res *r, int q)
 }
 
 /* ------------------------------------------------------------------ */
-/* deadline heap (1-based), ordered by deadline, then lock id */
+/*
+ * deadline heap (1-based), ordered by deadline, then lock id.  An entry
+ * holds the deadline, so that the lock does not: few locks ever wait with
+ * one, and every lock would pay for it.
+ */
 
-static bool heap_less(const struct grd *g, uint32_t a, uint32_t b)
+static bool heap_less(const struct grd *g, const struct grd_hent *a, const struct grd_hent *b)
 {
-	const struct grd_lock *x = L(g, a), *y = L(g, b);
-
-	return x->lk_deadline < y->lk_deadline ||
-	       (x->lk_deadline == y->lk_deadline && x->lk_id < y->lk_id);
+	return a->he_deadline < b->he_deadline ||
+	       (a->he_deadline == b->he_deadline && L(g, a->he_lock)->lk_id < L(g, b->he_lock)->lk_id);
 }
 
-static void heap_set(struct grd *g, size_t pos, uint32_t i)
+static void heap_set(struct grd *g, size_t pos, struct grd_hent e)
 {
-	g->g_heap[pos] = i;
-	L(g, i)->lk_heap = (uint32_t)pos;
+	g->g_heap[pos] = e;
+	L(g, e.he_lock)->lk_heap = (uint32_t)pos;
 }
 
 static void heap_up(struct grd *g, size_t pos)
 {
-	uint32_t i = g->g_heap[pos];
+	struct grd_hent e = g->g_heap[pos];
 
-	while (pos > 1 && heap_less(g, i, g->g_heap[pos / 2])) {
+	while (pos > 1 && heap_less(g, &e, &g->g_heap[pos / 2])) {
 		heap_set(g, pos, g->g_heap[pos / 2]);
 		pos /= 2;
 	}
-	heap_set(g, pos, i);
+	heap_set(g, pos, e);
 }
 
 static void heap_down(struct grd *g, size_t pos)
 {
-	uint32_t i = g->g_heap[pos];
+	struct grd_hent e = g->g_heap[pos];
 
 	for (;;) {
 		size_t c = 2 * pos;
 
 		if (c > g->g_heap_n)
 			break;
-		if (c + 1 <= g->g_heap_n && heap_less(g, g->g_heap[c + 1], g->g_heap[c]))
+		if (c + 1 <= g->g_heap_n && heap_less(g, &g->g_heap[c + 1], &g->g_heap[c]))
 			c++;
-		if (!heap_less(g, g->g_heap[c], i))
+		if (!heap_less(g, &g->g_heap[c], &e))
 			break;
 		heap_set(g, pos, g->g_heap[c]);
 		pos = c;
 	}
-	heap_set(g, pos, i);
+	heap_set(g, pos, e);
 }
 
 static int heap_reserve(struct grd *g, size_t more)
 {
 	size_t need = g->g_heap_n + more + 1, cap;
-	uint32_t *h;
+	struct grd_hent *h;
 
 	if (need <= g->g_heap_cap)
 		return 0;
@@ -897,17 +905,17 @@ static int heap_reserve(struct grd *g, size_t more)
 	return 0;
 }
 
-static void heap_insert(struct grd *g, uint32_t i)
+static void heap_insert(struct grd *g, uint32_t i, uint64_t deadline)
 {
 	g->g_heap_n++;
-	heap_set(g, g->g_heap_n, i);
+	heap_set(g, g->g_heap_n, (struct grd_hent){ .he_deadline = deadline, .he_lock = i });
 	heap_up(g, g->g_heap_n);
 }
 
 static void heap_remove(struct grd *g, uint32_t i)
 {
 	size_t pos = L(g, i)->lk_heap;
-	uint32_t last;
+	struct grd_hent last;
 
 	if (!pos)
 		return;
@@ -916,8 +924,14 @@ static void heap_remove(struct grd *g, uint32_t i)
 	if (pos <= g->g_heap_n) {
 		heap_set(g, pos, last);
 		heap_up(g, pos);
-		heap_down(g, L(g, last)->lk_heap);
+		heap_down(g, L(g, last.he_lock)->lk_heap);
 	}
+}
+
+/* a queued request's deadline, 0 if none */
+static uint64_t lock_deadline(const struct grd *g, const struct grd_lock *l)
+{
+	return l->lk_heap ? g->g_heap[l->lk_heap].he_deadline : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1056,7 +1070,6 @@ static void grant_queued(struct grd *g, uint32_t i)
 	struct grd_lock *l = L(g, i);
 
 	heap_remove(g, i);
-	l->lk_deadline = 0;
 	l->lk_grmode = l->lk_rqmode;
 	l->lk_bast = GRD_IV;
 	queue_move(g, i, Q_GRANT);
@@ -1070,7 +1083,6 @@ static void conversion_revert(struct grd *g, uint32_t i)
 	struct grd_lock *l = L(g, i);
 
 	heap_remove(g, i);
-	l->lk_deadline = 0;
 	l->lk_rqmode = l->lk_grmode;
 	queue_move(g, i, Q_GRANT);
 }
@@ -1321,10 +1333,9 @@ int grd_lock(struct grd *g, const void *name, size_t namelen, struct grd_owner o
 		return GRD_GRANTED;
 	}
 	l->lk_state = Q_WAIT;
-	l->lk_deadline = deadline_ns;
 	list_add(g, &r->res_q[Q_WAIT], i, LQ);
 	if (deadline_ns)
-		heap_insert(g, i);
+		heap_insert(g, i, deadline_ns);
 	g->g_stats.st_queued++;
 	res_notify(g, r);
 	return GRD_QUEUED;
@@ -1379,10 +1390,9 @@ int grd_convert(struct grd *g, uint64_t lkid, int mode, unsigned flags,
 		return GRD_ENOTQUEUED;
 	}
 	l->lk_rqmode = (int8_t)mode;
-	l->lk_deadline = deadline_ns;
 	queue_move(g, i, Q_CONVERT);
 	if (deadline_ns)
-		heap_insert(g, i);
+		heap_insert(g, i, deadline_ns);
 	g->g_stats.st_queued++;
 	res_notify(g, r);
 	return GRD_QUEUED;
@@ -1614,8 +1624,8 @@ int grd_expire(struct grd *g, uint64_t now_ns)
 
 	if (!g)
 		return RAC_EINVAL;
-	while (g->g_heap_n && L(g, g->g_heap[1])->lk_deadline <= now_ns) {
-		uint32_t i = g->g_heap[1];
+	while (g->g_heap_n && g->g_heap[1].he_deadline <= now_ns) {
+		uint32_t i = g->g_heap[1].he_lock;
 		struct grd_res *r = L(g, i)->lk_res;
 
 		request_fail(g, i, GRD_EV_TIMEDOUT, GRD_ETIMEDOUT);
@@ -1628,7 +1638,7 @@ int grd_expire(struct grd *g, uint64_t now_ns)
 
 uint64_t grd_next_deadline(const struct grd *g)
 {
-	return g && g->g_heap_n ? L(g, g->g_heap[1])->lk_deadline : 0;
+	return g && g->g_heap_n ? g->g_heap[1].he_deadline : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1851,7 +1861,7 @@ static void lock_info(const struct grd *g, const struct grd_res *r, const struct
 	li->li_grmode = l->lk_grmode;
 	li->li_rqmode = l->lk_rqmode;
 	li->li_state = l->lk_state;
-	li->li_deadline = l->lk_deadline;
+	li->li_deadline = lock_deadline(g, l);
 	if (l->lk_state != Q_GRANT) {
 		uint32_t b = lock_blocker(g, r, sc, i);
 
@@ -1979,7 +1989,7 @@ static void export_res(const struct grd *g, const struct grd_res *r, struct grd_
 
 			memset(xl, 0, sizeof(*xl));
 			xl->xl_lkid = l->lk_id;
-			xl->xl_deadline = l->lk_deadline;
+			xl->xl_deadline = lock_deadline(g, l);
 			xl->xl_owner.ow_inst = l->lk_inst;
 			xl->xl_owner.ow_client = l->lk_client;
 			xl->xl_grmode = l->lk_grmode;
@@ -2122,10 +2132,8 @@ static void import_lock(struct grd *g, struct grd_res *r, const struct grd_xlock
 		l->lk_rqmode = l->lk_grmode;
 	l->lk_bast = xl->xl_bast;
 	list_add(g, &r->res_q[l->lk_state], i, LQ);
-	if (l->lk_state != Q_GRANT && xl->xl_deadline) {
-		l->lk_deadline = xl->xl_deadline;
-		heap_insert(g, i);
-	}
+	if (l->lk_state != Q_GRANT && xl->xl_deadline)
+		heap_insert(g, i, xl->xl_deadline);
 	/* an id of our own range from an earlier table: never hand it out */
 	if (xl->xl_lkid >= g->g_id_next && xl->xl_lkid < g->g_id_end && xl->xl_lkid > g->g_id_base)
 		g->g_id_next = xl->xl_lkid + 1;
