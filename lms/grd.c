@@ -9,8 +9,11 @@
  *  - The three queues of a resource and the list of an owner's locks are
  *    circular doubly linked lists of pool indexes; a list is its head
  *    index (the tail is head->prev).
- *  - Resources live in slabs too, one per size class (64..128 bytes, by
- *    name length), and are named by a 32-bit handle (class, index).
+ *  - Resources live in slabs too, one per size class (32..96 bytes, by
+ *    name length), and are named by a 32-bit handle (class, index).  A
+ *    value block is all zeros until a holder writes something else, and
+ *    most never are written: it takes room (32 bytes, in a slab of its
+ *    own) only from then on, until its resource goes.
  *  - Names map to resources, and lock ids to locks, through open-addressing
  *    tables (linear probing, deletion by backward shift, so no tombstones)
  *    whose 8-byte slots hold a 32-bit hash next to the 32-bit handle: a
@@ -39,7 +42,8 @@
 #define POOL_SHIFT 12
 #define POOL_CHUNK (1u << POOL_SHIFT)
 #define POOL_MAX_CHUNKS ((UINT32_MAX >> POOL_SHIFT) - 1)
-#define RCLASSES 5		/* resource sizes 64, 80, 96, 112, 128 */
+#define RCLASSES 5		/* resource sizes 32, 48, 64, 80, 96 */
+#define LVB_SLAB RCLASSES	/* then one slab of value blocks */
 #define RSLAB_SHIFT 10
 #define RSLAB_CHUNK (1u << RSLAB_SHIFT)
 #define RH_CLASS_SHIFT 28	/* handle: class in the top 4 bits */
@@ -81,14 +85,14 @@ static_assert(sizeof(struct grd_lock) == 48, "keep the lock at 48 bytes");
 struct grd_res {
 	uint32_t res_hash;		/* free: next free index of its slab */
 	uint32_t res_q[NQUEUES];	/* queue heads */
+	uint32_t res_lvb;		/* value block handle, 0: all zeros */
 	uint8_t res_namelen;		/* 0 while free in its slab */
 	uint8_t res_flags;
-	uint8_t res_lvb[GRD_LVB_LEN];
 	char res_name[];		/* res_namelen bytes */
 };
 #define RES_HDR offsetof(struct grd_res, res_name)
-static_assert(RES_HDR == 50, "resource header");
-static_assert(RES_HDR + GRD_NAME_MAX <= (RCLASSES + 3) * 16, "largest name fits the largest class");
+static_assert(RES_HDR == 22, "resource header");
+static_assert(RES_HDR + GRD_NAME_MAX <= (RCLASSES + 1) * 16, "largest name fits the largest class");
 
 /* a slot of the name table (rt_res 0: empty) or of the id table (it_lock 0) */
 struct grd_rslot {
@@ -105,7 +109,8 @@ struct grd_rslab {
 	uint8_t **rs_chunks;
 	uint32_t rs_nchunks, rs_cap;
 	uint32_t rs_top;		/* first never-used index (0 never is) */
-	uint32_t rs_free;		/* free list, through res_hash */
+	uint32_t rs_free;		/* free list, through an entry's first 4 bytes
+					 * (a resource's res_hash) */
 	uint32_t rs_nfree;
 };
 
@@ -137,7 +142,7 @@ struct grd {
 	unsigned g_ids_bits;
 	size_t g_ids_n;
 
-	struct grd_rslab g_rslab[RCLASSES];	/* resources */
+	struct grd_rslab g_rslab[RCLASSES + 1];	/* resources, value blocks */
 	struct grd_rslot *g_res;	/* name -> resource */
 	unsigned g_res_bits;
 	size_t g_res_n;
@@ -484,25 +489,33 @@ static int id_reserve(struct grd *g, size_t more)
 }
 
 /* ------------------------------------------------------------------ */
-/* resource slabs: a handle is (class << 28 | index), index 0 never used */
+/*
+ * resource and value-block slabs: a handle is (class << 28 | index), index 0
+ * never used, so no handle is 0
+ */
 
 static unsigned res_class(size_t namelen)
 {
-	return (unsigned)((RES_HDR + namelen + 15) / 16 - 4);
+	return (unsigned)((RES_HDR + namelen + 15) / 16 - 2);
 }
 
 static size_t class_size(unsigned c)
 {
-	return (c + 4) * 16;
+	return c == LVB_SLAB ? GRD_LVB_LEN : (c + 2) * 16;
 }
 
-static struct grd_res *res_at(const struct grd *g, uint32_t h)
+static uint8_t *slab_at(const struct grd *g, uint32_t h)
 {
 	unsigned c = h >> RH_CLASS_SHIFT;
 	uint32_t i = h & RH_INDEX;
 
-	return (struct grd_res *)(void *)(g->g_rslab[c].rs_chunks[i >> RSLAB_SHIFT] +
-					  (size_t)(i & (RSLAB_CHUNK - 1)) * class_size(c));
+	return g->g_rslab[c].rs_chunks[i >> RSLAB_SHIFT] +
+	       (size_t)(i & (RSLAB_CHUNK - 1)) * class_size(c);
+}
+
+static struct grd_res *res_at(const struct grd *g, uint32_t h)
+{
+	return (struct grd_res *)(void *)slab_at(g, h);
 }
 
 static int rslab_reserve(struct grd *g, unsigned c, size_t n)
@@ -546,7 +559,7 @@ static uint32_t rslab_get(struct grd *g, unsigned c)
 
 	if (sl->rs_free) {
 		i = sl->rs_free;
-		sl->rs_free = res_at(g, (uint32_t)c << RH_CLASS_SHIFT | i)->res_hash;
+		memcpy(&sl->rs_free, slab_at(g, (uint32_t)c << RH_CLASS_SHIFT | i), sizeof(uint32_t));
 		sl->rs_nfree--;
 	} else {
 		i = sl->rs_top++;
@@ -558,8 +571,7 @@ static void rslab_put(struct grd *g, uint32_t h)
 {
 	struct grd_rslab *sl = &g->g_rslab[h >> RH_CLASS_SHIFT];
 
-	res_at(g, h)->res_namelen = 0;
-	res_at(g, h)->res_hash = sl->rs_free;
+	memcpy(slab_at(g, h), &sl->rs_free, sizeof(uint32_t));
 	sl->rs_free = h & RH_INDEX;
 	sl->rs_nfree++;
 }
@@ -672,6 +684,9 @@ static void res_destroy(struct grd *g, struct grd_res *r)
 		s = slot_next(s, g->g_res_bits);
 	hnd = g->g_res[s].rt_res;
 	res_unslot(g, s);
+	if (r->res_lvb)
+		rslab_put(g, r->res_lvb);
+	r->res_namelen = 0;	/* free, for the export's walk of the slab */
 	rslab_put(g, hnd);
 }
 
@@ -687,9 +702,26 @@ static void res_maybe_free(struct grd *g, struct grd_res *r)
 		res_destroy(g, r);
 }
 
-static void lvb_write(struct grd_res *r, const uint8_t *lvb)
+static const uint8_t lvb_zero[GRD_LVB_LEN];
+
+static const uint8_t *res_lvb(const struct grd *g, const struct grd_res *r)
 {
-	memcpy(r->res_lvb, lvb, GRD_LVB_LEN);
+	return r->res_lvb ? slab_at(g, r->res_lvb) : lvb_zero;
+}
+
+/* room for the value block writing lvb to r may need: before the first change */
+static int lvb_reserve(struct grd *g, const struct grd_res *r, const uint8_t *lvb)
+{
+	return r->res_lvb || !memcmp(lvb, lvb_zero, GRD_LVB_LEN) ? 0 : rslab_reserve(g, LVB_SLAB, 1);
+}
+
+/* room reserved (zeros need none) */
+static void lvb_write(struct grd *g, struct grd_res *r, const uint8_t *lvb)
+{
+	if (!r->res_lvb && memcmp(lvb, lvb_zero, GRD_LVB_LEN))
+		r->res_lvb = rslab_get(g, LVB_SLAB);
+	if (r->res_lvb)
+		memcpy(slab_at(g, r->res_lvb), lvb, GRD_LVB_LEN);
 	r->res_flags &= (uint8_t)~RES_DUBIOUS;
 }
 
@@ -970,7 +1002,7 @@ static void ev_push(struct grd *g, int type, const struct grd_lock *l, int mode,
 	e->ev_mode = (int8_t)mode;
 	e->ev_status = status;
 	if (type == GRD_EV_GRANTED) {
-		memcpy(e->ev_lvb, l->lk_res->res_lvb, GRD_LVB_LEN);
+		memcpy(e->ev_lvb, res_lvb(g, l->lk_res), GRD_LVB_LEN);
 		e->ev_dubious = l->lk_res->res_flags & RES_DUBIOUS;
 	}
 	g->g_ev_n++;
@@ -1263,7 +1295,7 @@ void grd_destroy(struct grd **gp)
 	if (!gp || !*gp)
 		return;
 	g = *gp;
-	for (unsigned c = 0; c < RCLASSES; c++) {
+	for (unsigned c = 0; c <= LVB_SLAB; c++) {
 		for (uint32_t k = 0; k < g->g_rslab[c].rs_nchunks; k++)
 			free(g->g_rslab[c].rs_chunks[k]);
 		free(g->g_rslab[c].rs_chunks);
@@ -1360,15 +1392,17 @@ int grd_convert(struct grd *g, uint64_t lkid, int mode, unsigned flags,
 	l = L(g, i);
 	if (l->lk_state != Q_GRANT)
 		return bad(g, GRD_ENOTGRANTED);
-	if (deadline_ns && (rc = heap_reserve(g, 1)))
-		return rc;
 	r = l->lk_res;
 	old = l->lk_grmode;
+	if (deadline_ns && (rc = heap_reserve(g, 1)))
+		return rc;
+	if (lvb_in && old >= GRD_PW && is_down(old, mode) && (rc = lvb_reserve(g, r, lvb_in)))
+		return rc;
 	g->g_stats.st_conversions++;
 
 	if (is_down(old, mode)) {
 		if (lvb_in && old >= GRD_PW)
-			lvb_write(r, lvb_in);
+			lvb_write(g, r, lvb_in);
 		g->g_stats.st_grants++;
 		if (mode != old) {
 			l->lk_grmode = l->lk_rqmode = (int8_t)mode;
@@ -1403,6 +1437,7 @@ int grd_unlock(struct grd *g, uint64_t lkid, const uint8_t *lvb_in)
 	struct grd_lock *l;
 	struct grd_res *r;
 	uint32_t i;
+	int rc;
 
 	if (!g)
 		return RAC_EINVAL;
@@ -1410,11 +1445,14 @@ int grd_unlock(struct grd *g, uint64_t lkid, const uint8_t *lvb_in)
 		return bad(g, GRD_EUNKNOWN);
 	l = L(g, i);
 	r = l->lk_res;
+	if (l->lk_state != Q_WAIT && lvb_in && l->lk_grmode >= GRD_PW &&
+	    (rc = lvb_reserve(g, r, lvb_in)))
+		return rc;
 	if (l->lk_state == Q_WAIT) {
 		g->g_stats.st_cancels++;
 	} else {
 		if (lvb_in && l->lk_grmode >= GRD_PW)
-			lvb_write(r, lvb_in);
+			lvb_write(g, r, lvb_in);
 		g->g_stats.st_releases++;
 	}
 	lock_destroy(g, i);
@@ -1459,7 +1497,7 @@ int grd_lvb_read(struct grd *g, uint64_t lkid, uint8_t out[GRD_LVB_LEN], bool *d
 	l = L(g, i);
 	if (l->lk_state == Q_WAIT)
 		return bad(g, GRD_ENOTGRANTED);
-	memcpy(out, l->lk_res->res_lvb, GRD_LVB_LEN);
+	memcpy(out, res_lvb(g, l->lk_res), GRD_LVB_LEN);
 	if (dubious)
 		*dubious = l->lk_res->res_flags & RES_DUBIOUS;
 	return 0;
@@ -1890,7 +1928,7 @@ int grd_foreach_resource(const struct grd *g, grd_res_fn fn, void *arg)
 		ri.ri_ngranted = queue_len(g, r, Q_GRANT);
 		ri.ri_nconverting = queue_len(g, r, Q_CONVERT);
 		ri.ri_nwaiting = queue_len(g, r, Q_WAIT);
-		ri.ri_lvb = r->res_lvb;
+		ri.ri_lvb = res_lvb(g, r);
 		ri.ri_dubious = r->res_flags & RES_DUBIOUS;
 		if ((rc = fn(&ri, arg)))
 			return rc;
@@ -1981,7 +2019,7 @@ static void export_res(const struct grd *g, const struct grd_res *r, struct grd_
 	xr->xr_namelen = r->res_namelen;
 	xr->xr_dubious = r->res_flags & RES_DUBIOUS;
 	memcpy(xr->xr_name, r->res_name, r->res_namelen);
-	memcpy(xr->xr_lvb, r->res_lvb, GRD_LVB_LEN);
+	memcpy(xr->xr_lvb, res_lvb(g, r), GRD_LVB_LEN);
 	for (int q = Q_GRANT; q <= Q_WAIT; q++) {
 		FOR_QUEUE(g, r, q, i) {
 			const struct grd_lock *l = L(g, i);
@@ -2141,7 +2179,7 @@ static void import_lock(struct grd *g, struct grd_res *r, const struct grd_xlock
 
 int grd_import(struct grd *g, const struct grd_export *x)
 {
-	size_t nd = 0, k = 0, nheap = 0, per_class[RCLASSES] = { 0 };
+	size_t nd = 0, k = 0, nheap = 0, per_class[RCLASSES + 1] = { 0 };
 	struct grd_res **done;
 	int rc;
 
@@ -2157,6 +2195,7 @@ int grd_import(struct grd *g, const struct grd_export *x)
 		if (!xr->xr_namelen || xr->xr_namelen > GRD_NAME_MAX || xr->xr_nlocks > x->x_nlocks - k)
 			return bad(g, GRD_EIMPORT);
 		per_class[res_class(xr->xr_namelen)]++;
+		per_class[LVB_SLAB] += memcmp(xr->xr_lvb, lvb_zero, GRD_LVB_LEN) != 0;
 		for (size_t j = k; j < k + xr->xr_nlocks; j++) {
 			if (!xlock_ok(&x->x_locks[j], &held))
 				return bad(g, GRD_EIMPORT);
@@ -2171,7 +2210,7 @@ int grd_import(struct grd *g, const struct grd_export *x)
 		return 0;
 	if ((rc = reserve(g, x->x_nres, x->x_nlocks, 0, nheap)))
 		return rc;
-	for (unsigned c = 0; c < RCLASSES; c++)
+	for (unsigned c = 0; c <= LVB_SLAB; c++)
 		if ((rc = rslab_reserve(g, c, per_class[c])))
 			return rc;
 	if (!(done = malloc(x->x_nres * sizeof(*done))))
@@ -2212,7 +2251,7 @@ int grd_import(struct grd *g, const struct grd_export *x)
 		}
 		r = res_create(g, rt, h, xr->xr_name, xr->xr_namelen);
 		done[nd++] = r;
-		memcpy(r->res_lvb, xr->xr_lvb, GRD_LVB_LEN);
+		lvb_write(g, r, xr->xr_lvb);
 		if (xr->xr_dubious)
 			r->res_flags |= RES_DUBIOUS;
 		for (uint32_t j = 0; j < xr->xr_nlocks; j++) {

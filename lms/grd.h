@@ -61,12 +61,13 @@
  * bad name, bad owner, bad flags, wrong state) is refused without any
  * change and counted in st_bad.
  *
- * Memory: a lock is 48 bytes in a slab, a resource 64..128 bytes (50 plus
+ * Memory: a lock is 48 bytes in a slab, a resource 32..96 bytes (22 plus
  * its name, rounded up to 16) in another; each has an 8-byte slot in a
- * hash table kept at most 3/4 full.  A queued request's deadline is a
- * 16-byte heap entry of its own.  About 135-155 bytes per lock when every
- * lock has its own resource with a short name.  Slabs and tables never
- * shrink.
+ * hash table kept at most 3/4 full.  A value block takes 32 bytes (in a
+ * slab of its own) once something other than zeros is written to it, and
+ * a queued request's deadline a 16-byte heap entry.  About 100-125 bytes
+ * per lock when every lock has its own resource with a short name and an
+ * unwritten value block.  Slabs and tables never shrink.
  */
 #ifndef RAC_GRD_H
 #define RAC_GRD_H

@@ -546,6 +546,60 @@ static void test_lvb(void **state)
 	grd_destroy(&g);
 }
 
+/* a value block takes room once something other than zeros is written, until its resource goes */
+static void test_lvb_room(void **state)
+{
+	enum { N = 3000 };
+	struct grd *g = new_grd(), *z = new_grd();
+	uint8_t v[GRD_LVB_LEN], zero[GRD_LVB_LEN] = { 0 }, out[GRD_LVB_LEN];
+	struct grd_mem mg, mz, m;
+	uint64_t keep[N], x;
+	char name[16];
+
+	(void)state;
+	fill(v, 7);
+	/* the same resources in two tables: values written in one, zeros in the other */
+	for (int k = 0; k < N; k++) {
+		snprintf(name, sizeof(name), "v%d", k);
+		keep[k] = take(g, name, A, GRD_NL, GRD_GRANTED);
+		x = take(g, name, B, GRD_EX, GRD_GRANTED);
+		assert_int_equal(grd_unlock(g, x, v), 0);
+		take(z, name, A, GRD_NL, GRD_GRANTED);
+		x = take(z, name, B, GRD_EX, GRD_GRANTED);
+		assert_int_equal(grd_unlock(z, x, zero), 0);
+	}
+	grd_mem(g, &mg);
+	grd_mem(z, &mz);
+	assert_true(mg.gm_bytes >= mz.gm_bytes + (size_t)N * GRD_LVB_LEN);
+
+	/* zeros over a value: read back as zeros */
+	x = take(g, "v0", B, GRD_EX, GRD_GRANTED);
+	assert_int_equal(grd_unlock(g, x, zero), 0);
+	assert_int_equal(grd_lvb_read(g, keep[0], out, NULL), 0);
+	assert_memory_equal(out, zero, GRD_LVB_LEN);
+
+	/* resources and their value blocks go and come back: no more room than before */
+	for (int round = 0; round < 3; round++) {
+		for (int k = 0; k < N; k++)
+			assert_int_equal(grd_unlock(g, keep[k], NULL), 0);
+		assert_int_equal(nlocks(g), 0);
+		for (int k = 0; k < N; k++) {
+			snprintf(name, sizeof(name), "v%d", k);
+			keep[k] = take(g, name, A, GRD_NL, GRD_GRANTED);
+			assert_int_equal(grd_lvb_read(g, keep[k], out, NULL), 0);
+			assert_memory_equal(out, zero, GRD_LVB_LEN);
+			x = take(g, name, B, GRD_EX, GRD_GRANTED);
+			assert_int_equal(grd_unlock(g, x, v), 0);
+		}
+		grd_mem(g, &m);
+		assert_int_equal(m.gm_bytes, mg.gm_bytes);
+	}
+	assert_int_equal(grd_lvb_read(g, keep[N - 1], out, NULL), 0);
+	assert_memory_equal(out, v, GRD_LVB_LEN);
+	grd_destroy(&g);
+	grd_destroy(&z);
+}
+
 struct res_find {
 	const char *name;
 	struct grd_res_info ri;
@@ -1730,6 +1784,7 @@ int main(void)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_lvb),
+		cmocka_unit_test(test_lvb_room),
 		cmocka_unit_test(test_dubious_after_instance_drop),
 		cmocka_unit_test(test_drop_owner),
 		cmocka_unit_test(test_hold_for_recovery),
