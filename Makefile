@@ -145,7 +145,7 @@ endif
 $(BINDIR)/racctl: $(LIBRACRT)
 
 # test tools that are clients of the library
-CLIENT_TOOLS := dlock lkcount lkmany
+CLIENT_TOOLS := dlock lkchurn lkcount lkmany
 $(addprefix $(BINDIR)/,$(CLIENT_TOOLS)): $(BINDIR)/%: $(OBJDIR)/tests/tools/%.o $(LIBRACRT) $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)

@@ -36,14 +36,22 @@
  * requested mode; another LMS masters it), kept up from that master's
  * answers and events.  Converts and unlocks are routed by the shadow's
  * name, or to our table when the lock is there.  When membership changes,
- * every LMS drops the moved buckets from its table and sends, to each moved
- * bucket's new master, its clients' locks there: from shadows, and, as the
- * old master still alive, from its table with the value blocks (those locks
- * get a shadow); then a DONE.  A new master imports once every survivor's
- * DONE is in: granted locks as granted, waiters in lock-id order; the
- * shadows of its own clients' locks it imported go.  A bucket whose master
- * died comes back with its value blocks dubious; locks of instances that
- * left are gone.
+ * every LMS drops the moved buckets from its table.  A living old master
+ * sends each moved bucket's new master all it had there -- every owner's
+ * locks, with the value blocks (its own clients' locks get a shadow); where
+ * the old master is gone, every owner sends its clients' locks from its
+ * shadows.  Then a DONE.  A new master imports once every survivor's DONE
+ * is in: granted locks as granted, waiters in lock-id order; the shadows of
+ * its own clients' locks it imported go.  A bucket whose master died comes
+ * back with its value blocks dubious; locks of instances that left are gone.
+ *
+ * Crossing a reconfiguration.  Every LMS to LMS message carries the
+ * sender's incarnation.  A request routed under an older map to a master
+ * that no longer has the resource goes back (ST_MOVED) and is routed anew;
+ * one routed under a newer map than ours waits until we catch up.  Answers
+ * of a departed master that come after we settled are void (its requests
+ * were resubmitted), and so is anything a peer's socket kept for this
+ * instance's previous life and delivers after a restart.
  */
 #include <assert.h>
 #include <errno.h>
@@ -70,8 +78,10 @@
 #define PARK_MAX 64			/* "queued" answers held back at once */
 #define PARK_NS 5000000ull		/* ... for at most 5 ms (plus a tick) */
 #define DEADLOCK_WAIT_MS 300	/* for the other LMSes' edges */
+#define DL_CAND_MAX 64		/* longest cross-instance cycle broken */
 #define EDGE_LEN (1 + 4 + 1 + 4 + 8)
 #define ST_NOT_READY (-1)	/* answer while this instance is not in the cluster */
+#define ST_MOVED (-2)		/* LMS to LMS: not mastered here any more; route again */
 
 struct session {
 	uint8_t se_ident[32];
@@ -113,6 +123,7 @@ struct inflight {
 struct frozen {
 	struct frozen *fr_next;
 	int fr_from;		/* 0: a local client (se_id in lk), else the instance */
+	uint32_t fr_inc;	/* from an instance: the incarnation it routed by */
 	struct msg_lk fr_lk;
 };
 
@@ -161,6 +172,7 @@ struct lms {
 	void *s_peer[RAC_MAX_INST + 1];		/* DEALER to each peer LMS */
 	uint64_t s_members;			/* membership the bucket map is built on */
 	uint64_t s_inc;
+	uint64_t s_join_inc;			/* the incarnation we (re)joined in */
 	struct session s_sess[MAX_SESSIONS];
 	struct outq *s_outq;			/* OUTQ_N of them */
 	uint8_t s_oq_used;			/* in use: 0 .. s_oq_used - 1 */
@@ -189,6 +201,8 @@ struct lms {
 	uint64_t s_dl_deadline_ns;
 	struct grd_edge *s_dl_edges;
 	size_t s_dl_n, s_dl_cap;
+	struct grd_edge s_dl_cand[DL_CAND_MAX];	/* a cycle seen once, to be seen again */
+	int s_dl_ncand, s_dl_ncand_was;
 
 	int s_rebuilding;			/* waiting for the survivors' records */
 	uint32_t s_rb_inc;			/* the incarnation being rebuilt */
@@ -860,10 +874,11 @@ static bool frozen_now(void)
 	struct sga_cluster *cl = sga_cluster(&lms.s_m->m_sga);
 
 	return lms.s_rebuilding || sga_load(&cl->cl_state) != CGS_STABLE ||
-	       sga_load(&cl->cl_members) != lms.s_members;
+	       sga_load(&cl->cl_members) != lms.s_members ||
+	       sga_load(&cl->cl_incarnation) != lms.s_inc;
 }
 
-static void hold(int from, const struct msg_lk *lk)
+static void hold(int from, uint32_t inc, const struct msg_lk *lk)
 {
 	struct frozen *f;
 
@@ -876,6 +891,7 @@ static void hold(int from, const struct msg_lk *lk)
 		return;
 	}
 	f->fr_from = from;
+	f->fr_inc = inc;
 	f->fr_lk = *lk;
 	*lms.s_frozen_tail = f;
 	lms.s_frozen_tail = &f->fr_next;
@@ -890,7 +906,7 @@ static void client_request(const struct msg_lk *lk)
 	int master;
 
 	if (frozen_now()) {
-		hold(0, lk);
+		hold(0, 0, lk);
 		return;
 	}
 	master = master_of(lk);
@@ -921,13 +937,50 @@ static void client_request(const struct msg_lk *lk)
 	drain_events();
 }
 
-/* a request another LMS sends us as master */
-static void peer_request(int from, const struct msg_lk *lk)
+/* do we master what this request is about, under the membership in force? */
+static bool masters_now(const struct msg_lk *lk)
+{
+	struct grd_owner o;
+
+	switch (lk->lk_op) {
+	case LK_OP_LOCK:
+		return bucket_master(lms.s_members, grd_bucket(lk->lk_name, lk->lk_namelen)) ==
+		       lms.s_m->m_inst;
+	case LK_OP_DROP_OWNER:
+	case LK_OP_DEADLOCK_VICTIM:
+		return true;
+	default:
+		return grd_lock_owner(lms.s_grd, lk->lk_lkid, &o) == 0;
+	}
+}
+
+/*
+ * A request another LMS sends us as master, routed by the bucket map of its
+ * incarnation `inc`.  Sent under a newer map than ours: we are behind, it
+ * waits until we have caught up.  Sent under an older one (it crossed a
+ * reconfiguration on the way) about a resource that has left us: we must
+ * not take it up again -- its new master has it -- so it goes back to be
+ * routed anew.
+ */
+static void peer_request(int from, uint32_t inc, const struct msg_lk *lk)
 {
 	struct msg_lk out;
 
-	if (frozen_now()) {
-		hold(from, lk);
+	if (frozen_now() || inc > lms.s_inc) {
+		hold(from, inc, lk);
+		return;
+	}
+	if (inc < lms.s_join_inc) {	/* sent to this instance's previous life */
+		sga_count(&lms.s_m->m_sga, CNT_GES_STALE_DROPPED, 1);
+		return;
+	}
+	if (inc < lms.s_inc && !masters_now(lk)) {
+		if (lk->lk_op == LK_OP_DROP_OWNER || lk->lk_op == LK_OP_DEADLOCK_VICTIM)
+			return;
+		out = *lk;
+		out.lk_status = ST_MOVED;
+		sga_count(&lms.s_m->m_sga, CNT_GES_MOVED_BOUNCED, 1);
+		to_peer(from, MSG_GRD_RESULT, &out);
 		return;
 	}
 	apply(lk, (struct grd_owner){ .ow_client = lk->lk_owner_client, .ow_inst = (uint8_t)from },
@@ -949,7 +1002,7 @@ static void replay_frozen(void)
 		struct frozen *next = f->fr_next;
 
 		if (f->fr_from)
-			peer_request(f->fr_from, &f->fr_lk);
+			peer_request(f->fr_from, f->fr_inc, &f->fr_lk);
 		else
 			client_request(&f->fr_lk);
 		free(f);
@@ -1068,7 +1121,7 @@ static void from_master(uint16_t type, const struct msg_lk *lk)
 
 /* one lock message, alone or out of a bundle, from a client or a peer LMS */
 static void handle(bool client, const uint8_t *ident, size_t ident_len, uint16_t type,
-		   int sender, struct msg_lk *lk)
+		   int sender, uint32_t inc, struct msg_lk *lk)
 {
 	if (client && type != MSG_LK_REQUEST) {
 		bad("a client", RAC_EMSG_TYPE);
@@ -1095,13 +1148,29 @@ static void handle(bool client, const uint8_t *ident, size_t ident_len, uint16_t
 		client_request(lk);
 		return;
 	}
+	/*
+	 * An answer or event of a master that has left, come after we settled
+	 * the new membership: its requests were resubmitted and its locks
+	 * rebuilt elsewhere, so what it says now is void (a grant heard now
+	 * would give the client a lock its new master never saw).  So is one
+	 * meant for this instance's previous life: a peer's socket keeps what
+	 * it could not deliver while we were down, and hands it to us now.
+	 */
+	if ((type == MSG_GRD_RESULT || type == MSG_GRD_EVENT) &&
+	    (!(lms.s_members & (1ull << (sender - 1))) || inc < lms.s_join_inc)) {
+		sga_count(&lms.s_m->m_sga, CNT_GES_STALE_DROPPED, 1);
+		return;
+	}
 	switch (type) {
 	case MSG_GRD_OP:
-		peer_request(sender, lk);
+		peer_request(sender, inc, lk);
 		break;
 	case MSG_GRD_RESULT:
 		inflight_done(lk);
-		from_master(MSG_LK_REPLY, lk);
+		if (lk->lk_status == ST_MOVED)	/* its master changed meanwhile */
+			client_request(lk);
+		else
+			from_master(MSG_LK_REPLY, lk);
 		break;
 	case MSG_GRD_EVENT:
 		from_master(MSG_LK_EVENT, lk);
@@ -1160,7 +1229,7 @@ static void serve(int item)
 
 			rc = msg_bundle_open(p, h.mh_length, &it);
 			while (rc == 0 && (rc = msg_bundle_next(&it, &type, &lk)) == 1) {
-				handle(client, ident, ident_len, type, (int)h.mh_sender, &lk);
+				handle(client, ident, ident_len, type, (int)h.mh_sender, h.mh_incarnation, &lk);
 				rc = 0;
 				if (++served % FLUSH_EVERY == 0)
 					out_flush_all();
@@ -1175,7 +1244,8 @@ static void serve(int item)
 			bad(client ? "a client" : "an LMS", rc);
 			continue;
 		}
-		handle(client, ident, ident_len, h.mh_type, (int)h.mh_sender, &lk);
+		handle(client, ident, ident_len, h.mh_type, (int)h.mh_sender, h.mh_incarnation,
+		       &lk);
 		if (++served % FLUSH_EVERY == 0)
 			out_flush_all();
 	}
@@ -1251,22 +1321,73 @@ static void dl_receive(int from, const uint8_t *p, size_t len)
 	lms.s_dl_got |= 1ull << (from - 1);
 }
 
-/* every edge is in (or the wait is over): break one cycle through several masters */
+/* is every edge of the candidate cycle in this round's edges too? */
+static bool dl_confirmed(void)
+{
+	if (!lms.s_dl_ncand)
+		return false;
+	for (int k = 0; k < lms.s_dl_ncand; k++) {
+		const struct grd_edge *c = &lms.s_dl_cand[k];
+		bool found = false;
+
+		for (size_t i = 0; i < lms.s_dl_n && !found; i++) {
+			const struct grd_edge *e = &lms.s_dl_edges[i];
+
+			found = e->ed_lkid == c->ed_lkid && e->ed_holder.ow_inst == c->ed_holder.ow_inst &&
+				e->ed_holder.ow_client == c->ed_holder.ow_client;
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Every edge is in (or the wait is over): break one cycle through several
+ * masters.  The tables answer at slightly different moments, so a cycle
+ * made of waits that never overlapped (a phantom: A waited for B on one
+ * master, then B for A on another) can show up.  A cycle is broken only
+ * when the next round, gathered after this one, still has each of its
+ * waits: a request that waits in both rounds has waited throughout.
+ */
 static void dl_evaluate(void)
 {
 	size_t *cyc = lms.s_dl_n ? malloc(lms.s_dl_n * sizeof(*cyc)) : NULL;
 	int len = cyc ? grd_cycle_find(lms.s_dl_edges, lms.s_dl_n, cyc, lms.s_dl_n) : 0;
 	const struct grd_edge *victim = NULL;
 
-	for (int k = 0; k < len; k++)
-		if (!victim || lms.s_dl_edges[cyc[k]].ed_lkid > victim->ed_lkid)
-			victim = &lms.s_dl_edges[cyc[k]];
+	if (dl_confirmed()) {
+		for (int k = 0; k < lms.s_dl_ncand; k++)
+			if (!victim || lms.s_dl_cand[k].ed_lkid > victim->ed_lkid)
+				victim = &lms.s_dl_cand[k];
+		len = lms.s_dl_ncand_was = lms.s_dl_ncand;
+		lms.s_dl_ncand = 0;
+	} else {
+		if (lms.s_dl_ncand)
+			sga_count(&lms.s_m->m_sga, CNT_GES_DEADLOCK_UNCONFIRMED, 1);
+		lms.s_dl_ncand = 0;
+		for (int k = 0; k < len && k < DL_CAND_MAX; k++)
+			lms.s_dl_cand[lms.s_dl_ncand++] = lms.s_dl_edges[cyc[k]];
+		if (len > 0 && len <= DL_CAND_MAX)
+			lms.s_next_dl_ns = 0;	/* look again at once */
+		else
+			lms.s_dl_ncand = 0;
+	}
 	if (victim) {
 		struct msg_lk lk = { .lk_op = LK_OP_DEADLOCK_VICTIM, .lk_lkid = victim->ed_lkid };
 
 		log_alert("LMS 0: deadlock across %d locks on several instances; the request of "
 			  "lock 0x%016llx (instance %u) fails", len,
 			  (unsigned long long)victim->ed_lkid, victim->ed_waiter.ow_inst);
+		for (int k = 0; k < lms.s_dl_ncand_was; k++) {
+			const struct grd_edge *e = &lms.s_dl_cand[k];
+
+			log_info(COMP, "deadlock cycle: lock 0x%016llx of client %u on instance %u "
+				 "(master %u) waits for client %u on instance %u",
+				 (unsigned long long)e->ed_lkid, e->ed_waiter.ow_client,
+				 e->ed_waiter.ow_inst, e->ed_master, e->ed_holder.ow_client,
+				 e->ed_holder.ow_inst);
+		}
 		if (victim->ed_master == lms.s_m->m_inst) {
 			grd_fail_deadlock(lms.s_grd, victim->ed_lkid);
 			drain_events();
@@ -1369,11 +1490,17 @@ static void reap_sessions(void)
 
 /* ---- requests in flight to another master ------------------------------------ */
 
+/*
+ * The answer to a request in flight.  A release that does not wait for its
+ * answer has no request id (0), and several may be out at once: those are
+ * told apart by their lock id.
+ */
 static void inflight_done(const struct msg_lk *lk)
 {
 	for (struct inflight **pp = &lms.s_inflight; *pp; pp = &(*pp)->if_next)
 		if ((*pp)->if_lk.lk_owner_client == lk->lk_owner_client &&
-		    (*pp)->if_lk.lk_req == lk->lk_req) {
+		    (*pp)->if_lk.lk_req == lk->lk_req && (*pp)->if_lk.lk_op == lk->lk_op &&
+		    (lk->lk_op == LK_OP_LOCK || (*pp)->if_lk.lk_lkid == lk->lk_lkid)) {
 			struct inflight *f = *pp;
 
 			*pp = f->if_next;
@@ -1401,7 +1528,7 @@ static void inflight_resubmit(uint64_t gone)
 			continue;
 		}
 		*pp = f->if_next;
-		hold(0, &f->if_lk);
+		hold(0, 0, &f->if_lk);
 		free(f);
 		n++;
 	}
@@ -1505,7 +1632,12 @@ static void rb_finish(void)
 			}
 			xl->xl_lkid = l->lk_lkid;
 			xl->xl_owner = (struct grd_owner){ .ow_client = l->lk_owner_client,
-							   .ow_inst = (uint8_t)v[j]->rb_from };
+							   .ow_inst = (uint8_t)(l->lk_flags ?
+								l->lk_flags : (uint32_t)v[j]->rb_from) };
+			/* a failed instance's lock its old master held for recovery */
+			if (l->lk_flags >= 1 && l->lk_flags <= RAC_MAX_INST &&
+			    !(lms.s_members & (1ull << (l->lk_flags - 1))))
+				lms.s_rec_insts |= 1ull << (l->lk_flags - 1);
 			xl->xl_grmode = (int8_t)l->lk_mode;
 			xl->xl_rqmode = (int8_t)l->lk_status;
 			xl->xl_state = (uint8_t)l->lk_event;
@@ -1521,7 +1653,8 @@ static void rb_finish(void)
 		rc = grd_import(lms.s_grd, &x);
 	/* our clients' locks rebuilt here are in our table now: no shadows for them */
 	for (k = 0; rc == 0 && k < n; k++)
-		if (v[k]->rb_from == lms.s_m->m_inst && v[k]->rb_lk.lk_op == 1)
+		if (v[k]->rb_lk.lk_op == 1 && (v[k]->rb_lk.lk_flags ? v[k]->rb_lk.lk_flags :
+		    (uint32_t)v[k]->rb_from) == (uint32_t)lms.s_m->m_inst)
 			sh_del(v[k]->rb_lk.lk_lkid);
 out:
 	if (rc)
@@ -1613,14 +1746,15 @@ static void rb_check(void)
 }
 
 /*
- * A lock of one of our clients, in a moved bucket, to its new master nm (us
- * too): its rebuild record.  A waiter holds no mode; a granted lock asks
- * for none.
+ * A lock in a moved bucket, to its new master nm (us too): its rebuild
+ * record, lk_flags naming the owner's instance.  A waiter holds no mode; a
+ * granted lock asks for none.
  */
 static void rb_send_lock(int nm, const struct grd_xlock *xl, const void *name, size_t namelen)
 {
 	struct msg_lk lk = { .lk_op = 1, .lk_req = lms.s_rb_inc, .lk_lkid = xl->xl_lkid,
-			     .lk_owner_client = xl->xl_owner.ow_client, .lk_mode = xl->xl_grmode,
+			     .lk_owner_client = xl->xl_owner.ow_client,
+			     .lk_flags = xl->xl_owner.ow_inst, .lk_mode = xl->xl_grmode,
 			     .lk_status = xl->xl_state == GRD_LK_GRANTED ? GRD_IV : xl->xl_rqmode,
 			     .lk_event = xl->xl_state, .lk_namelen = (uint16_t)namelen };
 
@@ -1634,9 +1768,11 @@ static void rb_send_lock(int nm, const struct grd_xlock *xl, const void *name, s
 
 /*
  * The membership settled.  Drop the locks of instances that left; hand the
- * moved buckets to their new masters (value blocks from the old master,
- * locks from every owner: from its shadows, or its table where it was the
- * old master); wait for every survivor's records.
+ * moved buckets to their new masters: a living old master sends its whole
+ * table there (every owner's locks, and the value blocks), which is the
+ * truth -- an owner's shadow may lag behind an answer still on its way;
+ * where the old master is gone, every owner sends its clients' locks from
+ * its shadows.  Then wait for every survivor's records.
  */
 static void thaw(uint64_t members)
 {
@@ -1672,6 +1808,8 @@ static void thaw(uint64_t members)
 		if (bucket_master(old, b) != bucket_master(members, b))
 			moved[b / 64] |= 1ull << (b % 64);
 	inflight_resubmit(gone);
+	if ((members & (1ull << (me - 1))) && !(old & (1ull << (me - 1))))
+		lms.s_join_inc = inc;
 	lms.s_members = members;
 	lms.s_inc = sga_load(&sga_cluster(&lms.s_m->m_sga)->cl_incarnation);
 	lms.s_rb_old = old;
@@ -1683,26 +1821,30 @@ static void thaw(uint64_t members)
 	}
 	rb_free(inc, true);	/* records of an older change are void */
 
-	/* our clients' locks in moved buckets go to their new masters: from shadows ... */
+	/* our clients' locks in moved buckets of departed masters: from shadows ... */
 	for (size_t i = 0; i < lms.s_sh_cap; i++) {
 		const struct shadow *e = &lms.s_sh[i];
 		unsigned b;
+		int om;
 
 		if (!e->sh_lkid)
 			continue;
 		b = grd_bucket(sh_name(e), e->sh_namelen);
-		if (!(moved[b / 64] & (1ull << (b % 64))))
+		om = bucket_master(old, b);
+		if (!(moved[b / 64] & (1ull << (b % 64))) || (om && (members & (1ull << (om - 1)))))
 			continue;
 		struct grd_xlock xl = { .xl_lkid = e->sh_lkid, .xl_owner.ow_client = e->sh_client,
+					.xl_owner.ow_inst = (uint8_t)me,
 					.xl_grmode = e->sh_gr, .xl_rqmode = e->sh_rq,
 					.xl_state = e->sh_state };
 
 		rb_send_lock(bucket_master(members, b), &xl, sh_name(e), e->sh_namelen);
 	}
 	/*
-	 * ... and from our table, which the moved buckets leave (after the
-	 * shadows: these get one, and must not go twice).  As the old master
-	 * still alive, we hand over their value blocks too.
+	 * ... and, as a living old master, all of our table that the moved
+	 * buckets leave, with the value blocks (after the shadows: our clients'
+	 * locks get one, and must not go twice).  A failed instance's lock held
+	 * for recovery goes too: its new master holds it until SMON is done.
 	 */
 	if (grd_export(lms.s_grd, moved, GRD_EXPORT_MOVE, &x) == 0) {
 		const struct grd_xlock *xl = x.x_locks;
@@ -1720,9 +1862,9 @@ static void thaw(uint64_t members)
 			for (uint32_t k = 0; k < xr->xr_nlocks; k++, xl++) {
 				struct shadow *e;
 
-				if (xl->xl_owner.ow_inst != me)
-					continue;	/* its owner sends it, from its shadow */
 				rb_send_lock(nm, xl, xr->xr_name, xr->xr_namelen);
+				if (xl->xl_owner.ow_inst != me)
+					continue;
 				e = sh_make(xl->xl_lkid, xl->xl_owner.ow_client, xr->xr_name,
 					    xr->xr_namelen);
 				if (e) {
@@ -1755,7 +1897,8 @@ static int lms_tick(struct member *m)
 	/* LMON hands over at step 7 with the new membership published */
 	if ((sga_load(&cl->cl_state) == CGS_STABLE ||
 	     sga_load(&cl->cl_step) == RCFG_HANDOVER_GES) &&
-	    sga_load(&cl->cl_members) != lms.s_members)
+	    (sga_load(&cl->cl_members) != lms.s_members ||
+	     sga_load(&cl->cl_incarnation) != lms.s_inc))
 		thaw(sga_load(&cl->cl_members));
 	/* frozen from LMON's step 2 ("Global Resource Directory frozen") on */
 	if (sga_load(&cl->cl_state) == CGS_RECONFIG && sga_load(&cl->cl_step) >= RCFG_FREEZE_LOCK_DB &&

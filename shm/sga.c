@@ -281,6 +281,9 @@ const char *sga_counter_name(int c)
 		[CNT_GES_FREEZE_US_TOTAL] = "ges freeze time total (us)",
 		[CNT_GES_FREEZE_US_LAST] = "ges freeze time last reconfiguration (us)",
 		[CNT_SMON_RECOVERIES] = "smon instance recoveries",
+		[CNT_GES_MOVED_BOUNCED] = "ges requests rerouted after remastering",
+		[CNT_GES_DEADLOCK_UNCONFIRMED] = "ges deadlock candidates not confirmed",
+		[CNT_GES_STALE_DROPPED] = "ges stale messages dropped",
 	};
 
 	return c >= 0 && c < SGA_NCOUNTERS_USED ? names[c] : NULL;

@@ -229,6 +229,9 @@ enum sga_counter {
 	CNT_GES_FREEZE_US_TOTAL,	/* microseconds frozen, all of them */
 	CNT_GES_FREEZE_US_LAST,		/* microseconds frozen, the last one */
 	CNT_SMON_RECOVERIES,		/* instance recoveries completed by SMON */
+	CNT_GES_MOVED_BOUNCED,		/* requests sent back: their resource had moved */
+	CNT_GES_DEADLOCK_UNCONFIRMED,	/* cross-instance cycles gone when checked again */
+	CNT_GES_STALE_DROPPED,		/* from departed masters, or to our previous life */
 	SGA_NCOUNTERS_USED,
 	SGA_NCOUNTERS = 64		/* room kept for later counters */
 };

@@ -37,5 +37,9 @@ for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
 		[ -n "$asan" ] && echo "$asan" | sed 's/^/#   sanitizer: /'
 	fi
 	lib_force_cleanup "$T"
+	# RACRT_KEEP=1: a failed test's directory stays, for its logs
+	if [ $rc -ne 0 ] && [ -n "${RACRT_KEEP:-}" ]; then
+		mv "$T.log" "$T/test.log"; mv "$T" "$T.kept" && echo "#   kept: $T.kept"
+	fi
 	rm -rf "$T" "$T.log"
 done

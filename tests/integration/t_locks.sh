@@ -235,3 +235,74 @@ test_locks_survive_a_join_that_takes_buckets_from_their_masters() {
 	wait_for "every lock released" 10000 counts_are 0 0
 	rac lock -i 3 -m EX --nowait a1-a-name-longer-than-16 -- true || fail "a1 not free after the release"
 }
+
+# Deliverable 6's churn: holders and waiters on every instance and a counter
+# workload on the two instances that stay, while instance 4 is killed,
+# instance 3 leaves, and both come back.  After each change every lock a
+# survivor holds is still held and every waiter still waits; at the end the
+# waiters are granted, the counters lost no update (no two EX holders at
+# once), and nothing is left in the GRD.
+test_locks_held_and_queued_through_kill_leave_and_rejoin_lose_nothing() {
+	mkconfig 4 </dev/null
+	set_key misscount_ms 1000
+	set_key ckpt_timeout_ms 6000
+	rac init >/dev/null
+	for i in 1 2 3 4; do rac start -i "$i" >/dev/null; done
+	wait_for "members {1,2,3,4}" 10000 members_are 1 "1 2 3 4"
+	for i in 1 2 3 4; do
+		"$RACBIN/lkmany" "$T/rac.ini" "$i" "h$i-" 16 "$T/r$i" "$T/go$i" >"$T/o$i" 2>&1 & hold[i]=$!
+	done
+	for i in 1 2 3 4; do wait_for "instance $i holds its 16 locks" 20000 exists "$T/r$i"; done
+	# waiters on every instance, each on a lock a survivor (1 or 2) holds
+	mkdir "$T/ctr"
+	waiter() {	# INSTANCE RESOURCE
+		rac lock -i "$1" -m PR --timeout 90000 "$2" -- touch "$T/w$1-$2" >/dev/null 2>&1
+	}
+	waiter 1 h2-0 & w1=$!; waiter 2 h1-0 & w2=$!
+	waiter 3 h1-2 & waiter 4 h2-2 &
+	enq() { sql1 -e "select count(*) from gv\$ges_enqueue where resource_name like 'h%' and $1"; }
+	counts_are() { [ "$(enq "state = 'GRANTED'")" = "$1" ] && [ "$(enq "state = 'WAITING'")" = "$2" ]; }
+	wait_for "64 locks granted, 4 waiting" 10000 counts_are 64 4
+	# the counter workload, from the two instances that stay
+	for i in 1 2; do
+		"$RACBIN/lkchurn" "$T/rac.ini" "$i" "$T/ctr" 8 "$T/stop" >"$T/c$i" 2>&1 & churn[i]=$!
+	done
+	progress() { [ -s "$T/ctr/ctr0" ] && [ "$(cat "$T/ctr/ctr0")" -ge "$1" ]; }
+	wait_for "the counters move" 10000 progress 20
+
+	kill -9 "$(member_pid 4 lmon)"
+	wait_for "members {1,2,3} after instance 4 died" 15000 members_are 1 "1 2 3"
+	# instance 4's EX locks are released once SMON has recovered it
+	wait_for "48 locks granted, 3 waiting after the kill" 10000 counts_are 48 3
+	c=$(cat "$T/ctr/ctr0"); wait_for "the counters move after the kill" 10000 progress $((c + 5))
+
+	rac stop -i 3 >/dev/null
+	wait_for "members {1,2} after instance 3 left" 15000 members_are 1 "1 2"
+	wait_for "32 locks granted, 2 waiting after the leave" 10000 counts_are 32 2
+	c=$(cat "$T/ctr/ctr0"); wait_for "the counters move after the leave" 10000 progress $((c + 5))
+
+	rac start -i 3 >/dev/null
+	rac start -i 4 >/dev/null
+	wait_for "members {1,2,3,4} after both rejoined" 15000 members_are 1 "1 2 3 4"
+	wait_for "32 locks granted, 2 waiting after the rejoins" 10000 counts_are 32 2
+	c=$(cat "$T/ctr/ctr0"); wait_for "the counters move after the rejoins" 10000 progress $((c + 5))
+	# the survivors' locks are held, wherever they are mastered now
+	for n in h1-4 h2-6 h1-1-a-name-longer-than-16 h2-3-a-name-longer-than-16; do expect_rc 1 rac lock -i 3 -m EX --nowait "$n" -- true; done
+
+	touch "$T/stop" "$T/go1" "$T/go2"
+	total=0
+	for i in 1 2; do
+		wait "${hold[i]}" || fail "holder on instance $i: $(cat "$T/o$i")"
+		wait "${churn[i]}" || fail "counter client on instance $i: $(cat "$T/c$i")"
+		total=$((total + $(awk '{print $2}' "$T/c$i")))
+		echo "instance $i: $(cat "$T/c$i")"
+	done
+	wait $w1 || fail "the waiter on instance 1 was not granted"
+	wait $w2 || fail "the waiter on instance 2 was not granted"
+	sum=0
+	for f in "$T"/ctr/ctr*; do sum=$((sum + $(cat "$f"))); done
+	[ "$sum" = "$total" ] || fail "lost updates: the counters add up to $sum, the clients made $total"
+	[ "$total" -gt 0 ] || fail "no increments"
+	left() { [ "$(sql1 -e 'select count(*) from gv$ges_enqueue')" = 0 ]; }
+	wait_for "no lock left in the GRD" 10000 left
+}
