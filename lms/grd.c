@@ -2286,6 +2286,13 @@ undo:
 	return rc == GRD_EIMPORT ? bad(g, rc) : rc;
 }
 
+bool grd_has_resource(const struct grd *g, const void *name, size_t namelen)
+{
+	if (!g || !name || !namelen || namelen > GRD_NAME_MAX)
+		return false;
+	return res_slot(g, name_hash(name, namelen), name, namelen)->rt_res != 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* counters and names */
 

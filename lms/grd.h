@@ -434,6 +434,9 @@ void grd_export_free(struct grd_export *x);
  */
 int grd_import(struct grd *g, const struct grd_export *x);
 
+/* is there a resource of that name in this table? */
+bool grd_has_resource(const struct grd *g, const void *name, size_t namelen);
+
 /* counters and memory */
 void grd_stats(const struct grd *g, struct grd_stats *st);
 void grd_mem(const struct grd *g, struct grd_mem *m);

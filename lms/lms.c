@@ -79,6 +79,7 @@
 #define PARK_NS 5000000ull		/* ... for at most 5 ms (plus a tick) */
 #define DEADLOCK_WAIT_MS 300	/* for the other LMSes' edges */
 #define DL_CAND_MAX 64		/* longest cross-instance cycle broken */
+#define RB_SENT_MAX 8		/* changes overtaking one another, at most */
 #define EDGE_LEN (1 + 4 + 1 + 4 + 8)
 #define ST_NOT_READY (-1)	/* answer while this instance is not in the cluster */
 #define ST_MOVED (-2)		/* LMS to LMS: not mastered here any more; route again */
@@ -208,8 +209,18 @@ struct lms {
 	uint32_t s_rb_inc;			/* the incarnation being rebuilt */
 	uint64_t s_rb_done;			/* survivors whose DONE is in */
 	uint32_t s_rb_done_inc;			/* ... for this incarnation */
-	uint64_t s_rb_old;			/* membership before this change */
+	uint64_t s_rb_base;			/* membership of the last rebuild that
+						 * every member finished */
+	uint64_t s_rb_base_inc;
+	uint64_t s_rb_local;			/* ... that we finished */
+	uint64_t s_fin_inc, s_fin_mask;		/* members that finished s_fin_inc */
+	uint64_t s_rb_mid;			/* membership before this change */
+	uint64_t s_rb_moved[(GRD_NBUCKETS + 63) / 64];	/* buckets we take in */
+	struct grd_export s_rb_sent[RB_SENT_MAX];	/* our table's part of each change */
+	int s_rb_nsent;				/* ... since s_rb_base */
 	uint64_t s_rb_expect;			/* survivors that must send DONE */
+	uint64_t s_done_due_ns;			/* fault injection: DONE held until then */
+	uint32_t s_done_inc;
 	struct rb_rec *s_rb;			/* records received */
 	uint64_t s_rb_start_ns;
 	uint32_t s_rb_traversed, s_rb_replayed, s_rb_cancelled, s_rb_dubious;
@@ -225,6 +236,7 @@ static struct lms lms = { .s_frozen_tail = &lms.s_frozen };
 static void rb_store(int from, const struct msg_lk *lk);
 static void inflight_done(const struct msg_lk *lk);
 static void rb_check(void);
+static void fin_note(int who, uint64_t inc);
 static void freeze_end(void);
 static void dl_answer(int to, uint32_t round);
 static void dl_receive(int from, const uint8_t *p, size_t len);
@@ -1182,6 +1194,10 @@ static void handle(bool client, const uint8_t *ident, size_t ident_len, uint16_t
 		dl_answer(sender, lk->lk_req);
 		break;
 	case MSG_GRD_REBUILD_DONE:
+		if (lk->lk_op == 1) {	/* it has finished its rebuild */
+			fin_note(sender, lk->lk_req);
+			break;
+		}
 		if (lms.s_rb_done_inc != lk->lk_req) {
 			lms.s_rb_done_inc = lk->lk_req;
 			lms.s_rb_done = 0;
@@ -1583,6 +1599,48 @@ static int rb_cmp(const void *a, const void *b)
 	return x->rb_lk.lk_lkid < y->rb_lk.lk_lkid ? -1 : x->rb_lk.lk_lkid > y->rb_lk.lk_lkid;
 }
 
+/*
+ * Member `who` finished rebuilding for incarnation inc.  Once every member
+ * has, that membership is the base a later change starts from, and what
+ * our table handed over is in its new masters' tables for good.
+ */
+static void fin_note(int who, uint64_t inc)
+{
+	if (inc < lms.s_fin_inc)
+		return;
+	if (inc > lms.s_fin_inc) {
+		lms.s_fin_inc = inc;
+		lms.s_fin_mask = 0;
+	}
+	lms.s_fin_mask |= 1ull << (who - 1);
+	if (inc != lms.s_rb_inc || lms.s_rebuilding ||
+	    (lms.s_fin_mask & lms.s_members) != lms.s_members)
+		return;
+	lms.s_rb_base = lms.s_members;
+	lms.s_rb_base_inc = inc;
+	while (lms.s_rb_nsent > 0)
+		grd_export_free(&lms.s_rb_sent[--lms.s_rb_nsent]);
+}
+
+/*
+ * Whose records of one resource (v[i..end)) to rebuild it from.  A living
+ * old master sends its table, value block first: that is the truth.  When
+ * a change overtook the previous rebuild, the same locks can come twice --
+ * from the master of the unfinished change, if it had taken them, and from
+ * the one before, which sends again what it handed over -- and the later
+ * master wins.  No value-block record: the old master is gone, and every
+ * owner's shadow counts (0).
+ */
+static int rb_source(struct rb_rec **v, size_t i, size_t end, unsigned bucket)
+{
+	int mid = bucket_master(lms.s_rb_mid, bucket), src = 0;
+
+	for (size_t j = i; j < end && v[j]->rb_lk.lk_op == 2; j++)
+		if (!src || v[j]->rb_from == mid)
+			src = v[j]->rb_from;
+	return src;
+}
+
 /* Every survivor's records are in: rebuild the moved resources and go on. */
 static void rb_finish(void)
 {
@@ -1608,28 +1666,36 @@ static void rb_finish(void)
 		const struct msg_lk *first = &v[i]->rb_lk;
 		struct grd_xres *xr = &x.x_res[x.x_nres];
 		unsigned bucket = grd_bucket(first->lk_name, first->lk_namelen);
-		int old_master = bucket_master(lms.s_rb_old, bucket);
-		size_t j = i;
+		size_t end = i, j;
+		int src = 0;
 
+		while (end < n && v[end]->rb_lk.lk_namelen == first->lk_namelen &&
+		       !memcmp(v[end]->rb_lk.lk_name, first->lk_name, LK_NAME_MAX))
+			end++;
+		if (!(lms.s_rb_moved[bucket / 64] & (1ull << (bucket % 64))) ||
+		    grd_has_resource(lms.s_grd, first->lk_name, first->lk_namelen)) {
+			i = end;	/* we have it already: our table is the truth */
+			continue;
+		}
+		src = rb_source(v, i, end, bucket);
 		memset(xr, 0, sizeof(*xr));
 		xr->xr_namelen = (uint8_t)first->lk_namelen;
 		memcpy(xr->xr_name, first->lk_name, first->lk_namelen);
-		if (first->lk_op == 2) {
-			memcpy(xr->xr_lvb, first->lk_lvb, LK_LVB_LEN);
-			xr->xr_dubious = first->lk_dubious;
-			j++;
-		} else if (old_master && !(lms.s_members & (1ull << (old_master - 1)))) {
-			xr->xr_dubious = true;	/* its master died: the value is lost */
-		}
-		for (; j < n && v[j]->rb_lk.lk_namelen == first->lk_namelen &&
-		       !memcmp(v[j]->rb_lk.lk_name, first->lk_name, LK_NAME_MAX); j++) {
+		xr->xr_dubious = true;	/* no old master's record: the value is lost */
+		for (j = i; j < end; j++) {
 			const struct msg_lk *l = &v[j]->rb_lk;
-			struct grd_xlock *xl = &x.x_locks[x.x_nlocks++];
+			struct grd_xlock *xl;
 
-			if (l->lk_op != 1) {	/* a second resource record: ignore */
-				x.x_nlocks--;
+			if (src && v[j]->rb_from != src)
+				continue;	/* the same locks, as another member saw them */
+			if (l->lk_op == 2) {
+				memcpy(xr->xr_lvb, l->lk_lvb, LK_LVB_LEN);
+				xr->xr_dubious = l->lk_dubious;
 				continue;
 			}
+			if (l->lk_op != 1)
+				continue;
+			xl = &x.x_locks[x.x_nlocks++];
 			xl->xl_lkid = l->lk_lkid;
 			xl->xl_owner = (struct grd_owner){ .ow_client = l->lk_owner_client,
 							   .ow_inst = (uint8_t)(l->lk_flags ?
@@ -1647,7 +1713,7 @@ static void rb_finish(void)
 		dubious += xr->xr_dubious;
 		if (xr->xr_nlocks)
 			x.x_nres++;
-		i = j;
+		i = end;
 	}
 	if (x.x_nres)
 		rc = grd_import(lms.s_grd, &x);
@@ -1668,7 +1734,15 @@ out:
 	free(x.x_res);
 	free(x.x_locks);
 	rb_free(0, false);
+	lms.s_rb_local = lms.s_members;
 	lms.s_rebuilding = 0;
+	fin_note(lms.s_m->m_inst, lms.s_rb_inc);
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		struct msg_lk fin = { .lk_op = 1, .lk_req = lms.s_rb_inc };
+
+		if (i != lms.s_m->m_inst && (lms.s_members & (1ull << (i - 1))))
+			to_peer(i, MSG_GRD_REBUILD_DONE, &fin);
+	}
 	{
 		/* LMON waits for these to write the reconfiguration's alert lines */
 		struct sga_cluster *cl = sga_cluster(&lms.s_m->m_sga);
@@ -1767,6 +1841,40 @@ static void rb_send_lock(int nm, const struct grd_xlock *xl, const void *name, s
 }
 
 /*
+ * Fault injection for tests: a number in <local_dir>/fault_lms_done_delay_ms
+ * holds this LMS's DONE back that many milliseconds after a membership
+ * change that brings an instance in, keeping the others' rebuild open for a
+ * test to overtake it.
+ */
+static uint64_t fault_done_delay_ns(void)
+{
+	char path[RAC_PATH_MAX + 32];
+	long ms = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/fault_lms_done_delay_ms", lms.s_m->m_ic->ic_local_dir);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%ld", &ms) != 1)
+			ms = 0;
+		fclose(f);
+	}
+	return ms > 0 && ms <= 60000 ? (uint64_t)ms * 1000000ull : 0;
+}
+
+/* our rebuild records have all gone: tell every other member */
+static void send_done(void)
+{
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		struct msg_lk done = { .lk_req = lms.s_done_inc };
+
+		if (i != lms.s_m->m_inst && (lms.s_members & (1ull << (i - 1))))
+			to_peer(i, MSG_GRD_REBUILD_DONE, &done);
+	}
+	lms.s_done_due_ns = 0;
+}
+
+/*
  * The membership settled.  Drop the locks of instances that left; hand the
  * moved buckets to their new masters: a living old master sends its whole
  * table there (every owner's locks, and the value blocks), which is the
@@ -1774,9 +1882,49 @@ static void rb_send_lock(int nm, const struct grd_xlock *xl, const void *name, s
  * where the old master is gone, every owner sends its clients' locks from
  * its shadows.  Then wait for every survivor's records.
  */
+/*
+ * Send an export of our table to the new masters of its buckets (us too),
+ * value blocks first; `shadows`: keep a shadow of our own clients' locks
+ * (the first time only).
+ */
+static void rb_send_export(const struct grd_export *x, uint64_t members, bool shadows)
+{
+	const struct grd_xlock *xl = x->x_locks;
+	int me = lms.s_m->m_inst;
+
+	for (size_t r = 0; r < x->x_nres; r++) {
+		const struct grd_xres *xr = &x->x_res[r];
+		struct msg_lk lk = { .lk_op = 2, .lk_req = lms.s_rb_inc, .lk_namelen = xr->xr_namelen,
+				     .lk_has_lvb = 1, .lk_dubious = xr->xr_dubious };
+		int nm = bucket_master(members, grd_bucket(xr->xr_name, xr->xr_namelen));
+
+		memcpy(lk.lk_name, xr->xr_name, xr->xr_namelen);
+		memcpy(lk.lk_lvb, xr->xr_lvb, LK_LVB_LEN);
+		if (nm == me)
+			rb_store(me, &lk);
+		else if (nm)
+			to_peer(nm, MSG_GRD_REBUILD, &lk);
+		for (uint32_t k = 0; k < xr->xr_nlocks; k++, xl++) {
+			struct shadow *e;
+
+			rb_send_lock(nm, xl, xr->xr_name, xr->xr_namelen);
+			if (!shadows || xl->xl_owner.ow_inst != me)
+				continue;
+			e = sh_make(xl->xl_lkid, xl->xl_owner.ow_client, xr->xr_name,
+				    xr->xr_namelen);
+			if (e) {
+				e->sh_gr = xl->xl_grmode;
+				e->sh_rq = xl->xl_state == GRD_LK_GRANTED ? GRD_IV : xl->xl_rqmode;
+				e->sh_state = xl->xl_state;
+			}
+		}
+	}
+}
+
 static void thaw(uint64_t members)
 {
-	uint64_t old = lms.s_members, gone = old & ~members;
+	uint64_t old = lms.s_members, gone = old & ~members, base, local;
+	bool overtaken;
 	uint32_t inc = (uint32_t)sga_load(&sga_cluster(&lms.s_m->m_sga)->cl_incarnation);
 
 	lms.s_rb_traversed = (uint32_t)lms.s_sh_n;
@@ -1804,15 +1952,41 @@ static void thaw(uint64_t members)
 			sga_count(&lms.s_m->m_sga, CNT_GES_RECOVERY_HELD, d.dr_kept);
 		}
 	}
-	for (unsigned b = 0; b < GRD_NBUCKETS; b++)
-		if (bucket_master(old, b) != bucket_master(members, b))
+	/*
+	 * A change that comes before every member finished rebuilding for the
+	 * previous one (overtaken): what moved then may not have reached its
+	 * master.  So we send again, to the new masters, every bucket whose
+	 * master changed on the way from the last membership every member
+	 * rebuilt for (base) through the unfinished one (old) to the new; and
+	 * take in what moved to us since our own last rebuild (local) -- the
+	 * buckets we rebuilt are in our table, which is the truth, and copies
+	 * sent again are ignored.
+	 */
+	overtaken = lms.s_rb_base_inc != lms.s_rb_inc;
+	base = overtaken ? lms.s_rb_base : old;
+	local = lms.s_rebuilding ? lms.s_rb_local : old;
+	if (overtaken)
+		log_info(COMP, "membership changed again before every member had rebuilt the "
+			 "GRD: buckets move from incarnation %llu's membership on",
+			 (unsigned long long)lms.s_rb_base_inc);
+	memset(lms.s_rb_moved, 0, sizeof(lms.s_rb_moved));
+	for (unsigned b = 0; b < GRD_NBUCKETS; b++) {
+		int mb = bucket_master(base, b), mo = bucket_master(old, b),
+		    mn = bucket_master(members, b), ml = bucket_master(local, b);
+
+		/* what we send: anything that moved since the base */
+		if (mb != mn || mo != mn || mb != mo)
 			moved[b / 64] |= 1ull << (b % 64);
+		/* what we take in: what moved since our own last rebuild */
+		if (mn == me && (ml != mn || mo != mn))
+			lms.s_rb_moved[b / 64] |= 1ull << (b % 64);
+	}
 	inflight_resubmit(gone);
 	if ((members & (1ull << (me - 1))) && !(old & (1ull << (me - 1))))
 		lms.s_join_inc = inc;
 	lms.s_members = members;
 	lms.s_inc = sga_load(&sga_cluster(&lms.s_m->m_sga)->cl_incarnation);
-	lms.s_rb_old = old;
+	lms.s_rb_mid = old;
 	lms.s_rb_inc = inc;
 	lms.s_rb_start_ns = rac_now_mono_ns();
 	if (lms.s_rb_done_inc != inc) {
@@ -1821,7 +1995,10 @@ static void thaw(uint64_t members)
 	}
 	rb_free(inc, true);	/* records of an older change are void */
 
-	/* our clients' locks in moved buckets of departed masters: from shadows ... */
+	/*
+	 * Our clients' locks in moved buckets whose master (as of base) is
+	 * gone: from shadows.  A living one sends its table, now or again.
+	 */
 	for (size_t i = 0; i < lms.s_sh_cap; i++) {
 		const struct shadow *e = &lms.s_sh[i];
 		unsigned b;
@@ -1830,7 +2007,7 @@ static void thaw(uint64_t members)
 		if (!e->sh_lkid)
 			continue;
 		b = grd_bucket(sh_name(e), e->sh_namelen);
-		om = bucket_master(old, b);
+		om = bucket_master(base, b);
 		if (!(moved[b / 64] & (1ull << (b % 64))) || (om && (members & (1ull << (om - 1)))))
 			continue;
 		struct grd_xlock xl = { .xl_lkid = e->sh_lkid, .xl_owner.ow_client = e->sh_client,
@@ -1840,47 +2017,40 @@ static void thaw(uint64_t members)
 
 		rb_send_lock(bucket_master(members, b), &xl, sh_name(e), e->sh_namelen);
 	}
+	/* what our table handed over in the unfinished changes, to the new masters */
+	for (int k = 0; overtaken && k < lms.s_rb_nsent; k++)
+		rb_send_export(&lms.s_rb_sent[k], members, false);
+	if (!overtaken)
+		while (lms.s_rb_nsent > 0)
+			grd_export_free(&lms.s_rb_sent[--lms.s_rb_nsent]);
 	/*
 	 * ... and, as a living old master, all of our table that the moved
 	 * buckets leave, with the value blocks (after the shadows: our clients'
 	 * locks get one, and must not go twice).  A failed instance's lock held
 	 * for recovery goes too: its new master holds it until SMON is done.
+	 * Kept until our rebuild is done, in case another change overtakes it.
 	 */
+	for (unsigned b = 0; b < GRD_NBUCKETS; b++)
+		if (bucket_master(members, b) == me)
+			moved[b / 64] &= ~(1ull << (b % 64));	/* ours stays in our table */
 	if (grd_export(lms.s_grd, moved, GRD_EXPORT_MOVE, &x) == 0) {
-		const struct grd_xlock *xl = x.x_locks;
-
-		for (size_t r = 0; r < x.x_nres; r++) {
-			const struct grd_xres *xr = &x.x_res[r];
-			struct msg_lk lk = { .lk_op = 2, .lk_req = inc, .lk_namelen = xr->xr_namelen,
-					     .lk_has_lvb = 1, .lk_dubious = xr->xr_dubious };
-			int nm = bucket_master(members, grd_bucket(xr->xr_name, xr->xr_namelen));
-
-			memcpy(lk.lk_name, xr->xr_name, xr->xr_namelen);
-			memcpy(lk.lk_lvb, xr->xr_lvb, LK_LVB_LEN);
-			if (nm && nm != me)
-				to_peer(nm, MSG_GRD_REBUILD, &lk);
-			for (uint32_t k = 0; k < xr->xr_nlocks; k++, xl++) {
-				struct shadow *e;
-
-				rb_send_lock(nm, xl, xr->xr_name, xr->xr_namelen);
-				if (xl->xl_owner.ow_inst != me)
-					continue;
-				e = sh_make(xl->xl_lkid, xl->xl_owner.ow_client, xr->xr_name,
-					    xr->xr_namelen);
-				if (e) {
-					e->sh_gr = xl->xl_grmode;
-					e->sh_rq = xl->xl_state == GRD_LK_GRANTED ? GRD_IV : xl->xl_rqmode;
-					e->sh_state = xl->xl_state;
-				}
-			}
+		rb_send_export(&x, members, true);
+		if (lms.s_rb_nsent < RB_SENT_MAX) {
+			lms.s_rb_sent[lms.s_rb_nsent++] = x;
+		} else {
+			log_error(COMP, "too many membership changes overtaking one another: "
+				  "locks handed over may be lost if another one comes");
+			grd_export_free(&x);
 		}
-		grd_export_free(&x);
 	}
-	for (int i = 1; i <= RAC_MAX_INST; i++) {
-		struct msg_lk done = { .lk_req = inc };
-
-		if (i != me && (members & (1ull << (i - 1))))
-			to_peer(i, MSG_GRD_REBUILD_DONE, &done);
+	lms.s_done_inc = inc;
+	lms.s_done_due_ns = members & ~old ? fault_done_delay_ns() : 0;
+	if (lms.s_done_due_ns) {
+		log_info(COMP, "fault injection: rebuild DONE held back %llu ms",
+			 (unsigned long long)(lms.s_done_due_ns / 1000000));
+		lms.s_done_due_ns += rac_now_mono_ns();
+	} else {
+		send_done();
 	}
 	log_info(COMP, "membership changed (incarnation %u): %u of our locks sent for "
 		 "remastering", inc, lms.s_rb_replayed);
@@ -1894,6 +2064,8 @@ static int lms_tick(struct member *m)
 	struct sga_cluster *cl = sga_cluster(&m->m_sga);
 	uint64_t now = rac_now_mono_ns();
 
+	if (lms.s_done_due_ns && now >= lms.s_done_due_ns)
+		send_done();
 	/* LMON hands over at step 7 with the new membership published */
 	if ((sga_load(&cl->cl_state) == CGS_STABLE ||
 	     sga_load(&cl->cl_step) == RCFG_HANDOVER_GES) &&

@@ -306,3 +306,44 @@ test_locks_held_and_queued_through_kill_leave_and_rejoin_lose_nothing() {
 	left() { [ "$(sql1 -e 'select count(*) from gv$ges_enqueue')" = 0 ]; }
 	wait_for "no lock left in the GRD" 10000 left
 }
+
+# A second membership change before the first one's rebuild is done: while
+# instance 4 joins, instance 2 holds its rebuild DONE back (fault injection),
+# so the others' rebuild is still open when instance 3 is killed.  The
+# buckets that moved for the join must still reach their master with every
+# lock: the survivors' locks are all held and their waiters still wait.
+test_locks_survive_a_death_that_overtakes_a_join_rebuild() {
+	mkconfig 4 </dev/null
+	set_key misscount_ms 1000
+	set_key ckpt_timeout_ms 6000
+	rac init >/dev/null
+	for i in 1 2 3; do rac start -i "$i" >/dev/null; done
+	wait_for "members {1,2,3}" 10000 members_are 1 "1 2 3"
+	for i in 1 2 3; do
+		"$RACBIN/lkmany" "$T/rac.ini" "$i" "o$i-" 48 "$T/r$i" "$T/go$i" >"$T/o$i" 2>&1 & hold[i]=$!
+	done
+	for i in 1 2 3; do wait_for "instance $i holds its 48 locks" 20000 exists "$T/r$i"; done
+	rac lock -i 1 -m PR --timeout 90000 o2-0 -- touch "$T/w1" >/dev/null 2>&1 & w1=$!
+	rac lock -i 2 -m PR --timeout 90000 o1-0 -- touch "$T/w2" >/dev/null 2>&1 & w2=$!
+	enq() { sql1 -e "select count(*) from gv\$ges_enqueue where resource_name like 'o%' and $1"; }
+	counts_are() { [ "$(enq "state = 'GRANTED'")" = "$1" ] && [ "$(enq "state = 'WAITING'")" = "$2" ]; }
+	wait_for "144 locks granted, 2 waiting" 10000 counts_are 144 2
+
+	echo 3000 >"$T/local/RAC2/fault_lms_done_delay_ms"
+	rac start -i 4 >/dev/null
+	in_trace() { grep -q "$1" "$T"/local/RAC2/trace/RAC2_lms0_*.trc; }
+	wait_for "instance 2 holds its DONE back" 10000 in_trace "rebuild DONE held back"
+	kill -9 "$(member_pid 3 lmon)"
+	wait_for "members {1,2,4}" 15000 members_are 1 "1 2 4"
+	rm -f "$T/local/RAC2/fault_lms_done_delay_ms"
+	wait_for "96 locks granted, 2 waiting after the overtaken rebuild" 10000 counts_are 96 2
+	for n in o1-2 o2-2 o1-3-a-name-longer-than-16 o2-5-a-name-longer-than-16; do
+		expect_rc 1 rac lock -i 4 -m EX --nowait "$n" -- true
+	done
+	touch "$T/go1" "$T/go2"
+	for i in 1 2; do wait "${hold[i]}" || fail "holder on instance $i: $(cat "$T/o$i")"; done
+	wait $w1 || fail "the waiter on instance 1 was not granted"
+	wait $w2 || fail "the waiter on instance 2 was not granted"
+	left() { [ "$(sql1 -e 'select count(*) from gv$ges_enqueue')" = 0 ]; }
+	wait_for "no lock left in the GRD" 10000 left
+}
