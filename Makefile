@@ -111,7 +111,8 @@ RACRT_LIBDIR := build/$(FLAVOUR)/lib
 LIBRACRT := $(RACRT_LIBDIR)/libracrt.a
 LIBRACRT_SO := $(RACRT_LIBDIR)/libracrt.so
 RACRT_PC := $(RACRT_LIBDIR)/racrt.pc
-RACRT_LIBS := $(ZMQ_LIBS) -liniparser -lpthread
+# the client speaks ZeroMQ's wire protocol itself (client/conn.c): no libzmq
+RACRT_LIBS := -liniparser -lpthread
 
 .PHONY: racrt-pc-always
 

@@ -4,9 +4,9 @@
  *
  * Three files, one concern each:
  *
- *   conn.c    the socket: the shared ZeroMQ context, connecting with a
- *             monitor (to see the connection made, refused or broken),
- *             sending a request, receiving and decoding what LMS sends
+ *   conn.c    the socket: connecting and the handshake of ZeroMQ's wire
+ *             protocol (spoken here, without libzmq), sending a request,
+ *             receiving and decoding what LMS sends, seeing LMS go
  *   table.c   the bookkeeping: request slots (the request id names the
  *             slot), the locks of the handle by lock id, the outcomes and
  *             blocking notifications waiting to be delivered, the
@@ -42,7 +42,6 @@
 #define CL_MAX_SLOTS	(1u << CL_SLOT_BITS)	/* requests in flight per handle */
 #define CL_MAX_BASTS	1024	/* blocking notifications awaiting delivery */
 #define CL_EARLY	16	/* events kept that came before their reply */
-#define CL_HWM		10000	/* ZeroMQ high-water marks, messages */
 /*
  * Requests awaiting their reply, at most.  LMS's ROUTER drops (silently)
  * what does not fit a client's outgoing pipe (1000 messages): a window well
@@ -109,12 +108,19 @@ struct cl_todo {
 
 enum cl_state { CL_OPEN = 1, CL_LOST };
 
+/* the ZMTP handshake (conn.c): LMS's greeting, then its READY */
+enum cl_hs { HS_GREETING = 0, HS_READY, HS_DONE };
+
 struct racrt {
 	/* conn.c */
-	void *r_ctx;
-	void *r_sock;		/* DEALER to LMS */
-	void *r_mon;		/* PAIR receiving the DEALER's monitor events */
-	char r_ep[RAC_PATH_MAX + 32];	/* "ipc://<local_dir>/lms.sock" */
+	int r_sock;		/* the socket to LMS (ZMTP, as a DEALER); -1 none */
+	int r_hs;		/* enum cl_hs: where the handshake is */
+	bool r_rx_skip;		/* in a message of several frames: dropping it */
+	bool r_broken;		/* a send failed: LMS is gone */
+	uint8_t *r_rx;		/* bytes received, not yet a whole frame */
+	size_t r_rxlen;
+	uint8_t *r_tx;		/* a frame the kernel has not taken all of */
+	size_t r_txlen, r_txoff;
 	uint64_t r_cluster;
 	uint64_t r_seq;
 	uint32_t r_pid;		/* lk_owner_pid */

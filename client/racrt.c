@@ -889,7 +889,7 @@ racrt_t *racrt_open_endpoint(const char *endpoint, const char *cluster_name, int
 racrt_t *client_open_cfg(const struct rac_config *cfg, int inst, int *err)
 {
 	const struct rac_inst_cfg *ic = config_inst(cfg, inst);
-	char ep[sizeof(((struct racrt *)0)->r_ep)];
+	char ep[RAC_PATH_MAX + 32];	/* "ipc://<local_dir>/lms.sock" */
 	int rc;
 
 	rc = ic ? conn_lms_endpoint(ic, ep, sizeof(ep)) : RACRT_ECONFIG;

@@ -74,9 +74,9 @@
  * Threads
  *
  *   A handle is NOT thread-safe: use it from one thread at a time (a handle
- *   per thread is fine; handles share one ZeroMQ context, created with the
- *   first handle and destroyed with the last).  A handle does not survive
- *   fork(): use it in the process that opened it.
+ *   per thread is fine; each has a socket of its own, and the library
+ *   starts no thread).  A handle does not survive fork(): use it in the
+ *   process that opened it.
  *
  * Errors
  *
