@@ -41,8 +41,9 @@
  * locks, with the value blocks (its own clients' locks get a shadow); where
  * the old master is gone, every owner sends its clients' locks from its
  * shadows.  Then a DONE.  A new master imports once every survivor's DONE
- * is in: granted locks as granted, waiters in lock-id order; the shadows of
- * its own clients' locks it imported go.  A bucket whose master died comes
+ * is in: granted locks as granted, waiters in the old master's queue order
+ * (in lock-id order when they come from shadows); the shadows of its own
+ * clients' locks it imported go.  A bucket whose master died comes
  * back with its value blocks dubious; locks of instances that left are gone.
  *
  * Crossing a reconfiguration.  Every LMS to LMS message carries the
@@ -160,6 +161,7 @@ struct parked {
 struct rb_rec {
 	struct rb_rec *rb_next;
 	int rb_from;			/* instance that sent it */
+	uint64_t rb_seq;		/* order of arrival */
 	struct msg_lk rb_lk;
 };
 
@@ -215,6 +217,7 @@ struct lms {
 	uint64_t s_rb_local;			/* ... that we finished */
 	uint64_t s_fin_inc, s_fin_mask;		/* members that finished s_fin_inc */
 	uint64_t s_rb_mid;			/* membership before this change */
+	uint64_t s_rb_seq;			/* rebuild records received, ever */
 	uint64_t s_rb_moved[(GRD_NBUCKETS + 63) / 64];	/* buckets we take in */
 	struct grd_export s_rb_sent[RB_SENT_MAX];	/* our table's part of each change */
 	int s_rb_nsent;				/* ... since s_rb_base */
@@ -1563,6 +1566,7 @@ static void rb_store(int from, const struct msg_lk *lk)
 		return;
 	}
 	r->rb_from = from;
+	r->rb_seq = ++lms.s_rb_seq;
 	r->rb_lk = *lk;
 	r->rb_next = lms.s_rb;
 	lms.s_rb = r;
@@ -1641,6 +1645,24 @@ static int rb_source(struct rb_rec **v, size_t i, size_t end, unsigned bucket)
 	return src;
 }
 
+/*
+ * One resource's records, in the order its old master sent them (its
+ * queues in order, first come first served), its value block first.
+ */
+static int rb_cmp_sent(const void *a, const void *b)
+{
+	const struct rb_rec *x = *(const struct rb_rec *const *)a;
+	const struct rb_rec *y = *(const struct rb_rec *const *)b;
+
+	if (x->rb_lk.lk_op != y->rb_lk.lk_op)
+		return (int)y->rb_lk.lk_op - (int)x->rb_lk.lk_op;
+	if (x->rb_from != y->rb_from)
+		return x->rb_from - y->rb_from;
+	if (x->rb_lk.lk_event != y->rb_lk.lk_event)
+		return (int)x->rb_lk.lk_event - (int)y->rb_lk.lk_event;
+	return x->rb_seq < y->rb_seq ? -1 : x->rb_seq > y->rb_seq;
+}
+
 /* Every survivor's records are in: rebuild the moved resources and go on. */
 static void rb_finish(void)
 {
@@ -1678,6 +1700,8 @@ static void rb_finish(void)
 			continue;
 		}
 		src = rb_source(v, i, end, bucket);
+		if (src)	/* its table's queues, in the order it sent them */
+			qsort(v + i, end - i, sizeof(*v), rb_cmp_sent);
 		memset(xr, 0, sizeof(*xr));
 		xr->xr_namelen = (uint8_t)first->lk_namelen;
 		memcpy(xr->xr_name, first->lk_name, first->lk_namelen);
