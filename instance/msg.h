@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define RAC_MSG_MAGIC	0x4D434152u	/* "RACM" little-endian */
-#define RAC_MSG_VERSION	5
+#define RAC_MSG_VERSION	6
 #define RAC_MSG_HDR	40
 #define RAC_MSG_MAX	65536		/* largest message accepted */
 

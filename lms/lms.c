@@ -1663,6 +1663,63 @@ static int rb_cmp_sent(const void *a, const void *b)
 	return x->rb_seq < y->rb_seq ? -1 : x->rb_seq > y->rb_seq;
 }
 
+/*
+ * A lock's rebuild record makes sense: its id, owner, modes and state, and
+ * a granted mode compatible with those granted before it (`held`, a bit
+ * per mode).  A bad one is dropped alone, not with everything rebuilt.
+ */
+static bool rb_lock_ok(const struct msg_lk *l, unsigned *held)
+{
+	int gr = l->lk_mode, rq = l->lk_status;
+	uint32_t inst = l->lk_flags;
+
+	if (!l->lk_lkid || inst > RAC_MAX_INST)
+		return false;
+	switch (l->lk_event) {
+	case GRD_LK_GRANTED:
+	case GRD_LK_CONVERTING:
+		if (gr < GRD_NL || gr > GRD_EX ||
+		    (l->lk_event == GRD_LK_CONVERTING && (rq < GRD_NL || rq > GRD_EX)))
+			return false;
+		for (int m = GRD_NL; m <= GRD_EX; m++)
+			if ((*held & (1u << m)) && !grd_mode_compat(gr, m))
+				return false;
+		*held |= 1u << gr;
+		return true;
+	case GRD_LK_WAITING:
+		return rq >= GRD_NL && rq <= GRD_EX;
+	}
+	return false;
+}
+
+/*
+ * The rebuild as a whole did not go in (a record clashing with another, or
+ * with our table): resource by resource, so that one bad resource loses
+ * only itself.  Returns 0; what failed is said in the alert log.
+ */
+static int rb_import_each(const struct grd_export *x)
+{
+	const struct grd_xlock *xl = x->x_locks;
+	size_t lost = 0;
+
+	for (size_t r = 0; r < x->x_nres; xl += x->x_res[r].xr_nlocks, r++) {
+		struct grd_export one = { .x_res = (struct grd_xres *)&x->x_res[r], .x_nres = 1,
+					  .x_locks = (struct grd_xlock *)xl,
+					  .x_nlocks = x->x_res[r].xr_nlocks };
+
+		if (grd_import(lms.s_grd, &one)) {
+			lost++;
+			log_warn(COMP, "resource %.*s could not be rebuilt here: %u locks lost",
+				 (int)x->x_res[r].xr_namelen, (const char *)x->x_res[r].xr_name,
+				 x->x_res[r].xr_nlocks);
+		}
+	}
+	if (lost)
+		log_alert("LMS 0: %zu of %zu resources could not be rebuilt; their locks are lost",
+			  lost, x->x_nres);
+	return 0;
+}
+
 /* Every survivor's records are in: rebuild the moved resources and go on. */
 static void rb_finish(void)
 {
@@ -1689,6 +1746,7 @@ static void rb_finish(void)
 		struct grd_xres *xr = &x.x_res[x.x_nres];
 		unsigned bucket = grd_bucket(first->lk_name, first->lk_namelen);
 		size_t end = i, j;
+		unsigned held;
 		int src = 0;
 
 		while (end < n && v[end]->rb_lk.lk_namelen == first->lk_namelen &&
@@ -1699,6 +1757,7 @@ static void rb_finish(void)
 			i = end;	/* we have it already: our table is the truth */
 			continue;
 		}
+		held = 0;
 		src = rb_source(v, i, end, bucket);
 		if (src)	/* its table's queues, in the order it sent them */
 			qsort(v + i, end - i, sizeof(*v), rb_cmp_sent);
@@ -1719,6 +1778,15 @@ static void rb_finish(void)
 			}
 			if (l->lk_op != 1)
 				continue;
+			if (!rb_lock_ok(l, &held)) {
+				sga_count(&lms.s_m->m_sga, CNT_MSG_BAD, 1);
+				log_warn(COMP, "dropped a rebuild record from instance %d: lock "
+					 "0x%016llx of %.*s makes no sense (state %u, modes %d/%d, "
+					 "owner %u)", v[j]->rb_from, (unsigned long long)l->lk_lkid,
+					 (int)l->lk_namelen, (const char *)l->lk_name, l->lk_event,
+					 l->lk_mode, l->lk_status, l->lk_flags);
+				continue;
+			}
 			xl = &x.x_locks[x.x_nlocks++];
 			xl->xl_lkid = l->lk_lkid;
 			xl->xl_owner = (struct grd_owner){ .ow_client = l->lk_owner_client,
@@ -1741,6 +1809,8 @@ static void rb_finish(void)
 	}
 	if (x.x_nres)
 		rc = grd_import(lms.s_grd, &x);
+	if (rc == GRD_EIMPORT)
+		rc = rb_import_each(&x);
 	/* our clients' locks rebuilt here are in our table now: no shadows for them */
 	for (k = 0; rc == 0 && k < n; k++)
 		if (v[k]->rb_lk.lk_op == 1 && (v[k]->rb_lk.lk_flags ? v[k]->rb_lk.lk_flags :
