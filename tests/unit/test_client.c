@@ -911,6 +911,132 @@ static void test_nothing_listens(void **state)
 	assert_int_equal(err, RACRT_ECONFIG);
 }
 
+/*
+ * A server that is not LMS: accepts one connection, writes what it is
+ * given, then waits for the client to go.
+ */
+struct raw_server {
+	int rs_fd;
+	const uint8_t *rs_out;
+	size_t rs_len;
+};
+
+static void *raw_serve(void *arg)
+{
+	struct raw_server *rs = arg;
+	uint8_t junk[256];
+	int c = accept(rs->rs_fd, NULL, NULL);
+
+	if (c >= 0) {
+		struct pollfd pf = { .fd = c, .events = POLLIN };
+
+		if (write(c, rs->rs_out, rs->rs_len) != (ssize_t)rs->rs_len)
+			fprintf(stderr, "raw server: short write\n");
+		/* until the client closes, 10 s at most */
+		for (int i = 0; i < 100 && poll(&pf, 1, 100) >= 0; i++)
+			if ((pf.revents & POLLIN) && read(c, junk, sizeof(junk)) <= 0)
+				break;
+		close(c);
+	}
+	return NULL;
+}
+
+/* ZMTP 3.0, NULL: a server's greeting and a READY naming socket type `type` */
+static size_t zmtp_hello(uint8_t *b, const char *type)
+{
+	size_t n = 64, tl = strlen(type);
+
+	memset(b, 0, 64);
+	b[0] = 0xff;
+	b[9] = 0x7f;
+	b[10] = 3;
+	memcpy(b + 12, "NULL", 4);
+	b[n++] = 0x04;
+	b[n++] = (uint8_t)(6 + 1 + 11 + 4 + tl);
+	b[n++] = 5;
+	memcpy(b + n, "READY", 5);
+	n += 5;
+	b[n++] = 11;
+	memcpy(b + n, "Socket-Type", 11);
+	n += 11;
+	b[n++] = 0;
+	b[n++] = 0;
+	b[n++] = 0;
+	b[n++] = (uint8_t)tl;
+	memcpy(b + n, type, tl);
+	return n + tl;
+}
+
+/* open against a raw server that sends `out`: the handle, or NULL with *err */
+static racrt_t *open_raw(const char *name, const uint8_t *out, size_t len, int *err,
+			 pthread_t *th, struct raw_server *rs)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char ep[200];
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", F->f_dir, name);
+	rs->rs_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(rs->rs_fd >= 0);
+	assert_int_equal(bind(rs->rs_fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(rs->rs_fd, 1), 0);
+	rs->rs_out = out;
+	rs->rs_len = len;
+	assert_int_equal(pthread_create(th, NULL, raw_serve, rs), 0);
+	snprintf(ep, sizeof(ep), "ipc://%s", sun.sun_path);
+	return racrt_open_endpoint(ep, CLUSTER, err);
+}
+
+static void raw_done(pthread_t th, struct raw_server *rs, const char *name)
+{
+	char path[200];
+
+	pthread_join(th, NULL);
+	close(rs->rs_fd);
+	snprintf(path, sizeof(path), "%s/%s", F->f_dir, name);
+	unlink(path);
+}
+
+/*
+ * The client speaks ZMTP itself: a peer that does not (bytes that are no
+ * greeting, a READY from the wrong socket type, a frame longer than any
+ * message) is refused or ends the handle, never crashes it.
+ */
+static void test_peer_not_zmtp(void **state)
+{
+	uint8_t out[256];
+	struct raw_server rs;
+	pthread_t th;
+	racrt_t *r;
+	uint64_t lkid;
+	size_t n;
+	int err = 0;
+
+	(void)state;
+	memset(out, 'x', 80);
+	assert_null(open_raw("junk.sock", out, 80, &err, &th, &rs));
+	assert_int_equal(err, RACRT_ECONNECT);
+	raw_done(th, &rs, "junk.sock");
+
+	n = zmtp_hello(out, "PUB");
+	assert_null(open_raw("pub.sock", out, n, &err, &th, &rs));
+	assert_int_equal(err, RACRT_ECONNECT);
+	raw_done(th, &rs, "pub.sock");
+
+	/* a good handshake, then a frame of 2^32 bytes: refused, or the handle ends */
+	n = zmtp_hello(out, "ROUTER");
+	out[n++] = 0x02;
+	for (int i = 7; i >= 0; i--)
+		out[n++] = i == 4 ? 1 : 0;
+	r = open_raw("long.sock", out, n, &err, &th, &rs);
+	if (r)	/* the frame came after the handshake was taken */
+		assert_int_equal(racrt_lock(r, "a", 1, RACRT_EX, 0, 2000, &lkid, NULL, NULL),
+				 RACRT_ECLOSED);
+	else
+		assert_int_equal(err, RACRT_ECONNECT);
+	racrt_close(&r);
+	raw_done(th, &rs, "long.sock");
+}
+
 static void test_close_releases_and_frees(void **state)
 {
 	racrt_t *r = open_fake(), *r2 = open_fake();
@@ -1299,6 +1425,7 @@ int main(void)
 		T(test_malformed_ignored),
 		T(test_lms_goes_away),
 		T(test_nothing_listens),
+		T(test_peer_not_zmtp),
 		T(test_close_releases_and_frees),
 		T(test_unlock_nowait),
 		T(test_unlock_nowait_then_answer_no_barrier),
