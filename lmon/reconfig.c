@@ -27,6 +27,7 @@
 #define COMP "CGS"
 #define MAX_RESTARTS 20
 #define KILL_GRACE_MS 100	/* for an evicted instance to confirm its own death */
+#define FENCE_SLACK_MS 1000	/* step 5 waits disktimeout_ms plus this for the evicted */
 #define GRD_HANDOVER_WAIT_MS 2000	/* for LMS to rebuild the GRD at step 7 */
 
 struct run {
@@ -132,7 +133,7 @@ static int wait_fenced(struct run *r, uint64_t evicted)
 {
 	struct lmon *l = r->r_l;
 	uint64_t deadline = rac_now_mono_ns() +
-		((uint64_t)l->l_m->m_cfg->cf_disktimeout_ms + 1000) * 1000000ull;
+		((uint64_t)l->l_m->m_cfg->cf_disktimeout_ms + FENCE_SLACK_MS) * 1000000ull;
 
 	for (;;) {
 		uint64_t writing = 0;
@@ -317,7 +318,7 @@ static int run_once(struct run *r, uint32_t reason)
 			  (uint32_t)__builtin_ffsll((long long)evicted));
 	if ((rc = wait_fenced(r, evicted))) {
 		log_alert("Evicted instances still write to the voting disks %d ms after the "
-			  "vote; starting over", l->l_m->m_cfg->cf_disktimeout_ms);
+			  "vote; starting over", l->l_m->m_cfg->cf_disktimeout_ms + FENCE_SLACK_MS);
 		return RAC_EBUSY;
 	}
 	for (int i = 1; i <= RAC_MAX_INST; i++)

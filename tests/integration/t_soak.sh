@@ -99,3 +99,49 @@ test_soakcheck_finds_violations_in_forged_logs() {
 	sed -i 's/10:00:02.000000/10:00:01.250000/' "$T/local/RAC3/alert_RAC3.log"
 	python3 "$RAC_TESTS/tools/soakcheck.py" "$T" | grep -q "which had not stopped" && fail "false alarm" || true
 }
+
+test_soakcheck_judges_the_evicted_life_not_a_restarted_one() {
+	# instance 3 is evicted at 01.100, restarted at 01.200 by an operator, and
+	# the survivor completes only at 01.300 (it waited for another instance):
+	# the rule is about the life that was evicted, not the joiner after it
+	mkdir -p "$T/local/RAC1" "$T/local/RAC3"
+	cat >"$T/local/RAC1/alert_RAC1.log" <<-'LOG'
+	2026-11-22T10:00:00.000000+00:00
+	Starting instance RAC1 (instance number 1) of cluster x
+	2026-11-22T10:00:01.000000+00:00
+	Reconfiguration triggered (reason NETWORK): test
+	2026-11-22T10:00:01.100000+00:00
+	Evicting instance 3 from cluster
+	2026-11-22T10:00:01.110000+00:00
+	Reconfiguration started (old inc 4, new inc 5)
+	List of instances:
+	 1 (myinst: 1)
+	2026-11-22T10:00:01.300000+00:00
+	Reconfiguration complete (total time 0.300 secs)
+	LOG
+	cat >"$T/local/RAC3/alert_RAC3.log" <<-'LOG'
+	2026-11-22T10:00:00.000000+00:00
+	Starting instance RAC3 (instance number 3) of cluster x
+	2026-11-22T10:00:01.050000+00:00
+	LMS0 (ospid: 8) terminated unexpectedly; terminating the instance
+	Instance terminated by guardian (pid 9) in 1.0 ms: all members stopped
+	2026-11-22T10:00:01.200000+00:00
+	Starting instance RAC3 (instance number 3) of cluster x
+	LOG
+	python3 "$RAC_TESTS/tools/soakcheck.py" "$T" || fail "the restarted life was judged"
+	# the other way round: the evicted life never stopped, and a later life's
+	# stop must not stand in for it
+	cat >"$T/local/RAC3/alert_RAC3.log" <<-'LOG'
+	2026-11-22T10:00:00.000000+00:00
+	Starting instance RAC3 (instance number 3) of cluster x
+	2026-11-22T10:00:01.200000+00:00
+	Starting instance RAC3 (instance number 3) of cluster x
+	2026-11-22T10:00:01.250000+00:00
+	Instance terminated by guardian (pid 9) in 1.0 ms: all members stopped
+	LOG
+	set +e; out=$(python3 "$RAC_TESTS/tools/soakcheck.py" "$T"); rc=$?; set -e
+	echo "$out"
+	[ $rc -eq 1 ] || fail "a later life's stop was taken for the evicted life's"
+	echo "$out" | grep -q "evicted instance 3, which had not stopped writing by then (its life evicted at 2026-11-22 10:00:01.100000" ||
+		fail "the unfenced life not named"
+}

@@ -7,10 +7,15 @@
    reconfiguration into incarnation N lists the same members for N, so no
    two disjoint groups were ever active in the same incarnation.
 2. Fencing before recovery: when a survivor completes a reconfiguration
-   that evicted instance E, E's current life (since its last start) has
-   already logged that nothing of it writes any more: its guardian's "all
-   members stopped", LMON's "no further shared-disk writes", a kill block
-   obeyed, an operator's abort -- each written only once it is true.
+   that evicted instance E, the life of E that was evicted has already
+   logged that nothing of it writes any more: its guardian's "all members
+   stopped", LMON's "no further shared-disk writes", a kill block obeyed,
+   an operator's abort -- each written only once it is true.  The evicted
+   life is the one running when the survivor logged "Evicting instance E"
+   (the decision comes before that line), not the one running at the
+   completion: E may have been restarted in between, and that new life is
+   a joiner, not the instance that was fenced.  Only the evicted life's own
+   lines count, so a later life's stop cannot stand in for it.
 Prints each violation and exits 1 if there is any; prints a summary either way.
 """
 import datetime
@@ -56,7 +61,7 @@ def main():
 
     for inst, ents in sorted(logs.items()):
         open_rcfg = None     # (new inc, members) of a started, not yet completed one
-        evicted = set()
+        evicted = []         # (instance, when the eviction was logged)
         for ts, msg in ents:
             text = "\n".join(msg)
             for k, line in enumerate(msg):
@@ -75,21 +80,22 @@ def main():
                     open_rcfg = (inc, members)
                 m = EVICT.match(line)
                 if m:
-                    evicted.add(int(m.group(1)))
+                    evicted.append((int(m.group(1)), ts))
             if text.startswith("Reconfiguration triggered"):
-                evicted = set()
+                evicted = []
             if text.startswith("Reconfiguration complete"):
                 completes += 1
                 if open_rcfg:
                     inc, members = open_rcfg
                     members_of.setdefault(inc, {}).setdefault(members, []).append(inst)
-                for e in evicted:
+                # an overtaken attempt logs its evictions again: each is checked
+                for e, at in evicted:
                     evictions += 1
-                    if not fenced(logs.get(e, []), ts):
+                    if not fenced(logs.get(e, []), at, ts):
                         bad.append(f"instance {inst} completed a reconfiguration at {ts} "
                                    f"that evicted instance {e}, which had not stopped "
-                                   f"writing by then")
-                open_rcfg, evicted = None, set()
+                                   f"writing by then (its life evicted at {at})")
+                open_rcfg, evicted = None, []
 
     for inc, groups in sorted(members_of.items()):
         if len(groups) > 1:
@@ -104,16 +110,22 @@ def main():
     return 1 if bad else 0
 
 
-def fenced(ents, when):
-    """Did the instance's life current at `when` log that it stopped writing by then?"""
-    last_start = None
+def fenced(ents, evicted_at, when):
+    """Did the life of the instance running at `evicted_at` log, by `when`,
+    that it stopped writing?"""
+    life_start = life_end = None
     for ts, msg in ents:
-        if ts <= when and msg and msg[0].startswith("Starting instance"):
-            last_start = ts
-    if last_start is None:
+        if not (msg and msg[0].startswith("Starting instance")):
+            continue
+        if ts <= evicted_at:
+            life_start = ts
+        elif life_start is not None and life_end is None:
+            life_end = ts    # the next life began: the evicted one was over
+    if life_start is None:
         return True     # never ran: nothing to fence
     for ts, msg in ents:
-        if last_start <= ts <= when and any(s in "\n".join(msg) for s in STOPPED):
+        if (life_start <= ts <= when and (life_end is None or ts < life_end)
+                and any(s in "\n".join(msg) for s in STOPPED)):
             return True
     return False
 
