@@ -86,6 +86,8 @@ static void read_peer(struct lmon *l, int d, int i, uint64_t now_ns, uint64_t no
 		return;
 	}
 	sga_store(&v->vd_last_read_us, now_us);
+	if (now_ns > l->l_disk_read_ns)
+		l->l_disk_read_ns = now_ns;
 	if (rc) {
 		if (rc != RAC_EBLK_ZERO) {
 			v->vd_corrupt++;
@@ -137,7 +139,13 @@ bool css_disk_alive(const struct lmon *l, int inst)
 		return true;
 	if (sga_load(&p->pr_disk_state) == PEER_DOWN || !last)
 		return false;
-	return rac_now_mono_ns() - last <= (uint64_t)m->m_cfg->cf_disktimeout_ms * 1000000ull;
+	/*
+	 * Silent for disktimeout as of our last read of the disks, not as of
+	 * now: an LMON that stalled between reading and judging must not take
+	 * a peer for dead on what it saw before the stall.
+	 */
+	return l->l_disk_read_ns <= last ||
+	       l->l_disk_read_ns - last <= (uint64_t)m->m_cfg->cf_disktimeout_ms * 1000000ull;
 }
 
 /*

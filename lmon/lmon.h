@@ -37,6 +37,7 @@ struct lmon {
 	/* css_disk.c */
 	int l_vfd[RAC_MAX_VOTING];	/* voting disk descriptors, -1 closed */
 	uint64_t l_disk_counter;	/* our disk heartbeat counter */
+	uint64_t l_disk_read_ns;	/* monotonic time of our last peer-slot read */
 	uint64_t l_disk_seq[RAC_MAX_VOTING];
 	uint64_t l_lease_ns;		/* last write that reached a majority of disks */
 	int l_no_majority;		/* the last round missed a strict majority */
