@@ -128,19 +128,32 @@ static int imr(struct run *r, uint32_t reason)
 			 &r->r_control, &r->r_voters);
 }
 
-/* step 5: nobody left out may still write when we go on (fencing first) */
+/*
+ * Step 5: nobody left out may still write when we go on (fencing first).
+ * An evicted instance once seen stopped (death confirmed, or silent past
+ * its lease) stays fenced for this wait: if it is restarted meanwhile, the
+ * heartbeats of its new life are a joiner's, not the evicted life writing.
+ */
 static int wait_fenced(struct run *r, uint64_t evicted)
 {
 	struct lmon *l = r->r_l;
 	uint64_t deadline = rac_now_mono_ns() +
 		((uint64_t)l->l_m->m_cfg->cf_disktimeout_ms + FENCE_SLACK_MS) * 1000000ull;
+	uint64_t fenced = 0;
 
 	for (;;) {
 		uint64_t writing = 0;
 
-		for (int i = 1; i <= RAC_MAX_INST; i++)
-			if ((evicted & (1ull << (i - 1))) && css_disk_alive(l, i))
-				writing |= 1ull << (i - 1);
+		for (int i = 1; i <= RAC_MAX_INST; i++) {
+			uint64_t bit = 1ull << (i - 1);
+
+			if (!(evicted & bit) || (fenced & bit))
+				continue;
+			if (css_disk_alive(l, i))
+				writing |= bit;
+			else
+				fenced |= bit;
+		}
 		if (!writing)
 			return 0;
 		if (rac_now_mono_ns() > deadline)
