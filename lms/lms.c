@@ -223,7 +223,6 @@ struct lms {
 	int s_rb_nsent;				/* ... since s_rb_base */
 	uint64_t s_rb_expect;			/* survivors that must send DONE */
 	uint64_t s_done_due_ns;			/* fault injection: DONE held until then */
-	uint32_t s_done_inc;
 	struct rb_rec *s_rb;			/* records received */
 	uint64_t s_rb_start_ns;
 	uint32_t s_rb_traversed, s_rb_replayed, s_rb_cancelled, s_rb_dubious;
@@ -1604,6 +1603,20 @@ static int rb_cmp(const void *a, const void *b)
 }
 
 /*
+ * REBUILD_DONE for this change to every other member: op 0, our records
+ * have all been sent; op 1, we have finished rebuilding.
+ */
+static void rb_tell_members(uint32_t op)
+{
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		struct msg_lk done = { .lk_op = op, .lk_req = lms.s_rb_inc };
+
+		if (i != lms.s_m->m_inst && (lms.s_members & (1ull << (i - 1))))
+			to_peer(i, MSG_GRD_REBUILD_DONE, &done);
+	}
+}
+
+/*
  * Member `who` finished rebuilding for incarnation inc.  Once every member
  * has, that membership is the base a later change starts from, and what
  * our table handed over is in its new masters' tables for good.
@@ -1831,12 +1844,7 @@ out:
 	lms.s_rb_local = lms.s_members;
 	lms.s_rebuilding = 0;
 	fin_note(lms.s_m->m_inst, lms.s_rb_inc);
-	for (int i = 1; i <= RAC_MAX_INST; i++) {
-		struct msg_lk fin = { .lk_op = 1, .lk_req = lms.s_rb_inc };
-
-		if (i != lms.s_m->m_inst && (lms.s_members & (1ull << (i - 1))))
-			to_peer(i, MSG_GRD_REBUILD_DONE, &fin);
-	}
+	rb_tell_members(1);
 	{
 		/* LMON waits for these to write the reconfiguration's alert lines */
 		struct sga_cluster *cl = sga_cluster(&lms.s_m->m_sga);
@@ -1959,12 +1967,7 @@ static uint64_t fault_done_delay_ns(void)
 /* our rebuild records have all gone: tell every other member */
 static void send_done(void)
 {
-	for (int i = 1; i <= RAC_MAX_INST; i++) {
-		struct msg_lk done = { .lk_req = lms.s_done_inc };
-
-		if (i != lms.s_m->m_inst && (lms.s_members & (1ull << (i - 1))))
-			to_peer(i, MSG_GRD_REBUILD_DONE, &done);
-	}
+	rb_tell_members(0);
 	lms.s_done_due_ns = 0;
 }
 
@@ -2137,7 +2140,6 @@ static void thaw(uint64_t members)
 			grd_export_free(&x);
 		}
 	}
-	lms.s_done_inc = inc;
 	lms.s_done_due_ns = members & ~old ? fault_done_delay_ns() : 0;
 	if (lms.s_done_due_ns) {
 		log_info(COMP, "fault injection: rebuild DONE held back %llu ms",
