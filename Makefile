@@ -104,7 +104,7 @@ $(BINDIR)/zsend: $(OBJDIR)/tests/tools/zsend.o $(LIBRAC)
 # and exports only racrt_* (client/libracrt.map).  racctl links the static
 # one for `racctl lock`.
 RACRT_SRCS := $(wildcard client/*.c) $(addprefix instance/,msg.c disk_block.c crc32c.c \
-	config.c util.c errors.c procs.c)
+	config.c util.c errors.c procs.c) shm/sga.c shm/fastlock.c
 RACRT_OBJS := $(RACRT_SRCS:%.c=$(OBJDIR)/%.o)
 RACRT_PIC_OBJS := $(RACRT_SRCS:%.c=$(OBJDIR)/pic/%.o)
 RACRT_LIBDIR := build/$(FLAVOUR)/lib

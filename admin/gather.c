@@ -16,7 +16,7 @@
  * A reply is bytes from the network, not an SGA: it is believed only after
  * its header decodes for our cluster, its type and sender are the ones
  * asked for, and a private, aligned copy of its payload passes
- * sga_validate() and names the right instance.  Anything else counts as no
+ * sga_validate_view() and names the right instance.  Anything else counts as no
  * answer, with the reason.
  *
  * The ZeroMQ context is made on the first gather, so a racsql that never
@@ -188,7 +188,7 @@ static void ask_check(struct gather *g, struct ask *a, const uint8_t *buf, size_
 	copy.sg_fd = -1;
 	copy.sg_base = a->as_sga;
 	copy.sg_size = a->as_len;
-	rc = sga_validate(&copy);
+	rc = sga_validate_view(&copy);
 	if (rc == 0 && sga_hdr(&copy)->sh_inst_no != a->as_inst) {
 		snprintf(a->as_why, sizeof a->as_why, "sent the SGA of instance %d",
 			 (int)sga_hdr(&copy)->sh_inst_no);

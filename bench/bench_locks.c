@@ -26,6 +26,7 @@
  * retries after a random pause of up to 1 ms instead, as lock libraries
  * do.  racrt's waiters queue, first come first served, and never retry.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,10 +74,16 @@ static void pause_us(unsigned us)
 	nanosleep(&ts, NULL);
 }
 
-/* one synchronous client for `secs`: pair count and latency samples (us) */
+/*
+ * One synchronous client for `secs`: pair count and latency samples (us).
+ * Every client connects first, then waits on `go` (the parent closes it
+ * once all are forked): they all start together, so that no client runs
+ * alone for a while and gets more than its share.
+ */
 static int sync_client(enum sys sys, const struct bcfg *b, int hot, int secs, unsigned seed,
-		       uint64_t *pairs, uint32_t *lat, int *ns)
+		       int go, uint64_t *pairs, uint32_t *lat, int *ns)
 {
+	char c;
 	struct resp *rp = NULL;
 	racrt_t *r = NULL;
 	int err;
@@ -93,6 +100,8 @@ static int sync_client(enum sys sys, const struct bcfg *b, int hot, int secs, un
 			return -1;
 		}
 	}
+	while (read(go, &c, 1) < 0 && errno == EINTR)
+		;
 	end = rac_now_mono_ns() + (uint64_t)secs * 1000000000ull;
 	while (rac_now_mono_ns() < end) {
 		char name[32], token[32];
@@ -103,10 +112,16 @@ static int sync_client(enum sys sys, const struct bcfg *b, int hot, int secs, un
 		else
 			snprintf(name, sizeof(name), "k%u", rand_r(&seed) % 10000);
 		if (r) {
-			if (racrt_lock(r, name, strlen(name), RACRT_EX, 0, 0, &lk, NULL, NULL) ||
-			    (sys == SYS_RACRT ? racrt_unlock(r, lk, NULL) :
-			     racrt_unlock_nowait(r, lk, NULL)))
+			int rc = racrt_lock(r, name, strlen(name), RACRT_EX, 0, 0, &lk, NULL, NULL);
+
+			if (rc == 0)
+				rc = sys == SYS_RACRT ? racrt_unlock(r, lk, NULL) :
+				     racrt_unlock_nowait(r, lk, NULL);
+			if (rc) {
+				fprintf(stderr, "bench_locks: client %d: %s\n", (int)getpid(),
+					racrt_strerror(rc));
 				return -1;
+			}
 		} else {
 			int got;
 
@@ -142,10 +157,12 @@ static struct result run_sync(enum sys sys, const struct bcfg *b, int nclients, 
 	struct result res = { 0 };
 	uint64_t total = 0, most = 0, least = UINT64_MAX;
 	size_t n = 0;
-	int fds[MAX_CLIENTS][2];
+	int fds[MAX_CLIENTS][2], go[2];
 	pid_t kids[MAX_CLIENTS];
 
 	fflush(stdout);
+	if (pipe(go))
+		return res;
 	for (int c = 0; c < nclients; c++) {
 		if (pipe(fds[c]))
 			return res;
@@ -155,7 +172,9 @@ static struct result run_sync(enum sys sys, const struct bcfg *b, int nclients, 
 			int ns = 0;
 
 			close(fds[c][0]);
-			if (sync_client(sys, b, hot, secs, (unsigned)(c * 7919 + 1), &pairs, lat, &ns))
+			close(go[1]);
+			if (sync_client(sys, b, hot, secs, (unsigned)(c * 7919 + 1), go[0], &pairs, lat,
+					&ns))
 				_exit(1);
 			if (write(fds[c][1], &pairs, sizeof(pairs)) < 0 ||
 			    write(fds[c][1], &ns, sizeof(ns)) < 0 ||
@@ -165,6 +184,8 @@ static struct result run_sync(enum sys sys, const struct bcfg *b, int nclients, 
 		}
 		close(fds[c][1]);
 	}
+	close(go[0]);
+	close(go[1]);	/* everyone starts */
 	for (int c = 0; c < nclients; c++) {
 		FILE *f = fdopen(fds[c][0], "r");
 		uint64_t p = 0;
@@ -177,6 +198,8 @@ static struct result run_sync(enum sys sys, const struct bcfg *b, int nclients, 
 				ns = MAX_SAMPLES;
 			n += fread(&all[n], sizeof(uint32_t), (size_t)ns, f);
 			total += p;
+			if (getenv("BENCH_PER_CLIENT"))
+				fprintf(stderr, " %llu", (unsigned long long)p);
 			most = p > most ? p : most;
 			least = p < least ? p : least;
 		}

@@ -34,8 +34,10 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "fastlock.h"
 #include "msg.h"
 #include "racrt.h"
+#include "sga.h"
 
 #define CL_REPLY_MS	5000	/* default bound on any one reply */
 #define CL_SLOT_BITS	16
@@ -62,6 +64,7 @@ enum {
 /* slot flags */
 #define SLF_SYNC	0x1u	/* a synchronous caller waits for it */
 #define SLF_ABANDONED	0x2u	/* nobody waits: finish quietly */
+#define SLF_FASTOK	0x4u	/* sent with LK_FASTOK: LK_ST_FAST is an answer */
 
 struct cl_slot {
 	uint8_t sl_state;
@@ -85,6 +88,8 @@ struct cl_lock {
 	int32_t lo_pending;	/* slot of its pending LOCK/CONVERT, -1 none */
 	int8_t lo_mode;		/* granted mode, RACRT_IV while waiting */
 	uint8_t lo_releasing;	/* the client sent an unlock of its own */
+	uint16_t lo_fslot;	/* in the SGA lock cache: its slot + 1; 0 not (any more) */
+	uint8_t lo_fent;	/* ... and entry */
 };
 
 /* a blocking notification awaiting delivery */
@@ -153,6 +158,15 @@ struct racrt {
 	struct cl_todo *r_todo;
 	uint32_t r_ntodo, r_todocap;
 	bool r_flushing;
+
+	/*
+	 * The SGA lock cache (shm/fastlock.h): the instance's SGA, mapped when
+	 * the handle was opened by configuration (same user as the instance),
+	 * and our session id as LMS's answers name it.
+	 */
+	struct sga r_sga;
+	struct fl_ctx r_fl;	/* fc_a NULL: not used */
+	uint32_t r_session;
 
 	/* racrt.c */
 	unsigned r_depth;	/* > 0 while callbacks run: no nesting */

@@ -73,6 +73,51 @@ static long ms_until(uint64_t deadline, uint64_t now)
 	return deadline > now ? (long)((deadline - now + 999999) / 1000000ull) : 0;
 }
 
+/* ---- the SGA lock cache ----------------------------------------------------- */
+
+/* internal answers of fast_lock(): ask LMS (with LK_FASTOK, or without) */
+#define FAST_PASS	1
+#define FAST_PASS_REVOKE	2
+
+static struct fl_where fast_where(const struct cl_lock *lo)
+{
+	return (struct fl_where){ .fw_slot = (uint16_t)(lo->lo_fslot - 1),
+				  .fw_entry = lo->lo_fent, .fw_lkid = lo->lo_lkid };
+}
+
+/* the lock is (or is about to be) in LMS's table, not in the cache */
+static void fast_forget(struct racrt *r, uint64_t lkid)
+{
+	struct cl_lock *lo = lock_get(r, lkid);
+
+	if (lo)
+		lo->lo_fslot = 0;
+}
+
+/* let go of every lock of the handle in the cache (closing, or LMS lost) */
+static void fast_release_all(struct racrt *r)
+{
+	for (uint32_t i = 0; r->r_fl.fc_a && i < r->r_lcap; i++) {
+		struct cl_lock *lo = &r->r_locks[i];
+		struct fl_where w;
+		uint8_t lvb[FL_LVB_LEN];
+		bool dub;
+
+		if (!lo->lo_lkid || !lo->lo_fslot)
+			continue;
+		w = fast_where(lo);
+		lo->lo_fslot = 0;
+		if (fl_unlock(&r->r_fl, &w, NULL) == 0 ||
+		    fl_cancel(&r->r_fl, &w, lvb, &dub) == FL_CANCELLED)
+			lo->lo_releasing = 1;	/* else LMS has it: released as any other */
+	}
+}
+
+static void fast_count(struct racrt *r, enum sga_counter c)
+{
+	sga_count(&r->r_sga, c, 1);
+}
+
 /* ---- outcomes ------------------------------------------------------------- */
 
 /*
@@ -214,10 +259,16 @@ static void on_reply(struct racrt *r, const struct msg_lk *lk)
 	}
 	r->r_st.rs_replies++;
 	r->r_nsent--;
+	if (lk->lk_owner_client)
+		r->r_session = lk->lk_owner_client;	/* LMS's name for us */
 	s = &r->r_slots[idx];
 	if ((int32_t)(s->sl_nowait - r->r_nw_taken) > 0)
 		r->r_nw_taken = s->sl_nowait;	/* LMS took every unlock sent before */
 	st = lk->lk_status;
+	if (st == LK_ST_FAST && (s->sl_flags & SLF_FASTOK)) {
+		finish(r, idx, LK_ST_FAST, RACRT_IV, NULL);	/* racrt_lock asks the cache */
+		return;
+	}
 	if (st == GRD_QUEUED && s->sl_op != LK_OP_LOCK && s->sl_op != LK_OP_CONVERT)
 		st = INT32_MIN;	/* only those two can wait: nonsense */
 	if (st != GRD_GRANTED && st != GRD_QUEUED) {
@@ -359,6 +410,7 @@ void cl_receive(struct racrt *r, int type, const struct msg_lk *lk)
 /* The connection broke: LMS is gone and so is every lock of the handle. */
 void cl_lost(struct racrt *r)
 {
+	fast_release_all(r);
 	r->r_state = CL_LOST;
 	r->r_nsent = 0;
 	for (uint32_t i = 0; i < r->r_nslots; i++)
@@ -404,6 +456,8 @@ static int req_start(struct racrt *r, struct msg_lk *lk, unsigned flags, racrt_c
 		return RACRT_ECLOSED;
 	if (r->r_nsent >= CL_WINDOW && (rc = window_wait(r)) != 0)
 		return rc;
+	if (lk->lk_op != LK_OP_LOCK && lk->lk_lkid)
+		fast_forget(r, lk->lk_lkid);	/* LMS takes it out of the cache first */
 	idx = slot_alloc(r);
 	if (idx < 0)
 		return idx;
@@ -547,14 +601,20 @@ static int req_wait(struct racrt *r, int idx, unsigned timeout_ms, struct racrt_
 	}
 }
 
-static int call_sync(struct racrt *r, struct msg_lk *lk, unsigned timeout_ms,
-		     struct racrt_result *res)
+static int call_sync_flags(struct racrt *r, struct msg_lk *lk, unsigned timeout_ms,
+			   struct racrt_result *res, unsigned flags)
 {
-	int idx = req_start(r, lk, SLF_SYNC, NULL, NULL);
+	int idx = req_start(r, lk, SLF_SYNC | flags, NULL, NULL);
 
 	if (idx < 0)
 		return idx;
 	return req_wait(r, idx, timeout_ms, res);
+}
+
+static int call_sync(struct racrt *r, struct msg_lk *lk, unsigned timeout_ms,
+		     struct racrt_result *res)
+{
+	return call_sync_flags(r, lk, timeout_ms, res, 0);
 }
 
 static int call_async(struct racrt *r, struct msg_lk *lk, racrt_cb cb, void *arg)
@@ -625,6 +685,123 @@ static void make_simple(struct msg_lk *lk, int op, uint64_t lkid, const uint8_t 
 	}
 }
 
+/*
+ * A lock of the cache that LMS took back while we waited for it: it waits
+ * in LMS's table now, under the same id.  Wait for it there, as if LMS had
+ * queued it, from the moment we asked (timeout_ms counts from then).
+ */
+static int fast_moved(struct racrt *r, uint64_t lkid, int mode, uint64_t asked_ns,
+		      unsigned timeout_ms, struct racrt_result *res)
+{
+	struct cl_lock *lo = lock_get(r, lkid);
+	int idx = slot_alloc(r);
+
+	if (idx < 0 || !lo) {
+		if (idx >= 0)
+			slot_free(r, idx);
+		todo_add(r, LK_OP_UNLOCK, lkid);	/* cannot follow it: give it up */
+		flush_todo(r);
+		return idx < 0 ? idx : RACRT_ENOMEM;
+	}
+	r->r_slots[idx].sl_op = LK_OP_LOCK;
+	r->r_slots[idx].sl_flags = SLF_SYNC;
+	r->r_slots[idx].sl_mode = (int8_t)mode;
+	r->r_slots[idx].sl_lkid = lkid;
+	r->r_slots[idx].sl_sent_ns = asked_ns;
+	lo->lo_fslot = 0;
+	queued(r, idx, lo);
+	return req_wait(r, idx, timeout_ms, res);
+}
+
+/*
+ * A lock through the cache: FAST_PASS or FAST_PASS_REVOKE when LMS must
+ * serve it, else the outcome, as racrt_lock's (res filled on success).
+ */
+static int fast_lock(struct racrt *r, const struct msg_lk *lk, struct racrt_result *res)
+{
+	uint64_t asked = rac_now_mono_ns();
+	struct fl_req rq = { .fr_name = lk->lk_name, .fr_namelen = lk->lk_namelen,
+			     .fr_mode = lk->lk_mode, .fr_noqueue = (lk->lk_flags & LK_NOQUEUE) != 0,
+			     .fr_deadline_ns = lk->lk_timeout_ms ?
+					       asked + ms_ns(lk->lk_timeout_ms) : 0,
+			     .fr_session = r->r_session, .fr_pid = (int32_t)r->r_pid };
+	struct fl_where w;
+	struct cl_lock *lo;
+	bool dub = false;
+	int rc = fl_lock(&r->r_fl, &rq, &w, res->rr_lvb, &dub);
+
+	switch (rc) {
+	case FL_PASS:
+		return FAST_PASS;
+	case FL_GRANTED:
+	case FL_QUEUED:
+		break;
+	case FL_BUSY:
+		fast_count(r, CNT_GES_REQUESTS);
+		fast_count(r, CNT_GES_FAST_REQUESTS);
+		return RACRT_ENOTQUEUED;
+	default:
+		return FAST_PASS_REVOKE;
+	}
+	fast_count(r, CNT_GES_REQUESTS);
+	fast_count(r, CNT_GES_FAST_REQUESTS);
+	lo = lock_add(r, w.fw_lkid);
+	if (!lo) {
+		if (fl_unlock(&r->r_fl, &w, NULL) == FL_MOVED &&
+		    fl_cancel(&r->r_fl, &w, res->rr_lvb, &dub) == FL_GRANTED)
+			fl_unlock(&r->r_fl, &w, NULL);
+		return RACRT_ENOMEM;
+	}
+	lo->lo_fslot = (uint16_t)(w.fw_slot + 1);
+	lo->lo_fent = w.fw_entry;
+	while (rc == FL_QUEUED) {
+		uint64_t now = rac_now_mono_ns(), until = now + 20000000ull;
+
+		if (rq.fr_deadline_ns && rq.fr_deadline_ns < until)
+			until = rq.fr_deadline_ns;
+		rc = fl_wait(&r->r_fl, &w, until, res->rr_lvb, &dub);
+		if (rc == FL_STILL) {
+			/* keep up with LMS meanwhile: answers and events for other requests */
+			conn_pump(r, 0, false);
+			deliver(r);
+			flush_todo(r);
+			if (r->r_state != CL_OPEN) {
+				rc = fl_cancel(&r->r_fl, &w, res->rr_lvb, &dub);
+				if (rc == FL_GRANTED)
+					fl_unlock(&r->r_fl, &w, NULL);
+				lock_del(r, w.fw_lkid);
+				return RACRT_ECLOSED;
+			}
+			if (rq.fr_deadline_ns && rac_now_mono_ns() >= rq.fr_deadline_ns) {
+				rc = fl_cancel(&r->r_fl, &w, res->rr_lvb, &dub);
+				if (rc == FL_CANCELLED) {
+					lock_del(r, w.fw_lkid);
+					return RACRT_ETIMEDOUT;
+				}
+			} else {
+				rc = FL_QUEUED;
+			}
+		}
+		if (rc == FL_MOVED)
+			return fast_moved(r, w.fw_lkid, lk->lk_mode, asked, lk->lk_timeout_ms, res);
+	}
+	lo = lock_get(r, w.fw_lkid);
+	if (lo)
+		lo->lo_mode = (int8_t)lk->lk_mode;
+	fast_count(r, CNT_GES_GRANTS);
+	res->rr_status = 0;
+	res->rr_lkid = w.fw_lkid;
+	res->rr_mode = lk->lk_mode;
+	res->rr_dubious = dub;
+	return 0;
+}
+
+/* may this lock go through the cache? */
+static bool fast_usable(const struct racrt *r)
+{
+	return r->r_fl.fc_a && !r->r_bast_cb && r->r_state == CL_OPEN;
+}
+
 int racrt_lock(racrt_t *r, const void *name, size_t namelen, int mode, unsigned flags,
 	       unsigned timeout_ms, uint64_t *lkid, uint8_t lvb_out[RACRT_LVB_LEN], int *dubious)
 {
@@ -635,8 +812,32 @@ int racrt_lock(racrt_t *r, const void *name, size_t namelen, int mode, unsigned 
 	if (!r || !lkid)
 		return RACRT_EINVAL;
 	rc = make_lock(&lk, name, namelen, mode, flags, timeout_ms);
-	if (rc == 0)
-		rc = call_sync(r, &lk, timeout_ms, &res);
+	/*
+	 * Through the SGA lock cache when LMS has the resource there; else LMS
+	 * serves it, and may put it there (LK_ST_FAST: ask the cache again).
+	 * Twice at most, then LMS decides alone.
+	 */
+	for (int tries = 0; rc == 0; tries++) {
+		unsigned sf = 0;
+
+		memset(&res, 0, sizeof(res));
+		if (fast_usable(r) && tries < 3) {
+			if (r->r_session) {
+				rc = fast_lock(r, &lk, &res);
+				if (rc != FAST_PASS && rc != FAST_PASS_REVOKE)
+					break;
+			} else {
+				rc = FAST_PASS;	/* LMS's first answer names our session */
+			}
+			if (rc == FAST_PASS && tries < 2)
+				sf = SLF_FASTOK;
+		}
+		lk.lk_flags = (lk.lk_flags & ~LK_FASTOK) | (sf ? LK_FASTOK : 0);
+		rc = call_sync_flags(r, &lk, timeout_ms, &res, sf);
+		if (rc != LK_ST_FAST)
+			break;
+		rc = 0;
+	}
 	if (rc == 0) {
 		*lkid = res.rr_lkid;
 		give_lvb(&res, lvb_out, dubious);
@@ -677,8 +878,41 @@ static int simple_sync(racrt_t *r, int op, uint64_t lkid, const uint8_t *lvb_in,
 	return rc;
 }
 
+/*
+ * Release (or read the value block of) a granted lock of the cache there:
+ * 0 done, 1 not in the cache (any more): ask LMS.
+ */
+static int fast_simple(struct racrt *r, int op, uint64_t lkid, const uint8_t *lvb_in,
+		       uint8_t *lvb_out, int *dubious)
+{
+	struct cl_lock *lo = r && lkid ? lock_get(r, lkid) : NULL;
+	struct fl_where w;
+	uint8_t lvb[FL_LVB_LEN];
+	bool dub;
+
+	if (!lo || !lo->lo_fslot || lo->lo_pending >= 0 || lo->lo_releasing ||
+	    r->r_state != CL_OPEN)
+		return 1;
+	w = fast_where(lo);
+	if (op == LK_OP_UNLOCK && fl_unlock(&r->r_fl, &w, lvb_in) == 0) {
+		lock_del(r, lkid);
+		return 0;
+	}
+	if (op == LK_OP_LVB_READ && fl_lvb_read(&r->r_fl, &w, lvb, &dub) == 0) {
+		if (lvb_out)
+			memcpy(lvb_out, lvb, RACRT_LVB_LEN);
+		if (dubious)
+			*dubious = dub;
+		return 0;
+	}
+	lo->lo_fslot = 0;	/* moved: LMS has it */
+	return 1;
+}
+
 int racrt_unlock(racrt_t *r, uint64_t lkid, const uint8_t *lvb_in)
 {
+	if (fast_simple(r, LK_OP_UNLOCK, lkid, lvb_in, NULL, NULL) == 0)
+		return 0;
 	return simple_sync(r, LK_OP_UNLOCK, lkid, lvb_in, NULL, NULL);
 }
 
@@ -692,6 +926,8 @@ int racrt_unlock_nowait(racrt_t *r, uint64_t lkid, const uint8_t *lvb_in)
 		return RACRT_EINVAL;
 	if (r->r_state != CL_OPEN)
 		return RACRT_ECLOSED;
+	if (fast_simple(r, LK_OP_UNLOCK, lkid, lvb_in, NULL, NULL) == 0)
+		return 0;
 	lo = lock_get(r, lkid);
 	if (!lo || lo->lo_releasing)
 		return RACRT_EUNKNOWN;
@@ -718,6 +954,8 @@ int racrt_cancel(racrt_t *r, uint64_t lkid)
 
 int racrt_lvb_read(racrt_t *r, uint64_t lkid, uint8_t lvb_out[RACRT_LVB_LEN], int *dubious)
 {
+	if (fast_simple(r, LK_OP_LVB_READ, lkid, NULL, lvb_out, dubious) == 0)
+		return 0;
 	return simple_sync(r, LK_OP_LVB_READ, lkid, NULL, lvb_out, dubious);
 }
 
@@ -830,6 +1068,22 @@ void racrt_on_blocking(racrt_t *r, racrt_blocking_cb cb, void *arg)
 		return;
 	r->r_bast_cb = cb;
 	r->r_bast_arg = arg;
+	/*
+	 * Waiters in the SGA lock cache notify nobody: locks the handle holds
+	 * there go to LMS's table, where they will be told (asking LMS about a
+	 * lock of the cache makes LMS take its resource back).
+	 */
+	for (uint32_t i = 0; cb && i < r->r_lcap; i++) {
+		struct cl_lock *lo = &r->r_locks[i];
+		uint8_t lvb[RACRT_LVB_LEN];
+		int dub;
+
+		if (lo->lo_lkid && lo->lo_fslot && !lo->lo_releasing && lo->lo_pending < 0) {
+			lo->lo_fslot = 0;
+			simple_sync(r, LK_OP_LVB_READ, lo->lo_lkid, NULL, lvb, &dub);
+			i = UINT32_MAX;	/* the table may have moved: from the start */
+		}
+	}
 }
 
 void racrt_set_reply_timeout(racrt_t *r, int ms)
@@ -886,10 +1140,35 @@ racrt_t *racrt_open_endpoint(const char *endpoint, const char *cluster_name, int
 	return r;
 }
 
+/*
+ * Map the instance's SGA for the lock cache.  Anything amiss (another
+ * user's instance, another layout, RACRT_FAST_PATH=0 in the environment)
+ * leaves the handle without it: every lock then goes through LMS.
+ */
+static void fast_attach(struct racrt *r, const struct rac_config *cfg, int inst)
+{
+	const char *env = getenv("RACRT_FAST_PATH");
+	char name[128];
+
+	if (env && !strcmp(env, "0"))
+		return;
+	config_sga_name(cfg, inst, name, sizeof(name));
+	if (sga_attach(name, 1, &r->r_sga))
+		return;
+	if (sga_validate(&r->r_sga)) {
+		sga_detach(&r->r_sga);
+		return;
+	}
+	r->r_fl.fc_a = sga_fast(&r->r_sga);
+	r->r_fl.fc_inst_state = &sga_hdr(&r->r_sga)->sh_state;
+	r->r_fl.fc_cl_state = &sga_cluster(&r->r_sga)->cl_state;
+}
+
 racrt_t *client_open_cfg(const struct rac_config *cfg, int inst, int *err)
 {
 	const struct rac_inst_cfg *ic = config_inst(cfg, inst);
 	char ep[RAC_PATH_MAX + 32];	/* "ipc://<local_dir>/lms.sock" */
+	racrt_t *r;
 	int rc;
 
 	rc = ic ? conn_lms_endpoint(ic, ep, sizeof(ep)) : RACRT_ECONFIG;
@@ -898,7 +1177,10 @@ racrt_t *client_open_cfg(const struct rac_config *cfg, int inst, int *err)
 			*err = rc;
 		return NULL;
 	}
-	return racrt_open_endpoint(ep, cfg->cf_name, err);
+	r = racrt_open_endpoint(ep, cfg->cf_name, err);
+	if (r)
+		fast_attach(r, cfg, inst);
+	return r;
 }
 
 racrt_t *racrt_open(const char *config_path, int instance, int *err)
@@ -941,6 +1223,7 @@ void racrt_close(racrt_t **rp)
 		for (uint32_t i = 0; i < r->r_nslots; i++)
 			if (r->r_slots[i].sl_state != SL_FREE)
 				r->r_slots[i].sl_flags = SLF_ABANDONED;
+		fast_release_all(r);
 		for (uint32_t i = 0; i < r->r_lcap; i++) {
 			struct cl_lock *lo = &r->r_locks[i];
 
@@ -965,6 +1248,8 @@ void racrt_close(racrt_t **rp)
 		}
 	}
 	conn_close(r);
+	if (r->r_fl.fc_a)
+		sga_detach(&r->r_sga);
 	table_free(r);
 	free(r);
 }

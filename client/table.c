@@ -184,6 +184,8 @@ struct cl_lock *lock_add(struct racrt *r, uint64_t lkid)
 	lo->lo_pending = -1;
 	lo->lo_mode = RACRT_IV;
 	lo->lo_releasing = 0;
+	lo->lo_fslot = 0;
+	lo->lo_fent = 0;
 	r->r_lcount++;
 	return lo;
 }

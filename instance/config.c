@@ -85,6 +85,8 @@ static const struct cfg_key cfg_keys[] = {
 	  CK(cf_stop_timeout_ms), "bound on each member's exit during a clean stop" },
 	{ "lab", SC_CLUSTER, T_BOOL, "no", 0, 1, CK(cf_lab),
 	  "yes in the configuration racctl up --lab writes (namespaces per instance)" },
+	{ "lock_fast_path", SC_CLUSTER, T_BOOL, "yes", 0, 1, CK(cf_lock_fast_path),
+	  "local locks of resources no other instance uses are served in the SGA" },
 
 	{ "name", SC_INST, T_NAME, NULL, 1, RAC_NAME_MAX - 1, IK(ic_name),
 	  "instance name (default RAC<N>)" },

@@ -54,6 +54,7 @@ struct rac_config {
 	int32_t cf_start_timeout_ms;	/* racctl start: bound on reaching OPEN */
 	int32_t cf_stop_timeout_ms;	/* clean stop: bound per member */
 	int32_t cf_lab;			/* 1: written by racctl up --lab */
+	int32_t cf_lock_fast_path;	/* 1: LMS may hand resources to the SGA lock cache */
 
 	int32_t cf_ninst;		/* instances configured */
 	struct rac_inst_cfg cf_inst[RAC_MAX_INST + 1];	/* by number; [0] unused */

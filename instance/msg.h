@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define RAC_MSG_MAGIC	0x4D434152u	/* "RACM" little-endian */
-#define RAC_MSG_VERSION	6
+#define RAC_MSG_VERSION	7
 #define RAC_MSG_HDR	40
 #define RAC_MSG_MAX	65536		/* largest message accepted */
 
@@ -134,6 +134,13 @@ enum { LK_OP_SYNC = 8 };
  * in lk_flags, so it comes back with the answer.
  */
 #define LK_NOREPLY	0x100u
+/*
+ * client -> LMS, on a LOCK: the client can use the SGA lock cache
+ * (shm/fastlock.h).  LMS may then answer LK_ST_FAST instead: "the resource
+ * is in the cache now; ask there".
+ */
+#define LK_FASTOK	0x200u
+#define LK_ST_FAST	2
 
 /*
  * One payload for every lock message, fixed size.  Requests fill op, req,

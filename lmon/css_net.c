@@ -209,7 +209,8 @@ static void send_snapshot(struct lmon *l, const uint8_t *ident, size_t ident_len
 {
 	struct member *m = l->l_m;
 	void *sock = m->m_items[l->l_router_item].socket;
-	size_t need = RAC_MSG_HDR + m->m_sga.sg_size;
+	size_t size = sga_view_size();	/* the lock cache stays home */
+	size_t need = RAC_MSG_HDR + size;
 	struct msg_hdr mh = { .mh_sender = (uint32_t)m->m_inst, .mh_cluster = l->l_cluster_id,
 			      .mh_incarnation =
 				      sga_load(&sga_cluster(&m->m_sga)->cl_incarnation),
@@ -217,20 +218,20 @@ static void send_snapshot(struct lmon *l, const uint8_t *ident, size_t ident_len
 	zmq_msg_t reply;
 	int n;
 
-	if (m->m_sga.sg_size > RAC_MSG_MAX) {
+	if (size > RAC_MSG_MAX) {
 		/* the SGA outgrew the largest message: say so, once */
 		static int told;
 
 		if (!told++)
 			log_error(COMP, "SGA of %zu bytes is larger than a message may be (%d): "
-				  "gv$ views cannot see this instance", m->m_sga.sg_size,
+				  "gv$ views cannot see this instance", size,
 				  RAC_MSG_MAX);
 		return;
 	}
 	if (zmq_msg_init_size(&reply, need))
 		return;
 	n = msg_encode_raw(zmq_msg_data(&reply), need, &mh, MSG_VIEW_SNAPSHOT,
-			   m->m_sga.sg_base, m->m_sga.sg_size);
+			   m->m_sga.sg_base, size);
 	if (n < 0 || zmq_send(sock, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
 	    zmq_msg_send(&reply, sock, ZMQ_DONTWAIT) < 0) {
 		zmq_msg_close(&reply);

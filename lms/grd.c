@@ -1279,7 +1279,8 @@ struct grd *grd_new(size_t capacity_hint, uint64_t id_base)
 	g->g_mem_allocs = 1;
 	g->g_id_base = id_base;
 	g->g_id_next = id_base + 1;
-	g->g_id_end = id_base + ((uint64_t)1 << GRD_ID_SPACE_BITS) - 1;	/* no overflow */
+	/* the upper half of the space is the caller's (LMS's lock cache) */
+	g->g_id_end = id_base + ((uint64_t)1 << (GRD_ID_SPACE_BITS - 1));
 	g->g_top = 1;				/* index 0 is NIL */
 	if (reserve(g, capacity_hint, capacity_hint, 16, 0)) {
 		grd_destroy(&g);

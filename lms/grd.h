@@ -83,7 +83,11 @@
 #define GRD_LVB_LEN	32	/* lock value block, bytes */
 #define GRD_NBUCKETS	1024	/* hash buckets for mastering (power of two) */
 
-/* lock ids of one table: id_base + 1, id_base + 2, ... below id_base + 2^48 */
+/*
+ * lock ids of one table: id_base + 1, id_base + 2, ... below id_base + 2^47;
+ * the upper half of the 2^48 space is left to the caller (LMS gives it to
+ * the SGA lock cache), and imported ids there do not move the counter
+ */
 #define GRD_ID_SPACE_BITS	48
 
 enum grd_mode {

@@ -64,6 +64,7 @@
 
 #include "disk.h"
 #include "errors.h"
+#include "fastlock.h"
 #include "grd.h"
 #include "log.h"
 #include "member.h"
@@ -231,6 +232,10 @@ struct lms {
 	uint64_t s_rec_insts;			/* instances whose PW/EX locks we hold */
 	uint64_t s_rec_posted;			/* incarnation SMON was posted for */
 	uint64_t s_freeze_ns;			/* when the GRD froze, 0: not frozen */
+
+	/* the SGA lock cache (shm/fastlock.h) */
+	struct fl_area *s_fl;
+	uint64_t s_next_sweep_ns;
 };
 
 static struct lms lms = { .s_frozen_tail = &lms.s_frozen };
@@ -765,6 +770,68 @@ static int dump_lock(const struct grd_lock_info *li, void *arg)
 	return 0;
 }
 
+/* the resources (or the locks) of the SGA lock cache, as the GRD's look */
+static void dump_fast(struct dump *d, bool locks)
+{
+	static struct fl_slot sl;
+
+	for (int i = 0; lms.s_fl && i < FL_SLOTS && !d->d_full; i++) {
+		struct grd_res_info ri = { 0 };
+
+		if (!fl_snapshot(lms.s_fl, i, &sl))
+			continue;
+		ri.ri_name = (const char *)sl.fs_name;
+		ri.ri_namelen = sl.fs_namelen;
+		ri.ri_lvb = sl.fs_lvb;
+		ri.ri_dubious = sl.fs_dubious;
+		for (int k = 0; k < FL_ENTRIES; k++) {
+			uint32_t st = FE_STATE(sl.fs_e[k].fe_word);
+
+			ri.ri_ngranted += st == FE_GRANTED;
+			ri.ri_nwaiting += st == FE_WAITING;
+		}
+		if (!locks) {
+			if (ri.ri_ngranted + ri.ri_nwaiting || ri.ri_dubious)
+				dump_res(&ri, d);
+			continue;
+		}
+		/* grant queue, then the wait queue, each in order of arrival */
+		for (int pass = FE_GRANTED; pass >= FE_WAITING; pass--) {
+			const struct fl_entry *q[FL_ENTRIES];
+			int n = 0;
+
+			for (int k = 0; k < FL_ENTRIES; k++) {
+				const struct fl_entry *x = &sl.fs_e[k];
+				int j = n;
+
+				if (FE_STATE(x->fe_word) != (uint32_t)pass)
+					continue;
+				n++;
+				for (; j > 0 && q[j - 1]->fe_ticket > x->fe_ticket; j--)
+					q[j] = q[j - 1];
+				q[j] = x;
+			}
+			for (int j = 0; j < n && !d->d_full; j++) {
+				const struct fl_entry *e = q[j];
+				bool waits = pass == FE_WAITING;
+				struct grd_lock_info li = {
+					.li_name = ri.ri_name, .li_namelen = ri.ri_namelen,
+					.li_lkid = e->fe_lkid,
+					.li_owner = { .ow_client = e->fe_session,
+						      .ow_inst = (uint8_t)lms.s_m->m_inst },
+					.li_grmode = waits ? GRD_IV : e->fe_mode,
+					.li_rqmode = e->fe_mode,
+					.li_state = waits ? GRD_LK_WAITING : GRD_LK_GRANTED,
+					.li_blocked = waits,
+					.li_blocker = { .ow_inst = waits ? (uint8_t)lms.s_m->m_inst : 0 } };
+
+				pid_note(li.li_owner, (pid_t)e->fe_pid);
+				dump_lock(&li, d);
+			}
+		}
+	}
+}
+
 static void send_dump(void *sock, const uint8_t *ident, size_t ident_len)
 {
 	static uint8_t body[DUMP_MAX + 16], buf[RAC_MSG_HDR + DUMP_MAX + 16];
@@ -779,8 +846,10 @@ static void send_dump(void *sock, const uint8_t *ident, size_t ident_len)
 	put_u32(&d.d_c, 0);
 	put_u8(&d.d_c, 0);
 	grd_foreach_resource(lms.s_grd, dump_res, &d);
+	dump_fast(&d, false);
 	if (!d.d_full)
 		grd_foreach_lock(lms.s_grd, dump_lock, &d);
+	dump_fast(&d, true);
 	cur_init_write(&head, body, 9);
 	put_u32(&head, d.d_nres);
 	put_u32(&head, d.d_nlocks);
@@ -881,6 +950,146 @@ static void drain_events(void)
 	}
 }
 
+/* ---- the SGA lock cache ----------------------------------------------------- */
+
+/*
+ * LMS hands a resource to the SGA (shm/fastlock.h) when one of our clients
+ * asks for it, we master it, the GRD has nothing of it and nothing is
+ * frozen; and takes it back into the GRD whenever anything else wants it.
+ */
+static bool fast_on(void)
+{
+	return lms.s_fl && __atomic_load_n(&lms.s_fl->fa_enabled, __ATOMIC_RELAXED);
+}
+
+/* take slot idx back: its resource and queues go into the GRD as they are */
+static void fast_take_back(int idx)
+{
+	struct fl_xres x;
+	struct grd_xres xr;
+	struct grd_xlock xl[FL_ENTRIES];
+	struct grd_export ex = { .x_res = &xr, .x_nres = 1, .x_locks = xl };
+	int rc;
+
+	if (!fl_revoke(lms.s_fl, idx, &x))
+		return;
+	sga_count(&lms.s_m->m_sga, CNT_GES_FAST_REVOKED, 1);
+	if (!x.xr_nlocks && !x.xr_dubious)
+		return;	/* nothing there: no resource */
+	memset(&xr, 0, sizeof(xr));
+	xr.xr_nlocks = (uint32_t)x.xr_nlocks;
+	xr.xr_namelen = x.xr_namelen;
+	xr.xr_dubious = x.xr_dubious;
+	memcpy(xr.xr_name, x.xr_name, sizeof(xr.xr_name));
+	memcpy(xr.xr_lvb, x.xr_lvb, sizeof(xr.xr_lvb));
+	for (int k = 0; k < x.xr_nlocks; k++) {
+		const struct fl_xlock *f = &x.xr_locks[k];
+		struct grd_owner o = { .ow_client = f->xl_session,
+				       .ow_inst = (uint8_t)lms.s_m->m_inst };
+
+		xl[k] = (struct grd_xlock){
+			.xl_lkid = f->xl_lkid, .xl_owner = o,
+			.xl_deadline = f->xl_granted ? 0 : f->xl_deadline_ns,
+			.xl_grmode = f->xl_granted ? f->xl_mode : GRD_IV, .xl_rqmode = f->xl_mode,
+			.xl_state = f->xl_granted ? GRD_LK_GRANTED : GRD_LK_WAITING,
+			.xl_bast = GRD_IV };
+		pid_note(o, (pid_t)f->xl_pid);
+	}
+	ex.x_nlocks = (size_t)x.xr_nlocks;
+	rc = grd_import(lms.s_grd, &ex);
+	if (rc)	/* cannot happen: a delegated resource is nowhere else */
+		log_error(COMP, "cannot take resource %.*s back from the SGA lock cache: %s "
+			  "(%d locks lost)", (int)x.xr_namelen, (const char *)x.xr_name,
+			  grd_strerror(rc), x.xr_nlocks);
+}
+
+static void fast_take_back_all(void)
+{
+	if (!lms.s_fl)
+		return;
+	for (int i = 0; i < FL_SLOTS; i++)
+		if (__atomic_load_n(&lms.s_fl->fa_slot[i].fs_state, __ATOMIC_RELAXED) == FS_ACTIVE)
+			fast_take_back(i);
+}
+
+/* before the GRD serves a request about this name: take it out of the cache */
+static void fast_release_name(const struct msg_lk *lk)
+{
+	int idx;
+
+	if (lms.s_fl && lk->lk_op == LK_OP_LOCK &&
+	    (idx = fl_find(lms.s_fl, lk->lk_name, lk->lk_namelen)) >= 0)
+		fast_take_back(idx);
+}
+
+/* ... or about this lock id (a conversion, say, of a lock taken in the cache) */
+static void fast_release_lkid(uint64_t lkid)
+{
+	int idx;
+
+	if (lms.s_fl && (lkid & FL_ID_BIT) && (idx = fl_find_lkid(lms.s_fl, lkid)) >= 0)
+		fast_take_back(idx);
+}
+
+/*
+ * A client that can use the cache asks for a resource we master: hand it
+ * over (or it is there already) and say so.  False: the GRD serves it.
+ */
+static bool fast_offer(const struct msg_lk *lk)
+{
+	struct msg_lk out;
+
+	if (!(lk->lk_flags & LK_FASTOK) || lk->lk_op != LK_OP_LOCK || !fast_on())
+		return false;
+	if (fl_find(lms.s_fl, lk->lk_name, lk->lk_namelen) < 0) {
+		if (grd_has_resource(lms.s_grd, lk->lk_name, lk->lk_namelen) ||
+		    fl_delegate(lms.s_fl, lk->lk_name, lk->lk_namelen, rac_now_mono_ns()) < 0)
+			return false;
+		sga_count(&lms.s_m->m_sga, CNT_GES_FAST_DELEGATED, 1);
+	}
+	out = *lk;
+	out.lk_status = LK_ST_FAST;
+	to_client(lk->lk_owner_client, MSG_LK_REPLY, &out);
+	return true;
+}
+
+static bool pid_dead(int32_t pid, void *arg)
+{
+	(void)arg;
+	return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+/* clients that died with locks in the cache */
+static void fast_reap(void)
+{
+	struct fl_drop d;
+
+	if (!lms.s_fl)
+		return;
+	fl_drop_dead(lms.s_fl, pid_dead, NULL, &d);
+	if (d.fd_held + d.fd_waiting) {
+		sga_count(&lms.s_m->m_sga, CNT_GES_CLIENT_LOCKS_FREED, d.fd_held + d.fd_waiting);
+		log_info(COMP, "SGA lock cache: %zu locks and %zu waits of dead clients released "
+			 "(%zu value blocks marked dubious)", d.fd_held, d.fd_waiting, d.fd_dubious);
+	}
+}
+
+/* waits out of patience and dubious idle resources go to the GRD; idle ones go */
+static void fast_sweep(uint64_t now)
+{
+	int from = 0, idx;
+
+	fl_stamp(lms.s_fl, now);
+	if (now < lms.s_next_sweep_ns)
+		return;
+	lms.s_next_sweep_ns = now + 100000000ull;
+	while ((idx = fl_sweep(lms.s_fl, now, from)) >= 0) {
+		fast_take_back(idx);
+		from = idx + 1;
+	}
+	drain_events();
+}
+
 /* ---- requests -------------------------------------------------------------- */
 
 static bool frozen_now(void)
@@ -922,6 +1131,16 @@ static void client_request(const struct msg_lk *lk)
 	if (frozen_now()) {
 		hold(0, 0, lk);
 		return;
+	}
+	if (lk->lk_op == LK_OP_LOCK) {
+		if (bucket_master(lms.s_members, grd_bucket(lk->lk_name, lk->lk_namelen)) ==
+		    lms.s_m->m_inst) {
+			if (fast_offer(lk))
+				return;
+			fast_release_name(lk);
+		}
+	} else {
+		fast_release_lkid(lk->lk_lkid);
 	}
 	master = master_of(lk);
 	if (master <= 0 || !(lms.s_members & (1ull << (master - 1)))) {
@@ -997,6 +1216,7 @@ static void peer_request(int from, uint32_t inc, const struct msg_lk *lk)
 		to_peer(from, MSG_GRD_RESULT, &out);
 		return;
 	}
+	fast_release_name(lk);	/* another instance wants it: the cache gives it up */
 	apply(lk, (struct grd_owner){ .ow_client = lk->lk_owner_client, .ow_inst = (uint8_t)from },
 	      &out);
 	sga_count(&lms.s_m->m_sga, CNT_GES_REMOTE_SERVED, 1);
@@ -1034,7 +1254,8 @@ static struct session *session_reclaim(void)
 	for (int i = 0; i < MAX_SESSIONS; i++) {
 		struct session *se = &lms.s_sess[i];
 		struct grd_owner o = { .ow_client = se->se_id, .ow_inst = (uint8_t)lms.s_m->m_inst };
-		bool owns = grd_owner_locks(lms.s_grd, o) > 0;
+		bool owns = grd_owner_locks(lms.s_grd, o) > 0 ||
+			    (lms.s_fl && fl_session_busy(lms.s_fl, se->se_id));
 
 		for (size_t k = 0; k < lms.s_sh_cap && !owns; k++)
 			owns = lms.s_sh[k].sh_lkid && lms.s_sh[k].sh_client == se->se_id;
@@ -1504,6 +1725,7 @@ static void reap_sessions(void)
 	}
 	if (ended)
 		sh_prune();
+	fast_reap();
 }
 
 /* ---- requests in flight to another master ------------------------------------ */
@@ -1871,8 +2093,10 @@ out:
 /* the GRD froze (a reconfiguration began): note when */
 static void freeze_begin(void)
 {
-	if (!lms.s_freeze_ns)
+	if (!lms.s_freeze_ns) {
 		lms.s_freeze_ns = rac_now_mono_ns();
+		fast_take_back_all();	/* the rebuild sees every lock in the GRD */
+	}
 }
 
 /* the GRD thaws: how long it was frozen goes to v$ges_statistics */
@@ -2024,6 +2248,7 @@ static void thaw(uint64_t members)
 	bool overtaken;
 	uint32_t inc = (uint32_t)sga_load(&sga_cluster(&lms.s_m->m_sga)->cl_incarnation);
 
+	fast_take_back_all();	/* if the freeze went unseen */
 	lms.s_rb_traversed = (uint32_t)lms.s_sh_n;
 	lms.s_rb_replayed = lms.s_rb_cancelled = lms.s_rb_dubious = 0;
 	uint64_t moved[(GRD_NBUCKETS + 63) / 64] = { 0 };
@@ -2180,6 +2405,8 @@ static int lms_tick(struct member *m)
 		drain_events();
 	}
 	dl_tick(now);
+	if (lms.s_fl && !frozen_now())
+		fast_sweep(now);
 	if (now >= lms.s_next_reap_ns) {
 		reap_sessions();
 		lms.s_next_reap_ns = now + 200000000ull;
@@ -2206,6 +2433,20 @@ static int lms_init(struct member *m, char *err, size_t errlen)
 	id_base = ((uint64_t)m->m_inst << 56) | ((rac_now_us() / 1000000 & 0xff) << 48);
 	lms.s_grd = grd_new(1024, id_base);
 	lms.s_outq = calloc(OUTQ_N, sizeof(*lms.s_outq));
+	{
+		/* the lock cache's lease: a quarter of the shortest failure timeout */
+		const struct rac_config *cf = m->m_cfg;
+		int32_t t = cf->cf_misscount_ms < cf->cf_disktimeout_ms ? cf->cf_misscount_ms :
+			    cf->cf_disktimeout_ms;
+
+		lms.s_fl = sga_fast(&m->m_sga);
+		if (fl_init(lms.s_fl, id_base, (uint64_t)t * 250000ull, cf->cf_lock_fast_path != 0)) {
+			log_warn(COMP, "SGA lock cache unavailable: every lock goes through LMS");
+			lms.s_fl = NULL;
+		}
+		if (lms.s_fl)
+			fl_stamp(lms.s_fl, rac_now_mono_ns());
+	}
 	if (!lms.s_grd || !lms.s_outq) {
 		snprintf(err, errlen, "cannot make the lock table: out of memory");
 		return -1;

@@ -43,9 +43,14 @@ static uint32_t off_cluster(void)
 	return ALIGN(off_vdisks() + RAC_MAX_VOTING * (uint32_t)sizeof(struct sga_vdisk));
 }
 
+static uint32_t off_fast(void)
+{
+	return ALIGN(off_cluster() + (uint32_t)sizeof(struct sga_cluster));
+}
+
 size_t sga_layout_size(void)
 {
-	return (ALIGN(off_cluster() + (uint32_t)sizeof(struct sga_cluster)) + 4095u) & ~4095u;
+	return (ALIGN(off_fast() + (uint32_t)sizeof(struct fl_area)) + 4095u) & ~4095u;
 }
 
 static int map(struct sga *s, int fd, size_t size, int writable, const char *name)
@@ -101,7 +106,7 @@ int sga_unlink(struct sga *s)
 	return 0;
 }
 
-int sga_validate(const struct sga *s)
+static int validate(const struct sga *s, bool view)
 {
 	const struct sga_header *h = sga_hdr(s);
 
@@ -109,7 +114,9 @@ int sga_validate(const struct sga *s)
 		return RAC_ESGA_CORRUPT;
 	if (h->sh_version != SGA_VERSION)
 		return RAC_ESGA_VERSION;
-	if (h->sh_size != s->sg_size || h->sh_hdr_size != sizeof(*h) ||
+	if (view && s->sg_size != off_fast())
+		return RAC_ESGA_CORRUPT;
+	if ((!view && h->sh_size != s->sg_size) || h->sh_hdr_size != sizeof(*h) ||
 	    h->sh_off_nm != off_nm() || h->sh_nm_count != RAC_NROLES ||
 	    h->sh_off_counters != off_counters() || h->sh_ncounters != SGA_NCOUNTERS ||
 	    h->sh_off_config != off_config() || h->sh_config_size != sizeof(struct rac_config) ||
@@ -118,9 +125,26 @@ int sga_validate(const struct sga *s)
 	    h->sh_off_cluster != off_cluster() ||
 	    h->sh_cluster_size != sizeof(struct sga_cluster) ||
 	    (size_t)h->sh_off_cluster + h->sh_cluster_size > s->sg_size ||
+	    h->sh_off_fast != off_fast() || h->sh_fast_size != sizeof(struct fl_area) ||
+	    (!view && (size_t)h->sh_off_fast + h->sh_fast_size > s->sg_size) ||
 	    (size_t)h->sh_off_config + h->sh_config_size > s->sg_size)
 		return RAC_ESGA_CORRUPT;
 	return 0;
+}
+
+int sga_validate(const struct sga *s)
+{
+	return validate(s, false);
+}
+
+int sga_validate_view(const struct sga *s)
+{
+	return validate(s, true);
+}
+
+size_t sga_view_size(void)
+{
+	return off_fast();
 }
 
 bool sga_owner_alive(const struct sga *s)
@@ -196,6 +220,8 @@ int sga_create(const struct rac_config *cfg, int inst, struct sga *s, pid_t *sta
 	h->sh_nvdisks = RAC_MAX_VOTING;
 	h->sh_off_cluster = off_cluster();
 	h->sh_cluster_size = sizeof(struct sga_cluster);
+	h->sh_off_fast = off_fast();
+	h->sh_fast_size = sizeof(struct fl_area);
 	for (int d = 0; d < cfg->cf_nvoting; d++)
 		rac_strlcpy(sga_vdisk(s, d)->vd_path, cfg->cf_voting[d], RAC_PATH_MAX);
 	h->sh_inst_no = inst;
@@ -284,6 +310,9 @@ const char *sga_counter_name(int c)
 		[CNT_GES_MOVED_BOUNCED] = "ges requests rerouted after remastering",
 		[CNT_GES_DEADLOCK_UNCONFIRMED] = "ges deadlock candidates not confirmed",
 		[CNT_GES_STALE_DROPPED] = "ges stale messages dropped",
+		[CNT_GES_FAST_REQUESTS] = "ges requests served in the sga",
+		[CNT_GES_FAST_DELEGATED] = "ges resources handed to the sga",
+		[CNT_GES_FAST_REVOKED] = "ges resources taken back from the sga",
 	};
 
 	return c >= 0 && c < SGA_NCOUNTERS_USED ? names[c] : NULL;

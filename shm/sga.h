@@ -21,6 +21,9 @@
  *   +---------------------------+ sh_off_cluster
  *   | struct sga_cluster        |  membership as this instance sees it,
  *   |                           |  reconfiguration status, history ring
+ *   +---------------------------+ sh_off_fast
+ *   | struct fl_area            |  the lock cache: resources LMS hands to
+ *   |                           |  its local clients (fastlock.h)
  *   +---------------------------+ sh_size
  *
  * The segment holds offsets, never pointers: each process maps it at its own
@@ -36,9 +39,10 @@
 #include <stdint.h>
 #include "rac.h"
 #include "config.h"
+#include "fastlock.h"
 
 #define SGA_MAGIC	0x41475352u	/* "RSGA" little-endian */
-#define SGA_VERSION	7u
+#define SGA_VERSION	8u
 
 /* instance state, as v$instance.STATUS shows it */
 enum inst_state {
@@ -232,6 +236,9 @@ enum sga_counter {
 	CNT_GES_MOVED_BOUNCED,		/* requests sent back: their resource had moved */
 	CNT_GES_DEADLOCK_UNCONFIRMED,	/* cross-instance cycles gone when checked again */
 	CNT_GES_STALE_DROPPED,		/* from departed masters, or to our previous life */
+	CNT_GES_FAST_REQUESTS,		/* lock requests served in the SGA lock cache */
+	CNT_GES_FAST_DELEGATED,		/* resources LMS handed to the lock cache */
+	CNT_GES_FAST_REVOKED,		/* resources LMS took back into the GRD */
 	SGA_NCOUNTERS_USED,
 	SGA_NCOUNTERS = 64		/* room kept for later counters */
 };
@@ -270,7 +277,9 @@ struct sga_header {
 	uint32_t sh_nvdisks;		/* RAC_MAX_VOTING */
 	uint32_t sh_off_cluster;
 	uint32_t sh_cluster_size;
-	uint8_t sh_reserved[232];	/* grows here in later versions */
+	uint32_t sh_off_fast;
+	uint32_t sh_fast_size;
+	uint8_t sh_reserved[224];	/* grows here in later versions */
 };
 
 struct sga {
@@ -300,6 +309,13 @@ int sga_unlink(struct sga *s);
 bool sga_owner_alive(const struct sga *s);
 /* Check magic, version and that every offset fits: 0 or RAC_ESGA_* */
 int sga_validate(const struct sga *s);
+/*
+ * The part of the segment the gv$ views copy over the interconnect: all of
+ * it but the lock cache (whose locks LMS shows itself).  sga_validate_view
+ * checks such a copy.
+ */
+size_t sga_view_size(void);
+int sga_validate_view(const struct sga *s);
 
 static inline struct sga_header *sga_hdr(const struct sga *s)
 {
@@ -330,6 +346,11 @@ static inline struct sga_vdisk *sga_vdisk(const struct sga *s, int disk)
 static inline struct sga_cluster *sga_cluster(const struct sga *s)
 {
 	return (struct sga_cluster *)((char *)s->sg_base + sga_hdr(s)->sh_off_cluster);
+}
+
+static inline struct fl_area *sga_fast(const struct sga *s)
+{
+	return (struct fl_area *)((char *)s->sg_base + sga_hdr(s)->sh_off_fast);
 }
 
 /*
