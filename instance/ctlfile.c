@@ -639,6 +639,8 @@ static int lput_payload(struct line *l, const struct rac_config *cfg,
 		lputf(l, "inst=%u state=%s counter=%" PRIu64 " time=%s peers=",
 		      v.hb_inst, hb_state_str(v.hb_state), v.hb_counter, t1);
 		lput_list(l, v.hb_peers);
+		if (v.hb_life)
+			lputf(l, " life=%" PRIu64, v.hb_life);
 		return 0;
 	}
 	case BLK_KILL: {
@@ -651,8 +653,9 @@ static int lput_payload(struct line *l, const struct rac_config *cfg,
 			return 0;
 		}
 		fmt_time(v.kb_time_us, t1, sizeof(t1));
-		lputf(l, "target=%u target_inc=%" PRIu64 " issuer=%u time=%s reason=\"%s\"",
-		      v.kb_target, v.kb_target_inc, v.kb_issuer, t1, v.kb_reason);
+		lputf(l, "target=%u target_inc=%" PRIu64 " target_life=%" PRIu64
+		      " issuer=%u time=%s reason=\"%s\"", v.kb_target, v.kb_target_inc,
+		      v.kb_target_life, v.kb_issuer, t1, v.kb_reason);
 		return 0;
 	}
 	}

@@ -204,14 +204,16 @@ struct vote_hb {
 	uint64_t hb_counter;
 	uint64_t hb_time_us;
 	uint64_t hb_peers;		/* peers heard on the network */
+	uint64_t hb_life;		/* this life of the instance: its start time, us */
 };
 
 struct vote_kill {
 	uint32_t kb_target;		/* instance to kill, 0 = none */
 	uint32_t kb_issuer;
-	uint64_t kb_target_inc;		/* incarnation it applies to */
+	uint64_t kb_target_inc;		/* incarnation its heartbeat showed (the record) */
 	uint64_t kb_time_us;
 	char kb_reason[64];
+	uint64_t kb_target_life;	/* the life it applies to (hb_life), 0 = any */
 };
 
 /*

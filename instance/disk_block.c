@@ -328,8 +328,14 @@ const char *blk_type_str(uint16_t type)
 #define CTL_CFVRR_LEN		(8 + RAC_MAX_INST * (8 + 4) + 4 + 4 + 4 + 8 + 8 + 4)
 #define CTL_CKPT_LEN		(4 + 4 + 3 * 8)
 #define VOTE_HEADER_LEN		(RAC_CLUSTER_MAX + 4 + 2 * 8)
-#define VOTE_HB_LEN		(2 * 4 + 3 * 8)
-#define VOTE_KILL_LEN		(2 * 4 + 2 * 8 + 64)
+/*
+ * Heartbeat and kill blocks grew a trailing life field; a block written
+ * before that (the _V1 length) still decodes, with life 0.
+ */
+#define VOTE_HB_LEN_V1		(2 * 4 + 3 * 8)
+#define VOTE_HB_LEN		(VOTE_HB_LEN_V1 + 8)
+#define VOTE_KILL_LEN_V1	(2 * 4 + 2 * 8 + 64)
+#define VOTE_KILL_LEN		(VOTE_KILL_LEN_V1 + 8)
 
 static_assert(RAC_MAX_INST <= 32, "CFVRR bitmaps are 32 bits on disk");
 static_assert(CTL_HEADER_LEN <= RAC_BLK_PAYLOAD, "ctl header fits a block");
@@ -562,6 +568,7 @@ size_t vote_hb_out(const struct vote_hb *v, uint8_t *p)
 	put_u64(&c, v->hb_counter);
 	put_u64(&c, v->hb_time_us);
 	put_u64(&c, v->hb_peers);
+	put_u64(&c, v->hb_life);
 	assert(!c.c_err && c.c_pos == VOTE_HB_LEN);
 	return c.c_pos;
 }
@@ -578,6 +585,8 @@ int vote_hb_in(const uint8_t *p, size_t len, struct vote_hb *v)
 	v->hb_counter = get_u64(&c);
 	v->hb_time_us = get_u64(&c);
 	v->hb_peers = get_u64(&c);
+	if (len > VOTE_HB_LEN_V1)
+		v->hb_life = get_u64(&c);
 	if ((rc = cur_end(&c)))
 		return rc;
 	if (!inst_ok(v->hb_inst, 0) || v->hb_state > 2)
@@ -595,6 +604,7 @@ size_t vote_kill_out(const struct vote_kill *v, uint8_t *p)
 	put_u64(&c, v->kb_target_inc);
 	put_u64(&c, v->kb_time_us);
 	put_str(&c, v->kb_reason, sizeof(v->kb_reason));
+	put_u64(&c, v->kb_target_life);
 	assert(!c.c_err && c.c_pos == VOTE_KILL_LEN);
 	return c.c_pos;
 }
@@ -611,6 +621,8 @@ int vote_kill_in(const uint8_t *p, size_t len, struct vote_kill *v)
 	v->kb_target_inc = get_u64(&c);
 	v->kb_time_us = get_u64(&c);
 	get_str(&c, v->kb_reason, sizeof(v->kb_reason));
+	if (len > VOTE_KILL_LEN_V1)
+		v->kb_target_life = get_u64(&c);
 	if ((rc = cur_end(&c)))
 		return rc;
 	if (!inst_ok(v->kb_target, 1) || !inst_ok(v->kb_issuer, 1))

@@ -239,6 +239,30 @@ static void start(struct lmon *l)
 	imr_unclaim(l);
 }
 
+/*
+ * A membership on the control file newer than ours that leaves us out: the
+ * others voted and went on while we were not looking (LMON stopped, or not
+ * scheduled).  Whether or not a kill block reached us, we are out -- and a
+ * vote of ours now, with old candidates and none of their votes, could
+ * only claim the cluster for a lone member and evict the majority.
+ */
+void cgs_check_left_out(struct lmon *l, const struct ctl_membership *ms)
+{
+	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
+	uint64_t inc = sga_load(&cl->cl_incarnation);
+	char why[192];
+
+	if (!inc || !(sga_load(&cl->cl_members) & l->l_mybit) ||
+	    ms->ms_incarnation <= inc || (ms->ms_bitmap & l->l_mybit))
+		return;
+	member_count(l->l_m, CNT_IMR_LEFT_OUT);
+	snprintf(why, sizeof(why), "Membership incarnation %llu on the control file leaves "
+		 "this instance out (it was in incarnation %llu): evicted while LMON was not "
+		 "running", (unsigned long long)ms->ms_incarnation, (unsigned long long)inc);
+	/* with the lease still ours the guardian confirms the death, so they need not wait */
+	lmon_fence_exit(l, why);
+}
+
 /* What, if anything, calls for a reconfiguration now. */
 static int trigger(struct lmon *l, uint32_t *reason, int *who, char *why, size_t len)
 {
@@ -249,7 +273,11 @@ static int trigger(struct lmon *l, uint32_t *reason, int *who, char *why, size_t
 	struct ctl_membership ms;
 	struct blk_hdr h;
 
-	if (ctl_read_membership(l, &ms, &h) == 0 && !ms.ms_valid) {
+	if (ctl_read_membership(l, &ms, &h) == 0)
+		cgs_check_left_out(l, &ms);
+	else
+		ms = (struct ctl_membership){ .ms_valid = 1 };	/* unreadable: nothing to learn */
+	if (!ms.ms_valid) {
 		uint64_t joiners = ms.ms_bitmap & ~members, leavers = members & ~ms.ms_bitmap;
 
 		*reason = joiners ? RCFG_JOIN : RCFG_LEAVE;

@@ -204,6 +204,7 @@ void css_disk_beat(struct lmon *l)
 		.hb_counter = ++l->l_disk_counter,
 		.hb_time_us = rac_now_us(),
 		.hb_peers = css_net_heard(l),
+		.hb_life = sga_hdr(&m->m_sga)->sh_startup_us,
 	};
 	uint64_t inc = sga_load(&sga_cluster(&m->m_sga)->cl_incarnation);
 	int written = 0;
@@ -265,14 +266,22 @@ void css_disk_beat(struct lmon *l)
 }
 
 /*
- * Rule 3: a kill block addressed to our incarnation means the cluster went
- * on without us.  Nothing more is written to the shared disk -- not by LMON,
- * not by CKPT, not by the guardian -- and the instance goes at once.
+ * Rule 3: a kill block addressed to us means the cluster went on without us.
+ * Nothing more is written to the shared disk -- not by LMON, not by CKPT,
+ * not by the guardian -- and the instance goes at once.
+ *
+ * "Us" is this life of the instance (its start time, which every heartbeat
+ * carries), not the incarnation the writer saw in our last heartbeat: that
+ * heartbeat may predate our last reconfiguration (we stopped right after a
+ * join), and a block addressed to an incarnation we have since left would
+ * be ignored by exactly the instance it is meant to stop.  A block from a
+ * writer that knew no lives falls back to the incarnation.
  */
 void css_check_kill(struct lmon *l)
 {
 	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
 	uint64_t inc = sga_load(&cl->cl_incarnation);
+	uint64_t life = sga_hdr(&l->l_m->m_sga)->sh_startup_us;
 
 	if (!inc)
 		return;	/* not a member of any incarnation yet */
@@ -283,7 +292,9 @@ void css_check_kill(struct lmon *l)
 
 		if (l->l_vfd[d] < 0 || vote_read_kill(l->l_vfd[d], l->l_me, &kb, &h))
 			continue;
-		if (kb.kb_target != (uint32_t)l->l_me || kb.kb_target_inc != inc)
+		if (kb.kb_target != (uint32_t)l->l_me)
+			continue;
+		if (kb.kb_target_life ? kb.kb_target_life != life : kb.kb_target_inc != inc)
 			continue;
 		sga_store(&cl->cl_no_disk_writes, 1u);
 		snprintf(why, sizeof(why), "Kill block read on voting disk %d: instance %u evicted "
@@ -298,23 +309,34 @@ int css_write_kill(struct lmon *l, int target, const char *why)
 	const struct rac_config *cfg = l->l_m->m_cfg;
 	struct vote_kill kb = { .kb_target = (uint32_t)target, .kb_issuer = (uint32_t)l->l_me,
 				.kb_time_us = rac_now_us() };
-	uint64_t inc = sga_load(&sga_cluster(&l->l_m->m_sga)->cl_incarnation);
+	uint64_t inc = sga_load(&sga_cluster(&l->l_m->m_sga)->cl_incarnation), best = 0;
 	int found = 0, written = 0;
 
 	if (!sga_may_write_disk(&l->l_m->m_sga))
 		return 0;
-	/* addressed to the incarnation the target runs in: its heartbeat says which */
-	for (int d = 0; d < cfg->cf_nvoting && !found; d++) {
+	/*
+	 * Addressed to the life the target runs in, which its freshest heartbeat
+	 * names (with the incarnation it had then, for the record).  A heartbeat
+	 * written before the target joined carries incarnation 0 but its life all
+	 * the same.
+	 */
+	for (int d = 0; d < cfg->cf_nvoting; d++) {
 		struct vote_hb hb;
 		struct blk_hdr h;
 
-		if (l->l_vfd[d] >= 0 && vote_read_hb(l->l_vfd[d], target, &hb, &h) == 0) {
+		if (l->l_vfd[d] >= 0 && vote_read_hb(l->l_vfd[d], target, &hb, &h) == 0 &&
+		    (!found || hb.hb_counter > best)) {
 			kb.kb_target_inc = h.bh_incarnation;
+			kb.kb_target_life = hb.hb_life;
+			best = hb.hb_counter;
 			found = 1;
 		}
 	}
-	if (!found || !kb.kb_target_inc)
+	if (!found || (!kb.kb_target_inc && !kb.kb_target_life)) {
+		log_warn(COMP, "no kill block for instance %d: no heartbeat of it on the voting "
+			 "disks names its life", target);
 		return 0;
+	}
 	rac_strlcpy(kb.kb_reason, why, sizeof(kb.kb_reason));
 	for (int d = 0; d < cfg->cf_nvoting; d++) {
 		struct vote_kill old;

@@ -26,7 +26,7 @@
 #define LMON_TICK_MS 10
 
 static struct lmon lmon;
-static uint64_t last_nm_ns;
+static uint64_t last_nm_ns, last_chores_ns;
 
 void lmon_peer_state(struct lmon *l, int inst, int net, uint32_t state, const char *why)
 {
@@ -93,6 +93,37 @@ static uint64_t next_due(uint64_t prev, uint64_t now, int period_ms)
 	return next > now ? next : now + period;
 }
 
+/*
+ * LMON itself did not run for a while (stopped, starved of CPU).  The peers'
+ * heartbeats of that time wait unread in our socket, so their network ages
+ * say nothing about them: start those clocks again rather than suspect every
+ * peer at once and call a vote the others are not in.  Whatever the others
+ * decided meanwhile reaches us through the disk: the kill block just read,
+ * or a newer membership (cgs_check_left_out()).
+ */
+static void own_stall(struct lmon *l, uint64_t now)
+{
+	struct member *m = l->l_m;
+	uint64_t gap = last_chores_ns ? now - last_chores_ns : 0;
+
+	last_chores_ns = now;
+	if (gap <= (uint64_t)m->m_cfg->cf_misscount_ms * 1000000ull / 2)
+		return;
+	member_count(m, CNT_LMON_STALLS);
+	log_alert("LMON was not scheduled for %llu ms (more than half of misscount_ms = %d); "
+		  "the stall is not counted against the peers' network heartbeats",
+		  (unsigned long long)(gap / 1000000), m->m_cfg->cf_misscount_ms);
+	/* the stall is taken off the ages of peers we heard until it began */
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		struct sga_peer *p = sga_peer(&m->m_sga, i);
+		uint64_t last = sga_load(&p->pr_net_last_ns);
+
+		if (i != l->l_me && last && last < now - gap + 1 &&
+		    now - gap - last <= (uint64_t)m->m_cfg->cf_misscount_ms * 1000000ull)
+			sga_store(&p->pr_net_last_ns, last + gap);
+	}
+}
+
 /* the CSS chores that must never stop, reconfiguration or not */
 static void chores(struct lmon *l)
 {
@@ -101,6 +132,7 @@ static void chores(struct lmon *l)
 
 	/* before anything is written: are we still allowed to be here? */
 	css_check_kill(l);
+	own_stall(l, now);
 	if (now - last_nm_ns >= (uint64_t)m->m_cfg->cf_member_heartbeat_ms * 1000000ull) {
 		member_heartbeat(m);
 		last_nm_ns = now;

@@ -91,6 +91,7 @@ void css_disk_fini(struct lmon *l);
 int cgs_init(struct lmon *l, char *err, size_t errlen);
 void cgs_tick(struct lmon *l);
 void cgs_leave(struct lmon *l);
+void cgs_check_left_out(struct lmon *l, const struct ctl_membership *ms);
 uint64_t cgs_healthy(struct lmon *l, uint64_t candidates);	/* our vote */
 void cgs_set_state(struct lmon *l, uint32_t st, const char *why);
 

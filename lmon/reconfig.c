@@ -97,6 +97,7 @@ static int imr(struct run *r, uint32_t reason)
 	}
 	if (ctl_read_membership(l, &ms, &h))
 		return RAC_EIO;
+	cgs_check_left_out(l, &ms);
 	r->r_candidates = ms.ms_bitmap | l->l_mybit;
 	r->r_seq = l->l_seq_done + 1;
 	if (ctl_read_cfvrr(l, &vr, &h) == 0 && vr.vr_seq + 1 > r->r_seq)

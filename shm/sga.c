@@ -288,6 +288,8 @@ const char *sga_counter_name(int c)
 		[CNT_RECONFIGS] = "reconfigurations",
 		[CNT_RECONFIG_RESTARTS] = "reconfigurations restarted",
 		[CNT_IMR_VOTES] = "IMR votes cast",
+		[CNT_IMR_LEFT_OUT] = "IMR newer incarnations found leaving us out",
+		[CNT_LMON_STALLS] = "LMON rounds late past half of misscount",
 		[CNT_IMR_RESULTS_WRITTEN] = "IMR results written",
 		[CNT_GES_REQUESTS] = "ges requests",
 		[CNT_GES_GRANTS] = "ges grants",

@@ -239,6 +239,8 @@ enum sga_counter {
 	CNT_GES_FAST_REQUESTS,		/* lock requests served in the SGA lock cache */
 	CNT_GES_FAST_DELEGATED,		/* resources LMS handed to the lock cache */
 	CNT_GES_FAST_REVOKED,		/* resources LMS took back into the GRD */
+	CNT_IMR_LEFT_OUT,		/* found left out of a newer incarnation on disk */
+	CNT_LMON_STALLS,		/* LMON rounds late past half of misscount */
 	SGA_NCOUNTERS_USED,
 	SGA_NCOUNTERS = 64		/* room kept for later counters */
 };

@@ -249,6 +249,7 @@ test_kill_lmon_of_control_node() { control_role_killed lmon; }
 test_kill_ckpt_of_control_node() { control_role_killed ckpt; }
 test_kill_smon_of_control_node() { control_role_killed smon; }
 
+active_are() { [ "$(racsql -i 1 -e 'select inst_number from v$active_instances order by 1' --format csv | sed 1d | tr '\n' ' ')" = "$1" ]; }
 kill_block_for() { rac dump vote --disk 1 | grep -E "kill block .*target=$1 "; }
 
 test_resumed_lmon_reads_its_kill_block_and_stops_writing() {
@@ -265,4 +266,32 @@ test_resumed_lmon_reads_its_kill_block_and_stops_writing() {
 	any_alert_has "Kill block written for instance 3"
 	# nothing of instance 3 touched the disks after it read the block
 	rac dump vote --disk 1 | grep -E "disk heartbeat .* inst=3 state=alive" || fail "instance 3 marked its slot after the kill block"
+}
+
+test_resumed_lmon_left_out_without_its_kill_block_evicts_nobody() {
+	# as above, but the kill block never reaches instance 3 (wiped on every
+	# voting disk): on resume it must find the newer membership that leaves
+	# it out and stop -- not vote alone on its old membership and evict the
+	# two that went on without it
+	# a lease long enough that the stall below does not run it out
+	up3 misscount_ms 1000 disktimeout_ms 8000 member_hang_timeout_ms 20000 ckpt_timeout_ms 6000
+	pids=$(group_pids 3)
+	rac fault hang -i 3 -p lmon
+	wait_for "a kill block for instance 3" 3000 kill_block_for 3
+	for d in 1 2 3; do
+		# the kill block of instance 3: voting-disk block 9 + 2 * (3 - 1)
+		dd if=/dev/zero of="$T/disk/v$d.dsk" bs=512 seek=13 count=1 conv=notrunc status=none
+	done
+	kill_block_for 3 >/dev/null && fail "the kill block of instance 3 is still there"
+	rac fault resume -i 3 -p lmon
+	wait_for "instance 3 gone" 5000 all_gone $pids
+	alert_has 3 "leaves this instance out"
+	# its lease was still good: its guardian confirmed the death, so the
+	# survivors finish without waiting the lease out
+	alert_has 3 "Death confirmed on 3 of 3 voting disks"
+	for i in 1 2; do
+		[ "$(inst_col "$i" status)" = OPEN ] || fail "instance $i not OPEN after instance 3 came back"
+		grep -q "Kill block read" "$T/local/RAC$i/alert_RAC$i.log" && fail "instance $i was killed"
+	done
+	wait_for "instances 1 and 2 the active ones" 5000 active_are "1 2 "
 }

@@ -316,6 +316,7 @@ static void test_roundtrip_vote(void **state)
 	hb.hb_counter = 1000000;
 	hb.hb_time_us = 1795000000000000ull;
 	hb.hb_peers = 0xffffffffffffffffull;
+	hb.hb_life = 1795000000123456ull;
 	ROUND_TRIP(BLK_HEARTBEAT, struct vote_hb, vote_hb_out, vote_hb_in, hb);
 
 	memset(&kb, 0, sizeof(kb));
@@ -324,7 +325,30 @@ static void test_roundtrip_vote(void **state)
 	kb.kb_target_inc = 9;
 	kb.kb_time_us = 77;
 	memset(kb.kb_reason, 'r', sizeof(kb.kb_reason) - 1);
+	kb.kb_target_life = 1795000000123456ull;
 	ROUND_TRIP(BLK_KILL, struct vote_kill, vote_kill_out, vote_kill_in, kb);
+}
+
+/* Heartbeat and kill blocks written before the life field still decode, life 0. */
+static void test_vote_blocks_without_life_decode(void **state)
+{
+	struct vote_hb hb = { .hb_inst = 2, .hb_state = 1, .hb_counter = 5, .hb_life = 42 }, back;
+	struct vote_kill kb = { .kb_target = 2, .kb_issuer = 1, .kb_target_inc = 7,
+				.kb_target_life = 42 }, kback;
+	uint8_t p[RAC_BLK_PAYLOAD];
+	size_t n;
+
+	(void)state;
+	n = vote_hb_out(&hb, p);
+	assert_int_equal(vote_hb_in(p, n - 8, &back), 0);
+	assert_int_equal(back.hb_counter, 5);
+	assert_int_equal(back.hb_life, 0);
+	assert_int_not_equal(vote_hb_in(p, n - 4, &back), 0);
+	n = vote_kill_out(&kb, p);
+	assert_int_equal(vote_kill_in(p, n - 8, &kback), 0);
+	assert_int_equal(kback.kb_target_inc, 7);
+	assert_int_equal(kback.kb_target_life, 0);
+	assert_int_not_equal(vote_kill_in(p, n + 8, &kback), 0);
 }
 
 /* A string field with no NUL on disk still decodes NUL-terminated. */
@@ -769,6 +793,7 @@ int main(void)
 		cmocka_unit_test(test_type_str),
 		cmocka_unit_test(test_roundtrip_ctl),
 		cmocka_unit_test(test_roundtrip_vote),
+		cmocka_unit_test(test_vote_blocks_without_life_decode),
 		cmocka_unit_test(test_string_unterminated),
 		cmocka_unit_test(test_payload_ranges),
 		cmocka_unit_test(test_zero_block),
