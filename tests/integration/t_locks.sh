@@ -9,6 +9,8 @@ up3() {
 	for i in 1 2 3; do rac start -i "$i" >/dev/null; done
 }
 exists() { [ -e "$1" ]; }
+# every row of a cluster-wide query, csv, on one line
+sql1x() { racsql -e "$1" --format csv | sed 1d | tr '\n' ' '; }
 members_are() { [ "$(racsql -i "$1" -e 'select members from v$cluster' --format csv | sed -n 2p)" = "$2" ]; }
 # a command that says it holds the lock, then waits for the test to release it
 hold_cmd() { echo "touch $T/$1; while [ ! -e $T/$2 ]; do sleep 0.01; done"; }
@@ -346,4 +348,76 @@ test_locks_survive_a_death_that_overtakes_a_join_rebuild() {
 	wait $w2 || fail "the waiter on instance 2 was not granted"
 	left() { [ "$(sql1 -e 'select count(*) from gv$ges_enqueue')" = 0 ]; }
 	wait_for "no lock left in the GRD" 10000 left
+}
+
+# The SGA lock cache (shm/fastlock.c): a resource mastered by the local LMS
+# that only local clients use is handed to shared memory, where they lock and
+# release it among themselves; another instance's request takes it back into
+# the GRD, and a client that dies in the cache leaves its waiter granted and
+# the value block dubious.
+test_locks_cache_serves_local_clients_and_gives_way_to_remote_ones() {
+	up3 misscount_ms 1000 ckpt_timeout_ms 6000
+	st() { sql1 -i "$1" -e "select value from v\$ges_statistics where name = '$2'"; }
+	# a resource mastered by instance 1
+	name=""
+	for k in $(seq 1 40); do
+		rac lock -i 1 -m EX "fc$k" -- sh -c "$(hold_cmd "probe$k" "stop$k")" & p=$!
+		wait_for "probe lock fc$k" 5000 exists "$T/probe$k"
+		m=$(sql1 -e "select master from gv\$ges_enqueue where resource_name = 'fc$k'")
+		touch "$T/stop$k"; wait $p
+		if [ "$m" = 1 ]; then name="fc$k"; break; fi
+	done
+	[ -n "$name" ] || fail "no resource mastered by instance 1 in 40 tries"
+	[ "$(st 1 'resources handed to the sga')" -ge 1 ] || fail "nothing handed to the sga"
+
+	# three local clients, an EX counter with its value block: served in the SGA
+	served=$(st 1 'requests served in the sga')
+	echo 0 >"$T/counter"
+	for c in 1 2 3; do
+		"$RACBIN/lkcount" "$T/rac.ini" 1 "$T/counter" 200 "$name" >"$T/lk$c" 2>&1 & pids[c]=$!
+	done
+	for c in 1 2 3; do
+		wait "${pids[c]}" || fail "client $c: $(cat "$T/lk$c")"
+		grep -q '^done bad=0 nowait_failed=0 lvb_mismatch=0$' "$T/lk$c" || fail "client $c: $(cat "$T/lk$c")"
+	done
+	[ "$(cat "$T/counter")" = 600 ] || fail "lost updates: counter is $(cat "$T/counter"), expected 600"
+	now=$(st 1 'requests served in the sga')
+	echo "requests served in the sga: $((now - served))"
+	# every lock request: 3 NL and 600 EX (releases are not counted as requests)
+	[ $((now - served)) -ge 603 ] || fail "only $((now - served)) of 603 lock requests served in the sga"
+
+	# a holder in the cache; a request from instance 2 takes the resource back
+	back=$(st 1 'resources taken back from the sga')
+	rac lock -i 1 -m EX "$name" -- sh -c "$(hold_cmd held go)" & holder=$!
+	wait_for "holder on instance 1" 5000 exists "$T/held"
+	rac lock -i 2 -m EX "$name" -- touch "$T/wgot" & waiter=$!
+	taken() { [ "$(st 1 'resources taken back from the sga')" -gt "$back" ]; }
+	wait_for "instance 1 takes the resource back from the sga" 5000 taken
+	rows() { sql1x "select owner_instance, state, master from gv\$ges_enqueue where resource_name = '$name' order by state"; }
+	both() { [ "$(rows)" = "1,GRANTED,1 2,WAITING,1 " ]; }
+	wait_for "holder GRANTED on 1 and waiter WAITING on 2, mastered by 1" 5000 both
+	[ ! -e "$T/wgot" ] || fail "the remote waiter ran while the local holder held the lock"
+	touch "$T/go"; wait $holder
+	wait_for "the remote waiter granted" 5000 exists "$T/wgot"
+	wait $waiter
+	gone() { [ "$(sql1 -e "select count(*) from gv\$ges_enqueue where resource_name = '$name'")" = 0 ]; }
+	wait_for "no lock left on the resource" 5000 gone
+
+	# a client killed holding EX in the cache: its local waiter is granted and
+	# told that the value block is dubious
+	handed=$(st 1 'resources handed to the sga')
+	rm -f "$T/held" "$T/go"
+	"$RACBIN/racctl" -c "$T/rac.ini" lock -i 1 -m EX "$name" -- sh -c "$(hold_cmd held go)" & client=$!
+	wait_for "holder in the cache again" 5000 exists "$T/held"
+	[ "$(st 1 'resources handed to the sga')" -gt "$handed" ] || fail "the idle resource did not go back to the sga"
+	rac lock -i 1 -m EX "$name" -- touch "$T/got" & waiter=$!
+	queued() { sql1x "select state from gv\$ges_enqueue where resource_name = '$name'" | grep -q WAITING; }
+	wait_for "the local waiter shows as WAITING" 5000 queued
+	kill -9 $client
+	wait_for "the local waiter granted after the holder died" 5000 exists "$T/got"
+	wait $waiter
+	dubious() { sql1x "select value_block_state from gv\$ges_resource where resource_name = '$name'" | grep -q DUBIOUS; }
+	wait_for "value block reported dubious" 5000 dubious
+	[ "$(st 1 'dead clients cleaned up')" -ge 1 ] || fail "the dead client was not counted"
+	touch "$T/go"
 }

@@ -2,9 +2,9 @@
  * lkcount.c - test tool: increments a counter under an EX lock, releasing
  * the lock with racrt_unlock_nowait().
  *
- *   lkcount CONFIG INSTANCE FILE COUNT
+ *   lkcount CONFIG INSTANCE FILE COUNT [RESOURCE]
  *
- * COUNT times: lock "counter" in EX, read the number in FILE, check that
+ * COUNT times: lock RESOURCE (default "counter") in EX, read the number in FILE, check that
  * the value block (its first 8 bytes, little-endian) says the same -- the
  * previous holder wrote both; an NL lock held throughout keeps the value
  * block alive while nobody holds the resource -- write the number plus one to FILE and to
@@ -43,11 +43,13 @@ int main(int argc, char **argv)
 	struct racrt_stats st;
 	unsigned long long v, lv;
 	int err = 0, rc, mismatch = 0, n;
+	const char *name = argc > 5 ? argv[5] : "counter";
+	size_t len = strlen(name);
 	uint64_t keep;
 	racrt_t *r;
 
-	if (argc != 5 || (n = atoi(argv[4])) < 1) {
-		fprintf(stderr, "usage: lkcount CONFIG INSTANCE FILE COUNT\n");
+	if (argc < 5 || argc > 6 || (n = atoi(argv[4])) < 1) {
+		fprintf(stderr, "usage: lkcount CONFIG INSTANCE FILE COUNT [RESOURCE]\n");
 		return 2;
 	}
 	r = racrt_open(argv[1], atoi(argv[2]), &err);
@@ -55,7 +57,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lkcount: %s\n", racrt_strerror(err));
 		return 1;
 	}
-	rc = racrt_lock(r, "counter", 7, RACRT_NL, 0, 30000, &keep, NULL, NULL);
+	rc = racrt_lock(r, name, len, RACRT_NL, 0, 30000, &keep, NULL, NULL);
 	if (rc) {
 		fprintf(stderr, "lkcount: NL lock: %s\n", racrt_strerror(rc));
 		return 1;
@@ -65,7 +67,7 @@ int main(int argc, char **argv)
 		uint64_t lkid;
 
 		/* bounded: a release that never arrives must fail the test, not hang it */
-		rc = racrt_lock(r, "counter", 7, RACRT_EX, 0, 30000, &lkid, lvb, NULL);
+		rc = racrt_lock(r, name, len, RACRT_EX, 0, 30000, &lkid, lvb, NULL);
 		if (rc) {
 			fprintf(stderr, "lkcount: lock: %s\n", racrt_strerror(rc));
 			return 1;
