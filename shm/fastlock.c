@@ -269,6 +269,14 @@ int fl_lock(const struct fl_ctx *c, const struct fl_req *rq, struct fl_where *w,
 	return rc;
 }
 
+/* a granted entry's value block to its owner; under the latch */
+static int take_grant(const struct fl_entry *e, uint8_t lvb[FL_LVB_LEN], bool *dubious)
+{
+	memcpy(lvb, e->fe_lvb, FL_LVB_LEN);
+	*dubious = e->fe_dubious;
+	return FL_GRANTED;
+}
+
 int fl_wait(const struct fl_ctx *c, const struct fl_where *w, uint64_t until_ns,
 	    uint8_t lvb[FL_LVB_LEN], bool *dubious)
 {
@@ -294,9 +302,7 @@ int fl_wait(const struct fl_ctx *c, const struct fl_where *w, uint64_t until_ns,
 		if (!e) {
 			rc = FL_MOVED;
 		} else if (FE_STATE(e->fe_word) == FE_GRANTED) {
-			memcpy(lvb, e->fe_lvb, FL_LVB_LEN);
-			*dubious = e->fe_dubious;
-			rc = FL_GRANTED;
+			rc = take_grant(e, lvb, dubious);
 		} else {
 			rc = -1;	/* still waiting: a change of count only */
 		}
@@ -320,9 +326,7 @@ int fl_wait(const struct fl_ctx *c, const struct fl_where *w, uint64_t until_ns,
 		} else {
 			regrant(s, fl_gate(c, mono_ns()), &woken);
 			if (FE_STATE(e->fe_word) == FE_GRANTED) {
-				memcpy(lvb, e->fe_lvb, FL_LVB_LEN);
-				*dubious = e->fe_dubious;
-				rc = FL_GRANTED;
+				rc = take_grant(e, lvb, dubious);
 				woken &= ~(1u << w->fw_entry);
 			}
 		}
@@ -345,9 +349,7 @@ int fl_cancel(const struct fl_ctx *c, const struct fl_where *w, uint8_t lvb[FL_L
 	if (!e) {
 		rc = FL_MOVED;
 	} else if (FE_STATE(e->fe_word) == FE_GRANTED) {
-		memcpy(lvb, e->fe_lvb, FL_LVB_LEN);
-		*dubious = e->fe_dubious;
-		rc = FL_GRANTED;
+		rc = take_grant(e, lvb, dubious);
 	} else {
 		entry_free(s, e, mono_ns());
 		regrant(s, fl_gate(c, mono_ns()), &woken);	/* it may have been the head */
