@@ -205,11 +205,17 @@ static void log_grd(struct run *r)
 	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
 	uint64_t deadline = rac_now_mono_ns() + GRD_HANDOVER_WAIT_MS * 1000000ull;
 
-	/* LMS rebuilds the GRD for the new membership: wait for its counts */
+	/*
+	 * LMS rebuilds the GRD for the new membership: wait for its counts --
+	 * unless this instance is shutting down, when LMS stops before LMON
+	 * and no rebuild is coming (a stop would otherwise take this long).
+	 */
 	while ((uint32_t)sga_load(&cl->cl_grd_inc) != (uint32_t)r->r_new_inc &&
+	       sga_load(&sga_hdr(&l->l_m->m_sga)->sh_state) != INST_SHUTDOWN &&
 	       rac_now_mono_ns() < deadline)
 		lmon_pump(l, 2);
-	if ((uint32_t)sga_load(&cl->cl_grd_inc) != (uint32_t)r->r_new_inc)
+	if ((uint32_t)sga_load(&cl->cl_grd_inc) != (uint32_t)r->r_new_inc &&
+	    sga_load(&sga_hdr(&l->l_m->m_sga)->sh_state) != INST_SHUTDOWN)
 		log_warn(COMP, "LMS did not finish the GRD rebuild within %d ms; the alert lines "
 			 "show what it reported last", GRD_HANDOVER_WAIT_MS);
 	log_alert(" Master broadcasted resource hash value bitmaps\n"
