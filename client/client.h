@@ -130,6 +130,7 @@ struct racrt {
 	uint64_t r_seq;
 	uint32_t r_pid;		/* lk_owner_pid */
 	int r_state;		/* enum cl_state */
+	int r_lost_rc;		/* why the handle ended: 0 RACRT_ECLOSED, or RACRT_EVERSION */
 	int r_reply_ms;
 	int r_epfd;		/* racrt_fd(), made on first use; -1 none */
 	struct msg_bundle *r_out;	/* requests not sent yet (conn_send) */
@@ -220,6 +221,12 @@ void table_free(struct racrt *r);
 /* racrt.c */
 void cl_receive(struct racrt *r, int type, const struct msg_lk *lk);
 void cl_lost(struct racrt *r);
+
+/* what a call on a handle that has ended returns */
+static inline int cl_closed_rc(const struct racrt *r)
+{
+	return r->r_lost_rc ? r->r_lost_rc : RACRT_ECLOSED;
+}
 /* open on an instance of an already loaded configuration (racctl) */
 racrt_t *client_open_cfg(const struct rac_config *cfg, int inst, int *err);
 

@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "errors.h"
 
 #define ZMTP_GREETING	64
 #define ZMTP_MORE	0x01
@@ -195,7 +196,18 @@ static void rx_message(struct racrt *r, const uint8_t *buf, size_t len)
 	struct msg_lk lk;
 	const uint8_t *p;
 
-	if (msg_decode_hdr(buf, len, r->r_cluster, &h, &p)) {
+	int rc = msg_decode_hdr(buf, len, r->r_cluster, &h, &p);
+
+	if (rc == RAC_EMSG_VERSION) {
+		/*
+		 * LMS answers a request in a message version it does not speak
+		 * with an empty message in its own: waiting would only end in
+		 * RACRT_ENOREPLY, one request at a time.  The handle is done.
+		 */
+		r->r_st.rs_bad++;
+		r->r_lost_rc = RACRT_EVERSION;
+		r->r_broken = true;	/* conn_pump finishes the handle */
+	} else if (rc) {
 		r->r_st.rs_bad++;
 	} else if (h.mh_type == MSG_LK_BUNDLE) {
 		struct msg_bundle_iter it;
@@ -414,7 +426,7 @@ static int tx_write(struct racrt *r)
 			return 1;
 		} else if (errno != EINTR) {
 			r->r_broken = true;	/* conn_pump finishes the handle */
-			return RACRT_ECLOSED;
+			return cl_closed_rc(r);
 		}
 	}
 	r->r_txoff = r->r_txlen = 0;
@@ -431,7 +443,7 @@ static int out_try(struct racrt *r)
 	if (!r->r_out || (!r->r_out->mb_n && r->r_txoff == r->r_txlen))
 		return 0;
 	if (r->r_state != CL_OPEN || r->r_sock < 0 || r->r_broken)
-		return RACRT_ECLOSED;
+		return cl_closed_rc(r);
 	if (r->r_txoff < r->r_txlen && (rc = tx_write(r)) != 0)
 		return rc;	/* the frame before first */
 	if (!r->r_out->mb_n)
@@ -494,7 +506,7 @@ int conn_send(struct racrt *r, const struct msg_lk *lk, bool now)
 	if (r->r_nsent || r->r_active > 1)
 		rx_drain(r);
 	if (r->r_state != CL_OPEN)
-		return RACRT_ECLOSED;
+		return cl_closed_rc(r);
 	if (msg_bundle_add(r->r_out, MSG_LK_REQUEST, lk)) {
 		/* full: send it, then start the next */
 		if ((rc = out_flush(r)) != 0)

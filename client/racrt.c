@@ -415,7 +415,7 @@ void cl_lost(struct racrt *r)
 	r->r_nsent = 0;
 	for (uint32_t i = 0; i < r->r_nslots; i++)
 		if (r->r_slots[i].sl_state == SL_SENT || r->r_slots[i].sl_state == SL_QUEUED)
-			finish(r, (int)i, RACRT_ECLOSED, RACRT_IV, NULL);
+			finish(r, (int)i, cl_closed_rc(r), RACRT_IV, NULL);
 	if (r->r_locks)
 		memset(r->r_locks, 0, r->r_lcap * sizeof(*r->r_locks));
 	r->r_lcount = 0;
@@ -438,12 +438,12 @@ static int window_wait(struct racrt *r)
 		uint64_t now = rac_now_mono_ns();
 
 		if (r->r_state != CL_OPEN)
-			return RACRT_ECLOSED;
+			return cl_closed_rc(r);
 		if (now >= deadline)
 			return RACRT_ENOREPLY;
 		conn_pump(r, ms_until(deadline, now), false);
 	}
-	return r->r_state == CL_OPEN ? 0 : RACRT_ECLOSED;
+	return r->r_state == CL_OPEN ? 0 : cl_closed_rc(r);
 }
 
 /* send the request in lk from a new slot; returns the slot or a negative code */
@@ -453,7 +453,7 @@ static int req_start(struct racrt *r, struct msg_lk *lk, unsigned flags, racrt_c
 	int idx, rc;
 
 	if (r->r_state != CL_OPEN)
-		return RACRT_ECLOSED;
+		return cl_closed_rc(r);
 	if (r->r_nsent >= CL_WINDOW && (rc = window_wait(r)) != 0)
 		return rc;
 	if (lk->lk_op != LK_OP_LOCK && lk->lk_lkid)
@@ -770,7 +770,7 @@ static int fast_lock(struct racrt *r, const struct msg_lk *lk, struct racrt_resu
 				if (rc == FL_GRANTED)
 					fl_unlock(&r->r_fl, &w, NULL);
 				lock_del(r, w.fw_lkid);
-				return RACRT_ECLOSED;
+				return cl_closed_rc(r);
 			}
 			if (rq.fr_deadline_ns && rac_now_mono_ns() >= rq.fr_deadline_ns) {
 				rc = fl_cancel(&r->r_fl, &w, res->rr_lvb, &dub);
@@ -925,7 +925,7 @@ int racrt_unlock_nowait(racrt_t *r, uint64_t lkid, const uint8_t *lvb_in)
 	if (!r || !lkid)
 		return RACRT_EINVAL;
 	if (r->r_state != CL_OPEN)
-		return RACRT_ECLOSED;
+		return cl_closed_rc(r);
 	if (fast_simple(r, LK_OP_UNLOCK, lkid, lvb_in, NULL, NULL) == 0)
 		return 0;
 	lo = lock_get(r, lkid);
@@ -1047,7 +1047,7 @@ int racrt_poll(racrt_t *r, int timeout_ms)
 		if (n)
 			return n;
 		if (r->r_state != CL_OPEN)
-			return RACRT_ECLOSED;
+			return cl_closed_rc(r);
 		if (timeout_ms == 0)
 			return 0;
 		now = rac_now_mono_ns();
@@ -1283,6 +1283,8 @@ const char *racrt_strerror(int err)
 	CASE(RACRT_ECANCELED, "request cancelled");
 	CASE(RACRT_EAGAIN, "too many requests in flight");
 	CASE(RACRT_EPROTO, "LMS answered something this client cannot read");
+	CASE(RACRT_EVERSION, "LMS speaks another message version than this client library: "
+			     "link the library of the racrt that runs the instance");
 	}
 	return "unknown error";
 }

@@ -69,7 +69,9 @@
  *   or died), every request in flight fails with RACRT_ECLOSED and the
  *   handle is finished: the locks it held are gone (LMS releases the locks
  *   of a client it loses, and the cluster releases those of a dead
- *   instance).  If the client process dies, LMS releases its locks.
+ *   instance).  If the client process dies, LMS releases its locks.  An LMS
+ *   of another racrt release, whose messages this library cannot read,
+ *   says so: the handle is finished the same way, with RACRT_EVERSION.
  *
  * Threads
  *
@@ -146,6 +148,8 @@ enum racrt_error {
 					 * racrt_unlock of its lock) */
 	RACRT_EAGAIN = -608,		/* too many requests in flight on this handle */
 	RACRT_EPROTO = -609,		/* LMS answered something this client cannot read */
+	RACRT_EVERSION = -610,		/* LMS speaks another message version than this
+					 * library: the handle is finished */
 };
 
 /* Request kinds, as reported in struct racrt_result. */

@@ -1336,6 +1336,24 @@ static int recv2(void *sock, uint8_t *ident, size_t *ident_len, uint8_t *buf, si
 	return 1;
 }
 
+/*
+ * A client speaking another message version: an empty message in ours tells
+ * a client library that knows this rule (RACRT_EVERSION) at once, instead
+ * of its requests running into the reply bound one by one.
+ */
+static void refuse_version(void *sock, const uint8_t *ident, size_t ident_len, uint16_t theirs)
+{
+	struct msg_hdr h = { .mh_sender = (uint32_t)lms.s_m->m_inst, .mh_cluster = lms.s_cluster_id };
+	uint8_t msg[RAC_MSG_HDR];
+	int n = msg_encode_raw(msg, sizeof(msg), &h, MSG_LK_REPLY, NULL, 0);
+
+	log_warn(COMP, "a client speaks message version %u, this LMS %u: told so", theirs,
+		 RAC_MSG_VERSION);
+	if (n < 0 || zmq_send(sock, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	    zmq_send(sock, msg, (size_t)n, ZMQ_DONTWAIT) < 0)
+		sga_count(&lms.s_m->m_sga, CNT_GES_SEND_DROPPED, 1);
+}
+
 static void bad(const char *from, int rc)
 {
 	sga_count(&lms.s_m->m_sga, rc == RAC_EMSG_CLUSTER ? CNT_MSG_FOREIGN : CNT_MSG_BAD, 1);
@@ -1451,6 +1469,8 @@ static void serve(int item)
 		if (!recv2(sock, ident, &ident_len, buf, &len))
 			return;
 		rc = msg_decode_hdr(buf, len, lms.s_cluster_id, &h, &p);
+		if (rc == RAC_EMSG_VERSION && client)
+			refuse_version(sock, ident, ident_len, h.mh_version);
 		if (rc == 0 && h.mh_type == MSG_GES_DUMP_REQUEST) {
 			send_dump(sock, ident, ident_len);
 			continue;

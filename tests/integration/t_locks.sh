@@ -421,3 +421,20 @@ test_locks_cache_serves_local_clients_and_gives_way_to_remote_ones() {
 	[ "$(st 1 'dead clients cleaned up')" -ge 1 ] || fail "the dead client was not counted"
 	touch "$T/go"
 }
+
+# A client in another message version is told so at once (the library turns
+# the answer into RACRT_EVERSION) instead of waiting out the reply bound;
+# LMS counts the messages as malformed and goes on serving.
+test_locks_client_of_another_message_version_is_told_so() {
+	mkconfig 1 </dev/null
+	rac init >/dev/null
+	rac start -i 1 >/dev/null
+	name=$(sed -n 's/^name = //p' "$T/rac.ini" | head -1)
+	out=$("$RACBIN/zsend" "ipc://$T/local/RAC1/lms.sock" version 3 "$name" reply) ||
+		fail "LMS did not answer a request in another message version: $out"
+	echo "$out"
+	echo "$out" | grep -qE '^reply version [0-9]+ type [0-9]+ length 0$' || fail "unexpected answer: $out"
+	bad3() { [ "$(sql1 -i 1 -e "select value from v\$sysstat where name = 'malformed messages dropped'")" -ge 3 ]; }
+	wait_for "the three messages counted as malformed" 3000 bad3
+	rac lock -i 1 -m EX --nowait after -- true || fail "LMS stopped serving"
+}

@@ -2,14 +2,16 @@
  * zsend.c - test tool: send raw messages to a ZeroMQ ROUTER endpoint, as a
  * misbehaving or foreign peer would.
  *
- *   zsend ENDPOINT KIND COUNT CLUSTER
+ *   zsend ENDPOINT KIND COUNT CLUSTER [reply]
  *
  * KIND: garbage (random bytes), short (10 bytes), magic (a heartbeat with a
  * bad magic), version, type, length, foreign (a valid heartbeat of another
  * cluster), trailing (a heartbeat with bytes after it), sender (sender 99).
  * CLUSTER is the receiver's cluster name: every kind but "foreign" carries
  * it, so each fails the check it is named after.
- * Sends COUNT messages (at most 100000) and exits; bounded by design.
+ * Sends COUNT messages (at most 100000) and exits; bounded by design.  With
+ * "reply", waits up to 2 s for one answer and prints "reply version V type
+ * T length L" (exit 0), or "no reply" (exit 1).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +27,12 @@ int main(int argc, char **argv)
 	struct msg_heartbeat hb = { .hb_state = 3, .hb_peers = 1 };
 	struct msg_hdr h = { .mh_sender = 1 };
 	void *ctx, *s;
-	int n, count, linger = 2000;
+	int n, count, linger = 2000, rc = 0;
 	const char *kind;
 
-	if (argc != 5 || (count = atoi(argv[3])) < 1 || count > 100000) {
-		fprintf(stderr, "usage: zsend ENDPOINT KIND COUNT(1-100000) CLUSTER\n");
+	if (argc < 5 || argc > 6 || (argc == 6 && strcmp(argv[5], "reply")) ||
+	    (count = atoi(argv[3])) < 1 || count > 100000) {
+		fprintf(stderr, "usage: zsend ENDPOINT KIND COUNT(1-100000) CLUSTER [reply]\n");
 		return 2;
 	}
 	kind = argv[2];
@@ -67,7 +70,19 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < count; i++)
 		zmq_send(s, buf, (size_t)n, 0);
+	if (argc == 6) {
+		zmq_pollitem_t it = { .socket = s, .events = ZMQ_POLLIN };
+		uint8_t in[RAC_MSG_HDR + 256];
+		int got = zmq_poll(&it, 1, 2000) > 0 ? zmq_recv(s, in, sizeof(in), 0) : -1;
+
+		if (got >= RAC_MSG_HDR)
+			printf("reply version %u type %u length %u\n", in[4] | in[5] << 8,
+			       in[6] | in[7] << 8, in[8] | in[9] << 8 | in[10] << 16 | (unsigned)in[11] << 24);
+		else
+			printf("no reply\n");
+		rc = got >= RAC_MSG_HDR ? 0 : 1;
+	}
 	zmq_close(s);
 	zmq_ctx_term(ctx);
-	return 0;
+	return rc;
 }

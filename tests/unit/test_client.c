@@ -56,6 +56,7 @@ enum script {
 	S_BURST,		/* by name: g* granted, b* busy, q* queued; all queued
 				 * ones granted in reverse once f_burst_n have come */
 	S_NOT_READY,		/* lk_status -1 */
+	S_VERSION,		/* an empty message in another message version */
 };
 
 struct sched {
@@ -233,6 +234,16 @@ static void fake_lock(struct fake *f, void *rt, const struct msg_lk *rq)
 		send_garbage(f, rt, rq);
 		reply(f, rt, rq, 0, lkid);
 		break;
+	case S_VERSION: {
+		/* what LMS sends a client whose message version it does not speak */
+		uint8_t buf[RAC_MSG_HDR];
+		struct msg_hdr h = { .mh_sender = 1, .mh_cluster = f->f_cluster };
+		int n = msg_encode_raw(buf, sizeof(buf), &h, MSG_LK_REPLY, NULL, 0);
+
+		buf[4] ^= 0x40;	/* the version field */
+		fake_send_raw(f, rt, buf, (size_t)n, 0);
+		break;
+	}
 	case S_BURST:
 		if (rq->lk_name[0] == 'g') {
 			reply(f, rt, rq, 0, lkid);
@@ -853,6 +864,22 @@ static void test_malformed_ignored(void **state)
 	racrt_close(&r);
 }
 
+/* LMS says it speaks another message version: the handle ends at once */
+static void test_version_refused(void **state)
+{
+	racrt_t *r = open_fake();
+	uint64_t lkid = 0, t0;
+
+	(void)state;
+	set_script(S_VERSION, 0);
+	t0 = now_ns();
+	assert_int_equal(racrt_lock(r, "v", 1, RACRT_EX, 0, 0, &lkid, NULL, NULL), RACRT_EVERSION);
+	assert_true(now_ns() - t0 < 2000000000ull);	/* not the 5 s reply bound */
+	assert_int_equal(racrt_lock(r, "w", 1, RACRT_EX, 0, 0, &lkid, NULL, NULL), RACRT_EVERSION);
+	assert_non_null(strstr(racrt_strerror(RACRT_EVERSION), "message version"));
+	racrt_close(&r);
+}
+
 static void test_lms_goes_away(void **state)
 {
 	racrt_t *r = open_fake();
@@ -1423,6 +1450,7 @@ int main(void)
 		T(test_callback_calls_sync),
 		T(test_burst_pipelined),
 		T(test_malformed_ignored),
+		T(test_version_refused),
 		T(test_lms_goes_away),
 		T(test_nothing_listens),
 		T(test_peer_not_zmtp),
