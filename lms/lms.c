@@ -974,6 +974,12 @@ static void fast_take_back(int idx)
 	if (!fl_revoke(lms.s_fl, idx, &x))
 		return;
 	sga_count(&lms.s_m->m_sga, CNT_GES_FAST_REVOKED, 1);
+	if (x.xr_bad) {
+		sga_count(&lms.s_m->m_sga, CNT_GES_BAD, (uint64_t)x.xr_bad);
+		log_warn(COMP, "SGA lock cache: %d entr%s of resource %.*s held a mode no client "
+			 "can ask for (scribbled memory); dropped", x.xr_bad,
+			 x.xr_bad == 1 ? "y" : "ies", (int)x.xr_namelen, (const char *)x.xr_name);
+	}
 	if (!x.xr_nlocks && !x.xr_dubious)
 		return;	/* nothing there: no resource */
 	memset(&xr, 0, sizeof(xr));

@@ -30,6 +30,12 @@ static bool compatible(int a, int b)
 	return a >= 0 && a < 6 && b >= 0 && b < 6 && (compat[a] >> b & 1);
 }
 
+/* a mode a client could have left in an entry, checked before LMS trusts it */
+static bool mode_ok(int m)
+{
+	return m >= 0 && m < 6;
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -522,7 +528,13 @@ int fl_revoke(struct fl_area *a, int idx, struct fl_xres *x)
 		unlatch(s);
 		return 0;
 	}
-	x->xr_namelen = s->fs_namelen;
+	/*
+	 * Clients write entries and value blocks: what they could have
+	 * scribbled is checked before it reaches the GRD (a name length only
+	 * LMS writes is clamped all the same).
+	 */
+	x->xr_namelen = s->fs_namelen && s->fs_namelen <= FL_NAME_MAX ? s->fs_namelen :
+			FL_NAME_MAX;
 	memcpy(x->xr_name, s->fs_name, FL_NAME_MAX);
 	memcpy(x->xr_lvb, s->fs_lvb, FL_LVB_LEN);
 	x->xr_dubious = s->fs_dubious;
@@ -534,6 +546,10 @@ int fl_revoke(struct fl_area *a, int idx, struct fl_xres *x)
 
 			if (FE_STATE(e->fe_word) != (uint32_t)pass)
 				continue;
+			if (!mode_ok(e->fe_mode)) {
+				x->xr_bad++;
+				continue;
+			}
 			while (k > 0 && FE_STATE(order[k - 1]->fe_word) == (uint32_t)pass &&
 			       by_ticket(order[k - 1], e) > 0) {
 				order[k] = order[k - 1];
@@ -666,5 +682,13 @@ bool fl_snapshot(struct fl_area *a, int idx, struct fl_slot *copy)
 	if (active)
 		memcpy(copy, s, sizeof(*copy));
 	unlatch(s);
-	return active;
+	if (!active)
+		return false;
+	/* for the views: nothing a client scribbled is shown as a lock */
+	if (!copy->fs_namelen || copy->fs_namelen > FL_NAME_MAX)
+		copy->fs_namelen = FL_NAME_MAX;
+	for (int k = 0; k < FL_ENTRIES; k++)
+		if (!mode_ok(copy->fs_e[k].fe_mode))
+			copy->fs_e[k].fe_word = FE_FREE;
+	return true;
 }

@@ -215,6 +215,7 @@ struct fl_xres {
 	uint8_t xr_lvb[FL_LVB_LEN];
 	bool xr_dubious;
 	int xr_nlocks;
+	int xr_bad;		/* entries no writer could have made (a client scribbled): dropped */
 	struct fl_xlock xr_locks[FL_ENTRIES];
 };
 

@@ -528,6 +528,30 @@ static void test_revoke_wakes_a_sleeping_waiter(void **state)
 	assert_int_equal(fl_unlock(&ctx, &h, NULL), FL_MOVED);
 }
 
+/* An entry a client scribbled over (a mode no one can ask for) never reaches the GRD. */
+static void test_revoke_and_snapshot_drop_scribbled_entries(void **state)
+{
+	struct fl_xres x;
+	struct fl_where h, p;
+	static struct fl_slot copy;
+	int idx, shown = 0;
+
+	(void)state;
+	idx = delegate("S");
+	h = take("S", PR, FL_GRANTED);
+	p = take("S", PR, FL_GRANTED);
+	fa->fa_slot[idx].fs_e[p.fw_entry].fe_mode = 42;
+	assert_true(fl_snapshot(fa, idx, &copy));
+	for (int k = 0; k < FL_ENTRIES; k++)
+		shown += FE_STATE(copy.fs_e[k].fe_word) != FE_FREE;
+	assert_int_equal(shown, 1);
+	assert_int_equal(fl_revoke(fa, idx, &x), 1);
+	assert_int_equal(x.xr_nlocks, 1);
+	assert_int_equal(x.xr_bad, 1);
+	assert_int_equal(x.xr_locks[0].xl_lkid, h.fw_lkid);
+	assert_int_equal(x.xr_namelen, 1);
+}
+
 static void test_cancel_lets_the_next_waiter_in(void **state)
 {
 	struct fl_where h, x, p;
@@ -939,6 +963,7 @@ int main(void)
 		T(test_gate_open_with_stamp_newer_than_now),
 		T(test_hand_over_to_another_process),
 		T(test_revoke_wakes_a_sleeping_waiter),
+		T(test_revoke_and_snapshot_drop_scribbled_entries),
 		T(test_cancel_lets_the_next_waiter_in),
 		T(test_cancel_of_a_lock_granted_at_once_reports_its_value_block),
 		T(test_revoke_exports_granted_then_waiting_in_order),
