@@ -110,9 +110,10 @@ static void own_stall(struct lmon *l, uint64_t now)
 	if (gap <= (uint64_t)m->m_cfg->cf_misscount_ms * 1000000ull / 2)
 		return;
 	member_count(m, CNT_LMON_STALLS);
-	log_alert("LMON was not scheduled for %llu ms (more than half of misscount_ms = %d); "
-		  "the stall is not counted against the peers' network heartbeats",
-		  (unsigned long long)(gap / 1000000), m->m_cfg->cf_misscount_ms);
+	log_alert("LMON did not run for %llu ms (stopped, starved of CPU or blocked on I/O; "
+		  "more than half of misscount_ms = %d): the stall is not counted against the "
+		  "peers' network heartbeats", (unsigned long long)(gap / 1000000),
+		  m->m_cfg->cf_misscount_ms);
 	/* the stall is taken off the ages of peers we heard until it began */
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
 		struct sga_peer *p = sga_peer(&m->m_sga, i);
