@@ -1107,7 +1107,8 @@ static bool frozen_now(void)
 	       sga_load(&cl->cl_incarnation) != lms.s_inc;
 }
 
-static void hold(int from, uint32_t inc, const struct msg_lk *lk)
+/* a held request, not yet queued; NULL (the client told "not ready") when full */
+static struct frozen *frozen_new(int from, uint32_t inc, const struct msg_lk *lk)
 {
 	struct frozen *f;
 
@@ -1117,15 +1118,24 @@ static void hold(int from, uint32_t inc, const struct msg_lk *lk)
 		out.lk_status = ST_NOT_READY;
 		if (!from)
 			to_client(lk->lk_owner_client, MSG_LK_REPLY, &out);
-		return;
+		return NULL;
 	}
 	f->fr_from = from;
 	f->fr_inc = inc;
 	f->fr_lk = *lk;
-	*lms.s_frozen_tail = f;
-	lms.s_frozen_tail = &f->fr_next;
 	lms.s_nfrozen++;
 	sga_count(&lms.s_m->m_sga, CNT_GES_FROZEN, 1);
+	return f;
+}
+
+static void hold(int from, uint32_t inc, const struct msg_lk *lk)
+{
+	struct frozen *f = frozen_new(from, inc, lk);
+
+	if (f) {
+		*lms.s_frozen_tail = f;
+		lms.s_frozen_tail = &f->fr_next;
+	}
 }
 
 /* a request from one of our clients (lk_owner_client is its session) */
@@ -1784,19 +1794,37 @@ static void inflight_done(const struct msg_lk *lk)
 static void inflight_resubmit(uint64_t gone)
 {
 	struct inflight **pp = &lms.s_inflight;
+	struct frozen *first = NULL, *last = NULL;
 	size_t n = 0;
 
+	/*
+	 * The in-flight list is newest first; the requests go back in the order
+	 * they were made, and ahead of those that came during the freeze, so
+	 * that a resource's waiters stay first come, first served.
+	 */
 	while (*pp) {
 		struct inflight *f = *pp;
+		struct frozen *h;
 
 		if (!(gone & (1ull << (f->if_master - 1)))) {
 			pp = &f->if_next;
 			continue;
 		}
 		*pp = f->if_next;
-		hold(0, 0, &f->if_lk);
+		if ((h = frozen_new(0, 0, &f->if_lk))) {
+			h->fr_next = first;	/* each older one goes in front */
+			first = h;
+			if (!last)
+				last = h;
+		}
 		free(f);
 		n++;
+	}
+	if (first) {
+		last->fr_next = lms.s_frozen;
+		if (!lms.s_frozen)
+			lms.s_frozen_tail = &last->fr_next;
+		lms.s_frozen = first;
 	}
 	if (n)
 		log_info(COMP, "%zu requests in flight to departed masters resubmitted", n);
