@@ -236,6 +236,8 @@ struct lms {
 	/* the SGA lock cache (shm/fastlock.h) */
 	struct fl_area *s_fl;
 	uint64_t s_next_sweep_ns;
+	uint64_t s_fast_lease_ns;	/* the lock cache's lease (0: no cache) */
+	bool s_lease_stale;		/* LMON's disk lease is old: nothing is granted */
 };
 
 static struct lms lms = { .s_frozen_tail = &lms.s_frozen };
@@ -1098,11 +1100,33 @@ static void fast_sweep(uint64_t now)
 
 /* ---- requests -------------------------------------------------------------- */
 
+/*
+ * LMON's voting-disk lease is what lets this instance act for the cluster.
+ * Not renewed for most of disktimeout (LMON stopped, starved, or cut off
+ * from the disks), it may soon let the others evict us and take over the
+ * resources we master -- while nobody here has told LMS.  So LMS grants
+ * nothing more, and stops stamping the lock cache's lease (which closes it
+ * within its own lease), a margin before the others may act: they wait for
+ * the lease to run out from when they saw our last heartbeat, which is
+ * after it started.
+ */
+static bool lease_stale(uint64_t now)
+{
+	const struct sga_cluster *cl = sga_cluster(&lms.s_m->m_sga);
+	uint64_t lease = sga_load(&cl->cl_lease_ns), len = cl->cl_lease_len_ns;
+	uint64_t allowed = len - len / 8 - lms.s_fast_lease_ns;
+
+	if (!lease || !len || lms.s_fast_lease_ns >= len - len / 8)
+		return false;	/* no lease yet */
+	return now > lease && now - lease > allowed;
+}
+
 static bool frozen_now(void)
 {
 	struct sga_cluster *cl = sga_cluster(&lms.s_m->m_sga);
 
-	return lms.s_rebuilding || sga_load(&cl->cl_state) != CGS_STABLE ||
+	return lms.s_rebuilding || lease_stale(rac_now_mono_ns()) ||
+	       sga_load(&cl->cl_state) != CGS_STABLE ||
 	       sga_load(&cl->cl_members) != lms.s_members ||
 	       sga_load(&cl->cl_incarnation) != lms.s_inc;
 }
@@ -2451,14 +2475,29 @@ static int lms_tick(struct member *m)
 	if (sga_load(&cl->cl_state) == CGS_RECONFIG && sga_load(&cl->cl_step) >= RCFG_FREEZE_LOCK_DB &&
 	    sga_load(&cl->cl_step) < RCFG_HANDOVER_GES)
 		freeze_begin();
+	if (lease_stale(now) != lms.s_lease_stale) {
+		const struct sga_cluster *c = sga_cluster(&m->m_sga);
+
+		lms.s_lease_stale = !lms.s_lease_stale;
+		if (lms.s_lease_stale)
+			log_alert("LMS 0: LMON's voting-disk lease not renewed for %llu ms "
+				  "(disktimeout_ms = %llu): no lock is granted until it is",
+				  (unsigned long long)((now - sga_load(&c->cl_lease_ns)) / 1000000),
+				  (unsigned long long)(c->cl_lease_len_ns / 1000000));
+		else
+			log_alert("LMS 0: LMON's voting-disk lease renewed: granting again");
+	}
 	if (lms.s_nfrozen && !frozen_now())
 		replay_frozen();
 	recovery_check();
-	if (grd_next_deadline(lms.s_grd) && grd_next_deadline(lms.s_grd) <= now) {
+	/* expiries and deadlock victims let others in: not while the lease is old */
+	if (!lms.s_lease_stale && grd_next_deadline(lms.s_grd) &&
+	    grd_next_deadline(lms.s_grd) <= now) {
 		grd_expire(lms.s_grd, now);
 		drain_events();
 	}
-	dl_tick(now);
+	if (!lms.s_lease_stale)
+		dl_tick(now);
 	if (lms.s_fl && !frozen_now())
 		fast_sweep(now);
 	if (now >= lms.s_next_reap_ns) {
@@ -2498,8 +2537,10 @@ static int lms_init(struct member *m, char *err, size_t errlen)
 			log_warn(COMP, "SGA lock cache unavailable: every lock goes through LMS");
 			lms.s_fl = NULL;
 		}
-		if (lms.s_fl)
+		if (lms.s_fl) {
+			lms.s_fast_lease_ns = lms.s_fl->fa_lease_len_ns;
 			fl_stamp(lms.s_fl, rac_now_mono_ns());
+		}
 	}
 	if (!lms.s_grd || !lms.s_outq) {
 		snprintf(err, errlen, "cannot make the lock table: out of memory");

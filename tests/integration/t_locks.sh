@@ -350,6 +350,20 @@ test_locks_survive_a_death_that_overtakes_a_join_rebuild() {
 	wait_for "no lock left in the GRD" 10000 left
 }
 
+# mastered_by INST PREFIX: the first name PREFIXk (k = 1..40) whose master is
+# INST, found by holding each in turn from INST; fails the test if none is
+mastered_by() {
+	local k p m
+	for k in $(seq 1 40); do
+		rac lock -i "$1" -m EX "$2$k" -- sh -c "$(hold_cmd "probe$2$k" "stop$2$k")" >/dev/null & p=$!
+		wait_for "probe lock $2$k" 5000 exists "$T/probe$2$k"
+		m=$(sql1 -e "select master from gv\$ges_enqueue where resource_name = '$2$k'")
+		touch "$T/stop$2$k"; wait $p
+		if [ "$m" = "$1" ]; then echo "$2$k"; return 0; fi
+	done
+	fail "no resource mastered by instance $1 in 40 tries"
+}
+
 # The SGA lock cache (shm/fastlock.c): a resource mastered by the local LMS
 # that only local clients use is handed to shared memory, where they lock and
 # release it among themselves; another instance's request takes it back into
@@ -358,16 +372,7 @@ test_locks_survive_a_death_that_overtakes_a_join_rebuild() {
 test_locks_cache_serves_local_clients_and_gives_way_to_remote_ones() {
 	up3 misscount_ms 1000 ckpt_timeout_ms 6000
 	st() { sql1 -i "$1" -e "select value from v\$ges_statistics where name = '$2'"; }
-	# a resource mastered by instance 1
-	name=""
-	for k in $(seq 1 40); do
-		rac lock -i 1 -m EX "fc$k" -- sh -c "$(hold_cmd "probe$k" "stop$k")" & p=$!
-		wait_for "probe lock fc$k" 5000 exists "$T/probe$k"
-		m=$(sql1 -e "select master from gv\$ges_enqueue where resource_name = 'fc$k'")
-		touch "$T/stop$k"; wait $p
-		if [ "$m" = 1 ]; then name="fc$k"; break; fi
-	done
-	[ -n "$name" ] || fail "no resource mastered by instance 1 in 40 tries"
+	name=$(mastered_by 1 fc); [ -n "$name" ] || fail "no resource mastered by instance 1"
 	[ "$(st 1 'resources handed to the sga')" -ge 1 ] || fail "nothing handed to the sga"
 
 	# three local clients, an EX counter with its value block: served in the SGA
@@ -437,4 +442,28 @@ test_locks_client_of_another_message_version_is_told_so() {
 	bad3() { [ "$(sql1 -i 1 -e "select value from v\$sysstat where name = 'malformed messages dropped'")" -ge 3 ]; }
 	wait_for "the three messages counted as malformed" 3000 bad3
 	rac lock -i 1 -m EX --nowait after -- true || fail "LMS stopped serving"
+}
+
+# An instance whose LMON stops renewing its voting-disk lease is about to be
+# evicted, and the others will take over the resources its LMS masters: its
+# LMS grants nothing from then on, neither in the GRD nor (its stamp
+# stopping) in the SGA lock cache -- a local client asking then waits, while
+# the survivors grant the resource once they have taken it over.
+test_locks_no_grant_once_lmon_stops_renewing_its_lease() {
+	up3 misscount_ms 1000 ckpt_timeout_ms 6000 member_hang_timeout_ms 20000
+	name=$(mastered_by 3 ls); [ -n "$name" ] || fail "no resource mastered by instance 3"
+	pids=$(echo $(member_pid 3 guard) $(member_pid 3 lms0))
+	rac fault hang -i 3 -p lmon
+	stale() { grep -q "lease not renewed" "$T/local/RAC3/alert_RAC3.log"; }
+	wait_for "instance 3's LMS stops granting" 3000 stale
+	"$RACBIN/racctl" -c "$T/rac.ini" lock -i 3 -m EX "$name" -- touch "$T/bad" >/dev/null 2>&1 & late=$!
+	wait_for "survivors settle on {1,2}" 10000 members_are 1 "1 2"
+	rac lock -i 1 -m EX --timeout 5000 "$name" -- touch "$T/good" || fail "the survivors did not grant $name"
+	[ -e "$T/good" ] || fail "the survivors' holder did not run"
+	[ ! -e "$T/bad" ] || fail "instance 3 granted $name after its lease went stale"
+	rac fault resume -i 3 -p lmon
+	wait_for "instance 3 gone" 5000 all_gone $pids
+	set +e; wait $late; rc=$?; set -e
+	[ "$rc" -ne 0 ] || fail "the late client on instance 3 says it held the lock"
+	[ ! -e "$T/bad" ] || fail "instance 3 granted $name after its lease went stale"
 }
