@@ -266,6 +266,10 @@ test_resumed_lmon_reads_its_kill_block_and_stops_writing() {
 	any_alert_has "Kill block written for instance 3"
 	# nothing of instance 3 touched the disks after it read the block
 	rac dump vote --disk 1 | grep -E "disk heartbeat .* inst=3 state=alive" || fail "instance 3 marked its slot after the kill block"
+	# the block names that life of instance 3, not the next one
+	rac start -i 3 >/dev/null || fail "instance 3 cannot start again after its kill block"
+	wait_for "instance 3 back in the cluster" 10000 active_are "1 2 3 "
+	kill_block_for 3 >/dev/null || fail "the old kill block is gone"
 }
 
 test_resumed_lmon_left_out_without_its_kill_block_evicts_nobody() {
