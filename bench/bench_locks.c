@@ -384,6 +384,12 @@ static void workload(const struct bcfg *b, int redis, const char *what, int ncli
 	struct series rs = { .s_n = 0 }, ns = { .s_n = 0 }, gs = { .s_n = 0 }, ds = { .s_n = 0 },
 		      bs = { .s_n = 0 };
 	int backoff = redis && hot && nclients > 1;
+	const char *only = getenv("BENCH_ONLY");	/* e.g. "spread16", "hot1", "spread1p" */
+	char key[32];
+
+	snprintf(key, sizeof(key), "%s%d%s", hot ? "hot" : "spread", nclients, pipelined ? "p" : "");
+	if (only && *only && strcmp(only, key))
+		return;
 
 	for (int i = 0; i < runs; i++) {
 		struct result x;
