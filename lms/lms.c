@@ -69,6 +69,7 @@
 #include "log.h"
 #include "member.h"
 #include "msg.h"
+#include "zmtp_srv.h"
 
 #define COMP "GES"
 #define LMS_TICK_MS 10
@@ -76,6 +77,8 @@
 #define MAX_FROZEN 100000
 #define PEER_HWM 100000
 #define CLIENT_HWM 1000000
+/* bytes waiting to one client, at most: CLIENT_HWM messages of a reply or two */
+#define CLIENT_TX_MAX ((size_t)CLIENT_HWM * 128)
 #define DEADLOCK_PERIOD_MS 1000
 #define PARK_MAX 64			/* "queued" answers held back at once */
 #define PARK_NS 5000000ull		/* ... for at most 5 ms (plus a tick) */
@@ -172,7 +175,9 @@ struct lms {
 	uint64_t s_cluster_id;
 	uint64_t s_seq;
 	int s_peer_item;			/* ROUTER on lms_endpoint */
-	int s_client_item;			/* ROUTER on ipc://<local_dir>/lms.sock */
+	int s_client_item;			/* s_zs's descriptor in the poll items */
+	struct zsrv *s_zs;			/* ROUTER on ipc://<local_dir>/lms.sock,
+						 * served natively (zmtp_srv.h) */
 	void *s_peer[RAC_MAX_INST + 1];		/* DEALER to each peer LMS */
 	uint64_t s_members;			/* membership the bucket map is built on */
 	uint64_t s_inc;
@@ -503,6 +508,20 @@ static void send_fail(uint16_t type)
 
 static struct session *session_at(int slot);
 
+/*
+ * One message to the sender of [ident]: a local client through our own
+ * ROUTER (sock NULL), else on that ZeroMQ ROUTER.  0, or -1 (errno).
+ */
+static int send_to(void *sock, const uint8_t *ident, size_t ident_len, const void *buf, size_t n)
+{
+	if (!sock)
+		return zsrv_send(lms.s_zs, ident, ident_len, buf, n);
+	if (zmq_send(sock, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	    zmq_send(sock, buf, n, ZMQ_DONTWAIT) < 0)
+		return -1;
+	return 0;
+}
+
 static void out_flush(struct outq *q)
 {
 	struct msg_hdr h = { .mh_sender = q->oq_peer > 0 ? (uint32_t)lms.s_m->m_inst : 0,
@@ -520,12 +539,10 @@ static void out_flush(struct outq *q)
 			send_fail(MSG_LK_BUNDLE);
 	} else if (q->oq_slot >= 0) {
 		struct session *se = session_at(q->oq_slot);
-		void *sock = lms.s_m->m_items[lms.s_client_item].socket;
 
 		/* a session that ended meanwhile: its answers have no one to go to */
-		if (se && (n < 0 ||
-			   zmq_send(sock, se->se_ident, se->se_ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-			   zmq_send(sock, q->oq_b.mb_buf, (size_t)n, ZMQ_DONTWAIT) < 0))
+		if (se && (n < 0 || zsrv_send(lms.s_zs, se->se_ident, se->se_ident_len,
+					      q->oq_b.mb_buf, (size_t)n) < 0))
 			send_fail(MSG_LK_BUNDLE);
 	}
 	msg_bundle_init(&q->oq_b);
@@ -859,8 +876,7 @@ static void send_dump(void *sock, const uint8_t *ident, size_t ident_len)
 	n = msg_encode_raw(buf, sizeof(buf), &h, MSG_GES_DUMP, body, d.d_c.c_pos);
 	if (n < 0)
 		return;
-	if (zmq_send(sock, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-	    zmq_send(sock, buf, (size_t)n, ZMQ_DONTWAIT) < 0)
+	if (send_to(sock, ident, ident_len, buf, (size_t)n))
 		sga_count(&lms.s_m->m_sga, CNT_GES_SEND_DROPPED, 1);
 }
 
@@ -1389,8 +1405,7 @@ static void refuse_version(void *sock, const uint8_t *ident, size_t ident_len, u
 
 	log_warn(COMP, "a client speaks message version %u, this LMS %u: told so", theirs,
 		 RAC_MSG_VERSION);
-	if (n < 0 || zmq_send(sock, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-	    zmq_send(sock, msg, (size_t)n, ZMQ_DONTWAIT) < 0)
+	if (n < 0 || send_to(sock, ident, ident_len, msg, (size_t)n))
 		sga_count(&lms.s_m->m_sga, CNT_GES_SEND_DROPPED, 1);
 }
 
@@ -1506,7 +1521,8 @@ static void serve(int item)
 		struct msg_lk lk;
 		int rc;
 
-		if (!recv2(sock, ident, &ident_len, buf, &len))
+		if (!(client ? zsrv_recv(lms.s_zs, ident, &ident_len, buf, &len) :
+		      recv2(sock, ident, &ident_len, buf, &len)))
 			return;
 		rc = msg_decode_hdr(buf, len, lms.s_cluster_id, &h, &p);
 		if (rc == RAC_EMSG_VERSION && client)
@@ -1548,6 +1564,8 @@ static void serve(int item)
 		if (++served % FLUSH_EVERY == 0)
 			out_flush_all();
 	}
+	if (client)
+		zsrv_yield(lms.s_zs);	/* the rest next time round */
 }
 
 /* ---- deadlocks across instances -------------------------------------------- */
@@ -2515,6 +2533,14 @@ static int lms_period(const struct member *m)
 	return LMS_TICK_MS;
 }
 
+/* a local connection spoke no ZMTP (or not as a DEALER): closed */
+static void client_bad(void *arg, const char *why)
+{
+	(void)arg;
+	sga_count(&lms.s_m->m_sga, CNT_MSG_BAD, 1);
+	log_warn(COMP, "closed a client connection: %s", why);
+}
+
 static int lms_init(struct member *m, char *err, size_t errlen)
 {
 	char ep[RAC_PATH_MAX + 32];
@@ -2556,20 +2582,31 @@ static int lms_init(struct member *m, char *err, size_t errlen)
 		return -1;
 	}
 	unlink(lms.s_sock_path);	/* left by a crashed LMS */
-	if (member_bind_router(m, ep, "client endpoint", err, errlen))
-		return -1;
-	lms.s_client_item = m->m_nitems - 1;
 	{
 		/*
-		 * Answers and events must not be dropped: a client pipelines, and a
-		 * burst of grants can follow one release.  A deep queue, and
-		 * ROUTER_MANDATORY so that a send that still fails is seen.
+		 * Local clients: a ROUTER of our own, served in this thread (no
+		 * libzmq I/O thread between a client and us).  Answers and events
+		 * must not be dropped: a client pipelines, and a burst of grants
+		 * can follow one release.  A deep queue per client, and a send
+		 * that still fails (client gone, or stuck) is seen.
 		 */
-		int hwm = CLIENT_HWM, one = 1;
-		void *cs = m->m_items[lms.s_client_item].socket;
+		struct zsrv_opts zo = { .zo_frame_max = RAC_MSG_MAX, .zo_tx_max = CLIENT_TX_MAX,
+					.zo_on_bad = client_bad };
 
-		zmq_setsockopt(cs, ZMQ_SNDHWM, &hwm, sizeof(hwm));
-		zmq_setsockopt(cs, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
+		if (m->m_nitems >= MEMBER_MAX_ITEMS) {
+			snprintf(err, errlen, "too many sockets");
+			return -1;
+		}
+		if (zsrv_open(&lms.s_zs, lms.s_sock_path, &zo)) {
+			snprintf(err, errlen, "cannot bind client endpoint %s: %s", ep,
+				 strerror(errno));
+			return -1;
+		}
+		lms.s_client_item = m->m_nitems;
+		m->m_items[m->m_nitems++] = (zmq_pollitem_t){ .socket = NULL,
+							      .fd = zsrv_fd(lms.s_zs),
+							      .events = ZMQ_POLLIN };
+		log_info(COMP, "client endpoint %s bound", ep);
 	}
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
 		const struct rac_inst_cfg *ic = config_inst(m->m_cfg, i);
@@ -2628,6 +2665,8 @@ static void lms_fini(struct member *m)
 			sh_name_free(&lms.s_sh[i]);
 	free(lms.s_sh);
 	free(lms.s_dl_edges);
+	zsrv_close(lms.s_zs);
+	lms.s_zs = NULL;
 	unlink(lms.s_sock_path);
 }
 
