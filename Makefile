@@ -86,6 +86,11 @@ build/$(FLAVOUR)/tests/test_grd: $(OBJDIR)/tests/unit/test_grd.o $(OBJDIR)/lms/g
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lsqlite3 $(LIBS)
 
+# LMS's native ZMTP ROUTER (lms/zmtp_srv.c, built into rac_lms with lms/*.c)
+build/$(FLAVOUR)/tests/test_zmtp_srv: $(OBJDIR)/tests/unit/test_zmtp_srv.o $(OBJDIR)/lms/zmtp_srv.o $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+
 build/$(FLAVOUR)/tests/%: $(OBJDIR)/tests/unit/%.o $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lsqlite3 $(LIBS)
