@@ -73,6 +73,8 @@ struct zsrv {
 	bool s_kicked;
 	uint32_t s_next_id;
 	unsigned s_since_look;	/* messages since epoll was asked */
+	bool s_fresh;		/* epoll was asked and told all: need not be again
+				 * before the caller polls */
 	struct zconn *s_rhead, *s_rtail;
 	struct zconn *s_all;
 	struct zconn *s_hash[ZS_HASH];
@@ -609,6 +611,7 @@ static void look(struct zsrv *s)
 	int n = epoll_wait(s->s_ep, ev, ZS_EVENTS, 0);
 
 	s->s_since_look = 0;
+	s->s_fresh = n < ZS_EVENTS;
 	for (int i = 0; i < n; i++) {
 		void *tag = ev[i].data.ptr;
 		struct zconn *c = tag;
@@ -651,8 +654,15 @@ int zsrv_recv(struct zsrv *s, uint8_t *id, size_t *idlen, uint8_t *buf, size_t *
 		int r;
 
 		if (!c) {
-			if (looked)
+			/*
+			 * Nothing more from what epoll told.  What came since makes
+			 * zsrv_fd() readable: the caller's poll sees it, and the next
+			 * call asks epoll.
+			 */
+			if (looked || s->s_fresh) {
+				s->s_fresh = false;
 				return 0;
+			}
 			look(s);
 			looked = true;
 			continue;
