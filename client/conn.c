@@ -9,8 +9,8 @@
  *
  * The client speaks ZeroMQ's wire protocol itself (ZMTP 3.0 with the NULL
  * mechanism, as a DEALER: RFC 23/ZMTP) on a plain non-blocking socket,
- * rather than through libzmq.  LMS still has a libzmq ROUTER and sees an
- * ordinary DEALER.  Why: libzmq moves every message through an I/O thread
+ * rather than through libzmq.  LMS serves it with a ROUTER of its own that
+ * speaks the same (lms/zmtp_srv.c), and libzmq DEALERs (racsql) alike.  Why: libzmq moves every message through an I/O thread
  * of its own, so a synchronous request cost the client two thread
  * wake-ups and some fifteen system calls (mailbox eventfd, poll after
  * poll); measured with 16 clients, the client processes took twice the

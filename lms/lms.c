@@ -5,7 +5,8 @@
  * serves the instance's clients.  The lock table itself is grd.c; this file
  * moves requests, answers and events between clients, LMSes and the table:
  *
- *   client --MSG_LK_REQUEST--> LMS (client socket, ipc://<local_dir>/lms.sock)
+ *   client --MSG_LK_REQUEST--> LMS (client socket, ipc://<local_dir>/lms.sock:
+ *                                   a ZMTP ROUTER served in LMS's thread, zmtp_srv.c)
  *     master here:   grd_*() on our table       --MSG_LK_REPLY--> client
  *     master remote: --MSG_GRD_OP--> master LMS: grd_*()
  *                    <--MSG_GRD_RESULT--          --MSG_LK_REPLY--> client

@@ -71,6 +71,8 @@ struct zsrv {
 	int s_ep;		/* epoll set: the listening socket, the kick, connections */
 	int s_kick;		/* eventfd: messages wait in buffers (zsrv_yield) */
 	bool s_kicked;
+	bool s_lpaused;		/* out of descriptors: the listening socket is out
+				 * of the epoll set until a connection closes */
 	uint32_t s_next_id;
 	unsigned s_since_look;	/* messages since epoll was asked */
 	bool s_fresh;		/* epoll was asked and told all: need not be again
@@ -209,6 +211,12 @@ static void conn_free(struct zsrv *s, struct zconn *c)
 	free(c->c_tx);
 	free(c);
 	s->s_st.zs_open--;
+	if (s->s_lpaused) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->s_lfd };
+
+		if (epoll_ctl(s->s_ep, EPOLL_CTL_ADD, s->s_lfd, &ev) == 0)
+			s->s_lpaused = false;
+	}
 }
 
 static void conn_bad(struct zsrv *s, struct zconn *c, const char *why)
@@ -373,7 +381,15 @@ static void accept_all(struct zsrv *s)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			return;	/* none left; or out of descriptors: later */
+			/*
+			 * Out of descriptors (or memory): the pending connection
+			 * would keep the set readable, and us spinning.  Stop
+			 * listening until one of ours closes.
+			 */
+			if (errno != EAGAIN && errno != EWOULDBLOCK && s->s_all &&
+			    epoll_ctl(s->s_ep, EPOLL_CTL_DEL, s->s_lfd, NULL) == 0)
+				s->s_lpaused = true;
+			return;
 		}
 		c = calloc(1, sizeof(*c));
 		if (c)
