@@ -54,11 +54,8 @@
 
 #include "client.h"
 #include "errors.h"
+#include "zmtp.h"
 
-#define ZMTP_GREETING	64
-#define ZMTP_MORE	0x01
-#define ZMTP_LONG	0x02
-#define ZMTP_COMMAND	0x04
 #define ZMTP_HDR_MAX	9	/* flags and a long size */
 /* received bytes: room for the largest frame and then some */
 #define CL_RX_CAP	(2 * RAC_MSG_MAX)
@@ -125,37 +122,6 @@ static int ep_connect(const char *ep, int *fdp)
 		return rc ? RACRT_ECONNECT : 0;
 	}
 	return RACRT_EINVAL;
-}
-
-/* our greeting and READY, sent together: NULL needs no reply in between */
-static size_t hello(uint8_t *b)
-{
-	static const char type[] = "DEALER";
-	uint8_t *p = b;
-
-	memset(p, 0, ZMTP_GREETING);
-	p[0] = 0xff;
-	p[9] = 0x7f;
-	p[10] = 3;	/* version 3.0 */
-	memcpy(p + 12, "NULL", 4);
-	p += ZMTP_GREETING;
-	*p++ = ZMTP_COMMAND;
-	*p++ = 0;	/* the size, below */
-	*p++ = 5;
-	memcpy(p, "READY", 5);
-	p += 5;
-	*p++ = 11;
-	memcpy(p, "Socket-Type", 11);
-	p += 11;
-	*p++ = 0, *p++ = 0, *p++ = 0, *p++ = (uint8_t)(sizeof(type) - 1);
-	memcpy(p, type, sizeof(type) - 1);
-	p += sizeof(type) - 1;
-	*p++ = 8;
-	memcpy(p, "Identity", 8);
-	p += 8;
-	*p++ = 0, *p++ = 0, *p++ = 0, *p++ = 0;	/* empty: LMS names us */
-	b[ZMTP_GREETING + 1] = (uint8_t)(p - b - ZMTP_GREETING - 2);
-	return (size_t)(p - b);
 }
 
 /* LMS's greeting: ZMTP 3 or later, NULL mechanism */
@@ -366,7 +332,7 @@ int conn_open(struct racrt *r, const char *endpoint, const char *cluster_name)
 		return rc;
 
 	/* connected (or, over TCP, on the way): say hello, hear LMS's */
-	hlen = hello(hi);
+	hlen = zmtp_hello(hi, "DEALER", true);	/* LMS names us */
 	deadline = rac_now_mono_ns() + (uint64_t)r->r_reply_ms * 1000000ull;
 	while (r->r_hs != HS_DONE) {
 		struct pollfd pf = { .fd = r->r_sock, .events = POLLIN };

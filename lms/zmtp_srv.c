@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "zmtp.h"
 #include "zmtp_srv.h"
 
 #define ZS_GREETING	64
@@ -341,40 +342,11 @@ static int tx_put(struct zsrv *s, struct zconn *c, const uint8_t *hdr, size_t hl
 	return 0;
 }
 
-/* our greeting and READY, in one piece: NULL waits for nothing in between */
-static size_t hello(uint8_t *b)
-{
-	static const char type[] = "ROUTER";
-	uint8_t *p = b;
-
-	memset(p, 0, ZS_GREETING);
-	p[0] = 0xff;		/* signature: 0xff, eight bytes of padding, 0x7f */
-	p[9] = 0x7f;
-	p[10] = 3;		/* version 3.0 */
-	p[11] = 0;
-	memcpy(p + 12, "NULL", 4);	/* mechanism, zero-padded to 20 bytes */
-	p[32] = 0;		/* as-server: NULL does not say */
-	p += ZS_GREETING;	/* the filler is zeros */
-	*p++ = ZS_COMMAND;
-	*p++ = 0;		/* the size, below */
-	*p++ = 5;
-	memcpy(p, "READY", 5);
-	p += 5;
-	*p++ = 11;
-	memcpy(p, "Socket-Type", 11);
-	p += 11;
-	*p++ = 0, *p++ = 0, *p++ = 0, *p++ = (uint8_t)(sizeof(type) - 1);
-	memcpy(p, type, sizeof(type) - 1);
-	p += sizeof(type) - 1;
-	b[ZS_GREETING + 1] = (uint8_t)(p - b - ZS_GREETING - 2);
-	return (size_t)(p - b);
-}
-
 static void accept_all(struct zsrv *s)
 {
 	for (int i = 0; i < ZS_ACCEPT_MAX; i++) {
 		struct epoll_event ev = { .events = EPOLLIN };
-		uint8_t hi[ZS_GREETING + 32];
+		uint8_t hi[ZMTP_HELLO_MAX];
 		struct zconn *c;
 		int fd = accept4(s->s_lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
@@ -410,7 +382,7 @@ static void accept_all(struct zsrv *s)
 		s->s_all = c;
 		s->s_st.zs_accepted++;
 		s->s_st.zs_open++;
-		tx_put(s, c, hi, hello(hi), NULL, 0);	/* on failure c is gone */
+		tx_put(s, c, hi, zmtp_hello(hi, "ROUTER", false), NULL, 0);	/* on failure c is gone */
 	}
 }
 
