@@ -460,6 +460,21 @@ static void test_gate_open_with_stamp_newer_than_now(void **state)
 	assert_int_equal(fl_unlock(&ctx, &w, NULL), 0);
 }
 
+/*
+ * In a forked child: queue a request for "R" in `mode` behind the parent's
+ * lock and wait for it up to `secs`; the wait's outcome (the child exits
+ * 10 + the outcome if the request was not queued).
+ */
+static int child_queue_and_wait(int mode, int secs, struct fl_where *w,
+				uint8_t lvb[FL_LVB_LEN], bool *dub)
+{
+	int rc = lock_full("R", mode, getpid(), false, 0, w, lvb, dub);
+
+	if (rc != FL_QUEUED)
+		_exit(10 + rc);
+	return fl_wait(&ctx, w, mono() + (uint64_t)secs * SEC, lvb, dub);
+}
+
 static void test_hand_over_to_another_process(void **state)
 {
 	struct fl_where h;
@@ -477,11 +492,8 @@ static void test_hand_over_to_another_process(void **state)
 		struct fl_where w;
 		uint8_t lvb[FL_LVB_LEN];
 		bool dub;
-		int rc = lock_full("R", EX, getpid(), false, 0, &w, lvb, &dub);
+		int rc = child_queue_and_wait(EX, 5, &w, lvb, &dub);
 
-		if (rc != FL_QUEUED)
-			_exit(10 + rc);
-		rc = fl_wait(&ctx, &w, mono() + 5 * SEC, lvb, &dub);
 		if (rc != FL_GRANTED)
 			_exit(20 + rc);
 		if (memcmp(lvb, l1, FL_LVB_LEN) || dub)
@@ -512,11 +524,8 @@ static void test_revoke_wakes_a_sleeping_waiter(void **state)
 		struct fl_where w;
 		uint8_t lvb[FL_LVB_LEN];
 		bool dub;
-		int rc = lock_full("R", PR, getpid(), false, 0, &w, lvb, &dub);
+		int rc = child_queue_and_wait(PR, 10, &w, lvb, &dub);
 
-		if (rc != FL_QUEUED)
-			_exit(10 + rc);
-		rc = fl_wait(&ctx, &w, mono() + 10 * SEC, lvb, &dub);
 		_exit(rc == FL_MOVED ? 0 : 20 + rc);
 	}
 	assert_true(await_waiters(idx, 1));
