@@ -33,12 +33,17 @@ ZMQ_LIBS := $(shell pkg-config --libs libzmq 2>/dev/null || echo -lzmq)
 
 # -Wformat-truncation is off: its guesses about path lengths are noise; we
 # check snprintf results where truncation matters.
+# Include paths follow the floors (docs/architecture.md): every file sees
+# include/, lib/, shm/ and instance/; a member's own headers are found next
+# to its sources; LMS's private headers only by LMS and the tests of its
+# parts, the client's only by its users.
 CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -g $(OPT) $(SANFLAGS) \
-	-Iinclude -Iinstance -Ishm -Ilms $(ZMQ_CFLAGS) $(EXTRA_CFLAGS)
+	-Iinclude -Ilib -Ishm -Iinstance $(ZMQ_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 LIBS := $(ZMQ_LIBS) -liniparser $(MALLOC_LIBS) -lpthread
 
-LIB_SRCS := $(filter-out instance/racctl.c,$(wildcard instance/*.c)) $(wildcard shm/*.c)
+# librac: the floors every program stands on (lib/, shm/, instance/)
+LIB_SRCS := $(wildcard lib/*.c shm/*.c instance/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
 LIBRAC := $(OBJDIR)/librac.a
 
@@ -49,7 +54,10 @@ BINS := $(BINDIR)/racctl $(BINDIR)/racsql $(MEMBER_BINS)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/$(FLAVOUR)/tests/%)
 
-ALL_SRCS := $(LIB_SRCS) instance/racctl.c $(wildcard lmon/*.c lms/*.c ckpt/*.c smon/*.c admin/*.c bench/*.c tests/tools/*.c) $(UNIT_SRCS)
+RACCTL_SRCS := $(wildcard admin/racctl*.c)
+RACSQL_SRCS := $(filter-out $(RACCTL_SRCS),$(wildcard admin/*.c))
+
+ALL_SRCS := $(LIB_SRCS) $(wildcard lmon/*.c lms/*.c ckpt/*.c smon/*.c admin/*.c bench/*.c tests/tools/*.c) $(UNIT_SRCS)
 DEPS := $(ALL_SRCS:%.c=$(OBJDIR)/%.d)
 
 .PHONY: all bins run test unit integration bench deps install clean
@@ -62,15 +70,17 @@ $(OBJDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# who may see LMS's lock table (grd.h) and the client's private header
+$(OBJDIR)/tests/unit/test_grd.o $(OBJDIR)/tests/unit/test_zmtp_srv.o \
+$(OBJDIR)/tests/unit/test_client.o: CFLAGS += -Ilms
+$(OBJDIR)/client/%.o $(OBJDIR)/pic/client/%.o: CFLAGS += -Ilms
+$(OBJDIR)/admin/racctl_lock.o $(OBJDIR)/tests/unit/test_client.o: CFLAGS += -Iclient
+
 $(LIBRAC): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BINDIR)/racctl: $(OBJDIR)/instance/racctl.o $(LIBRAC)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-
-$(BINDIR)/racsql: $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard admin/*.c)) $(LIBRAC)
+$(BINDIR)/racsql: $(RACSQL_SRCS:%.c=$(OBJDIR)/%.o) $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lsqlite3 -ledit $(LIBS)
 
@@ -108,8 +118,8 @@ $(BINDIR)/zsend: $(OBJDIR)/tests/tools/zsend.o $(LIBRAC)
 # ordinary objects; the shared one its own -fPIC objects under $(OBJDIR)/pic
 # and exports only racrt_* (client/libracrt.map).  racctl links the static
 # one for `racctl lock`.
-RACRT_SRCS := $(wildcard client/*.c) $(addprefix instance/,msg.c disk_block.c crc32c.c \
-	config.c util.c errors.c procs.c) shm/sga.c shm/fastlock.c
+RACRT_SRCS := $(wildcard client/*.c) $(addprefix lib/,msg.c disk_block.c crc32c.c \
+	config.c util.c errors.c) instance/procs.c shm/sga.c shm/fastlock.c
 RACRT_OBJS := $(RACRT_SRCS:%.c=$(OBJDIR)/%.o)
 RACRT_PIC_OBJS := $(RACRT_SRCS:%.c=$(OBJDIR)/pic/%.o)
 RACRT_LIBDIR := build/$(FLAVOUR)/lib
@@ -147,8 +157,11 @@ ifeq ($(FLAVOUR),rel)
 all: $(LIBRACRT) $(LIBRACRT_SO) $(RACRT_PC)
 endif
 
-# racctl lock; librac.a (with racctl_lock.o) comes first on the link line
-$(BINDIR)/racctl: $(LIBRACRT)
+# racctl: the launcher and control command; `racctl lock` is a client of
+# libracrt
+$(BINDIR)/racctl: $(RACCTL_SRCS:%.c=$(OBJDIR)/%.o) $(LIBRACRT) $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # test tools that are clients of the library
 CLIENT_TOOLS := dlock lkchurn lkcount lkmany
@@ -164,7 +177,7 @@ build/$(FLAVOUR)/bench/bench_hold: $(OBJDIR)/bench/bench_hold.o $(LIBRACRT) $(LI
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-build/$(FLAVOUR)/tests/test_client: $(OBJDIR)/tests/unit/test_client.o $(LIBRAC) $(LIBRACRT)
+build/$(FLAVOUR)/tests/test_client: $(OBJDIR)/tests/unit/test_client.o $(OBJDIR)/admin/racctl_lock.o $(LIBRACRT) $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
 

@@ -32,6 +32,7 @@
 #include <sqlite3.h>
 
 #include "config.h"
+#include "procs.h"
 
 struct views;
 

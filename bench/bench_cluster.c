@@ -31,6 +31,7 @@
 
 #include "bench.h"
 #include "config.h"
+#include "procs.h"
 #include "disk.h"
 #include "msg.h"
 #include "sga.h"

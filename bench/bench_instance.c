@@ -24,6 +24,7 @@
 
 #include "bench.h"
 #include "config.h"
+#include "procs.h"
 #include "sga.h"
 
 #define MAX_RUNS 101

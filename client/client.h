@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "procs.h"
 #include "fastlock.h"
 #include "msg.h"
 #include "racrt.h"

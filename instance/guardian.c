@@ -42,6 +42,7 @@
 #include "guardian.h"
 #include "lab.h"
 #include "log.h"
+#include "procs.h"
 #include "sga.h"
 
 #define COMP "GUARD"
@@ -516,6 +517,7 @@ int guardian_run(const struct rac_config *cfg, int inst, int notify_fd)
 		       rc == RAC_ESYS ? strerror(errno) : "");
 		return 1;
 	}
+	proc_name_nm_slots(&g->g_sga);
 	g->g_cfg = sga_config(&g->g_sga);
 	g->g_ic = config_inst(g->g_cfg, inst);
 	log_start(g, stale);

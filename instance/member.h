@@ -22,6 +22,7 @@
 #include <zmq.h>
 
 #include "config.h"
+#include "procs.h"
 #include "rac.h"
 #include "sga.h"
 

@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 #include "errors.h"
-#include "rac.h"
+#include "procs.h"
+#include "sga.h"
 
 const struct rac_proc procs[RAC_NROLES] = {
 	{ RAC_ROLE_LMON, "lmon", "LMON", "rac_lmon",
@@ -107,4 +108,11 @@ int proc_lms_client_ep(const char *local_dir, char *ep, size_t eplen, char *path
 	if (path && rac_strlcpy(path, ep + 6, pathlen))
 		return RAC_ETOOLONG;
 	return 0;
+}
+
+void proc_name_nm_slots(struct sga *s)
+{
+	for (int r = 0; r < RAC_NROLES; r++)
+		rac_strlcpy(sga_nm(s, r)->nm_name, proc_by_role(r)->pr_name,
+			    sizeof(sga_nm(s, r)->nm_name));
 }

@@ -239,7 +239,6 @@ int sga_create(const struct rac_config *cfg, int inst, struct sga *s, pid_t *sta
 
 		slot->nm_role = (uint32_t)r;
 		slot->nm_member_id = -1;
-		rac_strlcpy(slot->nm_name, proc_by_role(r)->pr_name, sizeof(slot->nm_name));
 	}
 	/* magic last: a reader that sees it sees a complete header */
 	__atomic_store_n(&h->sh_magic, SGA_MAGIC, __ATOMIC_RELEASE);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "errors.h"
+#include "procs.h"
 #include "sga.h"
 
 static struct rac_config cfg;
@@ -55,6 +56,7 @@ static void test_create_attach_validate(void **state)
 	(void)state;
 	assert_int_equal(sga_create(&cfg, 1, &s, &stale), 0);
 	assert_int_equal(stale, 0);
+	proc_name_nm_slots(&s);
 	assert_int_equal(sga_validate(&s), 0);
 	assert_true(sga_owner_alive(&s));
 	assert_int_equal(fstat(s.sg_fd, &st), 0);

@@ -36,7 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../client/client.h"
+#include "client.h"
 #include "config.h"
 #include "racrt.h"
 

@@ -1,9 +1,9 @@
 /*
  * rac.h - limits, roles and small helpers shared by every racrt program.
  *
- * The process topology lives in one table, procs[] (procs.c): which roles
- * an instance has, what each executable is called and how it shows in ps.
- * Nobody else builds a process or endpoint name.
+ * The roles are numbered here because the SGA's NM group table has one
+ * slot per role; what each role's executable is called and how it shows in
+ * ps is the process table, instance/procs.h.
  */
 #ifndef RAC_H
 #define RAC_H
@@ -29,33 +29,6 @@ enum rac_role {
 	RAC_ROLE_SMON,
 	RAC_NROLES
 };
-
-struct rac_proc {
-	enum rac_role pr_role;
-	const char *pr_tag;	/* lower case, used in ps/trace: "lms0" */
-	const char *pr_name;	/* as the alert log names it: "LMS0" */
-	const char *pr_exe;	/* executable: "rac_lms" */
-	const char *pr_what;	/* one line for --help and docs */
-};
-
-extern const struct rac_proc procs[RAC_NROLES];
-
-/* procs.c */
-const struct rac_proc *proc_by_role(enum rac_role role);
-const struct rac_proc *proc_by_tag(const char *tag);	/* "lms", "lms0", "LMS" */
-/* "rac_lms0_RAC1"; returns RAC_ETOOLONG if it does not fit */
-int proc_title(enum rac_role role, const char *inst, char *buf, size_t len);
-/*
- * LMS's client socket for an instance's local directory: the endpoint
- * "ipc://<local_dir>/lms.sock" into ep, and (if path is not NULL) the bare
- * socket path.  RAC_ETOOLONG if it does not fit, or is longer than a Unix
- * socket path may be.
- */
-int proc_lms_client_ep(const char *local_dir, char *ep, size_t eplen, char *path,
-		       size_t pathlen);
-/* directory holding the member executables (next to racctl, or
- * $RACRT_LIBEXEC, or ../libexec/racrt); 0 or RAC_ENOENT */
-int proc_exe_dir(char *buf, size_t len);
 
 /* util.c */
 uint64_t rac_now_mono_ns(void);		/* CLOCK_MONOTONIC */

@@ -33,6 +33,7 @@
 #include "guardian.h"
 #include "lab.h"
 #include "log.h"
+#include "procs.h"
 #include "sga.h"
 
 /* racctl_lock.c: 'racctl lock' parses its own command line (CMD follows --) */
