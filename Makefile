@@ -75,6 +75,8 @@ $(OBJDIR)/tests/unit/test_grd.o $(OBJDIR)/tests/unit/test_zmtp_srv.o \
 $(OBJDIR)/tests/unit/test_client.o: CFLAGS += -Ilms
 $(OBJDIR)/client/%.o $(OBJDIR)/pic/client/%.o: CFLAGS += -Ilms
 $(OBJDIR)/admin/racctl_lock.o $(OBJDIR)/tests/unit/test_client.o: CFLAGS += -Iclient
+# tests of racctl's parts see its header
+$(OBJDIR)/tests/unit/test_client.o $(OBJDIR)/tests/unit/test_block.o: CFLAGS += -Iadmin
 
 $(LIBRAC): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -101,6 +103,11 @@ build/$(FLAVOUR)/tests/test_zmtp_srv: $(OBJDIR)/tests/unit/test_zmtp_srv.o $(OBJ
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
 
+# the dumps are racctl's (admin/racctl_dump.c)
+build/$(FLAVOUR)/tests/test_block: $(OBJDIR)/tests/unit/test_block.o $(OBJDIR)/admin/racctl_dump.o $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lsqlite3 $(LIBS)
+
 build/$(FLAVOUR)/tests/%: $(OBJDIR)/tests/unit/%.o $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lsqlite3 $(LIBS)
@@ -118,8 +125,8 @@ $(BINDIR)/zsend: $(OBJDIR)/tests/tools/zsend.o $(LIBRAC)
 # ordinary objects; the shared one its own -fPIC objects under $(OBJDIR)/pic
 # and exports only racrt_* (client/libracrt.map).  racctl links the static
 # one for `racctl lock`.
-RACRT_SRCS := $(wildcard client/*.c) $(addprefix lib/,msg.c disk_block.c crc32c.c \
-	config.c util.c errors.c) instance/procs.c shm/sga.c shm/fastlock.c
+RACRT_SRCS := $(wildcard client/*.c) $(addprefix lib/,msg.c cursor.c config.c util.c \
+	errors.c) instance/procs.c shm/sga.c shm/fastlock.c
 RACRT_OBJS := $(RACRT_SRCS:%.c=$(OBJDIR)/%.o)
 RACRT_PIC_OBJS := $(RACRT_SRCS:%.c=$(OBJDIR)/pic/%.o)
 RACRT_LIBDIR := build/$(FLAVOUR)/lib

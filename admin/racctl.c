@@ -34,11 +34,8 @@
 #include "lab.h"
 #include "log.h"
 #include "procs.h"
+#include "racctl.h"
 #include "sga.h"
-
-/* racctl_lock.c: 'racctl lock' parses its own command line (CMD follows --) */
-bool racctl_lock_argv(int argc, char **argv);
-int racctl_lock_cmd(int argc, char **argv);
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2

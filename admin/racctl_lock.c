@@ -38,15 +38,12 @@
 
 #include "client.h"
 #include "config.h"
+#include "racctl.h"
 #include "racrt.h"
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 
-int racctl_lock_main(const struct rac_config *cfg, int inst, const char *mode, int nowait,
-		     int timeout_ms, const char *name, char **cmd);
-bool racctl_lock_argv(int argc, char **argv);
-int racctl_lock_cmd(int argc, char **argv);
 
 static const char lock_usage[] =
 	"usage: racctl [-c FILE] lock -i N -m MODE [--nowait] [--timeout MS] NAME -- CMD [ARG...]\n"

@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include "rac.h"
 #include "config.h"
+#include "cursor.h"
 
 #define RAC_BLK_SIZE	512
 #define RAC_BLK_HDR	40
@@ -116,29 +117,6 @@ uint32_t blk_crc(const uint8_t blk[RAC_BLK_SIZE]);
 void blk_explain(const uint8_t blk[RAC_BLK_SIZE], int err, uint16_t want_type,
 		 char *buf, size_t len);
 
-/* Little-endian cursor over a payload; any overrun sets c_err. */
-struct blk_cursor {
-	uint8_t *c_buf;		/* writing */
-	const uint8_t *c_rbuf;	/* reading */
-	size_t c_len;
-	size_t c_pos;
-	int c_err;
-};
-void cur_init_write(struct blk_cursor *c, uint8_t *buf, size_t len);
-void cur_init_read(struct blk_cursor *c, const uint8_t *buf, size_t len);
-void put_u8(struct blk_cursor *c, uint8_t v);
-void put_u16(struct blk_cursor *c, uint16_t v);
-void put_u32(struct blk_cursor *c, uint32_t v);
-void put_u64(struct blk_cursor *c, uint64_t v);
-void put_bytes(struct blk_cursor *c, const void *p, size_t n);
-uint8_t get_u8(struct blk_cursor *c);
-uint16_t get_u16(struct blk_cursor *c);
-uint32_t get_u32(struct blk_cursor *c);
-uint64_t get_u64(struct blk_cursor *c);
-void get_bytes(struct blk_cursor *c, void *p, size_t n);
-/* reading: 0 if every read fitted and the cursor is at `len`, else RAC_EBLK_LEN;
- * writing: 0 if every put fitted */
-int cur_end(const struct blk_cursor *c);
 
 /* Payloads, decoded */
 struct ctl_header {
@@ -246,8 +224,11 @@ int disk_open(const char *path, int writable);
 int disk_read_block(int fd, uint32_t blkno, uint8_t blk[RAC_BLK_SIZE]);
 /* durable before return: 0 or RAC_EIO */
 int disk_write_block(int fd, uint32_t blkno, const uint8_t blk[RAC_BLK_SIZE]);
+/* encode one record (header fields as given) and write it durably */
+int disk_write_rec(int fd, uint32_t blkno, uint16_t type, uint32_t writer,
+		   uint64_t inc, uint64_t seq, const uint8_t *payload, size_t len);
 
-/* ctlfile.c: the control file and voting disks as a whole */
+/* disk_format.c: the control file and voting disks as a whole */
 /*
  * racctl init: create and format the control file and every voting disk.
  * Refuses (RAC_EDISK_FORMATTED) if any of them already holds a valid header,
@@ -259,16 +240,23 @@ int ctl_format(const struct rac_config *cfg, int force, char *err, size_t errlen
  * RAC_EDISK_UNFORMATTED, RAC_EDISK_FOREIGN or a block error, with `err`.
  */
 int ctl_check(const struct rac_config *cfg, char *err, size_t errlen);
+struct disk_hdr_info {
+	struct ctl_header hi_ctl;	/* control file */
+	struct vote_header hi_vote;	/* voting disk */
+	off_t hi_size;			/* file size, to catch truncation */
+};
 /*
- * racctl dump control: every record in plain text; a block that fails its
- * checks is printed as CORRUPT with the reason.  *ncorrupt gets the count.
+ * Read and check the header block of a control file (is_ctl) or voting
+ * disk.  Returns 0 with `hi` filled when it is valid; RAC_ENOENT when the
+ * file does not exist; RAC_ESYS / RAC_EIO with errno; or the block or
+ * payload error, with the block left in `blk` for blk_explain().
  */
-int ctl_dump(const struct rac_config *cfg, FILE *out, int *ncorrupt);
-/*
- * racctl dump vote [--disk K]: the same for voting disk K (1..nvoting), or
- * for every voting disk when `disk` is 0.
- */
-int ctl_dump_vote(const struct rac_config *cfg, int disk, FILE *out, int *ncorrupt);
+int disk_read_header(const char *path, int is_ctl, uint8_t blk[RAC_BLK_SIZE],
+		     struct disk_hdr_info *hi);
+/* highest configured instance number: the width of printed bitmaps */
+int ctl_inst_width(const struct rac_config *cfg);
+
+/* ctl_io.c: control-file records */
 /*
  * CKPT: write this instance's checkpoint progress record.  `seq` is the
  * block sequence (caller keeps it).  Durable on return.

@@ -79,3 +79,20 @@ int disk_write_block(int fd, uint32_t blkno, const uint8_t blk[RAC_BLK_SIZE])
 	}
 	return 0;
 }
+
+int disk_write_rec(int fd, uint32_t blkno, uint16_t type, uint32_t writer,
+		   uint64_t inc, uint64_t seq, const uint8_t *payload, size_t len)
+{
+	uint8_t blk[RAC_BLK_SIZE];
+	struct blk_hdr h = {
+		.bh_type = type,
+		.bh_writer = writer,
+		.bh_incarnation = inc,
+		.bh_sequence = seq,
+	};
+	int rc;
+
+	if ((rc = blk_encode(blk, &h, payload, len)))
+		return rc;
+	return disk_write_block(fd, blkno, blk);
+}

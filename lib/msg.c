@@ -1,11 +1,11 @@
 /*
  * msg.c - encoding and checking of interconnect messages (catalogue in
- * msg.h).  Uses the little-endian cursor of disk_block.c, so byte order is
+ * msg.h).  Uses the little-endian cursor (cursor.c), so byte order is
  * converted in one place for the wire and the disk alike.
  */
 #include <string.h>
 
-#include "disk.h"
+#include "cursor.h"
 #include "errors.h"
 #include "msg.h"
 #include "rac.h"

@@ -20,6 +20,7 @@
 
 #include "disk.h"
 #include "errors.h"
+#include "racctl.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 

@@ -35,12 +35,8 @@
 #include "config.h"
 #include "grd.h"
 #include "msg.h"
+#include "racctl.h"
 #include "racrt.h"
-
-int racctl_lock_main(const struct rac_config *cfg, int inst, const char *mode, int nowait,
-		     int timeout_ms, const char *name, char **cmd);
-bool racctl_lock_argv(int argc, char **argv);
-int racctl_lock_cmd(int argc, char **argv);
 
 #define CLUSTER "unitc"
 #define MAXREQ 8192

@@ -1,0 +1,31 @@
+/*
+ * racctl.h - what racctl's files share: the dumps (racctl_dump.c) and
+ * `racctl lock` (racctl_lock.c).
+ */
+#ifndef RAC_RACCTL_H
+#define RAC_RACCTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "config.h"
+
+/* racctl_dump.c */
+/*
+ * racctl dump control: every record in plain text; a block that fails its
+ * checks is printed as CORRUPT with the reason.  *ncorrupt gets the count.
+ */
+int ctl_dump(const struct rac_config *cfg, FILE *out, int *ncorrupt);
+/*
+ * racctl dump vote [--disk K]: the same for voting disk K (1..nvoting), or
+ * for every voting disk when `disk` is 0.
+ */
+int ctl_dump_vote(const struct rac_config *cfg, int disk, FILE *out, int *ncorrupt);
+
+/* racctl_lock.c: `racctl lock` parses its own command line (CMD follows --) */
+bool racctl_lock_argv(int argc, char **argv);
+int racctl_lock_cmd(int argc, char **argv);
+/* lock NAME in MODE through instance `inst` while CMD runs: CMD's status */
+int racctl_lock_main(const struct rac_config *cfg, int inst, const char *mode, int nowait,
+		     int timeout_ms, const char *name, char **cmd);
+
+#endif

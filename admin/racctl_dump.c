@@ -1,0 +1,363 @@
+/*
+ * racctl_dump.c - racctl dump control / dump vote: every record of the
+ * control file and the voting disks in plain text, one block a line.  A
+ * block that fails its checks is shown as CORRUPT with the reason and
+ * counted; one never written is shown as such, not as corruption.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "disk.h"
+#include "errors.h"
+#include "racctl.h"
+
+/* a full-length shared-disk path plus "/control.ctl" */
+#define CTL_PATH_LEN	(RAC_PATH_MAX + 16)
+
+static void fmt_time(uint64_t us, char *buf, size_t len)
+{
+	if (us)
+		rac_fmt_iso(us, buf, len);
+	else
+		snprintf(buf, len, "-");
+}
+
+/* ---- dumps ------------------------------------------------------------ */
+
+/* bounded appender for one dump line */
+struct line {
+	char l_buf[1024];
+	size_t l_len;
+};
+
+static void lputf(struct line *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void lputf(struct line *l, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (l->l_len >= sizeof(l->l_buf) - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(l->l_buf + l->l_len, sizeof(l->l_buf) - l->l_len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		l->l_len += (size_t)n;
+	if (l->l_len >= sizeof(l->l_buf))
+		l->l_len = sizeof(l->l_buf) - 1;
+}
+
+/* "110": instance 1 first, as the articles write votes */
+static void lput_votes(struct line *l, uint64_t bm, int width)
+{
+	for (int i = 1; i <= width; i++)
+		lputf(l, "%c", (bm >> (i - 1)) & 1 ? '1' : '0');
+}
+
+/* "(1 2)" */
+static void lput_list(struct line *l, uint64_t bm)
+{
+	int first = 1;
+
+	lputf(l, "(");
+	for (int i = 1; i <= 64; i++) {
+		if ((bm >> (i - 1)) & 1) {
+			lputf(l, first ? "%d" : " %d", i);
+			first = 0;
+		}
+	}
+	lputf(l, first ? "none)" : ")");
+}
+
+/* "bitmap=0b011 (1 2)": a binary number, highest instance first */
+static void lput_bitmap(struct line *l, const char *key, uint64_t bm, int width)
+{
+	lputf(l, "%s=0b", key);
+	for (int i = width; i >= 1; i--)
+		lputf(l, "%c", (bm >> (i - 1)) & 1 ? '1' : '0');
+	/* bits beyond the configured instances would be hidden otherwise */
+	if (width < 64 && bm >> width)
+		lputf(l, "+0x%" PRIx64, bm >> width << width);
+	lputf(l, " ");
+	lput_list(l, bm);
+}
+
+static const char *hb_state_str(uint32_t s)
+{
+	switch (s) {
+	case 0: return "down";
+	case 1: return "alive";
+	case 2: return "dead";
+	}
+	return "?";
+}
+
+/* the payload of a valid block, decoded and printed; 0 or the decode error */
+static int lput_payload(struct line *l, const struct rac_config *cfg,
+			const struct blk_hdr *h, const uint8_t *p)
+{
+	char t1[64], t2[64];
+	int width = ctl_inst_width(cfg);
+	int rc;
+
+	switch (h->bh_type) {
+	case BLK_CTL_HEADER: {
+		struct ctl_header v;
+
+		if ((rc = ctl_header_in(p, h->bh_length, &v)))
+			return rc;
+		lputf(l, "cluster=%s instances=%u voting_disks=%u max_inst=%u",
+		      v.ch_cluster, v.ch_ninst, v.ch_nvoting, v.ch_max_inst);
+		return 0;
+	}
+	case BLK_MEMBERSHIP: {
+		struct ctl_membership v;
+
+		if ((rc = ctl_membership_in(p, h->bh_length, &v)))
+			return rc;
+		lput_bitmap(l, "bitmap", v.ms_bitmap, width);
+		lputf(l, " valid=%s incarnation=%" PRIu64 " control=%u",
+		      v.ms_valid ? "yes" : "no", v.ms_incarnation, v.ms_control);
+		return 0;
+	}
+	case BLK_VOTE: {
+		struct ctl_vote v;
+
+		if ((rc = ctl_vote_in(p, h->bh_length, &v)))
+			return rc;
+		lputf(l, "inst=%u vote_seq=%" PRIu64 " vote=", v.cv_inst, v.cv_seq);
+		lput_votes(l, v.cv_bitmap, width);
+		return 0;
+	}
+	case BLK_CFVRR: {
+		struct ctl_cfvrr v;
+
+		if ((rc = ctl_cfvrr_in(p, h->bh_length, &v)))
+			return rc;
+		lputf(l, "vote_seq=%" PRIu64 " votes:", v.vr_seq);
+		for (int i = 1; i <= RAC_MAX_INST; i++) {
+			if (!config_inst(cfg, i))
+				continue;
+			lputf(l, " %d:", i);
+			lput_votes(l, v.vr_vote[i - 1], width);
+		}
+		lputf(l, " result=");
+		lput_votes(l, v.vr_result, width);
+		lputf(l, " writer=%u incarnation=%" PRIu64 " control=%u", v.vr_result_writer,
+		      v.vr_incarnation, v.vr_control);
+		if (v.vr_claim_inst) {
+			fmt_time(v.vr_claim_expires_us, t1, sizeof(t1));
+			lputf(l, " claim=%u until %s", v.vr_claim_inst, t1);
+		} else {
+			lputf(l, " claim=none");
+		}
+		/* which vote sequence each vote was cast for */
+		lputf(l, " cast_for:");
+		for (int i = 1; i <= RAC_MAX_INST; i++)
+			if (config_inst(cfg, i))
+				lputf(l, " %d:%" PRIu64, i, v.vr_vote_seq[i - 1]);
+		return 0;
+	}
+	case BLK_CKPT_PROGRESS: {
+		struct ctl_ckpt v;
+
+		if ((rc = ctl_ckpt_in(p, h->bh_length, &v)))
+			return rc;
+		fmt_time(v.ck_time_us, t1, sizeof(t1));
+		fmt_time(v.ck_started_us, t2, sizeof(t2));
+		lputf(l, "inst=%u pid=%d count=%" PRIu64 " time=%s started=%s",
+		      v.ck_inst, v.ck_pid, v.ck_count, t1, t2);
+		return 0;
+	}
+	case BLK_VOTE_HEADER: {
+		struct vote_header v;
+
+		if ((rc = vote_header_in(p, h->bh_length, &v)))
+			return rc;
+		lputf(l, "cluster=%s disk=%u", v.vh_cluster, v.vh_disk);
+		return 0;
+	}
+	case BLK_HEARTBEAT: {
+		struct vote_hb v;
+
+		if ((rc = vote_hb_in(p, h->bh_length, &v)))
+			return rc;
+		fmt_time(v.hb_time_us, t1, sizeof(t1));
+		lputf(l, "inst=%u state=%s counter=%" PRIu64 " time=%s peers=",
+		      v.hb_inst, hb_state_str(v.hb_state), v.hb_counter, t1);
+		lput_list(l, v.hb_peers);
+		if (v.hb_life)
+			lputf(l, " life=%" PRIu64, v.hb_life);
+		return 0;
+	}
+	case BLK_KILL: {
+		struct vote_kill v;
+
+		if ((rc = vote_kill_in(p, h->bh_length, &v)))
+			return rc;
+		if (!v.kb_target) {
+			lputf(l, "target=none");
+			return 0;
+		}
+		fmt_time(v.kb_time_us, t1, sizeof(t1));
+		lputf(l, "target=%u target_inc=%" PRIu64 " target_life=%" PRIu64
+		      " issuer=%u time=%s reason=\"%s\"", v.kb_target, v.kb_target_inc,
+		      v.kb_target_life, v.kb_issuer, t1, v.kb_reason);
+		return 0;
+	}
+	}
+	return RAC_EBLK_TYPE;
+}
+
+/*
+ * One block, one line: "block N  <type>  seq .. writer .. inc ..  <fields>",
+ * or "never written", or "CORRUPT (<reason>)".  Returns 1 if the block
+ * counts as corrupt.
+ */
+static int dump_block(FILE *out, const struct rac_config *cfg, int fd,
+		      uint32_t blkno, uint16_t type)
+{
+	uint8_t blk[RAC_BLK_SIZE];
+	const uint8_t *p;
+	struct blk_hdr h;
+	struct line l = { .l_len = 0 };
+	char why[200];
+	int rc;
+
+	lputf(&l, "block %-2u %-26s ", blkno, blk_type_str(type));
+	rc = disk_read_block(fd, blkno, blk);
+	if (rc == RAC_EIO) {
+		lputf(&l, "CORRUPT (%s: %s)", rac_strerror(rc), strerror(errno));
+		goto corrupt;
+	}
+	if (rc) {
+		lputf(&l, "CORRUPT (%s)", rac_strerror(rc));
+		goto corrupt;
+	}
+	rc = blk_decode(blk, type, &h, &p);
+	if (rc == RAC_EBLK_ZERO) {
+		fprintf(out, "%snever written\n", l.l_buf);
+		return 0;
+	}
+	if (rc == 0) {
+		struct line pl = { .l_len = 0 };
+
+		rc = lput_payload(&pl, cfg, &h, p);
+		if (rc == 0) {
+			lputf(&l, "seq %" PRIu64 "  writer %u  inc %" PRIu64 "  %s",
+			      h.bh_sequence, h.bh_writer, h.bh_incarnation, pl.l_buf);
+			fprintf(out, "%s\n", l.l_buf);
+			return 0;
+		}
+	}
+	blk_explain(blk, rc, type, why, sizeof(why));
+	lputf(&l, "CORRUPT (%s)", why);
+corrupt:
+	fprintf(out, "%s\n", l.l_buf);
+	return 1;
+}
+
+/* "(cluster demo, id 0x..., formatted ...)" or why there is none */
+static void dump_title(FILE *out, const char *what, const char *path, int rc,
+		       const char *cluster, uint64_t id, uint64_t format_us)
+{
+	char t[64];
+
+	if (rc == 0) {
+		fmt_time(format_us, t, sizeof(t));
+		fprintf(out, "%s %s (cluster %s, id 0x%016" PRIx64 ", formatted %s)\n",
+			what, path, cluster, id, t);
+	} else if (rc == RAC_EBLK_ZERO || rc == RAC_EBLK_SHORT) {
+		fprintf(out, "%s %s (not formatted)\n", what, path);
+	} else {
+		fprintf(out, "%s %s (header unreadable: %s)\n", what, path,
+			rac_strerror(rc));
+	}
+}
+
+int ctl_dump(const struct rac_config *cfg, FILE *out, int *ncorrupt)
+{
+	char ctl[CTL_PATH_LEN];
+	uint8_t blk[RAC_BLK_SIZE];
+	struct disk_hdr_info hi;
+	int fd, rc, bad = 0;
+
+	if (ncorrupt)
+		*ncorrupt = 0;
+	config_control_path(cfg, ctl, sizeof(ctl));
+	fd = disk_open(ctl, 0);
+	if (fd < 0)
+		return errno == ENOENT ? RAC_EDISK_UNFORMATTED : fd;
+
+	rc = disk_read_header(ctl, 1, blk, &hi);
+	dump_title(out, "control file", ctl, rc, hi.hi_ctl.ch_cluster,
+		   hi.hi_ctl.ch_cluster_id, hi.hi_ctl.ch_format_us);
+
+	bad += dump_block(out, cfg, fd, CTL_BLK_HEADER, BLK_CTL_HEADER);
+	bad += dump_block(out, cfg, fd, CTL_BLK_MEMBERSHIP, BLK_MEMBERSHIP);
+	bad += dump_block(out, cfg, fd, CTL_BLK_CFVRR, BLK_CFVRR);
+	for (int i = 1; i <= RAC_MAX_INST; i++)
+		if (config_inst(cfg, i))
+			bad += dump_block(out, cfg, fd, CTL_BLK_CKPT(i), BLK_CKPT_PROGRESS);
+	for (int i = 1; i <= RAC_MAX_INST; i++)
+		if (config_inst(cfg, i))
+			bad += dump_block(out, cfg, fd, CTL_BLK_VOTE(i), BLK_VOTE);
+	close(fd);
+
+	if (ncorrupt)
+		*ncorrupt = bad;
+	return 0;
+}
+
+/*
+ * With `disk` 0 every voting disk is dumped, and one that cannot be opened
+ * (missing, or taken away by a fault) is reported and counted but does not
+ * stop the others: that is exactly the situation an operator dumps for.
+ */
+int ctl_dump_vote(const struct rac_config *cfg, int disk, FILE *out, int *ncorrupt)
+{
+	uint8_t blk[RAC_BLK_SIZE];
+	struct disk_hdr_info hi;
+	int first = disk ? disk : 1, last = disk ? disk : cfg->cf_nvoting;
+	int bad = 0, opened = 0, rc = 0;
+
+	if (ncorrupt)
+		*ncorrupt = 0;
+	if (disk < 0 || disk > cfg->cf_nvoting || cfg->cf_nvoting > RAC_MAX_VOTING)
+		return RAC_EINVAL;
+
+	for (int d = first; d <= last; d++) {
+		const char *path = cfg->cf_voting[d - 1];
+		char what[32];
+		int fd = disk_open(path, 0);
+		int e = errno;
+
+		snprintf(what, sizeof(what), "voting disk %d", d);
+		if (fd < 0) {
+			rc = e == ENOENT ? RAC_EDISK_UNFORMATTED : fd;
+			fprintf(out, "%s %s UNREADABLE (%s)\n", what, path, strerror(e));
+			bad++;
+			continue;
+		}
+		opened++;
+		rc = disk_read_header(path, 0, blk, &hi);
+		dump_title(out, what, path, rc, hi.hi_vote.vh_cluster,
+			   hi.hi_vote.vh_cluster_id, hi.hi_vote.vh_format_us);
+		bad += dump_block(out, cfg, fd, VOTE_BLK_HEADER, BLK_VOTE_HEADER);
+		for (int i = 1; i <= RAC_MAX_INST; i++) {
+			if (!config_inst(cfg, i))
+				continue;
+			bad += dump_block(out, cfg, fd, VOTE_BLK_HB(i), BLK_HEARTBEAT);
+			bad += dump_block(out, cfg, fd, VOTE_BLK_KILL(i), BLK_KILL);
+		}
+		close(fd);
+	}
+	if (ncorrupt)
+		*ncorrupt = bad;
+	return opened ? 0 : rc;
+}
