@@ -9,6 +9,31 @@
 #include <stdio.h>
 #include "config.h"
 
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+/* racctl.c: the command line */
+struct opts {
+	const char *o_config;
+	int o_inst;
+	const char *o_role;
+	int o_follow;
+	int o_force;
+	int o_abort;
+	int o_disk;
+	int o_lab;
+	int o_count;
+};
+/* "racctl: <why>" on stderr; returns EXIT_FAIL */
+int racctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "racctl: <why>" and a hint on stderr; exits EXIT_USAGE */
+void racctl_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* the instance -i names, or a usage error */
+const struct rac_inst_cfg *racctl_need_inst(const struct rac_config *cfg, const struct opts *o);
+
+/* racctl_fault.c */
+int cmd_fault(const struct rac_config *cfg, const struct opts *o, const char *what);
+
 /* racctl_dump.c */
 /*
  * racctl dump control: every record in plain text; a block that fails its

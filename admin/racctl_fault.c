@@ -1,0 +1,114 @@
+/*
+ * racctl_fault.c - racctl fault: faults injected by the operator, each
+ * written to the instance's alert log before it is done (after a kill the
+ * instance may be gone before we could).
+ *
+ *   kill | hang | resume -i N [-p ROLE]    SIGKILL / SIGSTOP / SIGCONT one member
+ *   net-cut | net-restore -i N             the lab: instance N's link down / up
+ *   disk-off | disk-on -i N --disk K       the lab: voting disk K for N alone
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lab.h"
+#include "launch.h"
+#include "procs.h"
+#include "racctl.h"
+#include "sga.h"
+
+/* net-cut, net-restore, disk-off, disk-on: lab faults */
+static int cmd_lab_fault(const struct rac_config *cfg, const struct opts *o, const char *what)
+{
+	const struct rac_inst_cfg *ic;
+	char err[512];
+	int rc, net = !strncmp(what, "net-", 4);
+	int on = !strcmp(what, "net-restore") || !strcmp(what, "disk-on");
+
+	if (strcmp(what, "net-cut") && strcmp(what, "net-restore") && strcmp(what, "disk-off") &&
+	    strcmp(what, "disk-on"))
+		racctl_usage("unknown fault '%s'; use net-cut, net-restore, disk-off or disk-on", what);
+	ic = racctl_need_inst(cfg, o);
+	if (!net && !o->o_disk)
+		racctl_usage("%s needs --disk K", what);
+	if (!cfg->cf_lab)
+		return racctl_fail("no lab is up: '%s' needs 'racctl up --lab'", what);
+	if (net) {
+		launch_alert_note(ic, "Fault injected by operator (racctl fault %s): interconnect link of "
+			   "instance %d %s", what, o->o_inst, on ? "up" : "down");
+		rc = lab_link(cfg, o->o_inst, on, err, sizeof(err));
+		if (rc)
+			return racctl_fail("%s", err);
+		printf("Interconnect link of instance %d (%s) %s\n", o->o_inst, ic->ic_name,
+		       on ? "restored" : "cut");
+		return 0;
+	}
+	struct sga s;
+	pid_t g;
+
+	if (launch_attach(cfg, o->o_inst, &s))
+		return racctl_fail("instance %d (%s) is not running", o->o_inst, ic->ic_name);
+	g = sga_hdr(&s)->sh_guardian_pid;
+	sga_detach(&s);
+	launch_alert_note(ic, "Fault injected by operator (racctl fault %s): voting disk %d (%s) %s for "
+		   "this instance", what, o->o_disk, cfg->cf_voting[o->o_disk - 1],
+		   on ? "given back" : "fails with I/O errors");
+	rc = lab_disk(cfg, g, o->o_disk, !on, err, sizeof(err));
+	if (rc)
+		return racctl_fail("%s", err);
+	printf("Voting disk %d %s for instance %d (%s)\n", o->o_disk,
+	       on ? "given back" : "taken away", o->o_inst, ic->ic_name);
+	return 0;
+}
+
+int cmd_fault(const struct rac_config *cfg, const struct opts *o, const char *what)
+{
+	const struct rac_inst_cfg *ic;
+	const struct rac_proc *p;
+	struct sga s;
+	int sig;
+	const char *signame;
+	pid_t pid;
+
+	if (!what)
+		racctl_usage("fault needs a kind: kill, hang, resume, net-cut, net-restore, "
+			  "disk-off or disk-on");
+	if (!strncmp(what, "net-", 4) || !strncmp(what, "disk-", 5))
+		return cmd_lab_fault(cfg, o, what);
+	if (!strcmp(what, "kill")) {
+		sig = SIGKILL;
+		signame = "SIGKILL";
+	} else if (!strcmp(what, "hang")) {
+		sig = SIGSTOP;
+		signame = "SIGSTOP";
+	} else if (!strcmp(what, "resume")) {
+		sig = SIGCONT;
+		signame = "SIGCONT";
+	} else {
+		racctl_usage("unknown fault '%s'; use kill, hang, resume, net-cut, net-restore, "
+			  "disk-off or disk-on", what);
+	}
+	ic = racctl_need_inst(cfg, o);
+	p = proc_by_tag(o->o_role ? o->o_role : "lmon");
+	if (!p)
+		racctl_usage("unknown process '%s'; use lmon, lms, ckpt or smon", o->o_role);
+	if (launch_attach(cfg, o->o_inst, &s))
+		return racctl_fail("instance %d (%s) is not running", o->o_inst, ic->ic_name);
+	pid = sga_load(&sga_nm(&s, p->pr_role)->nm_pid);
+	if (pid <= 0 || !rac_proc_starttime(pid)) {
+		sga_detach(&s);
+		return racctl_fail("%s of instance %d is not running", p->pr_name, o->o_inst);
+	}
+	/* written first: after a kill the instance may be gone before we could */
+	launch_alert_note(ic, "Fault injected by operator (racctl fault %s): %s to %s (ospid: %d)",
+		   what, signame, p->pr_name, (int)pid);
+	if (kill(pid, sig)) {
+		sga_detach(&s);
+		return racctl_fail("cannot signal %s (pid %d): %s", p->pr_name, (int)pid, strerror(errno));
+	}
+	sga_detach(&s);
+	printf("%s sent to %s (pid %d) of instance %d (%s)\n", signame, p->pr_name, (int)pid,
+	       o->o_inst, ic->ic_name);
+	return 0;
+}
