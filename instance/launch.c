@@ -30,6 +30,7 @@
 #include "launch.h"
 #include "log.h"
 #include "procs.h"
+#include "timeouts.h"
 
 static int say(char *msg, size_t len, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -111,6 +112,7 @@ int launch_start(const struct rac_config *cfg, int inst, char *msg, size_t len)
 	const struct rac_inst_cfg *ic = config_inst(cfg, inst);
 	char err[512], line[600], dir[PATH_MAX], alert[RAC_PATH_MAX + 64];
 	struct sga s;
+	struct rac_timeouts to;
 	uint64_t t0 = rac_now_mono_ns();
 	int fds[2], rc, timeout_ms;
 	size_t got = 0;
@@ -146,7 +148,8 @@ int launch_start(const struct rac_config *cfg, int inst, char *msg, size_t len)
 	waitpid(pid, NULL, 0);
 
 	/* the guardian bounds each member's start; this bounds the whole */
-	timeout_ms = cfg->cf_start_timeout_ms * (RAC_NROLES + 1) + 2000;
+	timeouts_derive(cfg, &to);
+	timeout_ms = (int)to.to_start_all_ms;
 	line[0] = '\0';
 	for (;;) {
 		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
@@ -224,6 +227,7 @@ int launch_stop(const struct rac_config *cfg, int inst, int abort_it, char *msg,
 	const struct rac_inst_cfg *ic = config_inst(cfg, inst);
 	struct group_pids gp;
 	struct sga s;
+	struct rac_timeouts to;
 	int rc = launch_attach(cfg, inst, &s);
 	uint64_t t0 = rac_now_mono_ns();
 
@@ -263,7 +267,8 @@ int launch_stop(const struct rac_config *cfg, int inst, int abort_it, char *msg,
 
 	kill(gp.gp_pid[RAC_NROLES], SIGTERM);
 	sga_detach(&s);
-	if (!wait_gone(&gp, cfg->cf_stop_timeout_ms * (RAC_NROLES + 1) + 2000))
+	timeouts_derive(cfg, &to);
+	if (!wait_gone(&gp, (int)to.to_stop_all_ms))
 		return say(msg, len, 1, "instance %d (%s) did not stop in time; try 'racctl stop -i %d "
 			    "--abort'", inst, ic->ic_name, inst);
 	return say(msg, len, 0, "Instance %d (%s) stopped (%.0f ms)", inst, ic->ic_name,

@@ -176,6 +176,8 @@ int member_main(int argc, char **argv, enum rac_role role, const struct member_o
 			   strerror(errno));
 	log_info(COMP, "%s starting (pid %d, guardian %d, SGA %s)", title, (int)getpid(),
 		 (int)m->m_guardian, sga_name);
+	timeouts_derive(m->m_cfg, &m->m_to);
+	timeouts_log(m->m_cfg, COMP);
 
 	/* signals arrive as readable events on a descriptor, handled in the loop */
 	sigemptyset(&mask);

@@ -25,6 +25,7 @@
 #include "procs.h"
 #include "rac.h"
 #include "sga.h"
+#include "timeouts.h"
 
 #define MEMBER_MAX_ITEMS (2 * RAC_MAX_INST + 4)
 
@@ -34,6 +35,7 @@ struct member {
 	int m_inst;
 	struct sga m_sga;
 	const struct rac_config *m_cfg;		/* the copy in the SGA */
+	struct rac_timeouts m_to;		/* derived from it (timeouts.h) */
 	const struct rac_inst_cfg *m_ic;
 	struct sga_nm_slot *m_slot;
 	pid_t m_guardian;

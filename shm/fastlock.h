@@ -59,12 +59,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "timeouts.h"
+
 #define FL_MAGIC	0x4b434c46u	/* "FLCK" */
 #define FL_SLOTS	1024		/* power of two */
 #define FL_ENTRIES	32		/* locks on one slot, at most */
 #define FL_NAME_MAX	64
 #define FL_LVB_LEN	32
-#define FL_LEASE_NS	500000000ull	/* LMS's stamp is good this long, at most */
+#define FL_LEASE_NS	TO_FAST_LEASE_MAX_NS	/* LMS's stamp is good this long, at most */
 #define FL_PATIENCE_NS	1000000000ull	/* a wait this long goes to the GRD */
 #define FL_IDLE_NS	2000000000ull	/* an unused slot is taken back after */
 /* lock ids of the cache: LMS's id space with this bit (grd ids never reach it) */

@@ -27,7 +27,6 @@
 
 #define COMP "SMON"
 #define SMON_TICK_MS 10
-#define RELEASE_WAIT_MS 2000	/* for LMS to confirm the release */
 
 static struct {
 	int sm_fd;			/* the control file, read only; -1 none */
@@ -69,7 +68,7 @@ static void begin(struct member *m, struct sga_cluster *cl, uint64_t post)
 	smon.sm_seen = post;
 	smon.sm_insts = insts;
 	smon.sm_started_ns = rac_now_mono_ns();
-	smon.sm_wait_until_ns = smon.sm_started_ns + RELEASE_WAIT_MS * 1000000ull;
+	smon.sm_wait_until_ns = smon.sm_started_ns + (uint64_t)m->m_to.to_release_wait_ms * 1000000ull;
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
 		char ck[160];
 
@@ -96,7 +95,7 @@ static void finish(struct member *m, struct sga_cluster *cl, bool confirmed)
 			  released == 1 ? "" : "s", secs);
 	else
 		log_alert("SMON: LMS did not confirm releasing the locks held for recovery "
-			  "within %d ms", RELEASE_WAIT_MS);
+			  "within %u ms", m->m_to.to_release_wait_ms);
 	member_count(m, CNT_SMON_RECOVERIES);
 	smon.sm_started_ns = 0;
 	smon.sm_insts = 0;
