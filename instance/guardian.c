@@ -44,9 +44,9 @@
 #include "log.h"
 #include "procs.h"
 #include "sga.h"
+#include "timeouts.h"
 
 #define COMP "GUARD"
-#define GUARD_TICK_MS 20
 
 struct guardian {
 	const struct rac_config *g_cfg;		/* the copy in the SGA */

@@ -4,12 +4,12 @@
  * When a reconfiguration removed instances, LMS rebuilds the GRD and holds
  * the PW and EX locks the departed instances had (their value blocks marked
  * dubious): what they protected may be half written.  Then LMS posts SMON
- * through the SGA (cl_smon_insts, cl_smon_post).  SMON recovers each
- * departed instance -- it reads the instance's last checkpoint progress
- * record from the control file, where recovery of its changes starts -- and
- * says so (cl_smon_done).  LMS releases what it held for recovery, which
- * grants the waiters, and reports how many (cl_grd_released_inc); SMON then
- * records the end of instance recovery in the alert log.
+ * (shm/handover.h: rcfg_post_smon).  SMON recovers each departed instance
+ * -- it reads the instance's last checkpoint progress record from the
+ * control file, where recovery of its changes starts -- and says so
+ * (rcfg_smon_done).  LMS releases what it held for recovery, which grants
+ * the waiters, and reports how many (rcfg_released); SMON then records the
+ * end of instance recovery in the alert log.
  *
  * Every surviving instance's SMON does this for the locks its own LMS
  * masters, so each instance's alert log tells its part.  Dead local
@@ -22,11 +22,11 @@
 
 #include "disk.h"
 #include "errors.h"
+#include "handover.h"
 #include "log.h"
 #include "member.h"
 
 #define COMP "SMON"
-#define SMON_TICK_MS 10
 
 static struct {
 	int sm_fd;			/* the control file, read only; -1 none */
@@ -61,10 +61,8 @@ static void describe_ckpt(struct member *m, int inst, char *buf, size_t len)
 		 (unsigned long long)ck.ck_count, (int)ck.ck_pid);
 }
 
-static void begin(struct member *m, struct sga_cluster *cl, uint64_t post)
+static void begin(struct member *m, uint64_t post, uint64_t insts)
 {
-	uint64_t insts = sga_load(&cl->cl_smon_insts);
-
 	smon.sm_seen = post;
 	smon.sm_insts = insts;
 	smon.sm_started_ns = rac_now_mono_ns();
@@ -79,13 +77,12 @@ static void begin(struct member *m, struct sga_cluster *cl, uint64_t post)
 			  (unsigned long long)post, ck);
 	}
 	/* nothing to redo here: what was held for recovery can go */
-	sga_store(&cl->cl_smon_done, post);
+	rcfg_smon_done(&m->m_sga, post);
 }
 
-static void finish(struct member *m, struct sga_cluster *cl, bool confirmed)
+static void finish(struct member *m, bool confirmed, uint32_t released)
 {
 	double secs = (double)(rac_now_mono_ns() - smon.sm_started_ns) / 1e9;
-	uint32_t released = sga_load(&cl->cl_grd_released);
 
 	for (int i = 1; i <= RAC_MAX_INST; i++)
 		if (smon.sm_insts & (1ull << (i - 1)))
@@ -104,18 +101,19 @@ static void finish(struct member *m, struct sga_cluster *cl, bool confirmed)
 static int smon_tick(struct member *m)
 {
 	struct sga_cluster *cl = sga_cluster(&m->m_sga);
-	uint64_t post = sga_load(&cl->cl_smon_post);
+	uint64_t insts, post = rcfg_smon_post(&m->m_sga, &insts);
+	uint32_t released = 0;
 
 	if (smon.sm_started_ns) {
-		if (sga_load(&cl->cl_grd_released_inc) >= smon.sm_seen)
-			finish(m, cl, true);
+		if (rcfg_released_since(&m->m_sga, smon.sm_seen, &released))
+			finish(m, true, released);
 		else if (rac_now_mono_ns() >= smon.sm_wait_until_ns)
-			finish(m, cl, false);
+			finish(m, false, 0);
 	}
 	/* after the reconfiguration's alert block, never inside it */
 	if (!smon.sm_started_ns && post > smon.sm_seen &&
 	    sga_load(&cl->cl_state) == CGS_STABLE)
-		begin(m, cl, post);
+		begin(m, post, insts);
 	return 0;
 }
 
