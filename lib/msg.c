@@ -3,6 +3,7 @@
  * msg.h).  Uses the little-endian cursor (cursor.c), so byte order is
  * converted in one place for the wire and the disk alike.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "cursor.h"
@@ -10,58 +11,52 @@
 #include "msg.h"
 #include "rac.h"
 
-#define CASE(t) case MSG_##t: return #t
+static_assert(MSG_OFF_PAYLOAD == RAC_MSG_HDR && MSG_OFF_SEQ + 8 == RAC_MSG_HDR,
+	      "the header is 40 bytes, fields in this order");
+static_assert(MSG_LK_LEN == 144, "msg_lk is 144 bytes on the wire");
+static_assert(MSG_EDGE_LEN == 18, "an edge is 18 bytes on the wire");
+
+#define T(type, len, sender0, to) [MSG_##type] = { #type, len, sender0, to }
+
+/* the catalogue (msg.h): sender 0 may send what clients and racsql send */
+static const struct msg_type_info msg_types[MSG_TYPE_MAX] = {
+	T(HEARTBEAT,		MSG_HEARTBEAT_LEN, 0, MSG_TO_LMON),
+	T(VIEW_REQUEST,		0, 1, MSG_TO_LMON),
+	T(VIEW_SNAPSHOT,	MSG_LEN_VARIABLE, 0, MSG_TO_CLIENT),
+	T(LK_REQUEST,		MSG_LK_LEN, 1, MSG_TO_LMS),
+	T(LK_REPLY,		MSG_LK_LEN, 1, MSG_TO_CLIENT),
+	T(LK_EVENT,		MSG_LK_LEN, 1, MSG_TO_CLIENT),
+	T(GRD_OP,		MSG_LK_LEN, 0, MSG_TO_LMS),
+	T(GRD_RESULT,		MSG_LK_LEN, 0, MSG_TO_LMS),
+	T(GRD_EVENT,		MSG_LK_LEN, 0, MSG_TO_LMS),
+	T(GRD_REBUILD,		MSG_LK_LEN, 0, MSG_TO_LMS),
+	T(GRD_REBUILD_DONE,	MSG_LK_LEN, 0, MSG_TO_LMS),
+	T(GES_DUMP_REQUEST,	0, 1, MSG_TO_LMS),
+	T(GES_DUMP,		MSG_LEN_VARIABLE, 1, MSG_TO_CLIENT),
+	T(GRD_EDGES_REQUEST,	MSG_LK_LEN, 0, MSG_TO_LMS),
+	T(GRD_EDGES,		MSG_LEN_VARIABLE, 0, MSG_TO_LMS),
+	T(LK_BUNDLE,		MSG_LEN_VARIABLE, 1, MSG_TO_ANY),
+};
+
+#undef T
+
+const struct msg_type_info *msg_type_info(int type)
+{
+	if (type <= 0 || type >= MSG_TYPE_MAX || !msg_types[type].mt_name)
+		return NULL;
+	return &msg_types[type];
+}
 
 const char *msg_type_str(int type)
 {
-	switch (type) {
-	CASE(HEARTBEAT);
-	CASE(VIEW_REQUEST);
-	CASE(VIEW_SNAPSHOT);
-	CASE(LK_REQUEST);
-	CASE(LK_REPLY);
-	CASE(LK_EVENT);
-	CASE(GRD_OP);
-	CASE(GRD_RESULT);
-	CASE(GRD_EVENT);
-	CASE(GRD_REBUILD);
-	CASE(GRD_REBUILD_DONE);
-	CASE(GES_DUMP_REQUEST);
-	CASE(GES_DUMP);
-	CASE(GRD_EDGES_REQUEST);
-	CASE(GRD_EDGES);
-	CASE(LK_BUNDLE);
-	}
-	return "UNKNOWN";
+	const struct msg_type_info *t = msg_type_info(type);
+
+	return t ? t->mt_name : "UNKNOWN";
 }
 
 uint64_t rac_msg_cluster_id(const char *name)
 {
 	return rac_fnv1a(name, strlen(name));
-}
-
-/* expected payload length per type; -1 = variable */
-static int payload_len(int type)
-{
-	switch (type) {
-	case MSG_HEARTBEAT: return 4 + 8 + 8 + 8 + 4;
-	case MSG_VIEW_REQUEST: return 0;
-	case MSG_VIEW_SNAPSHOT: return -1;
-	case MSG_LK_REQUEST:
-	case MSG_LK_REPLY:
-	case MSG_LK_EVENT:
-	case MSG_GRD_OP:
-	case MSG_GRD_RESULT:
-	case MSG_GRD_EVENT:
-	case MSG_GRD_REBUILD:
-	case MSG_GRD_REBUILD_DONE: return MSG_LK_LEN;
-	case MSG_GES_DUMP_REQUEST: return 0;
-	case MSG_GES_DUMP: return -1;
-	case MSG_GRD_EDGES_REQUEST: return MSG_LK_LEN;
-	case MSG_GRD_EDGES: return -1;
-	case MSG_LK_BUNDLE: return -1;
-	}
-	return -2;
 }
 
 static void put_hdr(struct blk_cursor *c, const struct msg_hdr *h)
@@ -84,7 +79,7 @@ int msg_encode_heartbeat(uint8_t *buf, size_t len, struct msg_hdr *h,
 	h->mh_magic = RAC_MSG_MAGIC;
 	h->mh_version = RAC_MSG_VERSION;
 	h->mh_type = MSG_HEARTBEAT;
-	h->mh_length = (uint32_t)payload_len(MSG_HEARTBEAT);
+	h->mh_length = MSG_HEARTBEAT_LEN;
 	cur_init_write(&c, buf, len);
 	put_hdr(&c, h);
 	put_u32(&c, hb->hb_state);
@@ -116,8 +111,8 @@ int msg_encode_raw(uint8_t *buf, size_t len, struct msg_hdr *h, uint16_t type,
 int msg_decode_hdr(const uint8_t *buf, size_t len, uint64_t cluster, struct msg_hdr *h,
 		   const uint8_t **payload)
 {
+	const struct msg_type_info *t;
 	struct blk_cursor c;
-	int want;
 
 	memset(h, 0, sizeof(*h));
 	if (len < RAC_MSG_HDR)
@@ -137,16 +132,13 @@ int msg_decode_hdr(const uint8_t *buf, size_t len, uint64_t cluster, struct msg_
 		return RAC_EMSG_VERSION;
 	if (h->mh_cluster != cluster)
 		return RAC_EMSG_CLUSTER;
-	want = payload_len(h->mh_type);
-	if (want == -2)
+	t = msg_type_info(h->mh_type);
+	if (!t)
 		return RAC_EMSG_TYPE;
-	if ((size_t)h->mh_length != len - RAC_MSG_HDR || (want >= 0 && h->mh_length != (uint32_t)want))
+	if ((size_t)h->mh_length != len - RAC_MSG_HDR ||
+	    (t->mt_len != MSG_LEN_VARIABLE && h->mh_length != (uint32_t)t->mt_len))
 		return RAC_EMSG_LEN;
-	if (h->mh_sender > RAC_MAX_INST ||
-	    (h->mh_sender == 0 && h->mh_type != MSG_VIEW_REQUEST && h->mh_type != MSG_LK_REQUEST &&
-	     h->mh_type != MSG_LK_REPLY && h->mh_type != MSG_LK_EVENT &&
-	     h->mh_type != MSG_LK_BUNDLE &&
-	     h->mh_type != MSG_GES_DUMP_REQUEST && h->mh_type != MSG_GES_DUMP))
+	if (h->mh_sender > RAC_MAX_INST || (h->mh_sender == 0 && !t->mt_sender0))
 		return RAC_EMSG_SENDER;
 	*payload = buf + RAC_MSG_HDR;
 	return 0;
@@ -240,9 +232,12 @@ int msg_decode_lk(const uint8_t *p, size_t len, struct msg_lk *lk)
 
 #define LK_FIXED	(9 * 4 + 8)	/* lk_op .. lk_lkid */
 
+/* a bundle carries msg_lk messages only */
 static bool bundle_type_ok(uint16_t type)
 {
-	return payload_len(type) == MSG_LK_LEN;
+	const struct msg_type_info *t = msg_type_info(type);
+
+	return t && t->mt_len == MSG_LK_LEN;
 }
 
 void msg_bundle_init(struct msg_bundle *b)
@@ -332,4 +327,126 @@ int msg_bundle_next(struct msg_bundle_iter *it, uint16_t *type, struct msg_lk *l
 	it->bi_off += c.c_pos;
 	it->bi_left--;
 	return 1;
+}
+
+/* ---- rebuild records (MSG_GRD_REBUILD) --------------------------------------- */
+
+/*
+ * Where a rebuild record's fields travel in a msg_lk: a lock record has
+ * lk_op LK_RB_LOCK, lk_req the incarnation, lk_flags the owner's instance,
+ * lk_mode the granted mode, lk_status the requested mode, lk_event the
+ * state; a resource record has lk_op LK_RB_RES and the value block with
+ * its dubious flag; a DONE has lk_op what is done and lk_req the
+ * incarnation.
+ */
+static int rb_name(struct msg_lk *lk, const uint8_t *name, uint16_t namelen)
+{
+	if (namelen > LK_NAME_MAX)
+		return RAC_ETOOLONG;
+	lk->lk_namelen = namelen;
+	memcpy(lk->lk_name, name, namelen);
+	return 0;
+}
+
+int msg_rb_lock_to_lk(const struct msg_rb_lock *r, struct msg_lk *lk)
+{
+	memset(lk, 0, sizeof(*lk));
+	lk->lk_op = LK_RB_LOCK;
+	lk->lk_req = r->rl_inc;
+	lk->lk_lkid = r->rl_lkid;
+	lk->lk_flags = r->rl_owner_inst;
+	lk->lk_owner_client = r->rl_owner_client;
+	lk->lk_mode = r->rl_granted;
+	lk->lk_status = r->rl_requested;
+	lk->lk_event = r->rl_state;
+	return rb_name(lk, r->rl_name, r->rl_namelen);
+}
+
+int msg_rb_res_to_lk(const struct msg_rb_res *r, struct msg_lk *lk)
+{
+	memset(lk, 0, sizeof(*lk));
+	lk->lk_op = LK_RB_RES;
+	lk->lk_req = r->rr_inc;
+	lk->lk_has_lvb = 1;
+	lk->lk_dubious = r->rr_dubious;
+	memcpy(lk->lk_lvb, r->rr_lvb, LK_LVB_LEN);
+	return rb_name(lk, r->rr_name, r->rr_namelen);
+}
+
+void msg_rb_lock_from_lk(const struct msg_lk *lk, struct msg_rb_lock *r)
+{
+	r->rl_inc = lk->lk_req;
+	r->rl_lkid = lk->lk_lkid;
+	r->rl_owner_inst = lk->lk_flags;
+	r->rl_owner_client = lk->lk_owner_client;
+	r->rl_granted = lk->lk_mode;
+	r->rl_requested = lk->lk_status;
+	r->rl_state = lk->lk_event;
+	r->rl_namelen = lk->lk_namelen;
+	r->rl_name = lk->lk_name;
+}
+
+void msg_rb_res_from_lk(const struct msg_lk *lk, struct msg_rb_res *r)
+{
+	r->rr_inc = lk->lk_req;
+	r->rr_namelen = lk->lk_namelen;
+	r->rr_name = lk->lk_name;
+	r->rr_dubious = lk->lk_dubious;
+	r->rr_lvb = lk->lk_lvb;
+}
+
+void msg_rb_done_to_lk(const struct msg_rb_done *r, struct msg_lk *lk)
+{
+	memset(lk, 0, sizeof(*lk));
+	lk->lk_op = r->rd_what;
+	lk->lk_req = r->rd_inc;
+}
+
+void msg_rb_done_from_lk(const struct msg_lk *lk, struct msg_rb_done *r)
+{
+	r->rd_inc = lk->lk_req;
+	r->rd_what = lk->lk_op;
+}
+
+/* ---- wait-for edges (MSG_GRD_EDGES) ------------------------------------------ */
+
+int msg_edges_out(uint8_t *body, size_t len, uint32_t round, const struct msg_edge *e, size_t n)
+{
+	struct blk_cursor c;
+
+	cur_init_write(&c, body, len);
+	put_u32(&c, round);
+	put_u32(&c, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		put_u8(&c, e[i].me_waiter_inst);
+		put_u32(&c, e[i].me_waiter_client);
+		put_u8(&c, e[i].me_holder_inst);
+		put_u32(&c, e[i].me_holder_client);
+		put_u64(&c, e[i].me_lkid);
+	}
+	return c.c_err ? RAC_ERANGE : (int)c.c_pos;
+}
+
+int msg_edges_open(const uint8_t *p, size_t len, uint32_t *round, uint32_t *n)
+{
+	struct blk_cursor c;
+
+	cur_init_read(&c, p, len);
+	*round = get_u32(&c);
+	*n = get_u32(&c);
+	if (c.c_err || (size_t)*n * MSG_EDGE_LEN + 8 != len)
+		return RAC_EMSG_LEN;
+	return 0;
+}
+
+void msg_edges_get(const uint8_t *p, uint32_t i, struct msg_edge *e)
+{
+	struct blk_cursor c;
+
+	cur_init_read(&c, p + 8 + (size_t)i * MSG_EDGE_LEN, MSG_EDGE_LEN);
+	e->me_waiter_inst = get_u8(&c);
+	e->me_waiter_client = get_u32(&c);
+	e->me_holder_inst = get_u8(&c);
+	e->me_holder_client = get_u32(&c);
+	e->me_lkid = get_u64(&c);
 }

@@ -53,9 +53,11 @@ enum rac_msg_type {
 	/*
 	 * Remastering, LMS <- LMS, payload msg_lk with lk_req = the incarnation
 	 * (low 32 bits) it belongs to.  A lock record: lk_op 1, name, lkid,
-	 * owner client, lk_mode = granted mode (-1 none), lk_status = requested
-	 * mode (-1 none), lk_event = state.  A resource record (from its old
-	 * master, still alive): lk_op 2, name, value block and dubious flag.
+	 * owner instance in lk_flags (0: the sender) and client, lk_mode =
+	 * granted mode (-1 none), lk_status = requested mode (-1 none),
+	 * lk_event = state.  A resource record (from its old master, still
+	 * alive): lk_op 2, name, value block and dubious flag.  struct
+	 * msg_rb_lock / msg_rb_res / msg_rb_done below name these fields.
 	 */
 	MSG_GRD_REBUILD = 10,
 	MSG_GRD_REBUILD_DONE = 11,	/* every record of the sender has been sent */
@@ -96,6 +98,32 @@ enum rac_msg_type {
 	MSG_TYPE_MAX
 };
 
+/*
+ * The catalogue, one row per type (msg.c): its name for logs, its payload
+ * length (MSG_LEN_VARIABLE: checked by its own decoder), whether sender 0
+ * (a process outside the cluster: a client, racsql) may send it, and the
+ * process that receives it.  msg_decode_hdr() judges every message by it.
+ */
+#define MSG_LEN_VARIABLE (-1)
+
+enum msg_receiver { MSG_TO_LMON = 1, MSG_TO_LMS, MSG_TO_CLIENT, MSG_TO_ANY };
+
+struct msg_type_info {
+	const char *mt_name;		/* "HEARTBEAT" */
+	int mt_len;			/* payload bytes, or MSG_LEN_VARIABLE */
+	int mt_sender0;			/* 1: sender 0 is allowed */
+	enum msg_receiver mt_to;
+};
+/* the row of `type`, or NULL for a type outside the catalogue */
+const struct msg_type_info *msg_type_info(int type);
+
+/* header field offsets on the wire (static_assert'ed against RAC_MSG_HDR) */
+enum {
+	MSG_OFF_MAGIC = 0, MSG_OFF_VERSION = 4, MSG_OFF_TYPE = 6, MSG_OFF_LENGTH = 8,
+	MSG_OFF_SENDER = 12, MSG_OFF_CLUSTER = 16, MSG_OFF_INCARNATION = 24, MSG_OFF_SEQ = 32,
+	MSG_OFF_PAYLOAD = 40,
+};
+
 struct msg_hdr {
 	uint32_t mh_magic;
 	uint16_t mh_version;
@@ -107,7 +135,8 @@ struct msg_hdr {
 	uint64_t mh_seq;
 };
 
-/* MSG_HEARTBEAT */
+/* MSG_HEARTBEAT: u32 state, u64 peers, u64 members, u64 sent_us, u32 disks */
+#define MSG_HEARTBEAT_LEN (4 + 8 + 8 + 8 + 4)
 struct msg_heartbeat {
 	uint32_t hb_state;		/* sender's enum inst_state */
 	uint64_t hb_peers;		/* bitmap of instances the sender hears */
@@ -170,6 +199,69 @@ struct msg_lk {
 int msg_encode_lk(uint8_t *buf, size_t len, struct msg_hdr *h, uint16_t type,
 		  const struct msg_lk *lk);
 int msg_decode_lk(const uint8_t *p, size_t len, struct msg_lk *lk);
+
+/*
+ * MSG_GRD_REBUILD records travel as a msg_lk whose fields mean other
+ * things (the wire layout is msg_lk's).  These are the two records with
+ * their own names; msg_rb_*_to_lk / _from_lk are the only code that knows
+ * which msg_lk field carries what.
+ */
+enum { LK_RB_LOCK = 1, LK_RB_RES = 2 };	/* lk_op of a rebuild record */
+
+/* a lock of a moved resource: one owner's lock, granted and/or requested */
+struct msg_rb_lock {
+	uint32_t rl_inc;		/* the incarnation it belongs to (low 32 bits) */
+	uint64_t rl_lkid;
+	uint32_t rl_owner_inst;		/* owner's instance; 0: the sender's */
+	uint32_t rl_owner_client;	/* ... and client (session) there */
+	int32_t rl_granted;		/* mode, -1 none */
+	int32_t rl_requested;		/* mode, -1 none */
+	uint32_t rl_state;		/* the lock's state in the old master's table */
+	uint16_t rl_namelen;
+	const uint8_t *rl_name;
+};
+/* a moved resource's value block, from its old master (still alive) */
+struct msg_rb_res {
+	uint32_t rr_inc;
+	uint16_t rr_namelen;
+	const uint8_t *rr_name;
+	uint8_t rr_dubious;
+	const uint8_t *rr_lvb;		/* LK_LVB_LEN bytes */
+};
+/* MSG_GRD_REBUILD_DONE: every record sent (op 0), or the rebuild finished (op 1) */
+enum { LK_RB_DONE_SENT = 0, LK_RB_DONE_FINISHED = 1 };
+struct msg_rb_done {
+	uint32_t rd_inc;
+	uint32_t rd_what;		/* LK_RB_DONE_* */
+};
+void msg_rb_done_to_lk(const struct msg_rb_done *r, struct msg_lk *lk);
+void msg_rb_done_from_lk(const struct msg_lk *lk, struct msg_rb_done *r);
+/* 0, or RAC_ETOOLONG for a name longer than LK_NAME_MAX */
+int msg_rb_lock_to_lk(const struct msg_rb_lock *r, struct msg_lk *lk);
+int msg_rb_res_to_lk(const struct msg_rb_res *r, struct msg_lk *lk);
+/* views into `lk` (names and value blocks point into it) */
+void msg_rb_lock_from_lk(const struct msg_lk *lk, struct msg_rb_lock *r);
+void msg_rb_res_from_lk(const struct msg_lk *lk, struct msg_rb_res *r);
+
+/*
+ * MSG_GRD_EDGES: u32 round, u32 n, then n edges of MSG_EDGE_LEN bytes:
+ * u8 waiter instance, u32 waiter client, u8 holder instance, u32 holder
+ * client, u64 waiting lock id.
+ */
+#define MSG_EDGE_LEN (1 + 4 + 1 + 4 + 8)
+struct msg_edge {
+	uint8_t me_waiter_inst;
+	uint32_t me_waiter_client;
+	uint8_t me_holder_inst;
+	uint32_t me_holder_client;
+	uint64_t me_lkid;
+};
+/* payload of n edges into body: its length, or RAC_ERANGE if it does not fit */
+int msg_edges_out(uint8_t *body, size_t len, uint32_t round, const struct msg_edge *e, size_t n);
+/* check a payload: 0 with round and count, or RAC_EMSG_LEN when it is not what it says */
+int msg_edges_open(const uint8_t *p, size_t len, uint32_t *round, uint32_t *n);
+/* edge i of a checked payload */
+void msg_edges_get(const uint8_t *p, uint32_t i, struct msg_edge *e);
 
 /* ---- bundles (MSG_LK_BUNDLE) ---- */
 #define MSG_BUNDLE_MAX	32768		/* payload bytes */

@@ -754,6 +754,120 @@ static void test_grd_edges(void **state)
 		assert_int_equal(get_u64(&c), e[i].id);
 	}
 	assert_int_equal(cur_end(&c), 0);
+
+	/* the edges codec of msg.c writes and reads the same bytes */
+	{
+		struct msg_edge me[2], got;
+		uint8_t body2[sizeof(body)];
+		uint32_t round, cnt;
+
+		for (int i = 0; i < 2; i++)
+			me[i] = (struct msg_edge){ e[i].wi, e[i].wc, e[i].hi, e[i].hc, e[i].id };
+		assert_int_equal(msg_edges_out(body2, sizeof(body2), 0x77, me, 2), (int)sizeof(body));
+		assert_memory_equal(body2, body, sizeof(body));
+		assert_int_equal(msg_edges_out(body2, sizeof(body2) - 1, 0x77, me, 2), RAC_ERANGE);
+		assert_int_equal(msg_edges_open(p, (size_t)n - RAC_MSG_HDR, &round, &cnt), 0);
+		assert_int_equal(round, 0x77);
+		assert_int_equal(cnt, 2);
+		for (uint32_t i = 0; i < 2; i++) {
+			msg_edges_get(p, i, &got);
+			assert_int_equal(got.me_waiter_inst, e[i].wi);
+			assert_int_equal(got.me_waiter_client, e[i].wc);
+			assert_int_equal(got.me_holder_inst, e[i].hi);
+			assert_int_equal(got.me_holder_client, e[i].hc);
+			assert_int_equal(got.me_lkid, e[i].id);
+		}
+		assert_int_equal(msg_edges_open(p, (size_t)n - RAC_MSG_HDR - 1, &round, &cnt),
+				 RAC_EMSG_LEN);
+	}
+}
+
+/*
+ * The rebuild records' named views (msg_rb_*) fill exactly the msg_lk
+ * fields the records carry, so a record made through them encodes to the
+ * same bytes as one filled by hand.
+ */
+static void test_rebuild_views(void **state)
+{
+	static const uint8_t lvb[LK_LVB_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	struct msg_rb_lock rl = { .rl_inc = 0x1d, .rl_lkid = 0x0122800000000a06ull,
+				  .rl_owner_inst = 3, .rl_owner_client = 0x37, .rl_granted = 3,
+				  .rl_requested = 5, .rl_state = 1, .rl_namelen = 12,
+				  .rl_name = (const uint8_t *)"golden.res.G" }, rl2;
+	struct msg_rb_res rr = { .rr_inc = 0x1d, .rr_namelen = 4,
+				 .rr_name = (const uint8_t *)"resH", .rr_dubious = 1, .rr_lvb = lvb }, rr2;
+	struct msg_rb_done rd = { .rd_inc = 9, .rd_what = LK_RB_DONE_FINISHED }, rd2;
+	struct msg_lk lk, want;
+
+	(void)state;
+	assert_int_equal(msg_rb_lock_to_lk(&rl, &lk), 0);
+	memset(&want, 0, sizeof(want));
+	want.lk_op = 1;
+	want.lk_req = 0x1d;
+	want.lk_lkid = 0x0122800000000a06ull;
+	want.lk_flags = 3;
+	want.lk_owner_client = 0x37;
+	want.lk_mode = 3;
+	want.lk_status = 5;
+	want.lk_event = 1;
+	want.lk_namelen = 12;
+	memcpy(want.lk_name, "golden.res.G", 12);
+	assert_lk_equal(&lk, &want, true);
+	msg_rb_lock_from_lk(&lk, &rl2);
+	assert_int_equal(rl2.rl_inc, rl.rl_inc);
+	assert_int_equal(rl2.rl_lkid, rl.rl_lkid);
+	assert_int_equal(rl2.rl_owner_inst, 3);
+	assert_int_equal(rl2.rl_owner_client, 0x37);
+	assert_int_equal(rl2.rl_granted, 3);
+	assert_int_equal(rl2.rl_requested, 5);
+	assert_int_equal(rl2.rl_state, 1);
+	assert_memory_equal(rl2.rl_name, "golden.res.G", rl2.rl_namelen);
+
+	assert_int_equal(msg_rb_res_to_lk(&rr, &lk), 0);
+	memset(&want, 0, sizeof(want));
+	want.lk_op = 2;
+	want.lk_req = 0x1d;
+	want.lk_has_lvb = 1;
+	want.lk_dubious = 1;
+	want.lk_namelen = 4;
+	memcpy(want.lk_name, "resH", 4);
+	memcpy(want.lk_lvb, lvb, LK_LVB_LEN);
+	assert_lk_equal(&lk, &want, true);
+	msg_rb_res_from_lk(&lk, &rr2);
+	assert_int_equal(rr2.rr_dubious, 1);
+	assert_memory_equal(rr2.rr_lvb, lvb, LK_LVB_LEN);
+
+	msg_rb_done_to_lk(&rd, &lk);
+	assert_int_equal(lk.lk_op, 1);
+	assert_int_equal(lk.lk_req, 9);
+	msg_rb_done_from_lk(&lk, &rd2);
+	assert_int_equal(rd2.rd_what, LK_RB_DONE_FINISHED);
+
+	rl.rl_namelen = LK_NAME_MAX + 1;
+	assert_int_equal(msg_rb_lock_to_lk(&rl, &lk), RAC_ETOOLONG);
+}
+
+/* every type in the catalogue has a name, and the header checks follow it */
+static void test_catalogue(void **state)
+{
+	(void)state;
+	for (int t = 1; t < MSG_TYPE_MAX; t++) {
+		const struct msg_type_info *ti = msg_type_info(t);
+
+		assert_non_null(ti);
+		assert_string_equal(msg_type_str(t), ti->mt_name);
+	}
+	assert_null(msg_type_info(0));
+	assert_null(msg_type_info(MSG_TYPE_MAX));
+	assert_string_equal(msg_type_str(MSG_TYPE_MAX), "UNKNOWN");
+	assert_string_equal(msg_type_str(MSG_GRD_REBUILD_DONE), "GRD_REBUILD_DONE");
+	assert_int_equal(msg_type_info(MSG_HEARTBEAT)->mt_len, MSG_HEARTBEAT_LEN);
+	assert_int_equal(msg_type_info(MSG_LK_BUNDLE)->mt_len, MSG_LEN_VARIABLE);
+	/* sender 0: what clients and racsql send, and what LMS answers them */
+	assert_true(msg_type_info(MSG_LK_REQUEST)->mt_sender0);
+	assert_true(msg_type_info(MSG_GES_DUMP)->mt_sender0);
+	assert_false(msg_type_info(MSG_GRD_OP)->mt_sender0);
+	assert_false(msg_type_info(MSG_HEARTBEAT)->mt_sender0);
 }
 
 /* ---- disk blocks (disk.h) ------------------------------------------------ */
@@ -1487,6 +1601,8 @@ int main(void)
 		cmocka_unit_test(test_bundle),
 		cmocka_unit_test(test_ges_dump),
 		cmocka_unit_test(test_grd_edges),
+		cmocka_unit_test(test_rebuild_views),
+		cmocka_unit_test(test_catalogue),
 		cmocka_unit_test(test_crc32c),
 		cmocka_unit_test(test_block_header),
 		cmocka_unit_test(test_ctl_header),
