@@ -17,7 +17,7 @@
 #include "config.h"
 #include "log.h"
 #include "sga.h"
-#include "disk.h"
+#include "msg.h"
 #include "views_int.h"
 
 /* ---- rows ------------------------------------------------------------- */
@@ -269,17 +269,21 @@ int fill_ges_stats(struct filler *f)
 	return f->fl_rc;
 }
 
-static const char *mode_name(int m)
+/* a lock mode for a view: "NL".."EX", NULL for none */
+static void put_mode(struct filler *f, int mode)
 {
-	static const char *names[] = { "NL", "CR", "CW", "PR", "PW", "EX" };
+	const char *name = msg_lk_mode_str(mode);
 
-	return m >= 0 && m < 6 ? names[m] : NULL;
+	if (name)
+		put_text(f, name);
+	else
+		put_null(f);
 }
 
 /* a resource name for a view: printable bytes as they are, others as \xNN */
 static void put_name(struct filler *f, const uint8_t *name, size_t n)
 {
-	char buf[4 * 64 + 1];
+	char buf[4 * LK_NAME_MAX + 1];
 	size_t o = 0;
 
 	for (size_t i = 0; i < n && o + 5 < sizeof(buf); i++)
@@ -289,93 +293,71 @@ static void put_name(struct filler *f, const uint8_t *name, size_t n)
 	put_textn(f, buf, o);
 }
 
+/* one row of v$ges_resource */
+static void put_ges_res(struct filler *f, const struct msg_ges_res *r)
+{
+	char hex[2 * LK_LVB_LEN + 1];
+
+	for (int k = 0; k < LK_LVB_LEN; k++)
+		snprintf(hex + 2 * k, 3, "%02x", r->gr_lvb[k]);
+	put_name(f, r->gr_name, r->gr_namelen);
+	put_int(f, f->fl_sn->sn_inst);
+	put_int(f, r->gr_granted);
+	put_int(f, r->gr_converting);
+	put_int(f, r->gr_waiting);
+	put_text(f, hex);
+	put_text(f, r->gr_dubious ? "DUBIOUS" : "VALID");
+	row_end(f);
+}
+
+/* one row of v$ges_enqueue */
+static void put_ges_lock(struct filler *f, const struct msg_ges_lock *l)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "0x%016llx", (unsigned long long)l->gl_lkid);
+	put_name(f, l->gl_name, l->gl_namelen);
+	put_text(f, id);
+	put_int(f, f->fl_sn->sn_inst);
+	put_int(f, l->gl_owner_inst);
+	if (l->gl_owner_pid)
+		put_int(f, l->gl_owner_pid);
+	else
+		put_null(f);
+	put_mode(f, l->gl_grmode);
+	put_mode(f, l->gl_rqmode);
+	put_text(f, l->gl_state == LK_STATE_GRANTED ? "GRANTED" :
+		    l->gl_state == LK_STATE_CONVERTING ? "CONVERTING" : "WAITING");
+	put_text(f, l->gl_blocked ? "YES" : "NO");
+	if (l->gl_blocked && l->gl_blocker_inst)
+		put_int(f, l->gl_blocker_inst);
+	else
+		put_null(f);
+	row_end(f);
+}
+
 /*
  * v$ges_resource and v$ges_enqueue: asked of the instance's LMS, which knows
- * the resources it masters and every lock on them.
+ * the resources it masters and every lock on them (its MSG_GES_DUMP,
+ * decoded by msg.c).  The rows before a bad one stand.
  */
 static int fill_ges(struct filler *f, bool locks)
 {
 	const struct snap *sn = f->fl_sn;
-	uint8_t *p = NULL, name[64];
+	uint8_t *p = NULL;
 	size_t len = 0;
 	char err[256];
-	struct blk_cursor c;
-	uint32_t nres, nlocks;
+	struct msg_ges_iter it;
+	struct msg_ges_res r;
+	struct msg_ges_lock l;
 
 	if (!sn->sn_up || ges_fetch(cfg_in_force(f), sn->sn_inst, &p, &len, err, sizeof(err)))
 		return f->fl_rc;	/* down or silent: no rows */
-	cur_init_read(&c, p, len);
-	nres = get_u32(&c);
-	nlocks = get_u32(&c);
-	(void)get_u8(&c);
-	for (uint32_t i = 0; i < nres && !c.c_err && f->fl_rc == SQLITE_OK; i++) {
-		uint8_t nl = get_u8(&c), lvb[32];
-		uint32_t g, cv, w;
-		uint8_t dub;
-		char hex[65];
-
-		get_bytes(&c, name, nl > 64 ? 64 : nl);
-		g = get_u32(&c);
-		cv = get_u32(&c);
-		w = get_u32(&c);
-		dub = get_u8(&c);
-		get_bytes(&c, lvb, sizeof(lvb));
-		if (locks || c.c_err || nl > 64)
-			continue;
-		for (int k = 0; k < 32; k++)
-			snprintf(hex + 2 * k, 3, "%02x", lvb[k]);
-		put_name(f, name, nl);
-		put_int(f, sn->sn_inst);
-		put_int(f, g);
-		put_int(f, cv);
-		put_int(f, w);
-		put_text(f, hex);
-		put_text(f, dub ? "DUBIOUS" : "VALID");
-		row_end(f);
-	}
-	for (uint32_t i = 0; locks && i < nlocks && !c.c_err && f->fl_rc == SQLITE_OK; i++) {
-		uint8_t nl = get_u8(&c), oinst, st, blocked, binst;
-		uint64_t lkid;
-		uint32_t pid;
-		int8_t gr, rq;
-		char id[24];
-
-		get_bytes(&c, name, nl > 64 ? 64 : nl);
-		lkid = get_u64(&c);
-		oinst = get_u8(&c);
-		(void)get_u32(&c);
-		pid = get_u32(&c);
-		gr = (int8_t)get_u8(&c);
-		rq = (int8_t)get_u8(&c);
-		st = get_u8(&c);
-		blocked = get_u8(&c);
-		binst = get_u8(&c);
-		if (c.c_err || nl > 64)
-			break;
-		snprintf(id, sizeof(id), "0x%016llx", (unsigned long long)lkid);
-		put_name(f, name, nl);
-		put_text(f, id);
-		put_int(f, sn->sn_inst);
-		put_int(f, oinst);
-		if (pid)
-			put_int(f, pid);
-		else
-			put_null(f);
-		if (mode_name(gr))
-			put_text(f, mode_name(gr));
-		else
-			put_null(f);
-		if (mode_name(rq))
-			put_text(f, mode_name(rq));
-		else
-			put_null(f);
-		put_text(f, st == 0 ? "GRANTED" : st == 1 ? "CONVERTING" : "WAITING");
-		put_text(f, blocked ? "YES" : "NO");
-		if (blocked && binst)
-			put_int(f, binst);
-		else
-			put_null(f);
-		row_end(f);
+	if (msg_ges_dump_open(p, len, &it) == 0) {
+		while (!locks && f->fl_rc == SQLITE_OK && msg_ges_dump_next_res(&it, &r) == 1)
+			put_ges_res(f, &r);
+		while (locks && f->fl_rc == SQLITE_OK && msg_ges_dump_next_lock(&it, &l) == 1)
+			put_ges_lock(f, &l);
 	}
 	free(p);
 	return f->fl_rc;
