@@ -160,6 +160,39 @@ enum {
 enum { LK_STATE_GRANTED = 0, LK_STATE_CONVERTING = 1, LK_STATE_WAITING = 2 };
 /* "NL".."EX" for LK_NL..LK_EX, NULL for anything else (LK_IV too) */
 const char *msg_lk_mode_str(int mode);
+/* what happened to a lock (msg_lk.lk_event of MSG_LK_EVENT, MSG_GRD_EVENT) */
+enum {
+	LK_EV_GRANTED = 1,	/* a queued request (new or conversion) was granted */
+	LK_EV_BLOCKING,		/* this holder blocks a waiter of mode lk_mode */
+	LK_EV_TIMEDOUT,		/* the request's deadline passed; it failed */
+	LK_EV_DEADLOCK,		/* the request was a deadlock victim; it failed */
+};
+/*
+ * msg_lk.lk_status of an answer: LK_ST_GRANTED, LK_ST_QUEUED (an event
+ * will say what became of it), LK_ST_FAST (above), LMS's own answers
+ * below, or one of the GRD's refusals LK_E* (the public API passes these
+ * on as they are: include/racrt.h has the same numbers).
+ */
+enum {
+	LK_ST_GRANTED = 0,
+	LK_ST_QUEUED = 1,
+	LK_ST_NOT_READY = -1,	/* this instance is not in the cluster, or frozen */
+	LK_ST_MOVED = -2,	/* LMS <- LMS: not mastered here any more; route again */
+};
+enum {
+	LK_EUNKNOWN = -500,	/* no lock with that id (never was, or gone) */
+	LK_EBADMODE = -501,	/* mode outside NL..EX */
+	LK_ENAMELEN = -502,	/* resource name empty or longer than LK_NAME_MAX */
+	LK_EBADOWNER = -503,	/* owner's instance outside 1..RAC_MAX_INST */
+	LK_EBADFLAGS = -504,	/* unknown flag bits */
+	LK_ENOTGRANTED = -505,	/* convert or value-block read of a lock that is
+				 * waiting, or convert of a converting one */
+	LK_ENOTPENDING = -506,	/* cancel of a lock with no pending request */
+	LK_ENOTQUEUED = -507,	/* LK_NOQUEUE request not grantable at once */
+	LK_EDEADLK = -508,	/* request chosen as a deadlock victim */
+	LK_ETIMEDOUT = -509,	/* request's deadline passed */
+	LK_EIMPORT = -510,	/* remastering records inconsistent or clashing */
+};
 
 /*
  * One payload for every lock message, fixed size.  Requests fill op, req,
