@@ -384,8 +384,11 @@ static void on_blocking(struct racrt *r, const struct msg_lk *ev)
 		r->r_st.rs_basts_dropped++;
 }
 
-void cl_receive(struct racrt *r, int type, const struct msg_lk *lk)
+/* conn_ops.on_message: a reply or an event from LMS */
+static void cl_receive(void *arg, int type, const struct msg_lk *lk)
 {
+	struct racrt *r = arg;
+
 	if (type == MSG_LK_REPLY) {
 		on_reply(r, lk);
 		return;
@@ -406,9 +409,11 @@ void cl_receive(struct racrt *r, int type, const struct msg_lk *lk)
 	}
 }
 
-/* The connection broke: LMS is gone and so is every lock of the handle. */
-void cl_lost(struct racrt *r)
+/* conn_ops.on_lost: LMS is gone and so is every lock of the handle. */
+static void cl_lost(void *arg)
 {
+	struct racrt *r = arg;
+
 	fast_release_all(r);
 	r->r_state = CL_LOST;
 	r->r_nsent = 0;
@@ -422,6 +427,9 @@ void cl_lost(struct racrt *r)
 	r->r_blen = 0;
 	memset(r->r_early, 0, sizeof(r->r_early));
 }
+
+/* what conn.c calls back, with the handle as its argument */
+static const struct conn_ops cl_ops = { .on_message = cl_receive, .on_lost = cl_lost };
 
 /* ---- sending, waiting, delivering ------------------------------------------------ */
 
@@ -1125,7 +1133,7 @@ racrt_t *racrt_open_endpoint(const char *endpoint, const char *cluster_name, int
 	r->r_epfd = -1;
 	r->r_reply_ms = CL_REPLY_MS;
 	r->r_pid = (uint32_t)getpid();	/* a handle does not cross fork() */
-	rc = conn_open(r, endpoint, cluster_name);
+	rc = conn_open(r, endpoint, cluster_name, &cl_ops, r);
 	if (rc) {
 		conn_close(r);
 		free(r);
