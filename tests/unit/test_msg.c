@@ -392,12 +392,13 @@ static void test_ges_dump_bad(void **state)
 	(void)state;
 	ges_rows(&r, &l1, &l2);
 	/* the limit counts the head: the row that does not fit, and all after it, are left out */
-	msg_ges_dump_begin(&d, out, MSG_GES_DUMP_HEAD + 3 * MSG_GES_RES_LEN(5) + 10);
+	msg_ges_dump_begin(&d, out, MSG_GES_DUMP_HEAD + 3 * MSG_GES_RES_LEN(5) + MSG_GES_LOCK_LEN(5));
 	while ((rc = msg_ges_dump_add_res(&d, &r)) == 0)
 		nres++;
 	assert_int_equal(rc, RAC_ERANGE);
 	assert_int_equal(nres, 3);
-	assert_int_equal(msg_ges_dump_add_lock(&d, &l1), RAC_ERANGE);	/* 10 bytes left: fits, but truncated */
+	/* room for a lock is left, but the dump is truncated already */
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l1), RAC_ERANGE);
 	n = msg_ges_dump_finish(&d);
 	assert_int_equal(n, MSG_GES_DUMP_HEAD + 3 * MSG_GES_RES_LEN(5));
 	assert_memory_equal(out, "\x03\0\0\0\0\0\0\0\x01", MSG_GES_DUMP_HEAD);
@@ -444,7 +445,7 @@ static void test_ges_dump_bad(void **state)
 			if (rc == 0)
 				rc = msg_ges_dump_next_res(&it, &rr);
 			assert_int_equal(rc, RAC_EMSG_LEN);
-			assert_int_equal(msg_ges_dump_next_lock(&it, &ll), 0);	/* nothing after */
+			assert_int_equal(msg_ges_dump_next_lock(&it, &ll), 0);
 		}
 		for (size_t i = 0; i < sizeof(badlk) / sizeof(badlk[0]); i++) {
 			memcpy(copy, out, n);
