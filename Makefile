@@ -73,7 +73,6 @@ $(OBJDIR)/%.o: %.c
 # who may see LMS's lock table (grd.h) and the client's private header
 $(OBJDIR)/tests/unit/test_grd.o $(OBJDIR)/tests/unit/test_zmtp_srv.o \
 $(OBJDIR)/tests/unit/test_client.o: CFLAGS += -Ilms
-$(OBJDIR)/client/%.o $(OBJDIR)/pic/client/%.o: CFLAGS += -Ilms
 $(OBJDIR)/admin/racctl_lock.o $(OBJDIR)/tests/unit/test_client.o: CFLAGS += -Iclient
 # tests of racctl's parts see its header
 $(OBJDIR)/tests/unit/test_client.o $(OBJDIR)/tests/unit/test_block.o: CFLAGS += -Iadmin

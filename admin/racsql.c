@@ -27,6 +27,7 @@
 #include "errors.h"
 #include "config.h"
 #include "racsql.h"
+#include "shell.h"
 
 #define EXIT_USAGE 2
 
@@ -155,6 +156,12 @@ int racsql_exec(struct racsql *rs, const char *sql)
 		sqlite3_finalize(st);
 	}
 	return 0;
+}
+
+/* shell_run()'s exec: one text typed or piped in */
+static int shell_exec(void *arg, const char *sql)
+{
+	return racsql_exec(arg, sql);
 }
 
 /* ---- start-up --------------------------------------------------------- */
@@ -336,7 +343,7 @@ int main(int argc, char **argv)
 				status = 1;
 	} else {
 		rs.rs_refresh_each = true;
-		status = shell_run(&rs);
+		status = shell_run(shell_exec, &rs);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "racsql: cannot write the output: %s\n", strerror(errno));

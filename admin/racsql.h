@@ -1,10 +1,10 @@
 /*
  * racsql.h - one racsql session: the in-memory database, the views of one
- * instance and the output format, shared by the command line (racsql.c)
- * and the shell (shell.c).
+ * instance and the output format (racsql.c).  The shell (shell.c) does not
+ * see it: it runs each text through the function shell_run() is given.
  *
  *   main: options -> config_load -> views_create -> racsql_snapshot
- *         -> racsql_exec(-e SQL)  or  shell_run() -> racsql_exec per input
+ *         -> racsql_exec(-e SQL)  or  shell_run(exec, rs) -> racsql_exec per input
  */
 #ifndef RACSQL_H
 #define RACSQL_H
@@ -37,10 +37,5 @@ void racsql_snapshot(struct racsql *rs);
  * else 0.
  */
 int racsql_exec(struct racsql *rs, const char *sql);
-
-/* shell.c */
-/* Read statements from the terminal (or from stdin when it is not one);
- * returns the exit status. */
-int shell_run(struct racsql *rs);
 
 #endif

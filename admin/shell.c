@@ -3,9 +3,9 @@
  *
  * Lines are gathered until they make complete SQL (sqlite3_complete(): the
  * last statement ends with ';' outside any string or comment), then the
- * whole text runs through racsql_exec(), which takes a fresh snapshot
- * before each statement.  "exit" or "quit" (with or without ';') on a
- * fresh line, or end of input, leaves.
+ * whole text runs through the caller's exec function (racsql_exec(),
+ * which takes a fresh snapshot before each statement).  "exit" or "quit"
+ * (with or without ';') on a fresh line, or end of input, leaves.
  *
  * On a terminal the lines come from libedit (line editing, history in
  * ~/.racsql_history, continuation prompt "  2> "); an SQL error is shown
@@ -20,7 +20,10 @@
 #include <unistd.h>
 #include <editline/readline.h>
 
-#include "racsql.h"
+#include <sqlite3.h>
+
+#include "shell.h"
+#include "views.h"
 
 #define HISTORY_MAX 1000
 
@@ -173,7 +176,7 @@ static void remember(const char *sql, const char *histfile)
 		write_history(histfile);	/* each time: Ctrl-C must not lose it */
 }
 
-static int shell_terminal(struct racsql *rs)
+static int shell_terminal(shell_exec_fn exec, void *arg)
 {
 	struct sqlbuf b = { .sb_text = NULL };
 	char histfile[4096];
@@ -225,7 +228,7 @@ static int shell_terminal(struct racsql *rs)
 		if (!sqlite3_complete(b.sb_text))
 			continue;
 		remember(b.sb_text, hist);
-		racsql_exec(rs, b.sb_text);	/* it reports its own errors */
+		exec(arg, b.sb_text);	/* it reports its own errors */
 		sqlbuf_clear(&b);
 	}
 	if (hist)
@@ -236,7 +239,7 @@ static int shell_terminal(struct racsql *rs)
 
 /* ---- pipe or file ----------------------------------------------------- */
 
-static int shell_stream(struct racsql *rs, FILE *in)
+static int shell_stream(shell_exec_fn exec, void *arg, FILE *in)
 {
 	struct sqlbuf b = { .sb_text = NULL };
 	char *line = NULL;
@@ -260,7 +263,7 @@ static int shell_stream(struct racsql *rs, FILE *in)
 		}
 		if (!sqlite3_complete(b.sb_text))
 			continue;
-		if (racsql_exec(rs, b.sb_text) != 0)
+		if (exec(arg, b.sb_text) != 0)
 			status = 1;
 		sqlbuf_clear(&b);
 	}
@@ -269,7 +272,7 @@ static int shell_stream(struct racsql *rs, FILE *in)
 		status = 1;
 	}
 	/* the last statement may lack its ';' */
-	if (b.sb_lines && !blank(b.sb_text) && racsql_exec(rs, b.sb_text) != 0)
+	if (b.sb_lines && !blank(b.sb_text) && exec(arg, b.sb_text) != 0)
 		status = 1;
 out:
 	free(line);
@@ -277,9 +280,9 @@ out:
 	return status;
 }
 
-int shell_run(struct racsql *rs)
+int shell_run(shell_exec_fn exec, void *arg)
 {
 	if (isatty(STDIN_FILENO))
-		return shell_terminal(rs);
-	return shell_stream(rs, stdin);
+		return shell_terminal(exec, arg);
+	return shell_stream(exec, arg, stdin);
 }

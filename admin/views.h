@@ -36,7 +36,7 @@
 
 struct views;
 
-/* views.c */
+/* views.c; views_create, views_fill and views_denied are in views_sql.c */
 /* Views of instance `inst` of `cfg` (copied); NULL when out of memory. */
 struct views *views_new(const struct rac_config *cfg, int inst);
 void views_destroy(struct views **vw);

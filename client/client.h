@@ -135,6 +135,8 @@ struct racrt {
 	int r_reply_ms;
 	int r_epfd;		/* racrt_fd(), made on first use; -1 none */
 	struct msg_bundle *r_out;	/* requests not sent yet (conn_send) */
+	const struct conn_ops *r_ops;	/* where replies, events and the end go */
+	void *r_ops_arg;
 	/*
 	 * Unlocks sent without a reply (racrt_unlock_nowait), and how many of
 	 * them LMS is known to have taken: a reply to any later request says
@@ -178,7 +180,16 @@ struct racrt {
 };
 
 /* conn.c */
-int conn_open(struct racrt *r, const char *endpoint, const char *cluster_name);
+/*
+ * What conn.c hands up, and to whom (racrt.c, at conn_open): every reply
+ * or event it decodes, and the end of the connection.
+ */
+struct conn_ops {
+	void (*on_message)(void *arg, int type, const struct msg_lk *lk);
+	void (*on_lost)(void *arg);	/* LMS is gone: once, after the last message */
+};
+int conn_open(struct racrt *r, const char *endpoint, const char *cluster_name,
+	      const struct conn_ops *ops, void *arg);
 void conn_close(struct racrt *r);
 /*
  * Send one request, waiting (at most the reply bound) while LMS's queue is
@@ -193,7 +204,8 @@ int conn_flush(struct racrt *r);
 /*
  * Wait up to timeout_ms (-1: for ever) for input (and, with want_out, for
  * room to send), then receive everything there is: each decoded reply or
- * event goes to cl_receive(), a broken connection to cl_lost().  Returns 1
+ * event goes to ops->on_message, a broken connection to ops->on_lost
+ * (the conn_ops given to conn_open).  Returns 1
  * if there is room to send, else 0.
  */
 int conn_pump(struct racrt *r, long timeout_ms, bool want_out);
@@ -218,10 +230,6 @@ void early_put(struct racrt *r, const struct msg_lk *lk);
 bool early_take(struct racrt *r, uint64_t lkid, struct msg_lk *lk);
 void todo_add(struct racrt *r, int op, uint64_t lkid);
 void table_free(struct racrt *r);
-
-/* racrt.c */
-void cl_receive(struct racrt *r, int type, const struct msg_lk *lk);
-void cl_lost(struct racrt *r);
 
 /* what a call on a handle that has ended returns */
 static inline int cl_closed_rc(const struct racrt *r)

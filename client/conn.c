@@ -30,7 +30,7 @@
  *               ask for heartbeats) are ignored.
  *   broken      end of file or an error on the socket, or bytes that are
  *               not ZMTP: LMS is gone, and with it every lock of the
- *               handle; the handle is finished (cl_lost) and the socket
+ *               handle; the handle is finished (on_lost) and the socket
  *               closed, never reconnected to whatever LMS comes next,
  *               which would not know our locks.
  *
@@ -185,7 +185,7 @@ static void rx_message(struct racrt *r, const uint8_t *buf, size_t len)
 			if (type != MSG_LK_REPLY && type != MSG_LK_EVENT)
 				r->r_st.rs_bad++;
 			else
-				cl_receive(r, type, &lk);
+				r->r_ops->on_message(r->r_ops_arg, type, &lk);
 		}
 		if (rc)
 			r->r_st.rs_bad++;	/* the rest of the bundle */
@@ -193,7 +193,7 @@ static void rx_message(struct racrt *r, const uint8_t *buf, size_t len)
 		   msg_decode_lk(p, h.mh_length, &lk)) {
 		r->r_st.rs_bad++;
 	} else {
-		cl_receive(r, h.mh_type, &lk);
+		r->r_ops->on_message(r->r_ops_arg, h.mh_type, &lk);
 	}
 }
 
@@ -274,7 +274,7 @@ static void conn_broken(struct racrt *r)
 	r->r_sock = -1;
 	r->r_txlen = r->r_txoff = 0;
 	if (r->r_state == CL_OPEN)
-		cl_lost(r);
+		r->r_ops->on_lost(r->r_ops_arg);
 }
 
 /*
@@ -312,13 +312,16 @@ static int rx_drain(struct racrt *r)
 
 /* ---- opening and closing --------------------------------------------------- */
 
-int conn_open(struct racrt *r, const char *endpoint, const char *cluster_name)
+int conn_open(struct racrt *r, const char *endpoint, const char *cluster_name,
+	      const struct conn_ops *ops, void *arg)
 {
 	uint8_t hi[ZMTP_GREETING + 64];
 	size_t hlen, sent = 0;
 	uint64_t deadline;
 	int rc;
 
+	r->r_ops = ops;
+	r->r_ops_arg = arg;
 	r->r_sock = -1;
 	r->r_out = malloc(sizeof(*r->r_out));
 	r->r_rx = malloc(CL_RX_CAP);

@@ -27,36 +27,35 @@
 #include <unistd.h>
 
 #include "client.h"
-#include "grd.h"
 
-/* the public numbers are LMS's numbers: nothing to translate */
+/* the public numbers are the wire's (msg.h; lms/grd.h checks LMS's): nothing to translate */
 #define SAME(a, b) _Static_assert((int)(a) == (int)(b), #a " == " #b)
-SAME(RACRT_IV, GRD_IV);
-SAME(RACRT_NL, GRD_NL);
-SAME(RACRT_EX, GRD_EX);
+SAME(RACRT_IV, LK_IV);
+SAME(RACRT_NL, LK_NL);
+SAME(RACRT_CR, LK_CR);
+SAME(RACRT_CW, LK_CW);
+SAME(RACRT_PR, LK_PR);
+SAME(RACRT_PW, LK_PW);
+SAME(RACRT_EX, LK_EX);
 SAME(RACRT_NOQUEUE, LK_NOQUEUE);
-SAME(LK_NOQUEUE, GRD_NOQUEUE);
 SAME(RACRT_NAME_MAX, LK_NAME_MAX);
 SAME(RACRT_LVB_LEN, LK_LVB_LEN);
-SAME(LK_LVB_LEN, GRD_LVB_LEN);
-SAME(RACRT_EUNKNOWN, GRD_EUNKNOWN);
-SAME(RACRT_EBADMODE, GRD_EBADMODE);
-SAME(RACRT_ENAMELEN, GRD_ENAMELEN);
-SAME(RACRT_EBADOWNER, GRD_EBADOWNER);
-SAME(RACRT_EBADFLAGS, GRD_EBADFLAGS);
-SAME(RACRT_ENOTGRANTED, GRD_ENOTGRANTED);
-SAME(RACRT_ENOTPENDING, GRD_ENOTPENDING);
-SAME(RACRT_ENOTQUEUED, GRD_ENOTQUEUED);
-SAME(RACRT_EDEADLK, GRD_EDEADLK);
-SAME(RACRT_ETIMEDOUT, GRD_ETIMEDOUT);
-SAME(RACRT_EIMPORT, GRD_EIMPORT);
+SAME(RACRT_EUNKNOWN, LK_EUNKNOWN);
+SAME(RACRT_EBADMODE, LK_EBADMODE);
+SAME(RACRT_ENAMELEN, LK_ENAMELEN);
+SAME(RACRT_EBADOWNER, LK_EBADOWNER);
+SAME(RACRT_EBADFLAGS, LK_EBADFLAGS);
+SAME(RACRT_ENOTGRANTED, LK_ENOTGRANTED);
+SAME(RACRT_ENOTPENDING, LK_ENOTPENDING);
+SAME(RACRT_ENOTQUEUED, LK_ENOTQUEUED);
+SAME(RACRT_EDEADLK, LK_EDEADLK);
+SAME(RACRT_ETIMEDOUT, LK_ETIMEDOUT);
+SAME(RACRT_EIMPORT, LK_EIMPORT);
 SAME(RACRT_OP_LOCK, LK_OP_LOCK);
 SAME(RACRT_OP_CONVERT, LK_OP_CONVERT);
 SAME(RACRT_OP_UNLOCK, LK_OP_UNLOCK);
 SAME(RACRT_OP_CANCEL, LK_OP_CANCEL);
 SAME(RACRT_OP_LVB_READ, LK_OP_LVB_READ);
-
-#define LMS_NOT_READY	(-1)	/* lk_status: LMS not ready, or frozen */
 
 static bool mode_ok(int mode)
 {
@@ -195,7 +194,7 @@ static int map_status(struct racrt *r, int32_t st)
 {
 	if (st <= RACRT_EUNKNOWN && st >= RACRT_EIMPORT)
 		return st;
-	if (st == LMS_NOT_READY)
+	if (st == LK_ST_NOT_READY)
 		return RACRT_ENOTREADY;
 	r->r_st.rs_bad++;
 	return RACRT_EPROTO;
@@ -220,7 +219,7 @@ static void queued(struct racrt *r, int idx, struct cl_lock *lo)
 	if (!early_take(r, lkid, &ev))
 		return;
 	/* an event that overtook its reply must fit the request */
-	if (ev.lk_event == GRD_EV_GRANTED && ev.lk_mode != r->r_slots[idx].sl_mode) {
+	if (ev.lk_event == LK_EV_GRANTED && ev.lk_mode != r->r_slots[idx].sl_mode) {
 		r->r_st.rs_stale++;
 		return;
 	}
@@ -236,7 +235,7 @@ static void queued(struct racrt *r, int idx, struct cl_lock *lo)
 static void nowait_failed(struct racrt *r, const struct msg_lk *lk)
 {
 	r->r_st.rs_nowait_failed++;
-	if (lk->lk_op == LK_OP_UNLOCK && lk->lk_status != GRD_EUNKNOWN)
+	if (lk->lk_op == LK_OP_UNLOCK && lk->lk_status != LK_EUNKNOWN)
 		todo_add(r, LK_OP_UNLOCK, lk->lk_lkid);
 }
 
@@ -269,9 +268,9 @@ static void on_reply(struct racrt *r, const struct msg_lk *lk)
 		finish(r, idx, LK_ST_FAST, RACRT_IV, NULL);	/* racrt_lock asks the cache */
 		return;
 	}
-	if (st == GRD_QUEUED && s->sl_op != LK_OP_LOCK && s->sl_op != LK_OP_CONVERT)
+	if (st == LK_ST_QUEUED && s->sl_op != LK_OP_LOCK && s->sl_op != LK_OP_CONVERT)
 		st = INT32_MIN;	/* only those two can wait: nonsense */
-	if (st != GRD_GRANTED && st != GRD_QUEUED) {
+	if (st != LK_ST_GRANTED && st != LK_ST_QUEUED) {
 		st = map_status(r, st);
 		if (s->sl_op == LK_OP_UNLOCK && st == RACRT_EUNKNOWN)
 			lock_gone(r, s->sl_lkid);
@@ -299,7 +298,7 @@ static void on_reply(struct racrt *r, const struct msg_lk *lk)
 			lo->lo_releasing = 1;	/* the unlock cancels it if it waits */
 			todo_add(r, LK_OP_UNLOCK, lk->lk_lkid);
 		}
-		if (st == GRD_GRANTED) {
+		if (st == LK_ST_GRANTED) {
 			lo->lo_mode = s->sl_mode;
 			finish(r, idx, 0, s->sl_mode, lk);
 		} else {
@@ -310,12 +309,12 @@ static void on_reply(struct racrt *r, const struct msg_lk *lk)
 	case LK_OP_CONVERT:
 		lo = lock_add(r, s->sl_lkid);
 		if (!lo) {
-			if (st == GRD_QUEUED)
+			if (st == LK_ST_QUEUED)
 				todo_add(r, LK_OP_CANCEL, s->sl_lkid);
-			finish(r, idx, st == GRD_GRANTED ? 0 : RACRT_ENOMEM, RACRT_IV, lk);
+			finish(r, idx, st == LK_ST_GRANTED ? 0 : RACRT_ENOMEM, RACRT_IV, lk);
 			return;
 		}
-		if (st == GRD_GRANTED) {
+		if (st == LK_ST_GRANTED) {
 			lo->lo_mode = s->sl_mode;
 			finish(r, idx, 0, s->sl_mode, lk);
 		} else {
@@ -354,13 +353,13 @@ static void on_done_event(struct racrt *r, const struct msg_lk *ev)
 	}
 	idx = lo->lo_pending;
 	s = &r->r_slots[idx];
-	if (ev->lk_event == GRD_EV_GRANTED) {
+	if (ev->lk_event == LK_EV_GRANTED) {
 		lo->lo_pending = -1;
 		lo->lo_mode = s->sl_mode;
 		finish(r, idx, 0, s->sl_mode, ev);
 		return;
 	}
-	status = ev->lk_event == GRD_EV_TIMEDOUT ? RACRT_ETIMEDOUT : RACRT_EDEADLK;
+	status = ev->lk_event == LK_EV_TIMEDOUT ? RACRT_ETIMEDOUT : RACRT_EDEADLK;
 	lo->lo_pending = -1;
 	if (s->sl_op == LK_OP_LOCK) {
 		lock_del(r, ev->lk_lkid);	/* a failed new request leaves no lock */
@@ -385,20 +384,23 @@ static void on_blocking(struct racrt *r, const struct msg_lk *ev)
 		r->r_st.rs_basts_dropped++;
 }
 
-void cl_receive(struct racrt *r, int type, const struct msg_lk *lk)
+/* conn_ops.on_message: a reply or an event from LMS */
+static void cl_receive(void *arg, int type, const struct msg_lk *lk)
 {
+	struct racrt *r = arg;
+
 	if (type == MSG_LK_REPLY) {
 		on_reply(r, lk);
 		return;
 	}
 	r->r_st.rs_events++;
 	switch (lk->lk_event) {
-	case GRD_EV_GRANTED:
-	case GRD_EV_TIMEDOUT:
-	case GRD_EV_DEADLOCK:
+	case LK_EV_GRANTED:
+	case LK_EV_TIMEDOUT:
+	case LK_EV_DEADLOCK:
 		on_done_event(r, lk);
 		break;
-	case GRD_EV_BLOCKING:
+	case LK_EV_BLOCKING:
 		on_blocking(r, lk);
 		break;
 	default:
@@ -407,9 +409,11 @@ void cl_receive(struct racrt *r, int type, const struct msg_lk *lk)
 	}
 }
 
-/* The connection broke: LMS is gone and so is every lock of the handle. */
-void cl_lost(struct racrt *r)
+/* conn_ops.on_lost: LMS is gone and so is every lock of the handle. */
+static void cl_lost(void *arg)
 {
+	struct racrt *r = arg;
+
 	fast_release_all(r);
 	r->r_state = CL_LOST;
 	r->r_nsent = 0;
@@ -423,6 +427,9 @@ void cl_lost(struct racrt *r)
 	r->r_blen = 0;
 	memset(r->r_early, 0, sizeof(r->r_early));
 }
+
+/* what conn.c calls back, with the handle as its argument */
+static const struct conn_ops cl_ops = { .on_message = cl_receive, .on_lost = cl_lost };
 
 /* ---- sending, waiting, delivering ------------------------------------------------ */
 
@@ -1126,7 +1133,7 @@ racrt_t *racrt_open_endpoint(const char *endpoint, const char *cluster_name, int
 	r->r_epfd = -1;
 	r->r_reply_ms = CL_REPLY_MS;
 	r->r_pid = (uint32_t)getpid();	/* a handle does not cross fork() */
-	rc = conn_open(r, endpoint, cluster_name);
+	rc = conn_open(r, endpoint, cluster_name, &cl_ops, r);
 	if (rc) {
 		conn_close(r);
 		free(r);

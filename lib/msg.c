@@ -450,3 +450,190 @@ void msg_edges_get(const uint8_t *p, uint32_t i, struct msg_edge *e)
 	e->me_holder_client = get_u32(&c);
 	e->me_lkid = get_u64(&c);
 }
+
+/* ---- lock constants ---------------------------------------------------------- */
+
+const char *msg_lk_mode_str(int mode)
+{
+	static const char *const names[LK_NMODES] = { "NL", "CR", "CW", "PR", "PW", "EX" };
+
+	return mode >= LK_NL && mode < LK_NMODES ? names[mode] : NULL;
+}
+
+/* ---- the GES dump ------------------------------------------------------------ */
+
+void msg_ges_dump_begin(struct msg_ges_dump *d, uint8_t *buf, size_t max)
+{
+	d->gd_buf = buf;
+	d->gd_max = max;
+	d->gd_len = MSG_GES_DUMP_HEAD;	/* the counts, written by _finish */
+	d->gd_nres = 0;
+	d->gd_nlocks = 0;
+	d->gd_truncated = max < MSG_GES_DUMP_HEAD;
+}
+
+/* room for `need` more bytes? if not, the dump is truncated from here on */
+static bool ges_room(struct msg_ges_dump *d, size_t need)
+{
+	if (!d->gd_truncated && d->gd_len + need <= d->gd_max)
+		return true;
+	d->gd_truncated = 1;
+	return false;
+}
+
+int msg_ges_dump_add_res(struct msg_ges_dump *d, const struct msg_ges_res *r)
+{
+	size_t need = MSG_GES_RES_LEN(r->gr_namelen);
+	struct blk_cursor c;
+
+	if (!r->gr_namelen || r->gr_namelen > LK_NAME_MAX || d->gd_nlocks)
+		return RAC_EINVAL;
+	if (!ges_room(d, need))
+		return RAC_ERANGE;
+	cur_init_write(&c, d->gd_buf + d->gd_len, need);
+	put_u8(&c, r->gr_namelen);
+	put_bytes(&c, r->gr_name, r->gr_namelen);
+	put_u32(&c, r->gr_granted);
+	put_u32(&c, r->gr_converting);
+	put_u32(&c, r->gr_waiting);
+	put_u8(&c, r->gr_dubious);
+	put_bytes(&c, r->gr_lvb, LK_LVB_LEN);
+	d->gd_len += need;
+	d->gd_nres++;
+	return 0;
+}
+
+int msg_ges_dump_add_lock(struct msg_ges_dump *d, const struct msg_ges_lock *l)
+{
+	size_t need = MSG_GES_LOCK_LEN(l->gl_namelen);
+	struct blk_cursor c;
+
+	if (!l->gl_namelen || l->gl_namelen > LK_NAME_MAX)
+		return RAC_EINVAL;
+	if (!ges_room(d, need))
+		return RAC_ERANGE;
+	cur_init_write(&c, d->gd_buf + d->gd_len, need);
+	put_u8(&c, l->gl_namelen);
+	put_bytes(&c, l->gl_name, l->gl_namelen);
+	put_u64(&c, l->gl_lkid);
+	put_u8(&c, l->gl_owner_inst);
+	put_u32(&c, l->gl_owner_client);
+	put_u32(&c, l->gl_owner_pid);
+	put_u8(&c, (uint8_t)l->gl_grmode);
+	put_u8(&c, (uint8_t)l->gl_rqmode);
+	put_u8(&c, l->gl_state);
+	put_u8(&c, l->gl_blocked);
+	put_u8(&c, l->gl_blocker_inst);
+	d->gd_len += need;
+	d->gd_nlocks++;
+	return 0;
+}
+
+size_t msg_ges_dump_finish(struct msg_ges_dump *d)
+{
+	struct blk_cursor c;
+
+	if (d->gd_max < MSG_GES_DUMP_HEAD)
+		return 0;
+	cur_init_write(&c, d->gd_buf, MSG_GES_DUMP_HEAD);
+	put_u32(&c, d->gd_nres);
+	put_u32(&c, d->gd_nlocks);
+	put_u8(&c, d->gd_truncated);
+	return d->gd_len;
+}
+
+int msg_ges_dump_open(const uint8_t *p, size_t len, struct msg_ges_iter *it)
+{
+	struct blk_cursor c;
+
+	memset(it, 0, sizeof(*it));
+	cur_init_read(&c, p, len);
+	it->gi_nres = get_u32(&c);
+	it->gi_nlocks = get_u32(&c);
+	it->gi_truncated = get_u8(&c);
+	if (c.c_err || it->gi_truncated > 1) {
+		it->gi_nres = it->gi_nlocks = 0;
+		return RAC_EMSG_LEN;
+	}
+	it->gi_p = p;
+	it->gi_len = len;
+	it->gi_off = c.c_pos;
+	it->gi_res_left = it->gi_nres;
+	it->gi_locks_left = it->gi_nlocks;
+	return 0;
+}
+
+/* the rest of the dump is bad: no more rows */
+static int ges_bad(struct msg_ges_iter *it)
+{
+	it->gi_res_left = 0;
+	it->gi_locks_left = 0;
+	it->gi_off = it->gi_len;
+	return RAC_EMSG_LEN;
+}
+
+static bool ges_mode_ok(int8_t mode)
+{
+	return mode >= LK_IV && mode < LK_NMODES;
+}
+
+int msg_ges_dump_next_res(struct msg_ges_iter *it, struct msg_ges_res *r)
+{
+	struct blk_cursor c;
+
+	if (!it->gi_res_left)
+		return 0;
+	cur_init_read(&c, it->gi_p + it->gi_off, it->gi_len - it->gi_off);
+	memset(r, 0, sizeof(*r));
+	r->gr_namelen = get_u8(&c);
+	if (c.c_err || !r->gr_namelen || r->gr_namelen > LK_NAME_MAX)
+		return ges_bad(it);
+	get_bytes(&c, r->gr_name, r->gr_namelen);
+	r->gr_granted = get_u32(&c);
+	r->gr_converting = get_u32(&c);
+	r->gr_waiting = get_u32(&c);
+	r->gr_dubious = get_u8(&c);
+	get_bytes(&c, r->gr_lvb, LK_LVB_LEN);
+	if (c.c_err || r->gr_dubious > 1)
+		return ges_bad(it);
+	it->gi_off += c.c_pos;
+	it->gi_res_left--;
+	return 1;
+}
+
+int msg_ges_dump_next_lock(struct msg_ges_iter *it, struct msg_ges_lock *l)
+{
+	struct msg_ges_res skip;
+	struct blk_cursor c;
+	int rc;
+
+	while ((rc = msg_ges_dump_next_res(it, &skip)) == 1)
+		;
+	if (rc < 0)
+		return rc;
+	if (!it->gi_locks_left)
+		return it->gi_off == it->gi_len ? 0 : RAC_EMSG_TRAILING;
+	cur_init_read(&c, it->gi_p + it->gi_off, it->gi_len - it->gi_off);
+	memset(l, 0, sizeof(*l));
+	l->gl_namelen = get_u8(&c);
+	if (c.c_err || !l->gl_namelen || l->gl_namelen > LK_NAME_MAX)
+		return ges_bad(it);
+	get_bytes(&c, l->gl_name, l->gl_namelen);
+	l->gl_lkid = get_u64(&c);
+	l->gl_owner_inst = get_u8(&c);
+	l->gl_owner_client = get_u32(&c);
+	l->gl_owner_pid = get_u32(&c);
+	l->gl_grmode = (int8_t)get_u8(&c);
+	l->gl_rqmode = (int8_t)get_u8(&c);
+	l->gl_state = get_u8(&c);
+	l->gl_blocked = get_u8(&c);
+	l->gl_blocker_inst = get_u8(&c);
+	if (c.c_err || l->gl_owner_inst < 1 || l->gl_owner_inst > RAC_MAX_INST ||
+	    !ges_mode_ok(l->gl_grmode) || !ges_mode_ok(l->gl_rqmode) ||
+	    l->gl_state > LK_STATE_WAITING || l->gl_blocked > 1 ||
+	    l->gl_blocker_inst > RAC_MAX_INST)
+		return ges_bad(it);
+	it->gi_off += c.c_pos;
+	it->gi_locks_left--;
+	return 1;
+}

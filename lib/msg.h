@@ -172,6 +172,58 @@ enum { LK_OP_SYNC = 8 };
 #define LK_ST_FAST	2
 
 /*
+ * Lock modes (msg_lk.lk_mode, the GES dump): the GRD's numbers, and the
+ * public API's (lms/grd.h and client/racrt.c check both).
+ */
+enum {
+	LK_IV = -1,		/* no mode: a waiting request holds none */
+	LK_NL = 0,		/* null */
+	LK_CR,			/* concurrent read */
+	LK_CW,			/* concurrent write */
+	LK_PR,			/* protected read */
+	LK_PW,			/* protected write */
+	LK_EX,			/* exclusive */
+	LK_NMODES
+};
+/* where a lock is (the GES dump, rebuild records): the GRD's queue */
+enum { LK_STATE_GRANTED = 0, LK_STATE_CONVERTING = 1, LK_STATE_WAITING = 2 };
+/* "NL".."EX" for LK_NL..LK_EX, NULL for anything else (LK_IV too) */
+const char *msg_lk_mode_str(int mode);
+/* what happened to a lock (msg_lk.lk_event of MSG_LK_EVENT, MSG_GRD_EVENT) */
+enum {
+	LK_EV_GRANTED = 1,	/* a queued request (new or conversion) was granted */
+	LK_EV_BLOCKING,		/* this holder blocks a waiter of mode lk_mode */
+	LK_EV_TIMEDOUT,		/* the request's deadline passed; it failed */
+	LK_EV_DEADLOCK,		/* the request was a deadlock victim; it failed */
+};
+/*
+ * msg_lk.lk_status of an answer: LK_ST_GRANTED, LK_ST_QUEUED (an event
+ * will say what became of it), LK_ST_FAST (above), LMS's own answers
+ * below, or one of the GRD's refusals LK_E* (the public API passes these
+ * on as they are: include/racrt.h has the same numbers).
+ */
+enum {
+	LK_ST_GRANTED = 0,
+	LK_ST_QUEUED = 1,
+	LK_ST_NOT_READY = -1,	/* this instance is not in the cluster, or frozen */
+	LK_ST_MOVED = -2,	/* LMS <- LMS: not mastered here any more; route again */
+};
+enum {
+	LK_EUNKNOWN = -500,	/* no lock with that id (never was, or gone) */
+	LK_EBADMODE = -501,	/* mode outside NL..EX */
+	LK_ENAMELEN = -502,	/* resource name empty or longer than LK_NAME_MAX */
+	LK_EBADOWNER = -503,	/* owner's instance outside 1..RAC_MAX_INST */
+	LK_EBADFLAGS = -504,	/* unknown flag bits */
+	LK_ENOTGRANTED = -505,	/* convert or value-block read of a lock that is
+				 * waiting, or convert of a converting one */
+	LK_ENOTPENDING = -506,	/* cancel of a lock with no pending request */
+	LK_ENOTQUEUED = -507,	/* LK_NOQUEUE request not grantable at once */
+	LK_EDEADLK = -508,	/* request chosen as a deadlock victim */
+	LK_ETIMEDOUT = -509,	/* request's deadline passed */
+	LK_EIMPORT = -510,	/* remastering records inconsistent or clashing */
+};
+
+/*
  * One payload for every lock message, fixed size.  Requests fill op, req,
  * mode, flags, timeout, name or lkid, lvb; answers fill req, status, lkid,
  * lvb, dubious; events fill event, lkid, mode, lvb, dubious.  Between LMSes
@@ -290,6 +342,94 @@ int msg_bundle_open(const uint8_t *p, size_t len, struct msg_bundle_iter *it);
  * RAC_EMSG_* when the rest of the bundle is bad (records before it stand).
  */
 int msg_bundle_next(struct msg_bundle_iter *it, uint16_t *type, struct msg_lk *lk);
+
+/* ---- the GES dump (MSG_GES_DUMP) ---- */
+/*
+ * One LMS's resources and their locks, for racsql's v$ges_* views:
+ *
+ *   racsql: MSG_GES_DUMP_REQUEST -> LMS: msg_ges_dump_begin, _add_res per
+ *           resource, _add_lock per lock, _finish -> MSG_GES_DUMP
+ *   racsql: msg_ges_dump_open, _next_res / _next_lock per row
+ *
+ * Payload: u32 nres, u32 nlocks, u8 truncated (1: rows were left out for
+ * want of room), then nres resource rows, then nlocks lock rows:
+ *
+ *   resource  u8 namelen, name, u32 granted, u32 converting, u32 waiting,
+ *             u8 dubious, LK_LVB_LEN bytes of value block
+ *   lock      u8 namelen, name, u64 lkid, u8 owner instance, u32 owner
+ *             client, u32 owner pid, i8 granted mode, i8 requested mode,
+ *             u8 state, u8 blocked, u8 blocker instance
+ */
+#define MSG_GES_DUMP_HEAD	(4 + 4 + 1)
+#define MSG_GES_RES_LEN(namelen)	(1 + (size_t)(namelen) + 3 * 4 + 1 + LK_LVB_LEN)
+#define MSG_GES_LOCK_LEN(namelen)	(1 + (size_t)(namelen) + 8 + 1 + 4 + 4 + 5)
+
+struct msg_ges_res {
+	uint8_t gr_namelen;		/* 1..LK_NAME_MAX */
+	uint8_t gr_name[LK_NAME_MAX];
+	uint32_t gr_granted;		/* locks on each queue */
+	uint32_t gr_converting;
+	uint32_t gr_waiting;
+	uint8_t gr_dubious;		/* 1: the value block is dubious */
+	uint8_t gr_lvb[LK_LVB_LEN];
+};
+
+struct msg_ges_lock {
+	uint8_t gl_namelen;		/* its resource: 1..LK_NAME_MAX */
+	uint8_t gl_name[LK_NAME_MAX];
+	uint64_t gl_lkid;
+	uint8_t gl_owner_inst;		/* 1..RAC_MAX_INST */
+	uint32_t gl_owner_client;	/* the owner's session on that instance */
+	uint32_t gl_owner_pid;		/* 0: not known */
+	int8_t gl_grmode;		/* LK_IV while waiting */
+	int8_t gl_rqmode;		/* requested (= granted when GRANTED) */
+	uint8_t gl_state;		/* LK_STATE_* */
+	uint8_t gl_blocked;		/* 1: queued (CONVERTING or WAITING) */
+	uint8_t gl_blocker_inst;	/* who it waits for first; 0 none */
+};
+
+/* the payload being made, in the caller's buffer */
+struct msg_ges_dump {
+	uint8_t *gd_buf;
+	size_t gd_max;			/* payload bytes at most, head included */
+	size_t gd_len;			/* bytes used, head included */
+	uint32_t gd_nres, gd_nlocks;
+	uint8_t gd_truncated;
+};
+
+/* Start a payload of at most `max` bytes (>= MSG_GES_DUMP_HEAD) in buf. */
+void msg_ges_dump_begin(struct msg_ges_dump *d, uint8_t *buf, size_t max);
+/*
+ * Append a row: 0; RAC_ERANGE when it does not fit, which marks the dump
+ * truncated and refuses every later row, so that the rows sent are always
+ * a prefix; RAC_EINVAL for a bad name length, or a resource after a lock.
+ */
+int msg_ges_dump_add_res(struct msg_ges_dump *d, const struct msg_ges_res *r);
+int msg_ges_dump_add_lock(struct msg_ges_dump *d, const struct msg_ges_lock *l);
+/* Write the counts at the head: returns the payload's length. */
+size_t msg_ges_dump_finish(struct msg_ges_dump *d);
+
+struct msg_ges_iter {
+	const uint8_t *gi_p;
+	size_t gi_len, gi_off;
+	uint32_t gi_nres, gi_nlocks;	/* rows, as the head says */
+	uint8_t gi_truncated;
+	uint32_t gi_res_left, gi_locks_left;
+};
+/* open a payload: 0, or RAC_EMSG_LEN when its head is short or bad */
+int msg_ges_dump_open(const uint8_t *p, size_t len, struct msg_ges_iter *it);
+/*
+ * The next resource: 1 and its row, 0 after the last one, or RAC_EMSG_LEN
+ * when the rest is bad (short, or a field out of its range): rows before
+ * it stand.
+ */
+int msg_ges_dump_next_res(struct msg_ges_iter *it, struct msg_ges_res *r);
+/*
+ * The next lock, after any resources not read yet (checked all the same):
+ * 1 and its row; 0 after the last one; RAC_EMSG_TRAILING when bytes follow
+ * it; RAC_EMSG_LEN when the rest is bad.
+ */
+int msg_ges_dump_next_lock(struct msg_ges_iter *it, struct msg_ges_lock *l);
 
 uint64_t rac_msg_cluster_id(const char *cluster_name);
 const char *msg_type_str(int type);	/* "HEARTBEAT", or "UNKNOWN" */

@@ -11,6 +11,7 @@
 
 #include "errors.h"
 #include "msg.h"
+#include "rac.h"
 
 static uint8_t buf[256];
 static uint64_t cid;
@@ -230,6 +231,266 @@ static void test_bundle_bad(void **state)
 	}
 }
 
+/* ---- the GES dump ---- */
+
+/* golden bytes, written out by the layout of msg.h by hand, not by the cursor */
+struct golden {
+	uint8_t g_b[512];
+	size_t g_n;
+};
+
+static void g_u8(struct golden *g, uint8_t v)
+{
+	g->g_b[g->g_n++] = v;
+}
+
+static void g_le(struct golden *g, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		g_u8(g, (uint8_t)(v >> (8 * i)));
+}
+
+static void g_raw(struct golden *g, const void *p, size_t n)
+{
+	memcpy(g->g_b + g->g_n, p, n);
+	g->g_n += n;
+}
+
+static void ges_rows(struct msg_ges_res *r, struct msg_ges_lock *l1, struct msg_ges_lock *l2)
+{
+	memset(r, 0, sizeof(*r));
+	r->gr_namelen = 5;
+	memcpy(r->gr_name, "res_1", 5);
+	r->gr_granted = 2;
+	r->gr_converting = 0x01020304;
+	r->gr_waiting = 7;
+	r->gr_dubious = 1;
+	for (int k = 0; k < LK_LVB_LEN; k++)
+		r->gr_lvb[k] = (uint8_t)(0xa0 + k);
+	memset(l1, 0, sizeof(*l1));
+	l1->gl_namelen = 5;
+	memcpy(l1->gl_name, "res_1", 5);
+	l1->gl_lkid = 0x0102030405060708ull;
+	l1->gl_owner_inst = 3;
+	l1->gl_owner_client = 0xdeadbeef;
+	l1->gl_owner_pid = 4242;
+	l1->gl_grmode = LK_EX;
+	l1->gl_rqmode = LK_EX;
+	l1->gl_state = LK_STATE_GRANTED;
+	*l2 = *l1;
+	l2->gl_namelen = LK_NAME_MAX;
+	memset(l2->gl_name, 'z', LK_NAME_MAX);
+	l2->gl_lkid = 9;
+	l2->gl_owner_pid = 0;
+	l2->gl_grmode = LK_IV;
+	l2->gl_rqmode = LK_PR;
+	l2->gl_state = LK_STATE_WAITING;
+	l2->gl_blocked = 1;
+	l2->gl_blocker_inst = 32;
+}
+
+static void g_lock(struct golden *g, const struct msg_ges_lock *l)
+{
+	g_u8(g, l->gl_namelen);
+	g_raw(g, l->gl_name, l->gl_namelen);
+	g_le(g, l->gl_lkid, 8);
+	g_u8(g, l->gl_owner_inst);
+	g_le(g, l->gl_owner_client, 4);
+	g_le(g, l->gl_owner_pid, 4);
+	g_u8(g, (uint8_t)l->gl_grmode);
+	g_u8(g, (uint8_t)l->gl_rqmode);
+	g_u8(g, l->gl_state);
+	g_u8(g, l->gl_blocked);
+	g_u8(g, l->gl_blocker_inst);
+}
+
+/* the encoder writes exactly the documented bytes; the decoder gives the rows back */
+static void test_ges_dump_bytes(void **state)
+{
+	static uint8_t out[1024];
+	struct msg_ges_res r, rr;
+	struct msg_ges_lock l1, l2, ll;
+	struct msg_ges_dump d;
+	struct msg_ges_iter it;
+	struct golden g = { .g_n = 0 };
+	size_t n;
+
+	(void)state;
+	ges_rows(&r, &l1, &l2);
+	msg_ges_dump_begin(&d, out, sizeof(out));
+	assert_int_equal(msg_ges_dump_add_res(&d, &r), 0);
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l1), 0);
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l2), 0);
+	n = msg_ges_dump_finish(&d);
+
+	g_le(&g, 1, 4);			/* nres */
+	g_le(&g, 2, 4);			/* nlocks */
+	g_u8(&g, 0);			/* truncated */
+	g_u8(&g, 5);
+	g_raw(&g, "res_1", 5);
+	g_raw(&g, "\x02\0\0\0" "\x04\x03\x02\x01" "\x07\0\0\0", 12);
+	g_u8(&g, 1);
+	g_raw(&g, r.gr_lvb, LK_LVB_LEN);
+	g_u8(&g, 5);
+	g_raw(&g, "res_1", 5);
+	g_raw(&g, "\x08\x07\x06\x05\x04\x03\x02\x01", 8);
+	g_u8(&g, 3);
+	g_raw(&g, "\xef\xbe\xad\xde", 4);
+	g_raw(&g, "\x92\x10\0\0", 4);	/* 4242 */
+	g_raw(&g, "\x05\x05\x00\x00\x00", 5);
+	g_lock(&g, &l2);
+	assert_int_equal(g.g_n, MSG_GES_DUMP_HEAD + MSG_GES_RES_LEN(5) + MSG_GES_LOCK_LEN(5) +
+			 MSG_GES_LOCK_LEN(LK_NAME_MAX));
+	assert_int_equal(n, g.g_n);
+	assert_memory_equal(out, g.g_b, g.g_n);
+	assert_int_equal(out[n - 5], 0xff);	/* LK_IV as i8 */
+
+	assert_int_equal(msg_ges_dump_open(out, n, &it), 0);
+	assert_int_equal(it.gi_nres, 1);
+	assert_int_equal(it.gi_nlocks, 2);
+	assert_int_equal(it.gi_truncated, 0);
+	assert_int_equal(msg_ges_dump_next_res(&it, &rr), 1);
+	assert_memory_equal(&rr, &r, sizeof(r));
+	assert_int_equal(msg_ges_dump_next_res(&it, &rr), 0);
+	assert_int_equal(msg_ges_dump_next_lock(&it, &ll), 1);
+	assert_memory_equal(&ll, &l1, sizeof(l1));
+	assert_int_equal(msg_ges_dump_next_lock(&it, &ll), 1);
+	assert_memory_equal(&ll, &l2, sizeof(l2));
+	assert_int_equal(msg_ges_dump_next_lock(&it, &ll), 0);
+
+	/* the locks without reading the resources: they are skipped */
+	assert_int_equal(msg_ges_dump_open(out, n, &it), 0);
+	assert_int_equal(msg_ges_dump_next_lock(&it, &ll), 1);
+	assert_int_equal(ll.gl_lkid, l1.gl_lkid);
+
+	/* an empty dump is its head alone */
+	msg_ges_dump_begin(&d, out, sizeof(out));
+	assert_int_equal(msg_ges_dump_finish(&d), MSG_GES_DUMP_HEAD);
+	assert_memory_equal(out, "\0\0\0\0\0\0\0\0\0", MSG_GES_DUMP_HEAD);
+	assert_int_equal(msg_ges_dump_open(out, MSG_GES_DUMP_HEAD, &it), 0);
+	assert_int_equal(msg_ges_dump_next_lock(&it, &ll), 0);
+
+	assert_string_equal(msg_lk_mode_str(LK_NL), "NL");
+	assert_string_equal(msg_lk_mode_str(LK_PW), "PW");
+	assert_string_equal(msg_lk_mode_str(LK_EX), "EX");
+	assert_null(msg_lk_mode_str(LK_IV));
+	assert_null(msg_lk_mode_str(LK_NMODES));
+}
+
+/* a full dump keeps a prefix and says so; bad rows are refused, never overrun */
+static void test_ges_dump_bad(void **state)
+{
+	static uint8_t out[600], copy[600];
+	struct msg_ges_res r, rr;
+	struct msg_ges_lock l1, l2, ll;
+	struct msg_ges_dump d;
+	struct msg_ges_iter it;
+	unsigned seed = 11;
+	size_t n, lock_at;
+	int nres = 0, rc;
+
+	(void)state;
+	ges_rows(&r, &l1, &l2);
+	/* the limit counts the head: the row that does not fit, and all after it, are left out */
+	msg_ges_dump_begin(&d, out, MSG_GES_DUMP_HEAD + 3 * MSG_GES_RES_LEN(5) + MSG_GES_LOCK_LEN(5));
+	while ((rc = msg_ges_dump_add_res(&d, &r)) == 0)
+		nres++;
+	assert_int_equal(rc, RAC_ERANGE);
+	assert_int_equal(nres, 3);
+	/* room for a lock is left, but the dump is truncated already */
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l1), RAC_ERANGE);
+	n = msg_ges_dump_finish(&d);
+	assert_int_equal(n, MSG_GES_DUMP_HEAD + 3 * MSG_GES_RES_LEN(5));
+	assert_memory_equal(out, "\x03\0\0\0\0\0\0\0\x01", MSG_GES_DUMP_HEAD);
+	assert_int_equal(msg_ges_dump_open(out, n, &it), 0);
+	assert_int_equal(it.gi_truncated, 1);
+
+	/* a resource after a lock, or a bad name length, is a caller's mistake */
+	msg_ges_dump_begin(&d, out, sizeof(out));
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l1), 0);
+	assert_int_equal(msg_ges_dump_add_res(&d, &r), RAC_EINVAL);
+	l1.gl_namelen = 0;
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l1), RAC_EINVAL);
+	l1.gl_namelen = LK_NAME_MAX + 1;
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l1), RAC_EINVAL);
+	l1.gl_namelen = 5;
+
+	/* one resource and one lock, then each field set out of its range */
+	msg_ges_dump_begin(&d, out, sizeof(out));
+	assert_int_equal(msg_ges_dump_add_res(&d, &r), 0);
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l1), 0);
+	n = msg_ges_dump_finish(&d);
+	lock_at = MSG_GES_DUMP_HEAD + MSG_GES_RES_LEN(5);
+	{
+		static const struct { size_t off; uint8_t v; } bad[] = {
+			{ 8, 2 },				/* truncated */
+			{ MSG_GES_DUMP_HEAD, 0 },		/* resource name empty */
+			{ MSG_GES_DUMP_HEAD, LK_NAME_MAX + 1 },	/* ... too long */
+			{ MSG_GES_DUMP_HEAD + 1 + 5 + 12, 2 },	/* dubious */
+		};
+		static const struct { size_t off; uint8_t v; } badlk[] = {
+			{ 0, 0 }, { 0, LK_NAME_MAX + 1 },	/* name length */
+			{ 1 + 5 + 8, 0 }, { 1 + 5 + 8, RAC_MAX_INST + 1 },	/* owner */
+			{ 1 + 5 + 17, 6 }, { 1 + 5 + 17, 0xfe },	/* granted mode */
+			{ 1 + 5 + 18, 6 },			/* requested mode */
+			{ 1 + 5 + 19, 3 },			/* state */
+			{ 1 + 5 + 20, 2 },			/* blocked */
+			{ 1 + 5 + 21, RAC_MAX_INST + 1 },	/* blocker */
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			memcpy(copy, out, n);
+			copy[bad[i].off] = bad[i].v;
+			rc = msg_ges_dump_open(copy, n, &it);
+			if (rc == 0)
+				rc = msg_ges_dump_next_res(&it, &rr);
+			assert_int_equal(rc, RAC_EMSG_LEN);
+			assert_int_equal(msg_ges_dump_next_lock(&it, &ll), 0);
+		}
+		for (size_t i = 0; i < sizeof(badlk) / sizeof(badlk[0]); i++) {
+			memcpy(copy, out, n);
+			copy[lock_at + badlk[i].off] = badlk[i].v;
+			assert_int_equal(msg_ges_dump_open(copy, n, &it), 0);
+			assert_int_equal(msg_ges_dump_next_res(&it, &rr), 1);
+			assert_int_equal(msg_ges_dump_next_lock(&it, &ll), RAC_EMSG_LEN);
+			assert_int_equal(msg_ges_dump_next_lock(&it, &ll), 0);
+		}
+	}
+	/* cut anywhere: an error, never a row read past the end */
+	for (size_t cut = 0; cut < n; cut++) {
+		int got = 0;
+
+		if (msg_ges_dump_open(out, cut, &it))
+			continue;
+		while ((rc = msg_ges_dump_next_lock(&it, &ll)) == 1)
+			got++;
+		assert_int_equal(rc, RAC_EMSG_LEN);
+		assert_int_equal(got, 0);
+	}
+	/* trailing bytes after the last lock */
+	memcpy(copy, out, n);
+	assert_int_equal(msg_ges_dump_open(copy, n + 1, &it), 0);
+	assert_int_equal(msg_ges_dump_next_lock(&it, &ll), 1);
+	assert_int_equal(msg_ges_dump_next_lock(&it, &ll), RAC_EMSG_TRAILING);
+	/* random bytes: any outcome but a crash */
+	for (int i = 0; i < 5000; i++) {
+		size_t len = (size_t)(rand_r(&seed) % sizeof(copy));
+
+		for (size_t j = 0; j < len; j++)
+			copy[j] = (uint8_t)rand_r(&seed);
+		if (len > 8) {
+			copy[0] = (uint8_t)(i % 3);
+			copy[1] = copy[2] = copy[3] = 0;
+			copy[4] = (uint8_t)(i % 5);
+			copy[5] = copy[6] = copy[7] = 0;
+			copy[8] = 0;
+		}
+		if (msg_ges_dump_open(copy, len, &it) == 0)
+			while (msg_ges_dump_next_lock(&it, &ll) == 1)
+				;
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +501,8 @@ int main(void)
 		cmocka_unit_test(test_random_bytes_never_crash),
 		cmocka_unit_test(test_bundle_round_trip),
 		cmocka_unit_test(test_bundle_bad),
+		cmocka_unit_test(test_ges_dump_bytes),
+		cmocka_unit_test(test_ges_dump_bad),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
