@@ -86,6 +86,12 @@ build/$(FLAVOUR)/tests/test_grd: $(OBJDIR)/tests/unit/test_grd.o $(OBJDIR)/lms/g
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lsqlite3 $(LIBS)
 
+# the pure IMR decision lives in LMON (lmon/imr.c, built into rac_lmon)
+$(OBJDIR)/tests/unit/test_imr.o: CFLAGS += -Ilmon
+build/$(FLAVOUR)/tests/test_imr: $(OBJDIR)/tests/unit/test_imr.o $(OBJDIR)/lmon/imr.o $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+
 # LMS's native ZMTP ROUTER (lms/zmtp_srv.c, built into rac_lms with lms/*.c)
 build/$(FLAVOUR)/tests/test_zmtp_srv: $(OBJDIR)/tests/unit/test_zmtp_srv.o $(OBJDIR)/lms/zmtp_srv.o $(LIBRAC)
 	@mkdir -p $(dir $@)
