@@ -36,18 +36,6 @@
 #define COMP "CGS"
 #define FORM_WINDOW_MS 500
 
-void cgs_set_state(struct lmon *l, uint32_t st, const char *why)
-{
-	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
-	uint32_t old = sga_load(&cl->cl_state);
-
-	if (old == st)
-		return;
-	sga_store(&cl->cl_state, st);
-	member_count(l->l_m, CNT_STATE_CHANGES);
-	log_change_state(COMP, sga_cgs_state_str(old), sga_cgs_state_str(st), why);
-}
-
 int cgs_init(struct lmon *l, char *err, size_t errlen)
 {
 	char path[RAC_PATH_MAX + 16];
@@ -76,44 +64,6 @@ int cgs_init(struct lmon *l, char *err, size_t errlen)
 	l->l_join_deadline_ns = rac_now_mono_ns() +
 		(uint64_t)l->l_m->m_cfg->cf_start_timeout_ms * 1000000ull;
 	return 0;
-}
-
-/*
- * Our vote: the candidates we can work with -- ourselves, and every other
- * candidate we hear on the network, whose lease is running and whose
- * control-file heartbeat moves.
- */
-uint64_t cgs_healthy(struct lmon *l, uint64_t candidates)
-{
-	const struct rac_config *cfg = l->l_m->m_cfg;
-	uint64_t now = rac_now_mono_ns(), vote = l->l_mybit;
-	/*
-	 * "Can talk to now": heard within five heartbeats (at least 500 ms), not
-	 * within misscount.  When one member's misscount runs out and it starts
-	 * a vote, the others' own timers may not have run out yet; with a fresh
-	 * window every member's vote says the same about a peer that went quiet
-	 * seconds ago, while a healthy peer is heard every heartbeat interval.
-	 */
-	uint64_t window = (uint64_t)cfg->cf_heartbeat_interval_ms * 5;
-	uint64_t heard;
-
-	if (window < 500)
-		window = 500;
-	if (window > (uint64_t)cfg->cf_misscount_ms)
-		window = (uint64_t)cfg->cf_misscount_ms;
-	heard = css_net_heard_within(l, window * 1000000ull);
-
-	for (int i = 1; i <= RAC_MAX_INST; i++) {
-		uint64_t bit = 1ull << (i - 1);
-
-		if (i == l->l_me || !(candidates & bit) || !(heard & bit) || !css_disk_alive(l, i))
-			continue;
-		if (l->l_ckpt_moved_ns[i] &&
-		    now - l->l_ckpt_moved_ns[i] > (uint64_t)cfg->cf_ckpt_timeout_ms * 1000000ull)
-			continue;
-		vote |= bit;
-	}
-	return vote;
 }
 
 /* Follow every member's control-file heartbeat (checkpoint progress record). */
@@ -173,7 +123,7 @@ static int heard_all(struct lmon *l, uint64_t alive)
 	while ((css_net_heard(l) & alive) != alive) {
 		if (rac_now_mono_ns() > deadline)
 			return 0;
-		lmon_pump(l, 5);
+		css_pump(l, 5);
 	}
 	return 1;
 }
@@ -239,30 +189,6 @@ static void start(struct lmon *l)
 	imr_unclaim(l);
 }
 
-/*
- * A membership on the control file newer than ours that leaves us out: the
- * others voted and went on while we were not looking (LMON stopped, or not
- * scheduled).  Whether or not a kill block reached us, we are out -- and a
- * vote of ours now, with old candidates and none of their votes, could
- * only claim the cluster for a lone member and evict the majority.
- */
-void cgs_check_left_out(struct lmon *l, const struct ctl_membership *ms)
-{
-	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
-	uint64_t inc = sga_load(&cl->cl_incarnation);
-	char why[192];
-
-	if (!inc || !(sga_load(&cl->cl_members) & l->l_mybit) ||
-	    ms->ms_incarnation <= inc || (ms->ms_bitmap & l->l_mybit))
-		return;
-	member_count(l->l_m, CNT_IMR_LEFT_OUT);
-	snprintf(why, sizeof(why), "Membership incarnation %llu on the control file leaves "
-		 "this instance out (it was in incarnation %llu): evicted while LMON was not "
-		 "running", (unsigned long long)ms->ms_incarnation, (unsigned long long)inc);
-	/* with the lease still ours the guardian confirms the death, so they need not wait */
-	lmon_fence_exit(l, why);
-}
-
 /* What, if anything, calls for a reconfiguration now. */
 static int trigger(struct lmon *l, uint32_t *reason, int *who, char *why, size_t len)
 {
@@ -274,7 +200,7 @@ static int trigger(struct lmon *l, uint32_t *reason, int *who, char *why, size_t
 	struct blk_hdr h;
 
 	if (ctl_read_membership(l, &ms, &h) == 0)
-		cgs_check_left_out(l, &ms);
+		imr_check_left_out(l, &ms);
 	else
 		ms = (struct ctl_membership){ .ms_valid = 1 };	/* unreadable: nothing to learn */
 	if (!ms.ms_valid) {
@@ -397,7 +323,7 @@ void cgs_leave(struct lmon *l)
 				 "will see our slot DOWN instead");
 			return;
 		}
-		lmon_pump(l, 10);
+		css_pump(l, 10);
 	}
 	if (ctl_read_membership(l, &ms, &h) == 0 && (ms.ms_bitmap & l->l_mybit)) {
 		ms.ms_bitmap &= ~l->l_mybit;

@@ -133,6 +133,68 @@ void imr_set_cause(struct lmon *l, uint32_t reason, int break_inst)
 	l->l_cause_inst = break_inst;
 }
 
+/*
+ * Our vote: the candidates we can work with -- ourselves, and every other
+ * candidate we hear on the network, whose lease is running and whose
+ * control-file heartbeat moves.
+ */
+uint64_t imr_my_vote(struct lmon *l, uint64_t candidates)
+{
+	const struct rac_config *cfg = l->l_m->m_cfg;
+	uint64_t now = rac_now_mono_ns(), vote = l->l_mybit;
+	/*
+	 * "Can talk to now": heard within five heartbeats (at least 500 ms), not
+	 * within misscount.  When one member's misscount runs out and it starts
+	 * a vote, the others' own timers may not have run out yet; with a fresh
+	 * window every member's vote says the same about a peer that went quiet
+	 * seconds ago, while a healthy peer is heard every heartbeat interval.
+	 */
+	uint64_t window = (uint64_t)cfg->cf_heartbeat_interval_ms * 5;
+	uint64_t heard;
+
+	if (window < 500)
+		window = 500;
+	if (window > (uint64_t)cfg->cf_misscount_ms)
+		window = (uint64_t)cfg->cf_misscount_ms;
+	heard = css_net_heard_within(l, window * 1000000ull);
+
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		uint64_t bit = 1ull << (i - 1);
+
+		if (i == l->l_me || !(candidates & bit) || !(heard & bit) || !css_disk_alive(l, i))
+			continue;
+		if (l->l_ckpt_moved_ns[i] &&
+		    now - l->l_ckpt_moved_ns[i] > (uint64_t)cfg->cf_ckpt_timeout_ms * 1000000ull)
+			continue;
+		vote |= bit;
+	}
+	return vote;
+}
+
+/*
+ * A membership on the control file newer than ours that leaves us out: the
+ * others voted and went on while we were not looking (LMON stopped, or not
+ * scheduled).  Whether or not a kill block reached us, we are out -- and a
+ * vote of ours now, with old candidates and none of their votes, could
+ * only claim the cluster for a lone member and evict the majority.
+ */
+void imr_check_left_out(struct lmon *l, const struct ctl_membership *ms)
+{
+	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
+	uint64_t inc = sga_load(&cl->cl_incarnation);
+	char why[192];
+
+	if (!inc || !(sga_load(&cl->cl_members) & l->l_mybit) ||
+	    ms->ms_incarnation <= inc || (ms->ms_bitmap & l->l_mybit))
+		return;
+	member_count(l->l_m, CNT_IMR_LEFT_OUT);
+	snprintf(why, sizeof(why), "Membership incarnation %llu on the control file leaves "
+		 "this instance out (it was in incarnation %llu): evicted while LMON was not "
+		 "running", (unsigned long long)ms->ms_incarnation, (unsigned long long)inc);
+	/* with the lease still ours the guardian confirms the death, so they need not wait */
+	lmon_fence_exit(l, why);
+}
+
 int imr_cast(struct lmon *l, uint64_t seq, uint64_t bitmap)
 {
 	struct ctl_vote v = { .cv_inst = (uint32_t)l->l_me, .cv_seq = seq, .cv_bitmap = bitmap,
@@ -171,7 +233,7 @@ int imr_claim(struct lmon *l)
 	vr.vr_claim_expires_us = now + claim_lease_us(l->l_m->m_cfg);
 	if (write_cfvrr(l, &vr, h.bh_sequence + 1))
 		return 0;
-	lmon_pump(l, CLAIM_SETTLE_MS);
+	css_pump(l, CLAIM_SETTLE_MS);
 	if (ctl_read_cfvrr(l, &vr, &h))
 		return 0;
 	if (vr.vr_claim_inst != (uint32_t)l->l_me)
@@ -257,14 +319,14 @@ static int write_result(struct lmon *l, uint64_t seq, uint64_t candidates, uint6
 			return rc;
 		if ((voters & expected) == expected || rac_now_mono_ns() > deadline)
 			break;
-		lmon_pump(l, 2);
+		css_pump(l, 2);
 	}
 	if (imr_split_brain(votes, voters)) {
 		votes_str(votes, voters, vs, sizeof(vs));
 		log_alert("IMR: votes for sequence %llu show disjoint groups (%s): split brain; "
 			  "waiting %d ms (imr_splitbrain_res_wait_ms) for CSS to resolve it",
 			  (unsigned long long)seq, vs, cfg->cf_imr_splitbrain_res_wait_ms);
-		lmon_pump(l, cfg->cf_imr_splitbrain_res_wait_ms);
+		css_pump(l, cfg->cf_imr_splitbrain_res_wait_ms);
 		if ((rc = collect(l, seq, candidates, votes, &voters)))
 			return rc;
 	}
@@ -320,7 +382,7 @@ int imr_agree(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *resul
 	const struct rac_config *cfg = l->l_m->m_cfg;
 	uint64_t start = rac_now_mono_ns();
 	uint64_t give_up = start + 3 * claim_lease_us(cfg) * 1000ull;
-	uint64_t my_vote = cgs_healthy(l, candidates), votes[RAC_MAX_INST], voters;
+	uint64_t my_vote = imr_my_vote(l, candidates), votes[RAC_MAX_INST], voters;
 	int rc;
 
 	if ((rc = imr_cast(l, seq, my_vote)))
@@ -357,6 +419,6 @@ int imr_agree(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *resul
 		}
 		if (rac_now_mono_ns() > give_up)
 			return RAC_ETIMEDOUT;
-		lmon_pump(l, 2);
+		css_pump(l, 2);
 	}
 }

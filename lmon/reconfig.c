@@ -97,7 +97,7 @@ static int imr(struct run *r, uint32_t reason)
 	}
 	if (ctl_read_membership(l, &ms, &h))
 		return RAC_EIO;
-	cgs_check_left_out(l, &ms);
+	imr_check_left_out(l, &ms);
 	r->r_candidates = ms.ms_bitmap | l->l_mybit;
 	r->r_seq = l->l_seq_done + 1;
 	if (ctl_read_cfvrr(l, &vr, &h) == 0 && vr.vr_seq + 1 > r->r_seq)
@@ -123,7 +123,7 @@ static int imr(struct run *r, uint32_t reason)
 				unheard |= 1ull << (i - 1);
 		if (!unheard || rac_now_mono_ns() > settle)
 			break;
-		lmon_pump(l, 5);
+		css_pump(l, 5);
 	}
 	return imr_agree(l, r->r_seq, r->r_candidates, &r->r_result, &r->r_new_inc,
 			 &r->r_control, &r->r_voters);
@@ -159,7 +159,7 @@ static int wait_fenced(struct run *r, uint64_t evicted)
 			return 0;
 		if (rac_now_mono_ns() > deadline)
 			return RAC_ETIMEDOUT;
-		lmon_pump(l, 2);
+		css_pump(l, 2);
 	}
 }
 
@@ -213,7 +213,7 @@ static void log_grd(struct run *r)
 	while ((uint32_t)sga_load(&cl->cl_grd_inc) != (uint32_t)r->r_new_inc &&
 	       sga_load(&sga_hdr(&l->l_m->m_sga)->sh_state) != INST_SHUTDOWN &&
 	       rac_now_mono_ns() < deadline)
-		lmon_pump(l, 2);
+		css_pump(l, 2);
 	if ((uint32_t)sga_load(&cl->cl_grd_inc) != (uint32_t)r->r_new_inc &&
 	    sga_load(&sga_hdr(&l->l_m->m_sga)->sh_state) != INST_SHUTDOWN)
 		log_warn(COMP, "LMS did not finish the GRD rebuild within %d ms; the alert lines "
@@ -302,7 +302,7 @@ static int run_once(struct run *r, uint32_t reason)
 					alive |= 1ull << (i - 1);
 			if (!alive)
 				break;
-			lmon_pump(l, 2);
+			css_pump(l, 2);
 		}
 		for (int i = 1; i <= RAC_MAX_INST; i++)
 			if (r->r_unconfirmed & (1ull << (i - 1))) {
@@ -380,7 +380,7 @@ int reconfig_run(struct lmon *l, uint32_t reason, int break_inst, const char *wh
 		log_info(COMP, "reconfiguration %llu overtaken (%s); starting over",
 			 (unsigned long long)r.r_rec->rc_id, rac_strerror(rc));
 		step(&r, RCFG_NONE);	/* closes the interrupted step's duration */
-		lmon_pump(l, 5);
+		css_pump(l, 5);
 	}
 	if (rc)
 		lmon_fence_exit(l, "reconfiguration could not complete");
