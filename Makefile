@@ -34,11 +34,11 @@ ZMQ_LIBS := $(shell pkg-config --libs libzmq 2>/dev/null || echo -lzmq)
 # -Wformat-truncation is off: its guesses about path lengths are noise; we
 # check snprintf results where truncation matters.
 CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -g $(OPT) $(SANFLAGS) \
-	-Iinclude -Iinstance -Ishm -Ilms $(ZMQ_CFLAGS) $(EXTRA_CFLAGS)
+	-Iinclude -Ilib -Iinstance -Ishm -Ilms $(ZMQ_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 LIBS := $(ZMQ_LIBS) -liniparser $(MALLOC_LIBS) -lpthread
 
-LIB_SRCS := $(filter-out instance/racctl.c,$(wildcard instance/*.c)) $(wildcard shm/*.c)
+LIB_SRCS := $(wildcard lib/*.c) $(filter-out instance/racctl.c,$(wildcard instance/*.c)) $(wildcard shm/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
 LIBRAC := $(OBJDIR)/librac.a
 

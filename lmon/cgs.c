@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl_io.h"
 #include "errors.h"
 #include "imr.h"
 #include "lmon.h"
@@ -46,12 +47,13 @@ int cgs_init(struct lmon *l, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the control file %s: %s", path, strerror(errno));
 		return -1;
 	}
+	imr_init(l);
 	{
 		struct ctl_cfvrr vr;
 		struct blk_hdr h;
 
 		/* votes up to the last result are settled history */
-		if (ctl_read_cfvrr(l, &vr, &h) == 0)
+		if (ctl_io_read_cfvrr(l->l_ctl_fd, &vr, &h) == 0)
 			l->l_seq_done = vr.vr_seq;
 	}
 	/*
@@ -103,7 +105,8 @@ static void form(struct lmon *l, struct ctl_membership *ms, uint64_t seq)
 				     .ms_incarnation = ms->ms_incarnation + 1,
 				     .ms_control = (uint32_t)l->l_me };
 
-	if (ctl_write_membership(l, &nm, seq)) {
+	if (ctl_io_write_membership(l->l_ctl_fd, css_may_write(l), l->l_me,
+				    &nm, seq)) {
 		log_error(COMP, "cannot write the membership bitmap: %s", strerror(errno));
 		return;
 	}
@@ -136,7 +139,7 @@ static void start(struct lmon *l)
 
 	if (!imr_claim(l))
 		return;	/* try again next tick */
-	if (ctl_read_membership(l, &ms, &h)) {
+	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h)) {
 		/* unreadable bitmap: rebuilt from scratch by forming */
 		memset(&ms, 0, sizeof(ms));
 		memset(&h, 0, sizeof(h));
@@ -170,12 +173,13 @@ static void start(struct lmon *l)
 	}
 	if (!imr_claim(l))
 		return;
-	if (ctl_read_membership(l, &ms, &h) == 0) {
+	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h) == 0) {
 		char who[128];
 
 		ms.ms_bitmap |= l->l_mybit;
 		ms.ms_valid = 0;
-		if (ctl_write_membership(l, &ms, h.bh_sequence + 1) == 0) {
+		if (ctl_io_write_membership(l->l_ctl_fd, css_may_write(l), l->l_me,
+					    &ms, h.bh_sequence + 1) == 0) {
 			imr_bitmap_str(ms.ms_bitmap & ~l->l_mybit, who, sizeof(who));
 			log_alert("Joining cluster %s (members%s, incarnation %llu)",
 				  l->l_m->m_cfg->cf_name, who,
@@ -199,7 +203,7 @@ static int trigger(struct lmon *l, uint32_t *reason, int *who, char *why, size_t
 	struct ctl_membership ms;
 	struct blk_hdr h;
 
-	if (ctl_read_membership(l, &ms, &h) == 0)
+	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h) == 0)
 		imr_check_left_out(l, &ms);
 	else
 		ms = (struct ctl_membership){ .ms_valid = 1 };	/* unreadable: nothing to learn */
@@ -252,7 +256,7 @@ static int trigger(struct lmon *l, uint32_t *reason, int *who, char *why, size_t
 
 		if (i == l->l_me || !(l->l_configured & (1ull << (i - 1))))
 			continue;
-		if (ctl_read_vote(l, i, &v) == 0 && v.cv_seq > l->l_seq_done &&
+		if (ctl_io_read_vote(l->l_ctl_fd, i, &v) == 0 && v.cv_seq > l->l_seq_done &&
 		    ((members | ms.ms_bitmap) & (1ull << (i - 1)))) {
 			/* take part, and name the cause the way the one who started it did */
 			*reason = v.cv_reason ? v.cv_reason : RCFG_NETWORK;
@@ -293,7 +297,7 @@ void cgs_tick(struct lmon *l)
 
 		for (int i = 1; i <= RAC_MAX_INST && !seen; i++)
 			if (i != l->l_me && (l->l_configured & (1ull << (i - 1))) &&
-			    ctl_read_vote(l, i, &v) == 0 && v.cv_seq > l->l_seq_done)
+			    ctl_io_read_vote(l->l_ctl_fd, i, &v) == 0 && v.cv_seq > l->l_seq_done)
 				seen = i;
 		if (seen)
 			reconfig_run(l, RCFG_JOIN, l->l_me, "joining the cluster");
@@ -325,10 +329,11 @@ void cgs_leave(struct lmon *l)
 		}
 		css_pump(l, 10);
 	}
-	if (ctl_read_membership(l, &ms, &h) == 0 && (ms.ms_bitmap & l->l_mybit)) {
+	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h) == 0 && (ms.ms_bitmap & l->l_mybit)) {
 		ms.ms_bitmap &= ~l->l_mybit;
 		ms.ms_valid = 0;
-		if (ctl_write_membership(l, &ms, h.bh_sequence + 1) == 0)
+		if (ctl_io_write_membership(l->l_ctl_fd, css_may_write(l), l->l_me,
+					    &ms, h.bh_sequence + 1) == 0)
 			log_alert("Leaving cluster %s (clean stop)", l->l_m->m_cfg->cf_name);
 	}
 	imr_unclaim(l);

@@ -107,16 +107,24 @@ static inline bool css_lease_ok(const struct lmon *l)
 		(uint64_t)l->l_m->m_cfg->cf_disktimeout_ms * 1000000ull;
 }
 
+/*
+ * LMON's gate for every control-file write (lib/ctl_io.c): not fenced, and
+ * our lease running.  Not sga_may_write_disk(): the two differ before the
+ * first lease (css_disk.c css_disk_beat(), sga.h).
+ */
+static inline bool css_may_write(const struct lmon *l)
+{
+	return !sga_load(&sga_cluster(&l->l_m->m_sga)->cl_no_disk_writes) && css_lease_ok(l);
+}
+
 /* css.c */
 void css_chores(struct lmon *l);	/* the CSS chores that must never stop */
 /* keep heartbeats and messages going for `ms` (waits inside a reconfiguration) */
 void css_pump(struct lmon *l, int ms);
 
 /* imr_vote.c */
-int ctl_read_membership(struct lmon *l, struct ctl_membership *ms, struct blk_hdr *h);
-int ctl_write_membership(struct lmon *l, const struct ctl_membership *ms, uint64_t seq);
-int ctl_read_cfvrr(struct lmon *l, struct ctl_cfvrr *vr, struct blk_hdr *h);
-int ctl_read_vote(struct lmon *l, int inst, struct ctl_vote *v);
+/* control-file blocks that fail their checks are counted and logged (before any read) */
+void imr_init(struct lmon *l);
 uint64_t imr_my_vote(struct lmon *l, uint64_t candidates);	/* our vote */
 /* a newer membership on the control file leaves us out: exits */
 void imr_check_left_out(struct lmon *l, const struct ctl_membership *ms);

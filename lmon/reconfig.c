@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl_io.h"
 #include "errors.h"
 #include "imr.h"
 #include "lmon.h"
@@ -86,7 +87,7 @@ static int imr(struct run *r, uint32_t reason)
 
 	if (reason == RCFG_FORM) {
 		/* form() wrote the bitmap with us alone under the claim */
-		if (ctl_read_membership(l, &ms, &h))
+		if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h))
 			return RAC_EIO;
 		r->r_result = ms.ms_bitmap;
 		r->r_new_inc = ms.ms_incarnation;
@@ -95,19 +96,19 @@ static int imr(struct run *r, uint32_t reason)
 		r->r_voters = l->l_mybit;
 		return 0;
 	}
-	if (ctl_read_membership(l, &ms, &h))
+	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h))
 		return RAC_EIO;
 	imr_check_left_out(l, &ms);
 	r->r_candidates = ms.ms_bitmap | l->l_mybit;
 	r->r_seq = l->l_seq_done + 1;
-	if (ctl_read_cfvrr(l, &vr, &h) == 0 && vr.vr_seq + 1 > r->r_seq)
+	if (ctl_io_read_cfvrr(l->l_ctl_fd, &vr, &h) == 0 && vr.vr_seq + 1 > r->r_seq)
 		r->r_seq = vr.vr_seq + 1;
 	/* a vote already cast for a sequence we have not settled: join it */
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
 		struct ctl_vote v;
 
 		if (i != l->l_me && (r->r_candidates & (1ull << (i - 1))) &&
-		    ctl_read_vote(l, i, &v) == 0 && v.cv_seq > r->r_seq &&
+		    ctl_io_read_vote(l->l_ctl_fd, i, &v) == 0 && v.cv_seq > r->r_seq &&
 		    v.cv_seq <= r->r_seq + 1)
 			r->r_seq = v.cv_seq;
 	}
@@ -252,7 +253,7 @@ static int run_once(struct run *r, uint32_t reason)
 	if (!(r->r_result & l->l_mybit) &&
 	    sga_load(&sga_cluster(&l->l_m->m_sga)->cl_state) == CGS_RECONFIG &&
 	    !(sga_load(&sga_cluster(&l->l_m->m_sga)->cl_members) & l->l_mybit) &&
-	    ctl_read_membership(l, &ms, &h) == 0 && (ms.ms_bitmap & l->l_mybit)) {
+	    ctl_io_read_membership(l->l_ctl_fd, &ms, &h) == 0 && (ms.ms_bitmap & l->l_mybit)) {
 		/* a joiner whose request came after this vote began: the next one */
 		log_info(COMP, "vote sequence %llu was for the members before our join "
 			 "request; waiting for the next", (unsigned long long)r->r_seq);
@@ -328,7 +329,7 @@ static int run_once(struct run *r, uint32_t reason)
 	 * the result in it (newer join requests may have been added on top).
 	 */
 	step(r, RCFG_REBUILD_BITMAP);
-	if (ctl_read_membership(l, &ms, &h) || ms.ms_incarnation != r->r_new_inc)
+	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h) || ms.ms_incarnation != r->r_new_inc)
 		return RAC_EBUSY;	/* the bitmap moved on under us */
 	log_started(r);
 
