@@ -97,6 +97,17 @@ build/$(FLAVOUR)/tests/test_grd: $(OBJDIR)/tests/unit/test_grd.o $(OBJDIR)/lms/g
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lsqlite3 $(LIBS)
 
+# LMON's tests: the pure IMR decision (lmon/imr.c), and LMON's decisions
+# with only the files below cgs.c (lmon/lmon.h draws the layers)
+$(OBJDIR)/tests/unit/test_imr.o $(OBJDIR)/tests/unit/test_lmon.o: CFLAGS += -Ilmon
+build/$(FLAVOUR)/tests/test_imr: $(OBJDIR)/tests/unit/test_imr.o $(OBJDIR)/lmon/imr.o $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+build/$(FLAVOUR)/tests/test_lmon: $(OBJDIR)/tests/unit/test_lmon.o \
+		$(patsubst %,$(OBJDIR)/lmon/%.o,state css_net css_disk css imr imr_vote) $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+
 # LMS's native ZMTP ROUTER (lms/zmtp_srv.c, built into rac_lms with lms/*.c)
 build/$(FLAVOUR)/tests/test_zmtp_srv: $(OBJDIR)/tests/unit/test_zmtp_srv.o $(OBJDIR)/lms/zmtp_srv.o $(LIBRAC)
 	@mkdir -p $(dir $@)

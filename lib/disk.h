@@ -256,14 +256,6 @@ int disk_read_header(const char *path, int is_ctl, uint8_t blk[RAC_BLK_SIZE],
 /* highest configured instance number: the width of printed bitmaps */
 int ctl_inst_width(const struct rac_config *cfg);
 
-/* ctl_io.c: control-file records */
-/*
- * CKPT: write this instance's checkpoint progress record.  `seq` is the
- * block sequence (caller keeps it).  Durable on return.
- */
-int ctl_write_ckpt(int fd, const struct ctl_ckpt *ck, uint64_t incarnation, uint64_t seq);
-/* read one checkpoint record: 0 or a block error */
-int ctl_read_ckpt(int fd, int inst, struct ctl_ckpt *ck, struct blk_hdr *h);
 
 /* vote.c: heartbeat slots on the voting disks */
 enum { HB_STATE_DOWN = 0, HB_STATE_ALIVE = 1, HB_STATE_DEAD = 2 };

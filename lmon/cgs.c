@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl_io.h"
 #include "errors.h"
 #include "imr.h"
 #include "lmon.h"
@@ -35,18 +36,6 @@
 
 #define COMP "CGS"
 #define FORM_WINDOW_MS 500
-
-void cgs_set_state(struct lmon *l, uint32_t st, const char *why)
-{
-	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
-	uint32_t old = sga_load(&cl->cl_state);
-
-	if (old == st)
-		return;
-	sga_store(&cl->cl_state, st);
-	member_count(l->l_m, CNT_STATE_CHANGES);
-	log_change_state(COMP, sga_cgs_state_str(old), sga_cgs_state_str(st), why);
-}
 
 int cgs_init(struct lmon *l, char *err, size_t errlen)
 {
@@ -58,12 +47,13 @@ int cgs_init(struct lmon *l, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the control file %s: %s", path, strerror(errno));
 		return -1;
 	}
+	imr_init(l);
 	{
 		struct ctl_cfvrr vr;
 		struct blk_hdr h;
 
 		/* votes up to the last result are settled history */
-		if (ctl_read_cfvrr(l, &vr, &h) == 0)
+		if (ctl_io_read_cfvrr(l->l_ctl_fd, &vr, &h) == 0)
 			l->l_seq_done = vr.vr_seq;
 	}
 	/*
@@ -76,44 +66,6 @@ int cgs_init(struct lmon *l, char *err, size_t errlen)
 	l->l_join_deadline_ns = rac_now_mono_ns() +
 		(uint64_t)l->l_m->m_cfg->cf_start_timeout_ms * 1000000ull;
 	return 0;
-}
-
-/*
- * Our vote: the candidates we can work with -- ourselves, and every other
- * candidate we hear on the network, whose lease is running and whose
- * control-file heartbeat moves.
- */
-uint64_t cgs_healthy(struct lmon *l, uint64_t candidates)
-{
-	const struct rac_config *cfg = l->l_m->m_cfg;
-	uint64_t now = rac_now_mono_ns(), vote = l->l_mybit;
-	/*
-	 * "Can talk to now": heard within five heartbeats (at least 500 ms), not
-	 * within misscount.  When one member's misscount runs out and it starts
-	 * a vote, the others' own timers may not have run out yet; with a fresh
-	 * window every member's vote says the same about a peer that went quiet
-	 * seconds ago, while a healthy peer is heard every heartbeat interval.
-	 */
-	uint64_t window = (uint64_t)cfg->cf_heartbeat_interval_ms * 5;
-	uint64_t heard;
-
-	if (window < 500)
-		window = 500;
-	if (window > (uint64_t)cfg->cf_misscount_ms)
-		window = (uint64_t)cfg->cf_misscount_ms;
-	heard = css_net_heard_within(l, window * 1000000ull);
-
-	for (int i = 1; i <= RAC_MAX_INST; i++) {
-		uint64_t bit = 1ull << (i - 1);
-
-		if (i == l->l_me || !(candidates & bit) || !(heard & bit) || !css_disk_alive(l, i))
-			continue;
-		if (l->l_ckpt_moved_ns[i] &&
-		    now - l->l_ckpt_moved_ns[i] > (uint64_t)cfg->cf_ckpt_timeout_ms * 1000000ull)
-			continue;
-		vote |= bit;
-	}
-	return vote;
 }
 
 /* Follow every member's control-file heartbeat (checkpoint progress record). */
@@ -153,7 +105,8 @@ static void form(struct lmon *l, struct ctl_membership *ms, uint64_t seq)
 				     .ms_incarnation = ms->ms_incarnation + 1,
 				     .ms_control = (uint32_t)l->l_me };
 
-	if (ctl_write_membership(l, &nm, seq)) {
+	if (ctl_io_write_membership(l->l_ctl_fd, css_may_write(l), l->l_me,
+				    &nm, seq)) {
 		log_error(COMP, "cannot write the membership bitmap: %s", strerror(errno));
 		return;
 	}
@@ -173,7 +126,7 @@ static int heard_all(struct lmon *l, uint64_t alive)
 	while ((css_net_heard(l) & alive) != alive) {
 		if (rac_now_mono_ns() > deadline)
 			return 0;
-		lmon_pump(l, 5);
+		css_pump(l, 5);
 	}
 	return 1;
 }
@@ -186,7 +139,7 @@ static void start(struct lmon *l)
 
 	if (!imr_claim(l))
 		return;	/* try again next tick */
-	if (ctl_read_membership(l, &ms, &h)) {
+	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h)) {
 		/* unreadable bitmap: rebuilt from scratch by forming */
 		memset(&ms, 0, sizeof(ms));
 		memset(&h, 0, sizeof(h));
@@ -220,12 +173,13 @@ static void start(struct lmon *l)
 	}
 	if (!imr_claim(l))
 		return;
-	if (ctl_read_membership(l, &ms, &h) == 0) {
+	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h) == 0) {
 		char who[128];
 
 		ms.ms_bitmap |= l->l_mybit;
 		ms.ms_valid = 0;
-		if (ctl_write_membership(l, &ms, h.bh_sequence + 1) == 0) {
+		if (ctl_io_write_membership(l->l_ctl_fd, css_may_write(l), l->l_me,
+					    &ms, h.bh_sequence + 1) == 0) {
 			imr_bitmap_str(ms.ms_bitmap & ~l->l_mybit, who, sizeof(who));
 			log_alert("Joining cluster %s (members%s, incarnation %llu)",
 				  l->l_m->m_cfg->cf_name, who,
@@ -239,30 +193,6 @@ static void start(struct lmon *l)
 	imr_unclaim(l);
 }
 
-/*
- * A membership on the control file newer than ours that leaves us out: the
- * others voted and went on while we were not looking (LMON stopped, or not
- * scheduled).  Whether or not a kill block reached us, we are out -- and a
- * vote of ours now, with old candidates and none of their votes, could
- * only claim the cluster for a lone member and evict the majority.
- */
-void cgs_check_left_out(struct lmon *l, const struct ctl_membership *ms)
-{
-	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
-	uint64_t inc = sga_load(&cl->cl_incarnation);
-	char why[192];
-
-	if (!inc || !(sga_load(&cl->cl_members) & l->l_mybit) ||
-	    ms->ms_incarnation <= inc || (ms->ms_bitmap & l->l_mybit))
-		return;
-	member_count(l->l_m, CNT_IMR_LEFT_OUT);
-	snprintf(why, sizeof(why), "Membership incarnation %llu on the control file leaves "
-		 "this instance out (it was in incarnation %llu): evicted while LMON was not "
-		 "running", (unsigned long long)ms->ms_incarnation, (unsigned long long)inc);
-	/* with the lease still ours the guardian confirms the death, so they need not wait */
-	lmon_fence_exit(l, why);
-}
-
 /* What, if anything, calls for a reconfiguration now. */
 static int trigger(struct lmon *l, uint32_t *reason, int *who, char *why, size_t len)
 {
@@ -273,8 +203,8 @@ static int trigger(struct lmon *l, uint32_t *reason, int *who, char *why, size_t
 	struct ctl_membership ms;
 	struct blk_hdr h;
 
-	if (ctl_read_membership(l, &ms, &h) == 0)
-		cgs_check_left_out(l, &ms);
+	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h) == 0)
+		imr_check_left_out(l, &ms);
 	else
 		ms = (struct ctl_membership){ .ms_valid = 1 };	/* unreadable: nothing to learn */
 	if (!ms.ms_valid) {
@@ -326,7 +256,7 @@ static int trigger(struct lmon *l, uint32_t *reason, int *who, char *why, size_t
 
 		if (i == l->l_me || !(l->l_configured & (1ull << (i - 1))))
 			continue;
-		if (ctl_read_vote(l, i, &v) == 0 && v.cv_seq > l->l_seq_done &&
+		if (ctl_io_read_vote(l->l_ctl_fd, i, &v) == 0 && v.cv_seq > l->l_seq_done &&
 		    ((members | ms.ms_bitmap) & (1ull << (i - 1)))) {
 			/* take part, and name the cause the way the one who started it did */
 			*reason = v.cv_reason ? v.cv_reason : RCFG_NETWORK;
@@ -367,7 +297,7 @@ void cgs_tick(struct lmon *l)
 
 		for (int i = 1; i <= RAC_MAX_INST && !seen; i++)
 			if (i != l->l_me && (l->l_configured & (1ull << (i - 1))) &&
-			    ctl_read_vote(l, i, &v) == 0 && v.cv_seq > l->l_seq_done)
+			    ctl_io_read_vote(l->l_ctl_fd, i, &v) == 0 && v.cv_seq > l->l_seq_done)
 				seen = i;
 		if (seen)
 			reconfig_run(l, RCFG_JOIN, l->l_me, "joining the cluster");
@@ -397,12 +327,13 @@ void cgs_leave(struct lmon *l)
 				 "will see our slot DOWN instead");
 			return;
 		}
-		lmon_pump(l, 10);
+		css_pump(l, 10);
 	}
-	if (ctl_read_membership(l, &ms, &h) == 0 && (ms.ms_bitmap & l->l_mybit)) {
+	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h) == 0 && (ms.ms_bitmap & l->l_mybit)) {
 		ms.ms_bitmap &= ~l->l_mybit;
 		ms.ms_valid = 0;
-		if (ctl_write_membership(l, &ms, h.bh_sequence + 1) == 0)
+		if (ctl_io_write_membership(l->l_ctl_fd, css_may_write(l), l->l_me,
+					    &ms, h.bh_sequence + 1) == 0)
 			log_alert("Leaving cluster %s (clean stop)", l->l_m->m_cfg->cf_name);
 	}
 	imr_unclaim(l);

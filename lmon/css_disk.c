@@ -25,21 +25,6 @@
 
 #define COMP "CSS"
 
-static void vdisk_state(struct lmon *l, int d, uint32_t st, const char *why)
-{
-	struct sga_vdisk *v = sga_vdisk(&l->l_m->m_sga, d);
-	uint32_t old = sga_load(&v->vd_state);
-
-	if (old == st)
-		return;
-	sga_store(&v->vd_state, st);
-	if (st == VDISK_OFFLINE)
-		log_alert("Voting disk %d (%s) is OFFLINE: %s", d + 1, v->vd_path, why);
-	else if (old == VDISK_OFFLINE)
-		log_alert("Voting disk %d (%s) is ONLINE again", d + 1, v->vd_path);
-	log_change_state(COMP, sga_vdisk_state_str(old), sga_vdisk_state_str(st), why);
-}
-
 int css_disk_init(struct lmon *l, char *err, size_t errlen)
 {
 	const struct rac_config *cfg = l->l_m->m_cfg;
@@ -107,10 +92,10 @@ static void read_peer(struct lmon *l, int d, int i, uint64_t now_ns, uint64_t no
 		sga_store(&p->pr_disk_last_ns, now_ns - age_ns);
 		if (hb.hb_state == HB_STATE_ALIVE &&
 		    age_ns <= (uint64_t)m->m_cfg->cf_disktimeout_ms * 1000000ull)
-			lmon_peer_state(l, i, 0, PEER_ALIVE, "disk heartbeat advancing");
+			css_peer_state(l, i, 0, PEER_ALIVE, "disk heartbeat advancing");
 	}
 	if (hb.hb_state != HB_STATE_ALIVE && sga_load(&p->pr_disk_counter) == hb.hb_counter)
-		lmon_peer_state(l, i, 0, PEER_DOWN, hb.hb_state == HB_STATE_DEAD ?
+		css_peer_state(l, i, 0, PEER_DOWN, hb.hb_state == HB_STATE_DEAD ?
 				"death confirmed on the voting disk" :
 				"left the cluster (voting disk)");
 }
@@ -185,12 +170,6 @@ static bool rule4_keeps_us(struct lmon *l)
 		l->l_rule4 = 1;
 	}
 	return true;
-}
-
-bool css_lease_ok(const struct lmon *l)
-{
-	return rac_now_mono_ns() - l->l_lease_ns <=
-		(uint64_t)l->l_m->m_cfg->cf_disktimeout_ms * 1000000ull;
 }
 
 void css_disk_beat(struct lmon *l)

@@ -269,7 +269,7 @@ static void handle(struct lmon *l, const uint8_t *buf, size_t len, const uint8_t
 		__atomic_add_fetch(&p->pr_net_count, 1, __ATOMIC_RELAXED);
 		sga_store(&p->pr_heard, hb.hb_peers);
 		sga_store(&p->pr_disks, hb.hb_disks);
-		lmon_peer_state(l, (int)h.mh_sender, 1, PEER_ALIVE, "heartbeat received");
+		css_peer_state(l, (int)h.mh_sender, 1, PEER_ALIVE, "heartbeat received");
 		return;
 	}
 	case MSG_VIEW_REQUEST:

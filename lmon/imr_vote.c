@@ -20,11 +20,14 @@
  *
  * A vote for a sequence newer than S means the world moved on: return
  * RAC_EBUSY and the caller starts over with the newer sequence.
+ *
+ * The records are read and written through lib/ctl_io.c, every write
+ * behind LMON's gate css_may_write().
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl_io.h"
 #include "errors.h"
 #include "imr.h"
 #include "lmon.h"
@@ -45,86 +48,25 @@ static uint64_t claim_lease_us(const struct rac_config *cfg)
 	return (uint64_t)(vote_timeout_ms(cfg) + cfg->cf_imr_splitbrain_res_wait_ms + 1000) * 1000;
 }
 
-static int read_rec(struct lmon *l, uint32_t blkno, uint16_t type, struct blk_hdr *h,
-		    const uint8_t **payload, uint8_t blk[RAC_BLK_SIZE])
+/* a control-file block that fails its checks: counted, and named in the trace */
+static void corrupt_block(void *arg, uint32_t blkno, uint16_t type, int rc)
 {
-	int rc = disk_read_block(l->l_ctl_fd, blkno, blk);
+	struct lmon *l = arg;
 
-	if (rc)
-		return rc;
-	rc = blk_decode(blk, type, h, payload);
-	if (rc && rc != RAC_EBLK_ZERO) {
-		member_count(l->l_m, CNT_DISK_BLOCKS_CORRUPT);
-		log_warn(COMP, "control file block %u (%s): %s", blkno, blk_type_str(type),
-			 rac_strerror(rc));
-	}
-	return rc;
+	member_count(l->l_m, CNT_DISK_BLOCKS_CORRUPT);
+	log_warn(COMP, "control file block %u (%s): %s", blkno, blk_type_str(type),
+		 rac_strerror(rc));
 }
 
-static int write_rec(struct lmon *l, uint32_t blkno, uint16_t type, uint64_t inc,
-		     uint64_t seq, const uint8_t *payload, size_t len)
+void imr_init(struct lmon *l)
 {
-	uint8_t blk[RAC_BLK_SIZE];
-	struct blk_hdr h = { .bh_type = type, .bh_writer = (uint32_t)l->l_me,
-			     .bh_incarnation = inc, .bh_sequence = seq };
-	int rc;
-
-	/* a fenced instance writes nothing, whatever the caller thinks */
-	if (sga_load(&sga_cluster(&l->l_m->m_sga)->cl_no_disk_writes) || !css_lease_ok(l)) {
-		errno = EPERM;
-		return RAC_EIO;
-	}
-	rc = blk_encode(blk, &h, payload, len);
-	return rc ? rc : disk_write_block(l->l_ctl_fd, blkno, blk);
-}
-
-int ctl_read_membership(struct lmon *l, struct ctl_membership *ms, struct blk_hdr *h)
-{
-	uint8_t blk[RAC_BLK_SIZE];
-	const uint8_t *p;
-	int rc = read_rec(l, CTL_BLK_MEMBERSHIP, BLK_MEMBERSHIP, h, &p, blk);
-
-	return rc ? rc : ctl_membership_in(p, h->bh_length, ms);
-}
-
-int ctl_write_membership(struct lmon *l, const struct ctl_membership *ms, uint64_t seq)
-{
-	uint8_t p[RAC_BLK_PAYLOAD];
-
-	return write_rec(l, CTL_BLK_MEMBERSHIP, BLK_MEMBERSHIP, ms->ms_incarnation, seq, p,
-			 ctl_membership_out(ms, p));
-}
-
-int ctl_read_cfvrr(struct lmon *l, struct ctl_cfvrr *vr, struct blk_hdr *h)
-{
-	uint8_t blk[RAC_BLK_SIZE];
-	const uint8_t *p;
-	int rc = read_rec(l, CTL_BLK_CFVRR, BLK_CFVRR, h, &p, blk);
-
-	return rc ? rc : ctl_cfvrr_in(p, h->bh_length, vr);
+	ctl_io_on_corrupt(corrupt_block, l);
 }
 
 static int write_cfvrr(struct lmon *l, const struct ctl_cfvrr *vr, uint64_t seq)
 {
-	uint8_t p[RAC_BLK_PAYLOAD];
-
-	return write_rec(l, CTL_BLK_CFVRR, BLK_CFVRR,
-			 sga_load(&sga_cluster(&l->l_m->m_sga)->cl_incarnation), seq, p,
-			 ctl_cfvrr_out(vr, p));
-}
-
-int ctl_read_vote(struct lmon *l, int inst, struct ctl_vote *v)
-{
-	uint8_t blk[RAC_BLK_SIZE];
-	const uint8_t *p;
-	struct blk_hdr h;
-	int rc = read_rec(l, CTL_BLK_VOTE(inst), BLK_VOTE, &h, &p, blk);
-
-	if (rc == 0)
-		rc = ctl_vote_in(p, h.bh_length, v);
-	if (rc == 0 && v->cv_inst != (uint32_t)inst)
-		rc = RAC_ERANGE;
-	return rc;
+	return ctl_io_write_cfvrr(l->l_ctl_fd, css_may_write(l), l->l_me, vr,
+				  sga_load(&sga_cluster(&l->l_m->m_sga)->cl_incarnation), seq);
 }
 
 void imr_set_cause(struct lmon *l, uint32_t reason, int break_inst)
@@ -133,18 +75,78 @@ void imr_set_cause(struct lmon *l, uint32_t reason, int break_inst)
 	l->l_cause_inst = break_inst;
 }
 
+/*
+ * Our vote: the candidates we can work with -- ourselves, and every other
+ * candidate we hear on the network, whose lease is running and whose
+ * control-file heartbeat moves.
+ */
+uint64_t imr_my_vote(struct lmon *l, uint64_t candidates)
+{
+	const struct rac_config *cfg = l->l_m->m_cfg;
+	uint64_t now = rac_now_mono_ns(), vote = l->l_mybit;
+	/*
+	 * "Can talk to now": heard within five heartbeats (at least 500 ms), not
+	 * within misscount.  When one member's misscount runs out and it starts
+	 * a vote, the others' own timers may not have run out yet; with a fresh
+	 * window every member's vote says the same about a peer that went quiet
+	 * seconds ago, while a healthy peer is heard every heartbeat interval.
+	 */
+	uint64_t window = (uint64_t)cfg->cf_heartbeat_interval_ms * 5;
+	uint64_t heard;
+
+	if (window < 500)
+		window = 500;
+	if (window > (uint64_t)cfg->cf_misscount_ms)
+		window = (uint64_t)cfg->cf_misscount_ms;
+	heard = css_net_heard_within(l, window * 1000000ull);
+
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		uint64_t bit = 1ull << (i - 1);
+
+		if (i == l->l_me || !(candidates & bit) || !(heard & bit) || !css_disk_alive(l, i))
+			continue;
+		if (l->l_ckpt_moved_ns[i] &&
+		    now - l->l_ckpt_moved_ns[i] > (uint64_t)cfg->cf_ckpt_timeout_ms * 1000000ull)
+			continue;
+		vote |= bit;
+	}
+	return vote;
+}
+
+/*
+ * A membership on the control file newer than ours that leaves us out: the
+ * others voted and went on while we were not looking (LMON stopped, or not
+ * scheduled).  Whether or not a kill block reached us, we are out -- and a
+ * vote of ours now, with old candidates and none of their votes, could
+ * only claim the cluster for a lone member and evict the majority.
+ */
+void imr_check_left_out(struct lmon *l, const struct ctl_membership *ms)
+{
+	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
+	uint64_t inc = sga_load(&cl->cl_incarnation);
+	char why[192];
+
+	if (!inc || !(sga_load(&cl->cl_members) & l->l_mybit) ||
+	    ms->ms_incarnation <= inc || (ms->ms_bitmap & l->l_mybit))
+		return;
+	member_count(l->l_m, CNT_IMR_LEFT_OUT);
+	snprintf(why, sizeof(why), "Membership incarnation %llu on the control file leaves "
+		 "this instance out (it was in incarnation %llu): evicted while LMON was not "
+		 "running", (unsigned long long)ms->ms_incarnation, (unsigned long long)inc);
+	/* with the lease still ours the guardian confirms the death, so they need not wait */
+	lmon_fence_exit(l, why);
+}
+
 int imr_cast(struct lmon *l, uint64_t seq, uint64_t bitmap)
 {
 	struct ctl_vote v = { .cv_inst = (uint32_t)l->l_me, .cv_seq = seq, .cv_bitmap = bitmap,
 			      .cv_time_us = rac_now_us(), .cv_reason = l->l_cause_reason,
 			      .cv_break = (uint32_t)l->l_cause_inst };
-	uint8_t p[RAC_BLK_PAYLOAD];
 	char who[128];
 	int rc;
 
-	rc = write_rec(l, CTL_BLK_VOTE(l->l_me), BLK_VOTE,
-		       sga_load(&sga_cluster(&l->l_m->m_sga)->cl_incarnation), seq, p,
-		       ctl_vote_out(&v, p));
+	rc = ctl_io_write_vote(l->l_ctl_fd, css_may_write(l), &v,
+			       sga_load(&sga_cluster(&l->l_m->m_sga)->cl_incarnation), seq);
 	if (rc == 0) {
 		member_count(l->l_m, CNT_IMR_VOTES);
 		imr_bitmap_str(bitmap, who, sizeof(who));
@@ -160,7 +162,7 @@ int imr_claim(struct lmon *l)
 	struct blk_hdr h;
 	uint64_t now = rac_now_us();
 
-	if (ctl_read_cfvrr(l, &vr, &h)) {
+	if (ctl_io_read_cfvrr(l->l_ctl_fd, &vr, &h)) {
 		memset(&vr, 0, sizeof(vr));
 		memset(&h, 0, sizeof(h));
 	}
@@ -171,8 +173,8 @@ int imr_claim(struct lmon *l)
 	vr.vr_claim_expires_us = now + claim_lease_us(l->l_m->m_cfg);
 	if (write_cfvrr(l, &vr, h.bh_sequence + 1))
 		return 0;
-	lmon_pump(l, CLAIM_SETTLE_MS);
-	if (ctl_read_cfvrr(l, &vr, &h))
+	css_pump(l, CLAIM_SETTLE_MS);
+	if (ctl_io_read_cfvrr(l->l_ctl_fd, &vr, &h))
 		return 0;
 	if (vr.vr_claim_inst != (uint32_t)l->l_me)
 		return 0;
@@ -185,7 +187,7 @@ void imr_unclaim(struct lmon *l)
 	struct ctl_cfvrr vr;
 	struct blk_hdr h;
 
-	if (ctl_read_cfvrr(l, &vr, &h) || vr.vr_claim_inst != (uint32_t)l->l_me)
+	if (ctl_io_read_cfvrr(l->l_ctl_fd, &vr, &h) || vr.vr_claim_inst != (uint32_t)l->l_me)
 		return;
 	vr.vr_claim_inst = 0;
 	vr.vr_claim_expires_us = 0;
@@ -202,7 +204,7 @@ static int collect(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t v
 		uint64_t bit = 1ull << (i - 1);
 
 		votes[i - 1] = 0;
-		if (!(l->l_configured & bit) || ctl_read_vote(l, i, &v))
+		if (!(l->l_configured & bit) || ctl_io_read_vote(l->l_ctl_fd, i, &v))
 			continue;
 		if (v.cv_seq > seq && (candidates & bit))
 			return RAC_EBUSY;
@@ -257,20 +259,20 @@ static int write_result(struct lmon *l, uint64_t seq, uint64_t candidates, uint6
 			return rc;
 		if ((voters & expected) == expected || rac_now_mono_ns() > deadline)
 			break;
-		lmon_pump(l, 2);
+		css_pump(l, 2);
 	}
 	if (imr_split_brain(votes, voters)) {
 		votes_str(votes, voters, vs, sizeof(vs));
 		log_alert("IMR: votes for sequence %llu show disjoint groups (%s): split brain; "
 			  "waiting %d ms (imr_splitbrain_res_wait_ms) for CSS to resolve it",
 			  (unsigned long long)seq, vs, cfg->cf_imr_splitbrain_res_wait_ms);
-		lmon_pump(l, cfg->cf_imr_splitbrain_res_wait_ms);
+		css_pump(l, cfg->cf_imr_splitbrain_res_wait_ms);
 		if ((rc = collect(l, seq, candidates, votes, &voters)))
 			return rc;
 	}
 	*result = imr_result(votes, voters);
 	*counted = voters;
-	if (ctl_read_membership(l, &ms, &mh)) {
+	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &mh)) {
 		memset(&ms, 0, sizeof(ms));
 		memset(&mh, 0, sizeof(mh));
 	}
@@ -286,10 +288,11 @@ static int write_result(struct lmon *l, uint64_t seq, uint64_t candidates, uint6
 	bitmap = (*result & (ms.ms_bitmap | ~candidates)) | pending;
 	ms = (struct ctl_membership){ .ms_bitmap = bitmap, .ms_valid = bitmap == *result,
 				      .ms_incarnation = *new_inc, .ms_control = *control };
-	if ((rc = ctl_write_membership(l, &ms, mh.bh_sequence + 1)))
+	if ((rc = ctl_io_write_membership(l->l_ctl_fd, css_may_write(l), l->l_me,
+					  &ms, mh.bh_sequence + 1)))
 		return rc;
 
-	if (ctl_read_cfvrr(l, &vr, &vh)) {
+	if (ctl_io_read_cfvrr(l->l_ctl_fd, &vr, &vh)) {
 		memset(&vr, 0, sizeof(vr));
 		memset(&vh, 0, sizeof(vh));
 	}
@@ -320,7 +323,7 @@ int imr_agree(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *resul
 	const struct rac_config *cfg = l->l_m->m_cfg;
 	uint64_t start = rac_now_mono_ns();
 	uint64_t give_up = start + 3 * claim_lease_us(cfg) * 1000ull;
-	uint64_t my_vote = cgs_healthy(l, candidates), votes[RAC_MAX_INST], voters;
+	uint64_t my_vote = imr_my_vote(l, candidates), votes[RAC_MAX_INST], voters;
 	int rc;
 
 	if ((rc = imr_cast(l, seq, my_vote)))
@@ -330,7 +333,7 @@ int imr_agree(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *resul
 		struct blk_hdr h;
 		int lowest = __builtin_ffsll((long long)my_vote);
 
-		if (ctl_read_cfvrr(l, &vr, &h) == 0 && vr.vr_seq >= seq && vr.vr_result) {
+		if (ctl_io_read_cfvrr(l->l_ctl_fd, &vr, &h) == 0 && vr.vr_seq >= seq && vr.vr_result) {
 			if (vr.vr_seq > seq)
 				return RAC_EBUSY;
 			*result = vr.vr_result;
@@ -357,6 +360,6 @@ int imr_agree(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *resul
 		}
 		if (rac_now_mono_ns() > give_up)
 			return RAC_ETIMEDOUT;
-		lmon_pump(l, 2);
+		css_pump(l, 2);
 	}
 }

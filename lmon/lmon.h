@@ -1,22 +1,36 @@
 /*
- * lmon.h - LMON's state and the prototypes of its concerns.
+ * lmon.h - LMON's state and the prototypes of its concerns, by file.
  *
- *   lmon.c       member_main() hooks, the periodic tick and its chores,
- *                lmon_pump() for waits inside a reconfiguration
- *   css_net.c    network heartbeats: one DEALER per peer out, ROUTER in
- *   css_disk.c   disk heartbeats: this instance's slot on every voting disk,
- *                the peers' slots read back; our own lease
- *   cgs.c        membership: form or join at start, the triggers of a
- *                reconfiguration, leaving on a clean stop
- *   imr_vote.c   IMR: votes, the claim on the CFVRR, the result
- *   reconfig.c   reconfig_run(): the seven steps, top to bottom
+ * The files call each other in layers, never upward, so each one links
+ * (into a unit test, say) with only the files below it:
+ *
+ *   lmon.c       main, member_ops hooks, init/fini, the tick
+ *     cgs.c        membership: form or join at start, the triggers of a
+ *                  reconfiguration, leaving on a clean stop
+ *       reconfig.c   reconfig_run(): the seven steps, top to bottom
+ *         imr_vote.c   IMR: votes, the claim on the CFVRR, the result; our
+ *                      vote's content; records through lib/ctl_io.c
+ *           css.c        the chores that never stop; css_pump() for every wait
+ *             css_disk.c   disk heartbeats: this instance's slot on every
+ *                          voting disk, the peers' slots read back; our lease
+ *               css_net.c    network heartbeats: one DEALER per peer out,
+ *                            ROUTER in
+ *                 state.c      every LMON state change, the fenced exit
+ *   imr.c        the pure IMR decision over a set of votes (no LMON state)
+ *
+ * A file may call any file below it and imr.c; the inlines here (our own
+ * lease, the write gate) may be used by all.
  */
 #ifndef LMON_H
 #define LMON_H
 
+#include <stdbool.h>
+
 #include "disk.h"
 #include "member.h"
 #include "msg.h"
+
+#define LMON_TICK_MS 10		/* the tick (lmon.c), and how often css.c reads the peers' slots */
 
 struct lmon_peer {
 	int lp_inst;			/* instance number; 0 = not a peer */
@@ -60,10 +74,10 @@ struct lmon {
 	int l_cause_inst;
 };
 
-/* lmon.c */
-void lmon_peer_state(struct lmon *l, int inst, int net, uint32_t state, const char *why);
-/* keep heartbeats and messages going for `ms` (waits inside a reconfiguration) */
-void lmon_pump(struct lmon *l, int ms);
+/* state.c */
+void cgs_set_state(struct lmon *l, uint32_t st, const char *why);
+void css_peer_state(struct lmon *l, int inst, int net, uint32_t state, const char *why);
+void vdisk_state(struct lmon *l, int d, uint32_t st, const char *why);
 /* the instance is fenced or evicted: stop, writing nothing more to the shared disk */
 void lmon_fence_exit(struct lmon *l, const char *why) __attribute__((noreturn));
 
@@ -81,25 +95,39 @@ int css_disk_init(struct lmon *l, char *err, size_t errlen);
 void css_disk_beat(struct lmon *l);		/* write ours, read theirs */
 void css_disk_read(struct lmon *l);		/* read theirs only */
 bool css_disk_alive(const struct lmon *l, int inst);	/* lease running, not DOWN/DEAD */
-bool css_lease_ok(const struct lmon *l);	/* our own lease */
 void css_check_kill(struct lmon *l);		/* rule 3: exits if addressed to us */
 /* rule 2: kill blocks for instances left out that still write; returns disks written */
 int css_write_kill(struct lmon *l, int target, const char *why);
 void css_disk_fini(struct lmon *l);
 
-/* cgs.c */
-int cgs_init(struct lmon *l, char *err, size_t errlen);
-void cgs_tick(struct lmon *l);
-void cgs_leave(struct lmon *l);
-void cgs_check_left_out(struct lmon *l, const struct ctl_membership *ms);
-uint64_t cgs_healthy(struct lmon *l, uint64_t candidates);	/* our vote */
-void cgs_set_state(struct lmon *l, uint32_t st, const char *why);
+/* our own lease (css_disk.c keeps it) */
+static inline bool css_lease_ok(const struct lmon *l)
+{
+	return rac_now_mono_ns() - l->l_lease_ns <=
+		(uint64_t)l->l_m->m_cfg->cf_disktimeout_ms * 1000000ull;
+}
+
+/*
+ * LMON's gate for every control-file write (lib/ctl_io.c): not fenced, and
+ * our lease running.  Not sga_may_write_disk(): the two differ before the
+ * first lease (css_disk.c css_disk_beat(), sga.h).
+ */
+static inline bool css_may_write(const struct lmon *l)
+{
+	return !sga_load(&sga_cluster(&l->l_m->m_sga)->cl_no_disk_writes) && css_lease_ok(l);
+}
+
+/* css.c */
+void css_chores(struct lmon *l);	/* the CSS chores that must never stop */
+/* keep heartbeats and messages going for `ms` (waits inside a reconfiguration) */
+void css_pump(struct lmon *l, int ms);
 
 /* imr_vote.c */
-int ctl_read_membership(struct lmon *l, struct ctl_membership *ms, struct blk_hdr *h);
-int ctl_write_membership(struct lmon *l, const struct ctl_membership *ms, uint64_t seq);
-int ctl_read_cfvrr(struct lmon *l, struct ctl_cfvrr *vr, struct blk_hdr *h);
-int ctl_read_vote(struct lmon *l, int inst, struct ctl_vote *v);
+/* control-file blocks that fail their checks are counted and logged (before any read) */
+void imr_init(struct lmon *l);
+uint64_t imr_my_vote(struct lmon *l, uint64_t candidates);	/* our vote */
+/* a newer membership on the control file leaves us out: exits */
+void imr_check_left_out(struct lmon *l, const struct ctl_membership *ms);
 int imr_claim(struct lmon *l);			/* 1 held, 0 not */
 void imr_unclaim(struct lmon *l);
 int imr_cast(struct lmon *l, uint64_t seq, uint64_t bitmap);
@@ -118,5 +146,10 @@ int imr_agree(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *resul
 /* reconfig.c */
 /* run a reconfiguration; returns 0 when complete */
 int reconfig_run(struct lmon *l, uint32_t reason, int break_inst, const char *why);
+
+/* cgs.c */
+int cgs_init(struct lmon *l, char *err, size_t errlen);
+void cgs_tick(struct lmon *l);
+void cgs_leave(struct lmon *l);
 
 #endif

@@ -11,6 +11,9 @@
  *   6 unfreeze the name service      publish the new membership
  *   7 hand over to GES/GCS           LMS rebuilds the GRD, SMON is posted
  *
+ * run_once() lists the steps, each followed by the stage that does its work
+ * (step 3 has three: imr, admit_or_exit, evict; steps 1 and 2 only tell LMS
+ * through cl_step).
  * A step that waits returns RAC_EBUSY when a newer event overtook it; the
  * whole run then starts over (counted), the history entry marked restarted.
  * Every step's start and duration go to the SGA for v$reconfig_steps.
@@ -19,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl_io.h"
 #include "errors.h"
 #include "imr.h"
 #include "lmon.h"
@@ -33,12 +37,15 @@
 struct run {
 	struct lmon *r_l;
 	struct sga_reconfig *r_rec;
+	uint32_t r_reason;
+	uint32_t r_old_control;		/* the control node before this run */
 	uint64_t r_seq;
 	uint64_t r_candidates;
 	uint64_t r_result;
 	uint64_t r_new_inc;
 	uint32_t r_control;
 	uint64_t r_voters;		/* votes the IMR writer counted */
+	uint64_t r_evicted;		/* left out by this run */
 	uint64_t r_unconfirmed;		/* left out without having confirmed death */
 	uint64_t r_step_ns;
 };
@@ -75,109 +82,7 @@ static void step(struct run *r, uint32_t s)
 	log_change_state(COMP, sga_step_str(old), sga_step_str(s), NULL);
 }
 
-/* step 3: agree on the membership */
-static int imr(struct run *r, uint32_t reason)
-{
-	struct lmon *l = r->r_l;
-	struct ctl_membership ms;
-	struct ctl_cfvrr vr;
-	struct blk_hdr h;
-	uint64_t settle;
-
-	if (reason == RCFG_FORM) {
-		/* form() wrote the bitmap with us alone under the claim */
-		if (ctl_read_membership(l, &ms, &h))
-			return RAC_EIO;
-		r->r_result = ms.ms_bitmap;
-		r->r_new_inc = ms.ms_incarnation;
-		r->r_control = ms.ms_control;
-		r->r_candidates = l->l_mybit;
-		r->r_voters = l->l_mybit;
-		return 0;
-	}
-	if (ctl_read_membership(l, &ms, &h))
-		return RAC_EIO;
-	cgs_check_left_out(l, &ms);
-	r->r_candidates = ms.ms_bitmap | l->l_mybit;
-	r->r_seq = l->l_seq_done + 1;
-	if (ctl_read_cfvrr(l, &vr, &h) == 0 && vr.vr_seq + 1 > r->r_seq)
-		r->r_seq = vr.vr_seq + 1;
-	/* a vote already cast for a sequence we have not settled: join it */
-	for (int i = 1; i <= RAC_MAX_INST; i++) {
-		struct ctl_vote v;
-
-		if (i != l->l_me && (r->r_candidates & (1ull << (i - 1))) &&
-		    ctl_read_vote(l, i, &v) == 0 && v.cv_seq > r->r_seq &&
-		    v.cv_seq <= r->r_seq + 1)
-			r->r_seq = v.cv_seq;
-	}
-	/* hear every live candidate first (a joiner is new to us), bounded */
-	settle = rac_now_mono_ns() + (uint64_t)l->l_m->m_cfg->cf_misscount_ms * 1000000ull;
-	for (;;) {
-		uint64_t unheard = 0;
-
-		for (int i = 1; i <= RAC_MAX_INST; i++)
-			if (i != l->l_me && (r->r_candidates & (1ull << (i - 1))) &&
-			    css_disk_alive(l, i) &&
-			    sga_load(&sga_peer(&l->l_m->m_sga, i)->pr_net_state) == PEER_UNKNOWN)
-				unheard |= 1ull << (i - 1);
-		if (!unheard || rac_now_mono_ns() > settle)
-			break;
-		lmon_pump(l, 5);
-	}
-	return imr_agree(l, r->r_seq, r->r_candidates, &r->r_result, &r->r_new_inc,
-			 &r->r_control, &r->r_voters);
-}
-
-/*
- * Step 5: nobody left out may still write when we go on (fencing first).
- * An evicted instance once seen stopped (death confirmed, or silent past
- * its lease) stays fenced for this wait: if it is restarted meanwhile, the
- * heartbeats of its new life are a joiner's, not the evicted life writing.
- */
-static int wait_fenced(struct run *r, uint64_t evicted)
-{
-	struct lmon *l = r->r_l;
-	uint64_t deadline = rac_now_mono_ns() +
-		((uint64_t)l->l_m->m_cfg->cf_disktimeout_ms + FENCE_SLACK_MS) * 1000000ull;
-	uint64_t fenced = 0;
-
-	for (;;) {
-		uint64_t writing = 0;
-
-		for (int i = 1; i <= RAC_MAX_INST; i++) {
-			uint64_t bit = 1ull << (i - 1);
-
-			if (!(evicted & bit) || (fenced & bit))
-				continue;
-			if (css_disk_alive(l, i))
-				writing |= bit;
-			else
-				fenced |= bit;
-		}
-		if (!writing)
-			return 0;
-		if (rac_now_mono_ns() > deadline)
-			return RAC_ETIMEDOUT;
-		lmon_pump(l, 2);
-	}
-}
-
-static void publish(struct run *r)
-{
-	struct lmon *l = r->r_l;
-	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
-	struct sga_header *h = sga_hdr(&l->l_m->m_sga);
-
-	sga_store(&cl->cl_members, r->r_result);
-	sga_store(&cl->cl_incarnation, r->r_new_inc);
-	sga_store(&cl->cl_control, r->r_control);
-	sga_store(&cl->cl_n_ok, (uint32_t)__builtin_popcountll(r->r_result));
-	sga_store(&h->sh_incarnation, r->r_new_inc);
-	sga_store(&h->sh_role, r->r_control == (uint32_t)l->l_me ? (uint32_t)INST_ROLE_CONTROL :
-		  (uint32_t)INST_ROLE_NORMAL);
-}
-
+/* the head of the DESIGN §5 alert block, once the bitmap is verified (step 4) */
 static void log_started(struct run *r)
 {
 	struct lmon *l = r->r_l;
@@ -193,66 +98,77 @@ static void log_started(struct run *r)
 		  list, l->l_me);
 }
 
-/*
- * The GRD's part: step 7 hands over to LMS, which drops the departed
- * instances' locks and rebuilds the moved buckets from shadows; its counts
- * go into the lines (cancelled: locks of departed instances; traversed:
- * shadows looked at; replayed: shadows sent to new masters).
- */
-static void log_grd(struct run *r)
+/* step 3: agree on the membership */
+static int imr(struct run *r)
 {
 	struct lmon *l = r->r_l;
-	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
-	uint64_t deadline = rac_now_mono_ns() + GRD_HANDOVER_WAIT_MS * 1000000ull;
+	struct ctl_membership ms;
+	struct ctl_cfvrr vr;
+	struct blk_hdr h;
+	uint64_t settle;
 
-	/*
-	 * LMS rebuilds the GRD for the new membership: wait for its counts --
-	 * unless this instance is shutting down, when LMS stops before LMON
-	 * and no rebuild is coming (a stop would otherwise take this long).
-	 */
-	while ((uint32_t)sga_load(&cl->cl_grd_inc) != (uint32_t)r->r_new_inc &&
-	       sga_load(&sga_hdr(&l->l_m->m_sga)->sh_state) != INST_SHUTDOWN &&
-	       rac_now_mono_ns() < deadline)
-		lmon_pump(l, 2);
-	if ((uint32_t)sga_load(&cl->cl_grd_inc) != (uint32_t)r->r_new_inc &&
-	    sga_load(&sga_hdr(&l->l_m->m_sga)->sh_state) != INST_SHUTDOWN)
-		log_warn(COMP, "LMS did not finish the GRD rebuild within %d ms; the alert lines "
-			 "show what it reported last", GRD_HANDOVER_WAIT_MS);
-	log_alert(" Master broadcasted resource hash value bitmaps\n"
-		  " Non-local Process blocks cleaned out\n"
-		  " LMS 0: %u GCS shadows cancelled, 0 closed\n"
-		  " Set master node info\n"
-		  " Submitted all remote-enqueue requests\n"
-		  " Dwn-cvts replayed, VALBLKs dubious\n"
-		  " All grantable enqueues granted\n"
-		  " Post SMON to start 1st pass IR\n"
-		  " LMS 0: %u GCS shadows traversed, %u replayed\n"
-		  " Submitted all GCS remote-cache requests\n"
-		  " Fix write in gcs resources", cl->cl_grd_cancelled, cl->cl_grd_traversed,
-		  cl->cl_grd_replayed);
+	if (r->r_reason == RCFG_FORM) {
+		/* form() wrote the bitmap with us alone under the claim */
+		if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h))
+			return RAC_EIO;
+		r->r_result = ms.ms_bitmap;
+		r->r_new_inc = ms.ms_incarnation;
+		r->r_control = ms.ms_control;
+		r->r_candidates = l->l_mybit;
+		r->r_voters = l->l_mybit;
+		return 0;
+	}
+	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h))
+		return RAC_EIO;
+	imr_check_left_out(l, &ms);
+	r->r_candidates = ms.ms_bitmap | l->l_mybit;
+	r->r_seq = l->l_seq_done + 1;
+	if (ctl_io_read_cfvrr(l->l_ctl_fd, &vr, &h) == 0 && vr.vr_seq + 1 > r->r_seq)
+		r->r_seq = vr.vr_seq + 1;
+	/* a vote already cast for a sequence we have not settled: join it */
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		struct ctl_vote v;
+
+		if (i != l->l_me && (r->r_candidates & (1ull << (i - 1))) &&
+		    ctl_io_read_vote(l->l_ctl_fd, i, &v) == 0 && v.cv_seq > r->r_seq &&
+		    v.cv_seq <= r->r_seq + 1)
+			r->r_seq = v.cv_seq;
+	}
+	/* hear every live candidate first (a joiner is new to us), bounded */
+	settle = rac_now_mono_ns() + (uint64_t)l->l_m->m_cfg->cf_misscount_ms * 1000000ull;
+	for (;;) {
+		uint64_t unheard = 0;
+
+		for (int i = 1; i <= RAC_MAX_INST; i++)
+			if (i != l->l_me && (r->r_candidates & (1ull << (i - 1))) &&
+			    css_disk_alive(l, i) &&
+			    sga_load(&sga_peer(&l->l_m->m_sga, i)->pr_net_state) == PEER_UNKNOWN)
+				unheard |= 1ull << (i - 1);
+		if (!unheard || rac_now_mono_ns() > settle)
+			break;
+		css_pump(l, 5);
+	}
+	return imr_agree(l, r->r_seq, r->r_candidates, &r->r_result, &r->r_new_inc,
+			 &r->r_control, &r->r_voters);
 }
 
-static int run_once(struct run *r, uint32_t reason)
+/*
+ * Still step 3: the result goes into the record of this run.  A joiner
+ * whose request came after this vote began waits for the next vote; an
+ * instance the result leaves out exits.
+ */
+static int admit_or_exit(struct run *r)
 {
 	struct lmon *l = r->r_l;
-	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
-	uint32_t old_control = sga_load(&cl->cl_control);
-	uint64_t evicted;
 	struct ctl_membership ms;
 	struct blk_hdr h;
-	int rc;
 
-	step(r, RCFG_FREEZE_NAME_SERVICE);
-	step(r, RCFG_FREEZE_LOCK_DB);
-	step(r, RCFG_IMR);
-	if ((rc = imr(r, reason)))
-		return rc;
 	r->r_rec->rc_new_inc = r->r_new_inc;
 	r->r_rec->rc_after = r->r_result;
 	if (!(r->r_result & l->l_mybit) &&
 	    sga_load(&sga_cluster(&l->l_m->m_sga)->cl_state) == CGS_RECONFIG &&
 	    !(sga_load(&sga_cluster(&l->l_m->m_sga)->cl_members) & l->l_mybit) &&
-	    ctl_read_membership(l, &ms, &h) == 0 && (ms.ms_bitmap & l->l_mybit)) {
+	    ctl_io_read_membership(l->l_ctl_fd, &ms, &h) == 0 && (ms.ms_bitmap & l->l_mybit)) {
 		/* a joiner whose request came after this vote began: the next one */
 		log_info(COMP, "vote sequence %llu was for the members before our join "
 			 "request; waiting for the next", (unsigned long long)r->r_seq);
@@ -270,9 +186,22 @@ static int run_once(struct run *r, uint32_t reason)
 			  (unsigned long long)r->r_seq);
 		lmon_fence_exit(l, "evicted by IMR");
 	}
+	return 0;
+}
+
+/*
+ * Still step 3: the instances left out, named in the alert log and killed
+ * on the voting disks unless they confirmed their death; then the control
+ * node line.
+ */
+static int evict(struct run *r)
+{
+	struct lmon *l = r->r_l;
+	uint64_t evicted;
 
 	/* left out: members before, and voters the writer counted, not in the result */
 	evicted = (r->r_rec->rc_before | r->r_voters) & ~r->r_result & ~l->l_mybit;
+	r->r_evicted = evicted;
 	r->r_rec->rc_evicted = evicted;
 	r->r_unconfirmed = 0;
 	for (int i = 1; i <= RAC_MAX_INST; i++)
@@ -302,7 +231,7 @@ static int run_once(struct run *r, uint32_t reason)
 					alive |= 1ull << (i - 1);
 			if (!alive)
 				break;
-			lmon_pump(l, 2);
+			css_pump(l, 2);
 		}
 		for (int i = 1; i <= RAC_MAX_INST; i++)
 			if (r->r_unconfirmed & (1ull << (i - 1))) {
@@ -314,29 +243,78 @@ static int run_once(struct run *r, uint32_t reason)
 			}
 	}
 	/* before the DESIGN §5 block, which stays contiguous */
-	if (r->r_control != old_control) {
-		if (!old_control)
+	if (r->r_control != r->r_old_control) {
+		if (!r->r_old_control)
 			log_alert("Instance %u is the control node", r->r_control);
 		else
 			log_alert("Control node moved from instance %u to instance %u "
-				  "(instance %u left the cluster)", old_control, r->r_control,
-				  old_control);
+				  "(instance %u left the cluster)", r->r_old_control, r->r_control,
+				  r->r_old_control);
 	}
+	return 0;
+}
 
-	/*
-	 * The bitmap must be the one IMR wrote: same incarnation, every member of
-	 * the result in it (newer join requests may have been added on top).
-	 */
-	step(r, RCFG_REBUILD_BITMAP);
-	if (ctl_read_membership(l, &ms, &h) || ms.ms_incarnation != r->r_new_inc)
+/*
+ * Step 4: the bitmap must be the one IMR wrote: same incarnation, every
+ * member of the result in it (newer join requests may have been added on
+ * top).
+ */
+static int verify_bitmap(struct run *r)
+{
+	struct lmon *l = r->r_l;
+	struct ctl_membership ms;
+	struct blk_hdr h;
+
+	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h) || ms.ms_incarnation != r->r_new_inc)
 		return RAC_EBUSY;	/* the bitmap moved on under us */
 	log_started(r);
+	return 0;
+}
 
-	step(r, RCFG_DELETE_DEAD);
+/*
+ * Step 5: nobody left out may still write when we go on (fencing first).
+ * An evicted instance once seen stopped (death confirmed, or silent past
+ * its lease) stays fenced for this wait: if it is restarted meanwhile, the
+ * heartbeats of its new life are a joiner's, not the evicted life writing.
+ */
+static int until_fenced(struct run *r, uint64_t evicted)
+{
+	struct lmon *l = r->r_l;
+	uint64_t deadline = rac_now_mono_ns() +
+		((uint64_t)l->l_m->m_cfg->cf_disktimeout_ms + FENCE_SLACK_MS) * 1000000ull;
+	uint64_t fenced = 0;
+
+	for (;;) {
+		uint64_t writing = 0;
+
+		for (int i = 1; i <= RAC_MAX_INST; i++) {
+			uint64_t bit = 1ull << (i - 1);
+
+			if (!(evicted & bit) || (fenced & bit))
+				continue;
+			if (css_disk_alive(l, i))
+				writing |= bit;
+			else
+				fenced |= bit;
+		}
+		if (!writing)
+			return 0;
+		if (rac_now_mono_ns() > deadline)
+			return RAC_ETIMEDOUT;
+		css_pump(l, 2);
+	}
+}
+
+/* Step 5: the evicted fenced (until_fenced()), then forgotten by CSS */
+static int wait_fenced(struct run *r)
+{
+	struct lmon *l = r->r_l;
+	uint64_t evicted = r->r_evicted;
+
 	if (evicted)
 		sga_store(&sga_cluster(&l->l_m->m_sga)->cl_recover_inst,
 			  (uint32_t)__builtin_ffsll((long long)evicted));
-	if ((rc = wait_fenced(r, evicted))) {
+	if (until_fenced(r, evicted)) {
 		log_alert("Evicted instances still write to the voting disks %d ms after the "
 			  "vote; starting over", l->l_m->m_cfg->cf_disktimeout_ms + FENCE_SLACK_MS);
 		return RAC_EBUSY;
@@ -349,19 +327,104 @@ static int run_once(struct run *r, uint32_t reason)
 			sga_store(&p->pr_net_last_ns, 0);
 			l->l_ckpt_moved_ns[i] = 0;
 		}
-
-	step(r, RCFG_UNFREEZE_NAME_SERVICE);
-	publish(r);
-
-	step(r, RCFG_HANDOVER_GES);
-	log_grd(r);
 	return 0;
+}
+
+/* Step 6: the new membership, where every member of this instance reads it */
+static int publish(struct run *r)
+{
+	struct lmon *l = r->r_l;
+	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
+	struct sga_header *h = sga_hdr(&l->l_m->m_sga);
+
+	sga_store(&cl->cl_members, r->r_result);
+	sga_store(&cl->cl_incarnation, r->r_new_inc);
+	sga_store(&cl->cl_control, r->r_control);
+	sga_store(&cl->cl_n_ok, (uint32_t)__builtin_popcountll(r->r_result));
+	sga_store(&h->sh_incarnation, r->r_new_inc);
+	sga_store(&h->sh_role, r->r_control == (uint32_t)l->l_me ? (uint32_t)INST_ROLE_CONTROL :
+		  (uint32_t)INST_ROLE_NORMAL);
+	return 0;
+}
+
+/*
+ * The GRD's part: step 7 hands over to LMS, which drops the departed
+ * instances' locks and rebuilds the moved buckets from shadows; its counts
+ * go into the lines (cancelled: locks of departed instances; traversed:
+ * shadows looked at; replayed: shadows sent to new masters).
+ */
+static int handover(struct run *r)
+{
+	struct lmon *l = r->r_l;
+	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
+	uint64_t deadline = rac_now_mono_ns() + GRD_HANDOVER_WAIT_MS * 1000000ull;
+
+	/*
+	 * LMS rebuilds the GRD for the new membership: wait for its counts --
+	 * unless this instance is shutting down, when LMS stops before LMON
+	 * and no rebuild is coming (a stop would otherwise take this long).
+	 */
+	while ((uint32_t)sga_load(&cl->cl_grd_inc) != (uint32_t)r->r_new_inc &&
+	       sga_load(&sga_hdr(&l->l_m->m_sga)->sh_state) != INST_SHUTDOWN &&
+	       rac_now_mono_ns() < deadline)
+		css_pump(l, 2);
+	if ((uint32_t)sga_load(&cl->cl_grd_inc) != (uint32_t)r->r_new_inc &&
+	    sga_load(&sga_hdr(&l->l_m->m_sga)->sh_state) != INST_SHUTDOWN)
+		log_warn(COMP, "LMS did not finish the GRD rebuild within %d ms; the alert lines "
+			 "show what it reported last", GRD_HANDOVER_WAIT_MS);
+	log_alert(" Master broadcasted resource hash value bitmaps\n"
+		  " Non-local Process blocks cleaned out\n"
+		  " LMS 0: %u GCS shadows cancelled, 0 closed\n"
+		  " Set master node info\n"
+		  " Submitted all remote-enqueue requests\n"
+		  " Dwn-cvts replayed, VALBLKs dubious\n"
+		  " All grantable enqueues granted\n"
+		  " Post SMON to start 1st pass IR\n"
+		  " LMS 0: %u GCS shadows traversed, %u replayed\n"
+		  " Submitted all GCS remote-cache requests\n"
+		  " Fix write in gcs resources", cl->cl_grd_cancelled, cl->cl_grd_traversed,
+		  cl->cl_grd_replayed);
+	return 0;
+}
+
+/* one attempt: the seven steps and their stages, in order */
+static int run_once(struct run *r)
+{
+	int rc;
+
+	r->r_old_control = sga_load(&sga_cluster(&r->r_l->l_m->m_sga)->cl_control);
+	step(r, RCFG_FREEZE_NAME_SERVICE);
+	step(r, RCFG_FREEZE_LOCK_DB);
+	step(r, RCFG_IMR);
+	rc = imr(r);
+	if (rc)
+		return rc;
+	rc = admit_or_exit(r);
+	if (rc)
+		return rc;
+	rc = evict(r);
+	if (rc)
+		return rc;
+	step(r, RCFG_REBUILD_BITMAP);
+	rc = verify_bitmap(r);
+	if (rc)
+		return rc;
+	step(r, RCFG_DELETE_DEAD);
+	rc = wait_fenced(r);
+	if (rc)
+		return rc;
+	step(r, RCFG_UNFREEZE_NAME_SERVICE);
+	rc = publish(r);
+	if (rc)
+		return rc;
+	step(r, RCFG_HANDOVER_GES);
+	return handover(r);
 }
 
 int reconfig_run(struct lmon *l, uint32_t reason, int break_inst, const char *why)
 {
 	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
-	struct run r = { .r_l = l };
+	struct run r = { .r_l = l, .r_reason = reason };
 	uint64_t t0 = rac_now_mono_ns();
 	int rc = 0;
 
@@ -371,7 +434,7 @@ int reconfig_run(struct lmon *l, uint32_t reason, int break_inst, const char *wh
 	cgs_set_state(l, CGS_RECONFIG, why);
 	for (int attempt = 0; attempt < MAX_RESTARTS; attempt++) {
 		r.r_rec = new_record(l, reason, why);
-		rc = run_once(&r, reason);
+		rc = run_once(&r);
 		if (rc == 0)
 			break;
 		r.r_rec->rc_done = 2;
@@ -380,7 +443,7 @@ int reconfig_run(struct lmon *l, uint32_t reason, int break_inst, const char *wh
 		log_info(COMP, "reconfiguration %llu overtaken (%s); starting over",
 			 (unsigned long long)r.r_rec->rc_id, rac_strerror(rc));
 		step(&r, RCFG_NONE);	/* closes the interrupted step's duration */
-		lmon_pump(l, 5);
+		css_pump(l, 5);
 	}
 	if (rc)
 		lmon_fence_exit(l, "reconfiguration could not complete");

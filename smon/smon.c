@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl_io.h"
 #include "disk.h"
 #include "errors.h"
 #include "handover.h"

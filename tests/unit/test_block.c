@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "ctl_io.h"
 #include "disk.h"
 #include "errors.h"
 #include "racctl.h"
