@@ -35,7 +35,6 @@
 #include "log.h"
 
 #define COMP "CGS"
-#define FORM_WINDOW_MS 500
 
 int cgs_init(struct lmon *l, char *err, size_t errlen)
 {
@@ -62,7 +61,8 @@ int cgs_init(struct lmon *l, char *err, size_t errlen)
 	 * (within the window) end with the lowest one as control node.
 	 */
 	if (l->l_configured & (l->l_mybit - 1))
-		l->l_form_after_ns = rac_now_mono_ns() + FORM_WINDOW_MS * 1000000ull;
+		l->l_form_after_ns = rac_now_mono_ns() +
+			(uint64_t)l->l_m->m_to.to_form_window_ms * 1000000ull;
 	l->l_join_deadline_ns = rac_now_mono_ns() +
 		(uint64_t)l->l_m->m_cfg->cf_start_timeout_ms * 1000000ull;
 	return 0;

@@ -146,7 +146,7 @@ static bool rule4_keeps_us(struct lmon *l)
 	const struct rac_config *cfg = l->l_m->m_cfg;
 	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
 	uint64_t members = sga_load(&cl->cl_members), others = members & ~l->l_mybit;
-	uint64_t window = (uint64_t)cfg->cf_heartbeat_interval_ms * 5 * 1000000ull;
+	uint64_t window = (uint64_t)l->l_m->m_to.to_rule4_window_ms * 1000000ull;
 
 	uint64_t heard = css_net_heard_within(l, window);
 

@@ -7,7 +7,7 @@
  *
  * The claim is a lease on the disk, not an fcntl lock a stopped process
  * would keep: {holder, expiry} in the CFVRR block.  To take it, read the
- * block; if it is free or expired, write ourselves in, wait CLAIM_SETTLE_MS
+ * block; if it is free or expired, write ourselves in, wait the claim's settle time (timeouts.h)
  * (longer than any competitor's read-to-write gap), read again: if we are
  * still there, it is ours.  A holder that hangs loses it at expiry.
  *
@@ -34,19 +34,6 @@
 #include "log.h"
 
 #define COMP "IMR"
-#define CLAIM_SETTLE_MS 15
-
-static int vote_timeout_ms(const struct rac_config *cfg)
-{
-	int t = 2 * cfg->cf_disk_heartbeat_interval_ms;
-
-	return t < 500 ? 500 : t;
-}
-
-static uint64_t claim_lease_us(const struct rac_config *cfg)
-{
-	return (uint64_t)(vote_timeout_ms(cfg) + cfg->cf_imr_splitbrain_res_wait_ms + 1000) * 1000;
-}
 
 /* a control-file block that fails its checks: counted, and named in the trace */
 static void corrupt_block(void *arg, uint32_t blkno, uint16_t type, int rc)
@@ -91,13 +78,9 @@ uint64_t imr_my_vote(struct lmon *l, uint64_t candidates)
 	 * window every member's vote says the same about a peer that went quiet
 	 * seconds ago, while a healthy peer is heard every heartbeat interval.
 	 */
-	uint64_t window = (uint64_t)cfg->cf_heartbeat_interval_ms * 5;
+	uint64_t window = l->l_m->m_to.to_vote_window_ms;
 	uint64_t heard;
 
-	if (window < 500)
-		window = 500;
-	if (window > (uint64_t)cfg->cf_misscount_ms)
-		window = (uint64_t)cfg->cf_misscount_ms;
 	heard = css_net_heard_within(l, window * 1000000ull);
 
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
@@ -170,10 +153,10 @@ int imr_claim(struct lmon *l)
 	    vr.vr_claim_expires_us > now)
 		return 0;
 	vr.vr_claim_inst = (uint32_t)l->l_me;
-	vr.vr_claim_expires_us = now + claim_lease_us(l->l_m->m_cfg);
+	vr.vr_claim_expires_us = now + l->l_m->m_to.to_claim_lease_us;
 	if (write_cfvrr(l, &vr, h.bh_sequence + 1))
 		return 0;
-	css_pump(l, CLAIM_SETTLE_MS);
+	css_pump(l, (int)l->l_m->m_to.to_claim_settle_ms);
 	if (ctl_io_read_cfvrr(l->l_ctl_fd, &vr, &h))
 		return 0;
 	if (vr.vr_claim_inst != (uint32_t)l->l_me)
@@ -241,7 +224,7 @@ static int write_result(struct lmon *l, uint64_t seq, uint64_t candidates, uint6
 {
 	const struct rac_config *cfg = l->l_m->m_cfg;
 	uint64_t votes[RAC_MAX_INST], voters = 0, expected = 0;
-	uint64_t deadline = rac_now_mono_ns() + (uint64_t)vote_timeout_ms(cfg) * 1000000ull;
+	uint64_t deadline = rac_now_mono_ns() + (uint64_t)l->l_m->m_to.to_vote_ms * 1000000ull;
 	struct ctl_membership ms;
 	struct ctl_cfvrr vr;
 	struct blk_hdr mh, vh;
@@ -320,9 +303,8 @@ static int write_result(struct lmon *l, uint64_t seq, uint64_t candidates, uint6
 int imr_agree(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *result,
 	      uint64_t *new_inc, uint32_t *control, uint64_t *counted)
 {
-	const struct rac_config *cfg = l->l_m->m_cfg;
 	uint64_t start = rac_now_mono_ns();
-	uint64_t give_up = start + 3 * claim_lease_us(cfg) * 1000ull;
+	uint64_t give_up = start + 3 * l->l_m->m_to.to_claim_lease_us * 1000ull;
 	uint64_t my_vote = imr_my_vote(l, candidates), votes[RAC_MAX_INST], voters;
 	int rc;
 
@@ -349,7 +331,7 @@ int imr_agree(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *resul
 			return rc;
 		/* the lowest instance we can talk to writes; anyone, once that stalls */
 		if (lowest == l->l_me ||
-		    rac_now_mono_ns() - start > claim_lease_us(cfg) * 1000ull) {
+		    rac_now_mono_ns() - start > l->l_m->m_to.to_claim_lease_us * 1000ull) {
 			if (imr_claim(l)) {
 				rc = write_result(l, seq, candidates, result, new_inc, control,
 						  counted);

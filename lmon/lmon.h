@@ -30,7 +30,7 @@
 #include "member.h"
 #include "msg.h"
 
-#define LMON_TICK_MS 10		/* the tick (lmon.c), and how often css.c reads the peers' slots */
+
 
 struct lmon_peer {
 	int lp_inst;			/* instance number; 0 = not a peer */

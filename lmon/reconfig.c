@@ -13,7 +13,7 @@
  *
  * run_once() lists the steps, each followed by the stage that does its work
  * (step 3 has three: imr, admit_or_exit, evict; steps 1 and 2 only tell LMS
- * through cl_step).
+ * through shm/handover.h).
  * A step that waits returns RAC_EBUSY when a newer event overtook it; the
  * whole run then starts over (counted), the history entry marked restarted.
  * Every step's start and duration go to the SGA for v$reconfig_steps.
@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "ctl_io.h"
+#include "handover.h"
 #include "errors.h"
 #include "imr.h"
 #include "lmon.h"
@@ -30,9 +31,6 @@
 
 #define COMP "CGS"
 #define MAX_RESTARTS 20
-#define KILL_GRACE_MS 100	/* for an evicted instance to confirm its own death */
-#define FENCE_SLACK_MS 1000	/* step 5 waits disktimeout_ms plus this for the evicted */
-#define GRD_HANDOVER_WAIT_MS 2000	/* for LMS to rebuild the GRD at step 7 */
 
 struct run {
 	struct lmon *r_l;
@@ -69,8 +67,8 @@ static struct sga_reconfig *new_record(struct lmon *l, uint32_t reason, const ch
 
 static void step(struct run *r, uint32_t s)
 {
-	struct sga_cluster *cl = sga_cluster(&r->r_l->l_m->m_sga);
-	uint32_t old = sga_load(&cl->cl_step);
+	struct sga *sga = &r->r_l->l_m->m_sga;
+	uint32_t old = rcfg_step(sga);
 	uint64_t now = rac_now_mono_ns();
 
 	if (old > RCFG_NONE && old < RCFG_NSTEPS)
@@ -78,7 +76,7 @@ static void step(struct run *r, uint32_t s)
 	if (s < RCFG_NSTEPS)
 		r->r_rec->rc_step_start_us[s] = rac_now_us();
 	r->r_step_ns = now;
-	sga_store(&cl->cl_step, s);
+	rcfg_set_step(sga, s);
 	log_change_state(COMP, sga_step_str(old), sga_step_str(s), NULL);
 }
 
@@ -221,7 +219,8 @@ static int evict(struct run *r)
 	 * The block is written all the same: the record of who was killed.
 	 */
 	if (r->r_unconfirmed && __builtin_ffsll((long long)r->r_result) == l->l_me) {
-		uint64_t grace = rac_now_mono_ns() + KILL_GRACE_MS * 1000000ull;
+		uint64_t grace = rac_now_mono_ns() +
+				 (uint64_t)l->l_m->m_to.to_kill_grace_ms * 1000000ull;
 
 		while (rac_now_mono_ns() < grace) {
 			uint64_t alive = 0;
@@ -281,7 +280,7 @@ static int until_fenced(struct run *r, uint64_t evicted)
 {
 	struct lmon *l = r->r_l;
 	uint64_t deadline = rac_now_mono_ns() +
-		((uint64_t)l->l_m->m_cfg->cf_disktimeout_ms + FENCE_SLACK_MS) * 1000000ull;
+		((uint64_t)l->l_m->m_cfg->cf_disktimeout_ms + l->l_m->m_to.to_fence_slack_ms) * 1000000ull;
 	uint64_t fenced = 0;
 
 	for (;;) {
@@ -316,7 +315,8 @@ static int wait_fenced(struct run *r)
 			  (uint32_t)__builtin_ffsll((long long)evicted));
 	if (until_fenced(r, evicted)) {
 		log_alert("Evicted instances still write to the voting disks %d ms after the "
-			  "vote; starting over", l->l_m->m_cfg->cf_disktimeout_ms + FENCE_SLACK_MS);
+			  "vote; starting over",
+			  l->l_m->m_cfg->cf_disktimeout_ms + (int)l->l_m->m_to.to_fence_slack_ms);
 		return RAC_EBUSY;
 	}
 	for (int i = 1; i <= RAC_MAX_INST; i++)
@@ -356,22 +356,25 @@ static int publish(struct run *r)
 static int handover(struct run *r)
 {
 	struct lmon *l = r->r_l;
-	struct sga_cluster *cl = sga_cluster(&l->l_m->m_sga);
-	uint64_t deadline = rac_now_mono_ns() + GRD_HANDOVER_WAIT_MS * 1000000ull;
+	struct sga *sga = &l->l_m->m_sga;
+	struct rcfg_grd_counts gc;
+	uint64_t deadline = rac_now_mono_ns() +
+			    (uint64_t)l->l_m->m_to.to_grd_handover_ms * 1000000ull;
 
 	/*
 	 * LMS rebuilds the GRD for the new membership: wait for its counts --
 	 * unless this instance is shutting down, when LMS stops before LMON
 	 * and no rebuild is coming (a stop would otherwise take this long).
 	 */
-	while ((uint32_t)sga_load(&cl->cl_grd_inc) != (uint32_t)r->r_new_inc &&
-	       sga_load(&sga_hdr(&l->l_m->m_sga)->sh_state) != INST_SHUTDOWN &&
+	while (!rcfg_grd_is_done(sga, r->r_new_inc) &&
+	       sga_load(&sga_hdr(sga)->sh_state) != INST_SHUTDOWN &&
 	       rac_now_mono_ns() < deadline)
 		css_pump(l, 2);
-	if ((uint32_t)sga_load(&cl->cl_grd_inc) != (uint32_t)r->r_new_inc &&
-	    sga_load(&sga_hdr(&l->l_m->m_sga)->sh_state) != INST_SHUTDOWN)
+	if (!rcfg_grd_is_done(sga, r->r_new_inc) &&
+	    sga_load(&sga_hdr(sga)->sh_state) != INST_SHUTDOWN)
 		log_warn(COMP, "LMS did not finish the GRD rebuild within %d ms; the alert lines "
-			 "show what it reported last", GRD_HANDOVER_WAIT_MS);
+			 "show what it reported last", l->l_m->m_to.to_grd_handover_ms);
+	rcfg_grd_counts(sga, &gc);
 	log_alert(" Master broadcasted resource hash value bitmaps\n"
 		  " Non-local Process blocks cleaned out\n"
 		  " LMS 0: %u GCS shadows cancelled, 0 closed\n"
@@ -382,8 +385,8 @@ static int handover(struct run *r)
 		  " Post SMON to start 1st pass IR\n"
 		  " LMS 0: %u GCS shadows traversed, %u replayed\n"
 		  " Submitted all GCS remote-cache requests\n"
-		  " Fix write in gcs resources", cl->cl_grd_cancelled, cl->cl_grd_traversed,
-		  cl->cl_grd_replayed);
+		  " Fix write in gcs resources", gc.gc_cancelled, gc.gc_traversed,
+		  gc.gc_replayed);
 	return 0;
 }
 

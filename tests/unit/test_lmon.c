@@ -73,6 +73,7 @@ static int setup(void **state)
 	memset(sga_peer(&sga, 0), 0, sizeof(struct sga_peer) * (RAC_MAX_INST + 1));
 	m = (struct member){ .m_role = RAC_ROLE_LMON, .m_inst = 1, .m_sga = sga, .m_cfg = &cfg,
 			     .m_slot = sga_nm(&sga, RAC_ROLE_LMON) };
+	timeouts_derive(&cfg, &m.m_to);
 	l = (struct lmon){ .l_m = &m, .l_me = 1, .l_mybit = B(1), .l_configured = B(1) | B(2) | B(3),
 			   .l_next_net_ns = UINT64_MAX, .l_next_disk_ns = UINT64_MAX,
 			   .l_next_read_ns = UINT64_MAX, .l_ctl_fd = -1 };
@@ -150,12 +151,15 @@ static void test_my_vote_window(void **state)
 	on_disk(2, 10);
 	assert_int_equal(imr_my_vote(&l, B(2)), B(1) | B(2));	/* 5 * 100 */
 	cfg.cf_heartbeat_interval_ms = 20;			/* 5 * 20, raised to 500 */
+	timeouts_derive(&cfg, &m.m_to);
 	assert_int_equal(imr_my_vote(&l, B(2)), B(1) | B(2));
 	heard(2, 600);
 	assert_int_equal(imr_my_vote(&l, B(2)), B(1));
 	cfg.cf_heartbeat_interval_ms = 150;			/* 750 */
+	timeouts_derive(&cfg, &m.m_to);
 	assert_int_equal(imr_my_vote(&l, B(2)), B(1) | B(2));
 	cfg.cf_misscount_ms = 300;				/* but never past misscount */
+	timeouts_derive(&cfg, &m.m_to);
 	assert_int_equal(imr_my_vote(&l, B(2)), B(1));
 	heard(2, 200);
 	assert_int_equal(imr_my_vote(&l, B(2)), B(1) | B(2));
