@@ -96,6 +96,11 @@ build/$(FLAVOUR)/tests/test_bucketmap: $(OBJDIR)/tests/unit/test_bucketmap.o $(O
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
 
+# remastering between three in-process tables (stub transport and finish in the test)
+build/$(FLAVOUR)/tests/test_remaster: $(OBJDIR)/tests/unit/test_remaster.o $(OBJDIR)/lms/remaster.o $(OBJDIR)/lms/shadow.o $(OBJDIR)/lms/bucketmap.o $(OBJDIR)/lms/grd.o $(OBJDIR)/lms/grd_cycle.o $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+
 build/$(FLAVOUR)/tests/%: $(OBJDIR)/tests/unit/%.o $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lsqlite3 $(LIBS)
