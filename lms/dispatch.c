@@ -117,7 +117,8 @@ static void from_client(const struct rx *rx, struct msg_lk *lk)
 static bool stale(const struct rx *rx)
 {
 	int sender = (int)rx->rx_h->mh_sender;
-	uint32_t inc = (uint32_t)rx->rx_h->mh_incarnation;	/* 32 bits, as peer_request() takes it */
+	/* compared in 32 bits, as peer_request() takes it */
+	uint32_t inc = (uint32_t)rx->rx_h->mh_incarnation;
 
 	if (!(lms.s_members & (1ull << (sender - 1))) || inc < lms.s_join_inc) {
 		sga_count(&lms.s_m->m_sga, CNT_GES_STALE_DROPPED, 1);

@@ -99,7 +99,10 @@ static void change_state(enum lms_rc st, const char *why)
 	lms.rc.rc_state = st;
 }
 
-/* requests wait: rebuilding, LMON's lease old, or LMON not settled on the membership we built on */
+/*
+ * Requests wait: while rebuilding, while LMON's lease is old, and until
+ * LMON is settled on the membership our bucket map is built on.
+ */
 bool frozen_now(void)
 {
 	return lms_rebuilding() || lease_stale(rac_now_mono_ns()) ||
@@ -155,7 +158,7 @@ static uint64_t fault_done_delay_ns(void)
 
 /* ---- thaw: the membership settled ----------------------------------------- */
 
-/* locks of instances that left are held for recovery; those that came back lose theirs */
+/* locks of instances that left are held for recovery; of those back, released */
 static void thaw_recovery(uint64_t members, uint64_t gone)
 {
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
@@ -227,6 +230,7 @@ static void thaw_send_shadows(const uint64_t *moved, uint64_t base, uint64_t mem
 	}
 }
 
+/* our table's part: again what it handed over in unfinished changes, then what leaves it */
 static void thaw_send_table(uint64_t *moved, uint64_t members, bool overtaken)
 {
 	int me = lms.s_m->m_inst;
