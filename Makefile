@@ -72,7 +72,8 @@ $(OBJDIR)/%.o: %.c
 
 # who may see LMS's lock table (grd.h) and the client's private header
 $(OBJDIR)/tests/unit/test_grd.o $(OBJDIR)/tests/unit/test_zmtp_srv.o \
-$(OBJDIR)/tests/unit/test_client.o: CFLAGS += -Ilms
+$(OBJDIR)/tests/unit/test_client.o $(OBJDIR)/tests/unit/test_bucketmap.o \
+$(OBJDIR)/tests/unit/test_remaster.o: CFLAGS += -Ilms
 $(OBJDIR)/admin/racctl_lock.o $(OBJDIR)/tests/unit/test_client.o: CFLAGS += -Iclient
 # tests of racctl's parts see its header
 $(OBJDIR)/tests/unit/test_client.o $(OBJDIR)/tests/unit/test_block.o: CFLAGS += -Iadmin
@@ -117,6 +118,16 @@ build/$(FLAVOUR)/tests/test_zmtp_srv: $(OBJDIR)/tests/unit/test_zmtp_srv.o $(OBJ
 build/$(FLAVOUR)/tests/test_block: $(OBJDIR)/tests/unit/test_block.o $(OBJDIR)/admin/racctl_dump.o $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lsqlite3 $(LIBS)
+
+# LMS's bucket map: the rendezvous hash and the diff of a membership change
+build/$(FLAVOUR)/tests/test_bucketmap: $(OBJDIR)/tests/unit/test_bucketmap.o $(OBJDIR)/lms/bucketmap.o $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+
+# remastering between three in-process tables (stub transport and finish in the test)
+build/$(FLAVOUR)/tests/test_remaster: $(OBJDIR)/tests/unit/test_remaster.o $(OBJDIR)/lms/remaster.o $(OBJDIR)/lms/shadow.o $(OBJDIR)/lms/bucketmap.o $(OBJDIR)/lms/grd.o $(OBJDIR)/lms/grd_cycle.o $(LIBRAC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
 
 build/$(FLAVOUR)/tests/%: $(OBJDIR)/tests/unit/%.o $(LIBRAC)
 	@mkdir -p $(dir $@)
