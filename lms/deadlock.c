@@ -13,9 +13,7 @@
 #include "lms.h"
 #include "log.h"
 
-#define DEADLOCK_PERIOD_MS 1000
-#define DEADLOCK_WAIT_MS 300	/* for the other LMSes' edges */
-#define EDGE_LEN (1 + 4 + 1 + 4 + 8)
+#define EDGES_MAX 4096		/* edges one LMS answers with, at most */
 
 static void dl_add(const struct grd_edge *e, int master)
 {
@@ -35,51 +33,47 @@ static void dl_add(const struct grd_edge *e, int master)
 /* our table's edges, to the coordinator */
 void dl_answer(int to, uint32_t round)
 {
-	static uint8_t body[8 + 4096 * EDGE_LEN], buf[RAC_MSG_HDR + sizeof(body)];
+	static uint8_t body[8 + EDGES_MAX * MSG_EDGE_LEN], buf[RAC_MSG_HDR + sizeof(body)];
+	static struct msg_edge me[EDGES_MAX];
 	struct msg_hdr h = { .mh_sender = (uint32_t)lms.s_m->m_inst,
 			     .mh_cluster = lms.s_cluster_id, .mh_seq = ++lms.s_seq };
 	struct grd_edge *e = NULL;
-	struct blk_cursor c;
 	size_t n = 0;
 	int len;
 
 	grd_waitfor_edges(lms.s_grd, &e, &n);
-	if (n > 4096)
-		n = 4096;
-	cur_init_write(&c, body, sizeof(body));
-	put_u32(&c, round);
-	put_u32(&c, (uint32_t)n);
-	for (size_t i = 0; i < n; i++) {
-		put_u8(&c, e[i].ed_waiter.ow_inst);
-		put_u32(&c, e[i].ed_waiter.ow_client);
-		put_u8(&c, e[i].ed_holder.ow_inst);
-		put_u32(&c, e[i].ed_holder.ow_client);
-		put_u64(&c, e[i].ed_lkid);
-	}
+	if (n > EDGES_MAX)
+		n = EDGES_MAX;
+	for (size_t i = 0; i < n; i++)
+		me[i] = (struct msg_edge){ .me_waiter_inst = e[i].ed_waiter.ow_inst,
+					   .me_waiter_client = e[i].ed_waiter.ow_client,
+					   .me_holder_inst = e[i].ed_holder.ow_inst,
+					   .me_holder_client = e[i].ed_holder.ow_client,
+					   .me_lkid = e[i].ed_lkid };
 	free(e);
-	len = msg_encode_raw(buf, sizeof(buf), &h, MSG_GRD_EDGES, body, c.c_pos);
+	len = msg_edges_out(body, sizeof(body), round, me, n);
+	if (len > 0)
+		len = msg_encode_raw(buf, sizeof(buf), &h, MSG_GRD_EDGES, body, (size_t)len);
 	if (len > 0 && lms.s_peer[to])
 		zmq_send(lms.s_peer[to], buf, (size_t)len, ZMQ_DONTWAIT);
 }
 
 void dl_receive(int from, const uint8_t *p, size_t len)
 {
-	struct blk_cursor c;
 	uint32_t round, n;
 
-	cur_init_read(&c, p, len);
-	round = get_u32(&c);
-	n = get_u32(&c);
-	if (c.c_err || round != lms.dl.dl_round || (size_t)n * EDGE_LEN + 8 != len)
+	if (msg_edges_open(p, len, &round, &n) || round != lms.dl.dl_round)
 		return;	/* late, or not what it says */
 	for (uint32_t i = 0; i < n; i++) {
+		struct msg_edge me;
 		struct grd_edge e = { 0 };
 
-		e.ed_waiter.ow_inst = get_u8(&c);
-		e.ed_waiter.ow_client = get_u32(&c);
-		e.ed_holder.ow_inst = get_u8(&c);
-		e.ed_holder.ow_client = get_u32(&c);
-		e.ed_lkid = get_u64(&c);
+		msg_edges_get(p, i, &me);
+		e.ed_waiter.ow_inst = me.me_waiter_inst;
+		e.ed_waiter.ow_client = me.me_waiter_client;
+		e.ed_holder.ow_inst = me.me_holder_inst;
+		e.ed_holder.ow_client = me.me_holder_client;
+		e.ed_lkid = me.me_lkid;
 		dl_add(&e, from);
 	}
 	lms.dl.dl_got |= 1ull << (from - 1);
@@ -173,7 +167,7 @@ void dl_tick(uint64_t now)
 		dl_evaluate();
 	if (now < lms.dl.dl_next_ns)
 		return;
-	lms.dl.dl_next_ns = now + DEADLOCK_PERIOD_MS * 1000000ull;
+	lms.dl.dl_next_ns = now + (uint64_t)lms.s_m->m_to.to_deadlock_period_ms * 1000000ull;
 	/* cycles inside our own table first: no one else can see them whole */
 	if (grd_deadlock_find(lms.s_grd, NULL, 0) > 0)
 		drain_events();
@@ -196,7 +190,7 @@ void dl_tick(uint64_t now)
 		lms.dl.dl_round = rq.lk_req;
 		lms.dl.dl_expect = lms.s_members & ~(1ull << (me - 1));
 		lms.dl.dl_got = 0;
-		lms.dl.dl_deadline_ns = now + DEADLOCK_WAIT_MS * 1000000ull;
+		lms.dl.dl_deadline_ns = now + (uint64_t)lms.s_m->m_to.to_deadlock_wait_ms * 1000000ull;
 		for (int i = 1; i <= RAC_MAX_INST; i++)
 			if (lms.dl.dl_expect & (1ull << (i - 1)))
 				to_peer(i, MSG_GRD_EDGES_REQUEST, &rq);

@@ -238,7 +238,7 @@ static void dispatch(struct rx *rx, uint16_t type, struct msg_lk *lk)
 		if (!(lk = accept_lk(rx, type, lk, &one)) || stale(rx))
 			return;
 		inflight_done(lk);
-		if (lk->lk_status == ST_MOVED)	/* its master changed meanwhile */
+		if (lk->lk_status == LK_ST_MOVED)	/* its master changed meanwhile */
 			client_request(lk);
 		else
 			from_master(MSG_LK_REPLY, lk);

@@ -2,56 +2,59 @@
  * ges_dump.c - the v$ges_* views: our table (and the SGA lock cache's
  * resources and locks, as the GRD's look), as rows, to racsql.
  */
-#include "disk.h"
+#include <string.h>
+
 #include "lms.h"
 
-#define DUMP_MAX 60000
+#define DUMP_MAX 60000		/* payload bytes, head included */
 
+/* the rows go through lib/msg.c's codec; a row that does not fit ends the dump */
 struct dump {
-	struct blk_cursor d_c;
-	uint32_t d_nres, d_nlocks;
+	struct msg_ges_dump d_g;
 	int d_full;
 };
 
 static int dump_res(const struct grd_res_info *ri, void *arg)
 {
 	struct dump *d = arg;
+	struct msg_ges_res r = {
+		.gr_namelen = (uint8_t)ri->ri_namelen,
+		.gr_granted = (uint32_t)ri->ri_ngranted,
+		.gr_converting = (uint32_t)ri->ri_nconverting,
+		.gr_waiting = (uint32_t)ri->ri_nwaiting,
+		.gr_dubious = ri->ri_dubious,
+	};
 
-	if (d->d_c.c_pos + 1 + ri->ri_namelen + 12 + 1 + GRD_LVB_LEN > DUMP_MAX) {
+	memcpy(r.gr_name, ri->ri_name, ri->ri_namelen);
+	memcpy(r.gr_lvb, ri->ri_lvb, GRD_LVB_LEN);
+	if (msg_ges_dump_add_res(&d->d_g, &r)) {
 		d->d_full = 1;
 		return 1;
 	}
-	put_u8(&d->d_c, (uint8_t)ri->ri_namelen);
-	put_bytes(&d->d_c, ri->ri_name, ri->ri_namelen);
-	put_u32(&d->d_c, (uint32_t)ri->ri_ngranted);
-	put_u32(&d->d_c, (uint32_t)ri->ri_nconverting);
-	put_u32(&d->d_c, (uint32_t)ri->ri_nwaiting);
-	put_u8(&d->d_c, ri->ri_dubious);
-	put_bytes(&d->d_c, ri->ri_lvb, GRD_LVB_LEN);
-	d->d_nres++;
 	return 0;
 }
 
 static int dump_lock(const struct grd_lock_info *li, void *arg)
 {
 	struct dump *d = arg;
+	struct msg_ges_lock l = {
+		.gl_namelen = (uint8_t)li->li_namelen,
+		.gl_lkid = li->li_lkid,
+		.gl_owner_inst = li->li_owner.ow_inst,
+		.gl_owner_client = li->li_owner.ow_client,
+		.gl_owner_pid = (uint32_t)pid_of(li->li_owner),
+		.gl_grmode = (int8_t)li->li_grmode,
+		.gl_rqmode = (int8_t)li->li_rqmode,
+		.gl_state = (uint8_t)li->li_state,
+		.gl_blocked = li->li_blocked,
+		.gl_blocker_inst = li->li_blocker.ow_inst,
+	};
 
-	if (d->d_c.c_pos + 1 + li->li_namelen + 8 + 1 + 8 + 5 > DUMP_MAX) {
+	memcpy(l.gl_name, li->li_name, li->li_namelen);
+	if (msg_ges_dump_add_lock(&d->d_g, &l)) {
 		d->d_full = 1;
 		return 1;
 	}
-	put_u8(&d->d_c, (uint8_t)li->li_namelen);
-	put_bytes(&d->d_c, li->li_name, li->li_namelen);
-	put_u64(&d->d_c, li->li_lkid);
-	put_u8(&d->d_c, li->li_owner.ow_inst);
-	put_u32(&d->d_c, li->li_owner.ow_client);
-	put_u32(&d->d_c, (uint32_t)pid_of(li->li_owner));
-	put_u8(&d->d_c, (uint8_t)(int8_t)li->li_grmode);
-	put_u8(&d->d_c, (uint8_t)(int8_t)li->li_rqmode);
-	put_u8(&d->d_c, (uint8_t)li->li_state);
-	put_u8(&d->d_c, li->li_blocked);
-	put_u8(&d->d_c, li->li_blocker.ow_inst);
-	d->d_nlocks++;
 	return 0;
 }
 
@@ -119,27 +122,19 @@ static void dump_fast(struct dump *d, bool locks)
 
 void send_dump(void *sock, const uint8_t *ident, size_t ident_len)
 {
-	static uint8_t body[DUMP_MAX + 16], buf[RAC_MSG_HDR + DUMP_MAX + 16];
+	static uint8_t body[DUMP_MAX], buf[RAC_MSG_HDR + DUMP_MAX];
 	struct dump d = { .d_full = 0 };
-	struct blk_cursor head;
 	struct msg_hdr h = { .mh_sender = (uint32_t)lms.s_m->m_inst,
 			     .mh_cluster = lms.s_cluster_id, .mh_seq = ++lms.s_seq };
 	int n;
 
-	cur_init_write(&d.d_c, body, sizeof(body));
-	put_u32(&d.d_c, 0);
-	put_u32(&d.d_c, 0);
-	put_u8(&d.d_c, 0);
+	msg_ges_dump_begin(&d.d_g, body, DUMP_MAX);
 	grd_foreach_resource(lms.s_grd, dump_res, &d);
 	dump_fast(&d, false);
 	if (!d.d_full)
 		grd_foreach_lock(lms.s_grd, dump_lock, &d);
 	dump_fast(&d, true);
-	cur_init_write(&head, body, 9);
-	put_u32(&head, d.d_nres);
-	put_u32(&head, d.d_nlocks);
-	put_u8(&head, (uint8_t)d.d_full);
-	n = msg_encode_raw(buf, sizeof(buf), &h, MSG_GES_DUMP, body, d.d_c.c_pos);
+	n = msg_encode_raw(buf, sizeof(buf), &h, MSG_GES_DUMP, body, msg_ges_dump_finish(&d.d_g));
 	if (n < 0)
 		return;
 	if (send_to(sock, ident, ident_len, buf, (size_t)n))

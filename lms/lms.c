@@ -13,7 +13,6 @@
 #include "log.h"
 #include "zmtp_srv.h"
 
-#define LMS_TICK_MS 10
 #define PEER_HWM 100000
 #define CLIENT_HWM 1000000
 /* bytes waiting to one client, at most: CLIENT_HWM messages of a reply or two */
@@ -80,15 +79,13 @@ static void client_bad(void *arg, const char *why)
 	log_warn(COMP, "closed a client connection: %s", why);
 }
 
-/* the SGA lock cache, with its lease: a quarter of the shortest failure timeout */
+/* the SGA lock cache, with its lease (lib/timeouts.h) */
 static void init_fast(struct member *m, uint64_t id_base)
 {
 	const struct rac_config *cf = m->m_cfg;
-	int32_t t = cf->cf_misscount_ms < cf->cf_disktimeout_ms ? cf->cf_misscount_ms :
-		    cf->cf_disktimeout_ms;
 
 	lms.fast.fc_fl = sga_fast(&m->m_sga);
-	if (fl_init(lms.fast.fc_fl, id_base, (uint64_t)t * 250000ull, cf->cf_lock_fast_path != 0)) {
+	if (fl_init(lms.fast.fc_fl, id_base, timeouts_fast_lease_ns(cf), cf->cf_lock_fast_path != 0)) {
 		log_warn(COMP, "SGA lock cache unavailable: every lock goes through LMS");
 		lms.fast.fc_fl = NULL;
 	}

@@ -49,7 +49,7 @@
  *
  * Crossing a reconfiguration.  Every LMS to LMS message carries the
  * sender's incarnation.  A request routed under an older map to a master
- * that no longer has the resource goes back (ST_MOVED) and is routed anew;
+ * that no longer has the resource goes back (LK_ST_MOVED) and is routed anew;
  * one routed under a newer map than ours waits until we catch up.  Answers
  * of a departed master that come after we settled are void (its requests
  * were resubmitted), and so is anything a peer's socket kept for this
@@ -93,8 +93,6 @@
 #define PARK_MAX 64			/* "queued" answers held back at once */
 #define DL_CAND_MAX 64		/* longest cross-instance cycle broken */
 #define RB_SENT_MAX 8		/* changes overtaking one another, at most */
-#define ST_NOT_READY (-1)	/* answer while this instance is not in the cluster */
-#define ST_MOVED (-2)		/* LMS to LMS: not mastered here any more; route again */
 
 struct session {
 	uint8_t se_ident[32];
@@ -312,10 +310,10 @@ static inline bool lms_rebuilding(void)
 static inline bool lease_stale(uint64_t now)
 {
 	const struct sga_cluster *cl = sga_cluster(&lms.s_m->m_sga);
-	uint64_t lease = sga_load(&cl->cl_lease_ns), len = cl->cl_lease_len_ns;
-	uint64_t allowed = len - len / 8 - lms.fast.fc_lease_ns;
+	uint64_t lease = sga_load(&cl->cl_lease_ns);
+	uint64_t allowed = timeouts_lms_allowed_ns(cl->cl_lease_len_ns, lms.fast.fc_lease_ns);
 
-	if (!lease || !len || lms.fast.fc_lease_ns >= len - len / 8)
+	if (!lease || !allowed)
 		return false;	/* no lease yet */
 	return now > lease && now - lease > allowed;
 }

@@ -17,74 +17,17 @@
  * "status change from (A) to (B)".  Then SMON: once it has recovered the
  * instances that left, recovery_check() releases their locks held for it.
  *
- * Every load and store LMS makes of the SGA's reconfiguration hand-over
- * fields (LMON -> LMS -> SMON) is one of the ho_*() functions below.
+ * LMS's side of the SGA's reconfiguration hand-over (LMON -> LMS -> SMON)
+ * is here, through shm/handover.h, which draws the whole sequence.
  */
 #include <stdio.h>
 
+#include "handover.h"
 #include "lms.h"
 #include "log.h"
 
-/* ---- the hand-over fields of the SGA ------------------------------------- */
-
-static uint32_t ho_cgs_state(void)
-{
-	return sga_load(&sga_cluster(&lms.s_m->m_sga)->cl_state);
-}
-
-static uint32_t ho_step(void)
-{
-	return sga_load(&sga_cluster(&lms.s_m->m_sga)->cl_step);
-}
-
-static uint64_t ho_members(void)
-{
-	return sga_load(&sga_cluster(&lms.s_m->m_sga)->cl_members);
-}
-
-static uint64_t ho_incarnation(void)
-{
-	return sga_load(&sga_cluster(&lms.s_m->m_sga)->cl_incarnation);
-}
-
-/* LMON waits for these to write the reconfiguration's alert lines */
-static void ho_grd_counts(uint32_t traversed, uint32_t replayed, uint32_t cancelled,
-			  uint32_t rebuilt, uint32_t dubious)
-{
-	struct sga_cluster *cl = sga_cluster(&lms.s_m->m_sga);
-
-	cl->cl_grd_traversed = traversed;
-	cl->cl_grd_replayed = replayed;
-	cl->cl_grd_cancelled = cancelled;
-	cl->cl_grd_rebuilt = rebuilt;
-	cl->cl_grd_dubious = dubious;
-}
-
-static void ho_grd_done(uint64_t inc)
-{
-	sga_store(&sga_cluster(&lms.s_m->m_sga)->cl_grd_inc, inc);
-}
-
-static void ho_post_smon(uint64_t insts, uint64_t inc)
-{
-	struct sga_cluster *cl = sga_cluster(&lms.s_m->m_sga);
-
-	sga_store(&cl->cl_smon_insts, insts);
-	sga_store(&cl->cl_smon_post, inc);
-}
-
-static uint64_t ho_smon_done(void)
-{
-	return sga_load(&sga_cluster(&lms.s_m->m_sga)->cl_smon_done);
-}
-
-static void ho_released(uint32_t released, uint64_t inc)
-{
-	struct sga_cluster *cl = sga_cluster(&lms.s_m->m_sga);
-
-	cl->cl_grd_released = released;
-	sga_store(&cl->cl_grd_released_inc, inc);
-}
+/* the hand-over (shm/handover.h), on our instance's SGA */
+#define SGA (&lms.s_m->m_sga)
 
 /* ---- the state ------------------------------------------------------------ */
 
@@ -105,10 +48,12 @@ static void change_state(enum lms_rc st, const char *why)
  */
 bool frozen_now(void)
 {
-	return lms_rebuilding() || lease_stale(rac_now_mono_ns()) ||
-	       ho_cgs_state() != CGS_STABLE ||
-	       ho_members() != lms.s_members ||
-	       ho_incarnation() != lms.s_inc;
+	uint64_t members, inc;
+
+	if (lms_rebuilding() || lease_stale(rac_now_mono_ns()) || !rcfg_stable(SGA))
+		return true;
+	inc = rcfg_published(SGA, &members);
+	return members != lms.s_members || inc != lms.s_inc;
 }
 
 /* the GRD froze (a reconfiguration began): note when */
@@ -191,7 +136,7 @@ static void thaw_settle(uint64_t members, uint64_t old, uint64_t gone, uint32_t 
 	if ((members & (1ull << (me - 1))) && !(old & (1ull << (me - 1))))
 		lms.s_join_inc = inc;
 	lms.s_members = members;
-	lms.s_inc = ho_incarnation();
+	lms.s_inc = rcfg_published(SGA, NULL);
 	lms.rb.rm_mid = old;
 	lms.rb.rm_inc = inc;
 	lms.rb.rm_start_ns = rac_now_mono_ns();
@@ -298,7 +243,7 @@ static void thaw(uint64_t members)
 {
 	uint64_t old = lms.s_members, gone = old & ~members, base, local;
 	bool overtaken;
-	uint32_t inc = (uint32_t)ho_incarnation();
+	uint32_t inc = (uint32_t)rcfg_published(SGA, NULL);
 
 	fast_take_back_all();	/* if the freeze went unseen */
 	lms.rb.rm_traversed = (uint32_t)lms.sh.st_n;
@@ -337,6 +282,7 @@ static void thaw(uint64_t members)
  */
 void lms_rcfg_finish(void)
 {
+	struct rcfg_grd_counts gc;
 	size_t nres, dubious;
 	char why[64];
 
@@ -346,16 +292,19 @@ void lms_rcfg_finish(void)
 	snprintf(why, sizeof(why), "GRD rebuilt for incarnation %u", lms.rb.rm_inc);
 	change_state(LR_RUNNING, why);
 	fin_note(lms.s_m->m_inst, lms.rb.rm_inc);
-	rb_tell_members(1);
+	rb_tell_members(LK_RB_DONE_FINISHED);
 	/* LMON waits for these to write the reconfiguration's alert lines */
-	ho_grd_counts(lms.rb.rm_traversed, lms.rb.rm_replayed, lms.rb.rm_cancelled,
-		      (uint32_t)nres, lms.rb.rm_dubious + (uint32_t)dubious);
+	gc = (struct rcfg_grd_counts){
+		.gc_traversed = lms.rb.rm_traversed, .gc_replayed = lms.rb.rm_replayed,
+		.gc_cancelled = lms.rb.rm_cancelled, .gc_rebuilt = (uint32_t)nres,
+		.gc_dubious = lms.rb.rm_dubious + (uint32_t)dubious,
+	};
 	sga_count(&lms.s_m->m_sga, CNT_GES_REMASTERED, nres);
 	freeze_end();
-	ho_grd_done((uint64_t)lms.rb.rm_inc);
+	rcfg_grd_done(SGA, (uint64_t)lms.rb.rm_inc, &gc);
 	/* post SMON: instance recovery of the instances that left */
 	if (lms.rc.rc_rec_insts) {
-		ho_post_smon(lms.rc.rc_rec_insts, (uint64_t)lms.rb.rm_inc);
+		rcfg_post_smon(SGA, (uint64_t)lms.rb.rm_inc, lms.rc.rc_rec_insts);
 		lms.rc.rc_rec_posted = lms.rb.rm_inc;
 	}
 	replay_frozen();
@@ -372,12 +321,16 @@ void lms_rcfg_tick(uint64_t now)
 	if (lms.rc.rc_done_due_ns && now >= lms.rc.rc_done_due_ns)
 		send_done();
 	/* LMON hands over at step 7 with the new membership published */
-	if ((ho_cgs_state() == CGS_STABLE || ho_step() == RCFG_HANDOVER_GES) &&
-	    (ho_members() != lms.s_members || ho_incarnation() != lms.s_inc))
-		thaw(ho_members());
+	enum rcfg_lms_phase phase = rcfg_lms_phase(SGA);
+	uint64_t members, inc;
+
+	if (phase == RCFG_LMS_HANDOVER) {
+		inc = rcfg_published(SGA, &members);
+		if (members != lms.s_members || inc != lms.s_inc)
+			thaw(members);
+	}
 	/* frozen from LMON's step 2 ("Global Resource Directory frozen") on */
-	if (!(ho_cgs_state() == CGS_RECONFIG && ho_step() >= RCFG_FREEZE_LOCK_DB &&
-	      ho_step() < RCFG_HANDOVER_GES))
+	if (phase != RCFG_LMS_FROZEN)
 		return;
 	switch (lms.rc.rc_state) {
 	case LR_RUNNING:
@@ -397,7 +350,7 @@ void recovery_check(void)
 {
 	size_t released = 0;
 
-	if (!lms.rc.rc_rec_insts || lms_rebuilding() || ho_smon_done() < lms.rc.rc_rec_posted)
+	if (!lms.rc.rc_rec_insts || lms_rebuilding() || !rcfg_smon_finished(SGA, lms.rc.rc_rec_posted))
 		return;
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
 		struct grd_drop d;
@@ -408,6 +361,6 @@ void recovery_check(void)
 	}
 	log_info(COMP, "instance recovery done: %zu locks held for recovery released", released);
 	lms.rc.rc_rec_insts = 0;
-	ho_released((uint32_t)released, lms.rc.rc_rec_posted);
+	rcfg_released(SGA, lms.rc.rc_rec_posted, (uint32_t)released);
 	drain_events();
 }

@@ -73,14 +73,17 @@ static int rb_cmp(const void *a, const void *b)
 }
 
 /*
- * REBUILD_DONE for this change to every other member: op 0, our records
- * have all been sent; op 1, we have finished rebuilding.
+ * REBUILD_DONE for this change to every other member: LK_RB_DONE_SENT, our
+ * records have all been sent; LK_RB_DONE_FINISHED, we have finished
+ * rebuilding.
  */
 void rb_tell_members(uint32_t op)
 {
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
-		struct msg_lk done = { .lk_op = op, .lk_req = lms.rb.rm_inc };
+		struct msg_rb_done d = { .rd_inc = lms.rb.rm_inc, .rd_what = op };
+		struct msg_lk done;
 
+		msg_rb_done_to_lk(&d, &done);
 		if (i != lms.s_m->m_inst && (lms.s_members & (1ull << (i - 1))))
 			to_peer(i, MSG_GRD_REBUILD_DONE, &done);
 	}
@@ -109,15 +112,18 @@ void fin_note(int who, uint64_t inc)
 		grd_export_free(&lms.rb.rm_sent[--lms.rb.rm_nsent]);
 }
 
-/* a REBUILD_DONE from `from`: finished (op 1), or all its records sent */
+/* a REBUILD_DONE from `from`: it finished, or all its records are sent */
 void rb_done_in(int from, const struct msg_lk *lk)
 {
-	if (lk->lk_op == 1) {	/* it has finished its rebuild */
-		fin_note(from, lk->lk_req);
+	struct msg_rb_done d;
+
+	msg_rb_done_from_lk(lk, &d);
+	if (d.rd_what == LK_RB_DONE_FINISHED) {	/* it has finished its rebuild */
+		fin_note(from, d.rd_inc);
 		return;
 	}
-	if (lms.rb.rm_done_inc != lk->lk_req) {
-		lms.rb.rm_done_inc = lk->lk_req;
+	if (lms.rb.rm_done_inc != d.rd_inc) {
+		lms.rb.rm_done_inc = d.rd_inc;
 		lms.rb.rm_done = 0;
 	}
 	lms.rb.rm_done |= 1ull << (from - 1);
@@ -137,7 +143,7 @@ static int rb_source(struct rb_rec **v, size_t i, size_t end, unsigned bucket)
 {
 	int mid = bucket_master(lms.rb.rm_mid, bucket), src = 0;
 
-	for (size_t j = i; j < end && v[j]->rb_lk.lk_op == 2; j++)
+	for (size_t j = i; j < end && v[j]->rb_lk.lk_op == LK_RB_RES; j++)
 		if (!src || v[j]->rb_from == mid)
 			src = v[j]->rb_from;
 	return src;
@@ -244,12 +250,12 @@ static void rb_import_res(struct rb_rec **v, size_t i, size_t end, unsigned buck
 
 		if (src && v[j]->rb_from != src)
 			continue;	/* the same locks, as another member saw them */
-		if (l->lk_op == 2) {
+		if (l->lk_op == LK_RB_RES) {
 			memcpy(xr->xr_lvb, l->lk_lvb, LK_LVB_LEN);
 			xr->xr_dubious = l->lk_dubious;
 			continue;
 		}
-		if (l->lk_op != 1)
+		if (l->lk_op != LK_RB_LOCK)
 			continue;
 		if (!rb_lock_ok(l, &held)) {
 			sga_count(&lms.s_m->m_sga, CNT_MSG_BAD, 1);
@@ -327,7 +333,7 @@ void rb_import(size_t *nres, size_t *ndubious)
 		rc = rb_import_each(&x);
 	/* our clients' locks rebuilt here are in our table now: no shadows for them */
 	for (k = 0; rc == 0 && k < n; k++)
-		if (v[k]->rb_lk.lk_op == 1 && (v[k]->rb_lk.lk_flags ? v[k]->rb_lk.lk_flags :
+		if (v[k]->rb_lk.lk_op == LK_RB_LOCK && (v[k]->rb_lk.lk_flags ? v[k]->rb_lk.lk_flags :
 		    (uint32_t)v[k]->rb_from) == (uint32_t)lms.s_m->m_inst)
 			sh_del(v[k]->rb_lk.lk_lkid);
 out:
@@ -357,18 +363,21 @@ void rb_check(void)
 
 /*
  * A lock in a moved bucket, to its new master nm (us too): its rebuild
- * record, lk_flags naming the owner's instance.  A waiter holds no mode; a
+ * record, naming the owner's instance.  A waiter holds no mode; a
  * granted lock asks for none.
  */
 void rb_send_lock(int nm, const struct grd_xlock *xl, const void *name, size_t namelen)
 {
-	struct msg_lk lk = { .lk_op = 1, .lk_req = lms.rb.rm_inc, .lk_lkid = xl->xl_lkid,
-			     .lk_owner_client = xl->xl_owner.ow_client,
-			     .lk_flags = xl->xl_owner.ow_inst, .lk_mode = xl->xl_grmode,
-			     .lk_status = xl->xl_state == GRD_LK_GRANTED ? GRD_IV : xl->xl_rqmode,
-			     .lk_event = xl->xl_state, .lk_namelen = (uint16_t)namelen };
+	struct msg_rb_lock rl = {
+		.rl_inc = lms.rb.rm_inc, .rl_lkid = xl->xl_lkid,
+		.rl_owner_inst = xl->xl_owner.ow_inst, .rl_owner_client = xl->xl_owner.ow_client,
+		.rl_granted = xl->xl_grmode,
+		.rl_requested = xl->xl_state == GRD_LK_GRANTED ? GRD_IV : xl->xl_rqmode,
+		.rl_state = xl->xl_state, .rl_namelen = (uint16_t)namelen, .rl_name = name,
+	};
+	struct msg_lk lk;
 
-	memcpy(lk.lk_name, name, namelen);
+	msg_rb_lock_to_lk(&rl, &lk);	/* GRD names fit LK_NAME_MAX */
 	if (nm == lms.s_m->m_inst)
 		rb_store(nm, &lk);
 	else if (nm)
@@ -379,7 +388,7 @@ void rb_send_lock(int nm, const struct grd_xlock *xl, const void *name, size_t n
 /* our rebuild records have all gone: tell every other member */
 void send_done(void)
 {
-	rb_tell_members(0);
+	rb_tell_members(LK_RB_DONE_SENT);
 	lms.rc.rc_done_due_ns = 0;
 }
 
@@ -395,12 +404,13 @@ void rb_send_export(const struct grd_export *x, uint64_t members, bool shadows)
 
 	for (size_t r = 0; r < x->x_nres; r++) {
 		const struct grd_xres *xr = &x->x_res[r];
-		struct msg_lk lk = { .lk_op = 2, .lk_req = lms.rb.rm_inc, .lk_namelen = xr->xr_namelen,
-				     .lk_has_lvb = 1, .lk_dubious = xr->xr_dubious };
+		struct msg_rb_res rr = { .rr_inc = lms.rb.rm_inc, .rr_namelen = xr->xr_namelen,
+					 .rr_name = (const uint8_t *)xr->xr_name,
+					 .rr_dubious = xr->xr_dubious, .rr_lvb = xr->xr_lvb };
 		int nm = bucket_master(members, grd_bucket(xr->xr_name, xr->xr_namelen));
+		struct msg_lk lk;
 
-		memcpy(lk.lk_name, xr->xr_name, xr->xr_namelen);
-		memcpy(lk.lk_lvb, xr->xr_lvb, LK_LVB_LEN);
+		msg_rb_res_to_lk(&rr, &lk);
 		if (nm == me)
 			rb_store(me, &lk);
 		else if (nm)

@@ -113,7 +113,7 @@ static struct frozen *frozen_new(int from, uint32_t inc, const struct msg_lk *lk
 	if (lms.req.rq_nfrozen >= MAX_FROZEN || !(f = calloc(1, sizeof(*f)))) {
 		struct msg_lk out = *lk;
 
-		out.lk_status = ST_NOT_READY;
+		out.lk_status = LK_ST_NOT_READY;
 		if (!from)
 			to_client(lk->lk_owner_client, MSG_LK_REPLY, &out);
 		return NULL;
@@ -159,7 +159,7 @@ void client_request(const struct msg_lk *lk)
 	master = master_of(lk);
 	if (master <= 0 || !(lms.s_members & (1ull << (master - 1)))) {
 		out = *lk;
-		out.lk_status = master < 0 ? GRD_EUNKNOWN : ST_NOT_READY;
+		out.lk_status = master < 0 ? GRD_EUNKNOWN : LK_ST_NOT_READY;
 		if (master < 0)
 			sga_count(&lms.s_m->m_sga, CNT_GES_BAD, 1);
 		to_client(lk->lk_owner_client, MSG_LK_REPLY, &out);
@@ -225,7 +225,7 @@ void peer_request(int from, uint32_t inc, const struct msg_lk *lk)
 		if (lk->lk_op == LK_OP_DROP_OWNER || lk->lk_op == LK_OP_DEADLOCK_VICTIM)
 			return;
 		out = *lk;
-		out.lk_status = ST_MOVED;
+		out.lk_status = LK_ST_MOVED;
 		sga_count(&lms.s_m->m_sga, CNT_GES_MOVED_BOUNCED, 1);
 		to_peer(from, MSG_GRD_RESULT, &out);
 		return;

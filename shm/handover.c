@@ -24,6 +24,20 @@ uint32_t rcfg_step(const struct sga *s)
 	return sga_load(&cl_of(s)->cl_step);
 }
 
+uint64_t rcfg_published(const struct sga *s, uint64_t *members)
+{
+	const struct sga_cluster *cl = cl_of(s);
+
+	if (members)
+		*members = sga_load(&cl->cl_members);
+	return sga_load(&cl->cl_incarnation);
+}
+
+bool rcfg_stable(const struct sga *s)
+{
+	return sga_load(&cl_of(s)->cl_state) == CGS_STABLE;
+}
+
 enum rcfg_lms_phase rcfg_lms_phase(const struct sga *s)
 {
 	const struct sga_cluster *cl = cl_of(s);

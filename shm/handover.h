@@ -35,6 +35,11 @@
 uint32_t rcfg_set_step(struct sga *s, uint32_t step);
 uint32_t rcfg_step(const struct sga *s);
 
+/* LMON's published membership: its incarnation, and the members if asked */
+uint64_t rcfg_published(const struct sga *s, uint64_t *members);
+/* is LMON settled (CGS_STABLE) on it? */
+bool rcfg_stable(const struct sga *s);
+
 /* what the hand-over asks of LMS now */
 enum rcfg_lms_phase {
 	RCFG_LMS_RUN,		/* no reconfiguration, or before the lock database freezes */
