@@ -196,6 +196,10 @@ static int map_status(struct racrt *r, int32_t st)
 		return st;
 	if (st == LK_ST_NOT_READY)
 		return RACRT_ENOTREADY;
+	if (st == LK_ENOMEM)
+		return RACRT_ENOMEM;	/* the master's table is full */
+	if (st == LK_EINVAL)
+		return RACRT_EINVAL;
 	r->r_st.rs_bad++;
 	return RACRT_EPROTO;
 }

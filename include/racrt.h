@@ -137,7 +137,7 @@ enum racrt_error {
 
 	/* the client's own */
 	RACRT_EINVAL = -600,		/* bad argument */
-	RACRT_ENOMEM = -601,		/* out of memory */
+	RACRT_ENOMEM = -601,		/* out of memory (here, or in the master's lock table) */
 	RACRT_ECONFIG = -602,		/* configuration unreadable, or no such instance */
 	RACRT_ECONNECT = -603,		/* cannot connect to LMS (nothing listens there) */
 	RACRT_ENOREPLY = -604,		/* LMS did not answer within the reply bound */

@@ -453,6 +453,14 @@ void msg_edges_get(const uint8_t *p, uint32_t i, struct msg_edge *e)
 
 /* ---- lock constants ---------------------------------------------------------- */
 
+int32_t msg_lk_status_of(int rc)
+{
+	if (rc >= 0 || (rc <= LK_EUNKNOWN && rc > -600))
+		return rc;	/* a result, or the table's own refusal */
+	/* a RAC_E* code: never in lk_status, where -1 and -2 mean other things */
+	return rc == RAC_ENOMEM || rc == RAC_ERANGE ? LK_ENOMEM : LK_EINVAL;
+}
+
 const char *msg_lk_mode_str(int mode)
 {
 	static const char *const names[LK_NMODES] = { "NL", "CR", "CW", "PR", "PW", "EX" };

@@ -197,10 +197,14 @@ enum {
 	LK_EV_DEADLOCK,		/* the request was a deadlock victim; it failed */
 };
 /*
- * msg_lk.lk_status of an answer: LK_ST_GRANTED, LK_ST_QUEUED (an event
- * will say what became of it), LK_ST_FAST (above), LMS's own answers
- * below, or one of the GRD's refusals LK_E* (the public API passes these
- * on as they are: include/racrt.h has the same numbers).
+ * msg_lk.lk_status of an answer, in three value spaces that never overlap:
+ *   0 .. 2       LK_ST_GRANTED, LK_ST_QUEUED (an event will say what became
+ *                of it), LK_ST_FAST (above)
+ *   -1 .. -99    LMS's own answers: LK_ST_NOT_READY, LK_ST_MOVED
+ *   -500 .. -599 the lock table's refusals, LK_E* (the public API passes
+ *                these on as they are: include/racrt.h has the same numbers)
+ * A RAC_E* code never travels in lk_status: msg_lk_status_of() maps what a
+ * lock-table call returned into these spaces before it is answered.
  */
 enum {
 	LK_ST_GRANTED = 0,
@@ -221,7 +225,12 @@ enum {
 	LK_EDEADLK = -508,	/* request chosen as a deadlock victim */
 	LK_ETIMEDOUT = -509,	/* request's deadline passed */
 	LK_EIMPORT = -510,	/* remastering records inconsistent or clashing */
+	LK_ENOMEM = -511,	/* the master's table could not take it: out of memory
+				 * or of lock ids */
+	LK_EINVAL = -512,	/* the master's table refused the request as malformed */
 };
+/* the lk_status to answer for what a lock-table call returned */
+int32_t msg_lk_status_of(int rc);
 
 /*
  * One payload for every lock message, fixed size.  Requests fill op, req,

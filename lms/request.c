@@ -102,7 +102,7 @@ static void apply(const struct msg_lk *lk, struct grd_owner owner, struct msg_lk
 	if (rc < 0 && rc != GRD_ENOTQUEUED)
 		sga_count(&lms.s_m->m_sga, CNT_GES_BAD, 1);
 	out->lk_dubious = dubious;
-	out->lk_status = rc;
+	out->lk_status = msg_lk_status_of(rc);
 }
 
 /* a held request, not yet queued; NULL (the client told "not ready") when full */

@@ -52,6 +52,7 @@ enum script {
 	S_BURST,		/* by name: g* granted, b* busy, q* queued; all queued
 				 * ones granted in reverse once f_burst_n have come */
 	S_NOT_READY,		/* lk_status -1 */
+	S_NOMEM,		/* lk_status LK_ENOMEM: the master is out of memory */
 	S_VERSION,		/* an empty message in another message version */
 };
 
@@ -206,6 +207,9 @@ static void fake_lock(struct fake *f, void *rt, const struct msg_lk *rq)
 		break;
 	case S_NOT_READY:
 		reply(f, rt, rq, -1, 0);
+		break;
+	case S_NOMEM:
+		reply(f, rt, rq, LK_ENOMEM, 0);
 		break;
 	case S_QUEUE_GRANT:
 	case S_QUEUE_TIMEOUT:
@@ -602,6 +606,22 @@ static void test_noqueue_busy(void **state)
 	set_script(S_NOT_READY, 0);
 	assert_int_equal(racrt_lock(r, "busy", 4, RACRT_EX, 0, 0, &lkid, NULL, NULL),
 			 RACRT_ENOTREADY);
+	racrt_close(&r);
+}
+
+/* a master whose table could not take the lock: out of memory, told so */
+static void test_master_out_of_memory(void **state)
+{
+	racrt_t *r = open_fake();
+	struct racrt_stats st;
+	uint64_t lkid = 77;
+
+	(void)state;
+	set_script(S_NOMEM, 0);
+	assert_int_equal(racrt_lock(r, "full", 4, RACRT_EX, 0, 0, &lkid, NULL, NULL),
+			 RACRT_ENOMEM);
+	racrt_get_stats(r, &st);
+	assert_int_equal(st.rs_bad, 0);		/* a real answer, not a protocol error */
 	racrt_close(&r);
 }
 
@@ -1438,6 +1458,7 @@ int main(void)
 		T(test_bad_arguments),
 		T(test_sync_lock_queued_then_granted),
 		T(test_noqueue_busy),
+		T(test_master_out_of_memory),
 		T(test_timeout_from_lms),
 		T(test_timeout_client_side),
 		T(test_no_reply_then_late_grant),

@@ -847,6 +847,32 @@ static void test_rebuild_views(void **state)
 	assert_int_equal(msg_rb_lock_to_lk(&rl, &lk), RAC_ETOOLONG);
 }
 
+/*
+ * lk_status keeps its value spaces apart: a RAC_E* code that a lock-table
+ * call returns never reaches the wire, where -1 and -2 are LMS's own
+ * "not ready" and "moved" (once, an out-of-memory answer of a remote master
+ * read as "moved" and the request went round to the same master for ever).
+ */
+static void test_lk_status_spaces(void **state)
+{
+	(void)state;
+	for (int rc = -1; rc > -100; rc--) {
+		int32_t st = msg_lk_status_of(rc);
+
+		assert_true(st <= LK_EUNKNOWN && st > -600);
+		assert_int_not_equal(st, LK_ST_NOT_READY);
+		assert_int_not_equal(st, LK_ST_MOVED);
+	}
+	assert_int_equal(msg_lk_status_of(RAC_ENOMEM), LK_ENOMEM);
+	assert_int_equal(msg_lk_status_of(RAC_ERANGE), LK_ENOMEM);
+	assert_int_equal(msg_lk_status_of(RAC_EINVAL), LK_EINVAL);
+	/* results and the table's own refusals pass as they are */
+	assert_int_equal(msg_lk_status_of(LK_ST_GRANTED), LK_ST_GRANTED);
+	assert_int_equal(msg_lk_status_of(LK_ST_QUEUED), LK_ST_QUEUED);
+	assert_int_equal(msg_lk_status_of(LK_ENOTQUEUED), LK_ENOTQUEUED);
+	assert_int_equal(msg_lk_status_of(LK_EIMPORT), LK_EIMPORT);
+}
+
 /* every type in the catalogue has a name, and the header checks follow it */
 static void test_catalogue(void **state)
 {
@@ -1603,6 +1629,7 @@ int main(void)
 		cmocka_unit_test(test_grd_edges),
 		cmocka_unit_test(test_rebuild_views),
 		cmocka_unit_test(test_catalogue),
+		cmocka_unit_test(test_lk_status_spaces),
 		cmocka_unit_test(test_crc32c),
 		cmocka_unit_test(test_block_header),
 		cmocka_unit_test(test_ctl_header),
