@@ -93,7 +93,7 @@ endef
 $(foreach m,$(MEMBERS),$(eval $(call member_rule,$(m))))
 
 # the GRD test links LMS's lock table (grd_strerror() falls back to librac)
-build/$(FLAVOUR)/tests/test_grd: $(OBJDIR)/tests/unit/test_grd.o $(OBJDIR)/lms/grd.o $(OBJDIR)/lms/grd_cycle.o $(LIBRAC)
+build/$(FLAVOUR)/tests/test_grd: $(OBJDIR)/tests/unit/test_grd.o $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard lms/grd*.c)) $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lsqlite3 $(LIBS)
 
