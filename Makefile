@@ -94,7 +94,7 @@ endef
 $(foreach m,$(MEMBERS),$(eval $(call member_rule,$(m))))
 
 # the GRD test links LMS's lock table (grd_strerror() falls back to librac)
-build/$(FLAVOUR)/tests/test_grd: $(OBJDIR)/tests/unit/test_grd.o $(OBJDIR)/lms/grd.o $(OBJDIR)/lms/grd_cycle.o $(LIBRAC)
+build/$(FLAVOUR)/tests/test_grd: $(OBJDIR)/tests/unit/test_grd.o $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard lms/grd*.c)) $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lsqlite3 $(LIBS)
 
@@ -125,7 +125,8 @@ build/$(FLAVOUR)/tests/test_bucketmap: $(OBJDIR)/tests/unit/test_bucketmap.o $(O
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
 
 # remastering between three in-process tables (stub transport and finish in the test)
-build/$(FLAVOUR)/tests/test_remaster: $(OBJDIR)/tests/unit/test_remaster.o $(OBJDIR)/lms/remaster.o $(OBJDIR)/lms/shadow.o $(OBJDIR)/lms/bucketmap.o $(OBJDIR)/lms/grd.o $(OBJDIR)/lms/grd_cycle.o $(LIBRAC)
+build/$(FLAVOUR)/tests/test_remaster: $(OBJDIR)/tests/unit/test_remaster.o $(OBJDIR)/lms/remaster.o $(OBJDIR)/lms/shadow.o $(OBJDIR)/lms/bucketmap.o \
+		$(patsubst %.c,$(OBJDIR)/%.o,$(wildcard lms/grd*.c)) $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
 

@@ -2,7 +2,7 @@
  * client.h - inside the racrt client library (include/racrt.h is the
  * public side).  Not installed.
  *
- * Three files, one concern each:
+ * Five files, one concern each:
  *
  *   conn.c    the socket: connecting and the handshake of ZeroMQ's wire
  *             protocol (spoken here, without libzmq), sending a request,
@@ -11,8 +11,14 @@
  *             slot), the locks of the handle by lock id, the outcomes and
  *             blocking notifications waiting to be delivered, the
  *             follow-up requests the client sends on its own
- *   racrt.c   the API: open/close, synchronous and asynchronous calls,
- *             racrt_poll(), and how a reply or event changes the tables
+ *   req.c     a request's way: sending it (within the window), waiting
+ *             for it, how a reply or event changes the tables, delivering
+ *             outcomes and blocking notifications to the callbacks
+ *   fast.c    the SGA lock cache: locks taken, waited for, read and
+ *             released in the instance's SGA without asking LMS
+ *   racrt.c   the API: the calls, synchronous and asynchronous, checking
+ *             their arguments and making their requests, racrt_poll(),
+ *             open/close, the words
  *
  * A request's life (one slot):
  *
@@ -164,7 +170,7 @@ struct racrt {
 	bool r_flushing;
 
 	/*
-	 * The SGA lock cache (shm/fastlock.h): the instance's SGA, mapped when
+	 * fast.c: the SGA lock cache (shm/fastlock.h): the instance's SGA, mapped when
 	 * the handle was opened by configuration (same user as the instance),
 	 * and our session id as LMS's answers name it.
 	 */
@@ -172,7 +178,7 @@ struct racrt {
 	struct fl_ctx r_fl;	/* fc_a NULL: not used */
 	uint32_t r_session;
 
-	/* racrt.c */
+	/* req.c, racrt.c */
 	unsigned r_depth;	/* > 0 while callbacks run: no nesting */
 	racrt_blocking_cb r_bast_cb;
 	void *r_bast_arg;
@@ -181,8 +187,8 @@ struct racrt {
 
 /* conn.c */
 /*
- * What conn.c hands up, and to whom (racrt.c, at conn_open): every reply
- * or event it decodes, and the end of the connection.
+ * What conn.c hands up, and to whom (req.c's cl_ops, given at conn_open):
+ * every reply or event it decodes, and the end of the connection.
  */
 struct conn_ops {
 	void (*on_message)(void *arg, int type, const struct msg_lk *lk);
@@ -231,12 +237,59 @@ bool early_take(struct racrt *r, uint64_t lkid, struct msg_lk *lk);
 void todo_add(struct racrt *r, int op, uint64_t lkid);
 void table_free(struct racrt *r);
 
+/* req.c */
+extern const struct conn_ops cl_ops;	/* what conn.c calls back, the handle as argument */
+/* send the request in lk from a new slot; returns the slot or a negative code */
+int req_start(struct racrt *r, struct msg_lk *lk, unsigned flags, racrt_cb cb, void *arg);
+/* LMS queued the request in slot idx on lock lo: an event will finish it */
+void req_queued(struct racrt *r, int idx, struct cl_lock *lo);
+/* wait for the outcome of slot idx (its reply, then its event if queued) */
+int req_wait(struct racrt *r, int idx, unsigned timeout_ms, struct racrt_result *res);
+/* run the callbacks of what completed, in order; never nested */
+int req_deliver(struct racrt *r);
+/* send the requests the client owes of its own accord (abandoned locks) */
+void flush_todo(struct racrt *r);
+int call_sync_flags(struct racrt *r, struct msg_lk *lk, unsigned timeout_ms,
+		    struct racrt_result *res, unsigned flags);
+int call_sync(struct racrt *r, struct msg_lk *lk, unsigned timeout_ms,
+	      struct racrt_result *res);
+int call_async(struct racrt *r, struct msg_lk *lk, racrt_cb cb, void *arg);	/* request id */
+
+/* fast.c */
+/* internal answers of fast_lock(): ask LMS (with LK_FASTOK, or without) */
+#define FAST_PASS	1
+#define FAST_PASS_REVOKE	2
+void fast_forget(struct racrt *r, uint64_t lkid);
+void fast_release_all(struct racrt *r);
+int fast_lock(struct racrt *r, const struct msg_lk *lk, struct racrt_result *res);
+bool fast_usable(const struct racrt *r);
+int fast_simple(struct racrt *r, int op, uint64_t lkid, const uint8_t *lvb_in,
+		uint8_t *lvb_out, int *dubious);
+void fast_attach(struct racrt *r, const struct rac_config *cfg, int inst);
+
+/* racrt.c */
+/* open on an instance of an already loaded configuration (racctl) */
+racrt_t *client_open_cfg(const struct rac_config *cfg, int inst, int *err);
+
 /* what a call on a handle that has ended returns */
 static inline int cl_closed_rc(const struct racrt *r)
 {
 	return r->r_lost_rc ? r->r_lost_rc : RACRT_ECLOSED;
 }
-/* open on an instance of an already loaded configuration (racctl) */
-racrt_t *client_open_cfg(const struct rac_config *cfg, int inst, int *err);
+
+static inline bool mode_ok(int mode)
+{
+	return mode >= RACRT_NL && mode <= RACRT_EX;
+}
+
+static inline uint64_t ms_ns(unsigned ms)
+{
+	return (uint64_t)ms * 1000000ull;
+}
+
+static inline long ms_until(uint64_t deadline, uint64_t now)
+{
+	return deadline > now ? (long)((deadline - now + 999999) / 1000000ull) : 0;
+}
 
 #endif
