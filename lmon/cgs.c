@@ -8,7 +8,8 @@
  * so two instances never edit it at once.
  *
  * Start (cgs_tick until joined):
- *   our first disk heartbeat is written -> take the claim -> read the bitmap
+ *   the instance is MOUNTED (every member registered) and our first disk
+ *   heartbeat is written -> take the claim -> read the bitmap
  *   - no member alive on the voting disks: form a new incarnation with us
  *     alone, as control node;
  *   - else: wait to hear the live members on the network, then set our bit
@@ -287,6 +288,13 @@ void cgs_tick(struct lmon *l)
 		if (now > l->l_join_deadline_ns)
 			lmon_fence_exit(l, "could not form or join the cluster within "
 					"start_timeout_ms");
+		/*
+		 * The NM group first: the guardian writes "Instance ... mounted"
+		 * once every member has registered, and that entry must come
+		 * before our first reconfiguration's alert block, not inside it.
+		 */
+		if (sga_load(&sga_hdr(&l->l_m->m_sga)->sh_state) == INST_STARTED)
+			return;
 		start(l);
 		return;
 	}
