@@ -13,7 +13,7 @@
  *
  * Delivery: completed slots wait in a FIFO threaded through sl_next;
  * blocking notifications in a fixed ring.  Both carry a sequence number so
- * that racrt.c delivers them merged, in the order they came.
+ * that req.c delivers them merged, in the order they came.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * lms.h - LMS0, the Global Resource Directory service: its private header.
  *
  * LMS masters the resources whose hash bucket maps to this instance and
- * serves the instance's clients.  The lock table itself is grd.c; this file
+ * serves the instance's clients.  The lock table itself is grd*.c (grd.h); LMS
  * moves requests, answers and events between clients, LMSes and the table:
  *
  *   client --MSG_LK_REQUEST--> LMS (client socket, ipc://<local_dir>/lms.sock:

@@ -15,7 +15,7 @@
 #include "fastlock.h"
 #include "sga.h"
 
-/* NL CR CW PR PW EX, as grd.c */
+/* NL CR CW PR PW EX, as the lock table's (lms/grd_int.h) */
 static const uint8_t compat[6] = {
 	0x3f,	/* NL: everything */
 	0x1f,	/* CR: all but EX */
