@@ -128,6 +128,10 @@ static const struct view_col vdisk_cols[] = {
 	{ "READ_ERRORS", "INTEGER" },
 	{ "WRITE_ERRORS", "INTEGER" },
 	{ "CORRUPT_BLOCKS", "INTEGER" },
+	{ "KIND", "TEXT" },		/* FILE, BLOCK */
+	{ "SECTOR_SIZE", "INTEGER" },
+	{ "DIRECT_IO", "TEXT" },	/* YES, NO */
+	{ "IO_AGE_MS", "INTEGER" },	/* HUNG: age of the oldest outstanding I/O */
 	{ NULL, NULL }
 };
 

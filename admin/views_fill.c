@@ -419,6 +419,11 @@ int fill_vdisk(struct filler *f)
 		put_uint(f, v->vd_read_errors);
 		put_uint(f, v->vd_write_errors);
 		put_uint(f, v->vd_corrupt);
+		put_text(f, v->vd_kind == VDISK_KIND_BLOCK ? "BLOCK" :
+			    v->vd_kind == VDISK_KIND_FILE ? "FILE" : "UNKNOWN");
+		put_uint(f, v->vd_sector_size);
+		put_text(f, v->vd_direct ? "YES" : "NO");
+		put_uint(f, v->vd_state == VDISK_HUNG ? v->vd_io_age_ms : 0);
 		row_end(f);
 	}
 	return f->fl_rc;

@@ -97,6 +97,10 @@ static void copy_vdisk(struct sga_vdisk *dst, struct sga_vdisk *src)
 	dst->vd_read_errors = sga_load(&src->vd_read_errors);
 	dst->vd_write_errors = sga_load(&src->vd_write_errors);
 	dst->vd_corrupt = sga_load(&src->vd_corrupt);
+	dst->vd_kind = sga_load(&src->vd_kind);
+	dst->vd_sector_size = sga_load(&src->vd_sector_size);
+	dst->vd_direct = sga_load(&src->vd_direct);
+	dst->vd_io_age_ms = sga_load(&src->vd_io_age_ms);
 }
 
 /*

@@ -222,6 +222,12 @@ int vote_kill_in(const uint8_t *p, size_t len, struct vote_kill *v);
 int disk_open(const char *path, int writable);
 /* 0, RAC_EBLK_SHORT, or RAC_EIO (errno kept) */
 int disk_read_block(int fd, uint32_t blkno, uint8_t blk[RAC_BLK_SIZE]);
+/*
+ * `count` consecutive blocks from `first` into blks[0..count): 0, or the
+ * error of the first one that failed.  A caller that reads many blocks of
+ * one file per round (the peers' heartbeat slots) asks once.
+ */
+int disk_read_blocks(int fd, uint32_t first, uint32_t count, uint8_t (*blks)[RAC_BLK_SIZE]);
 /* durable before return: 0 or RAC_EIO */
 int disk_write_block(int fd, uint32_t blkno, const uint8_t blk[RAC_BLK_SIZE]);
 /* encode one record (header fields as given) and write it durably */

@@ -58,6 +58,15 @@ int disk_read_block(int fd, uint32_t blkno, uint8_t blk[RAC_BLK_SIZE])
 	return 0;
 }
 
+int disk_read_blocks(int fd, uint32_t first, uint32_t count, uint8_t (*blks)[RAC_BLK_SIZE])
+{
+	int rc = 0;
+
+	for (uint32_t i = 0; i < count && rc == 0; i++)
+		rc = disk_read_block(fd, first + i, blks[i]);
+	return rc;
+}
+
 int disk_write_block(int fd, uint32_t blkno, const uint8_t blk[RAC_BLK_SIZE])
 {
 	ssize_t n;

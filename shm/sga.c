@@ -328,7 +328,7 @@ const char *sga_peer_state_str(uint32_t state)
 
 const char *sga_vdisk_state_str(uint32_t state)
 {
-	static const char *names[] = { "UNKNOWN", "ONLINE", "OFFLINE" };
+	static const char *names[] = { "UNKNOWN", "ONLINE", "OFFLINE", "HUNG" };
 
 	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "INVALID";
 }

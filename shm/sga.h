@@ -42,7 +42,7 @@
 #include "fastlock.h"
 
 #define SGA_MAGIC	0x41475352u	/* "RSGA" little-endian */
-#define SGA_VERSION	8u
+#define SGA_VERSION	9u
 
 /* instance state, as v$instance.STATUS shows it */
 enum inst_state {
@@ -104,7 +104,10 @@ struct sga_peer {
 };
 static_assert(sizeof(struct sga_peer) == 56, "peer size");
 
-enum vdisk_state { VDISK_UNKNOWN = 0, VDISK_ONLINE, VDISK_OFFLINE };
+/* HUNG: an I/O on it has not completed within the I/O timeout (timeouts.h) */
+enum vdisk_state { VDISK_UNKNOWN = 0, VDISK_ONLINE, VDISK_OFFLINE, VDISK_HUNG };
+/* what a shared-disk file is (v$voting_disk.KIND) */
+enum vdisk_kind { VDISK_KIND_UNKNOWN = 0, VDISK_KIND_FILE, VDISK_KIND_BLOCK };
 
 /* One per configured voting disk, written by LMON only. */
 struct sga_vdisk {
@@ -116,6 +119,10 @@ struct sga_vdisk {
 	uint64_t vd_read_errors;
 	uint64_t vd_write_errors;
 	uint64_t vd_corrupt;		/* blocks that failed their checks */
+	uint32_t vd_kind;		/* enum vdisk_kind */
+	uint32_t vd_sector_size;	/* logical sector size in bytes, 0 unknown */
+	uint32_t vd_direct;		/* 1: direct I/O in force, 0: buffered */
+	uint32_t vd_io_age_ms;		/* HUNG: age of its oldest outstanding I/O */
 };
 
 /* CGS state, v$cluster.STATUS */

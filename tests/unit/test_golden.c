@@ -1312,7 +1312,7 @@ struct layout {
 
 static const struct layout sga_layout[] = {
 	{ "SGA_MAGIC", SGA_MAGIC, 0x41475352u },
-	{ "SGA_VERSION", SGA_VERSION, 8 },
+	{ "SGA_VERSION", SGA_VERSION, 9 },
 	{ "RAC_NROLES", RAC_NROLES, 4 },
 	{ "RAC_MAX_INST", RAC_MAX_INST, 32 },
 	{ "RAC_MAX_VOTING", RAC_MAX_VOTING, 15 },
@@ -1352,7 +1352,7 @@ static const struct layout sga_layout[] = {
 	F(sga_peer, pr_disks, 48),
 	F(sga_peer, pr_pad, 52),
 	/* struct sga_vdisk */
-	S(sga_vdisk, 304),
+	S(sga_vdisk, 320),
 	F(sga_vdisk, vd_path, 0),
 	F(sga_vdisk, vd_state, 256),
 	F(sga_vdisk, vd_pad, 260),
@@ -1361,6 +1361,11 @@ static const struct layout sga_layout[] = {
 	F(sga_vdisk, vd_read_errors, 280),
 	F(sga_vdisk, vd_write_errors, 288),
 	F(sga_vdisk, vd_corrupt, 296),
+	/* version 9: what the disk is, and how long its oldest I/O has waited */
+	F(sga_vdisk, vd_kind, 304),
+	F(sga_vdisk, vd_sector_size, 308),
+	F(sga_vdisk, vd_direct, 312),
+	F(sga_vdisk, vd_io_age_ms, 316),
 	/* struct sga_reconfig */
 	S(sga_reconfig, 296),
 	F(sga_reconfig, rc_id, 0),
@@ -1586,7 +1591,7 @@ static void test_sga_sections(void **state)
 
 	(void)state;
 	assert_int_equal(sga_layout_size(), 2838528);
-	assert_int_equal(sga_view_size(), 44352);
+	assert_int_equal(sga_view_size(), 44544);
 
 	snprintf(base, sizeof(base), "/tmp/racrt-unit-golden.%d", (int)getpid());
 	assert_int_equal(config_default(base, &cfg, err, sizeof(err)), 0);
@@ -1594,7 +1599,7 @@ static void test_sga_sections(void **state)
 	assert_int_equal(sga_create(&cfg, 1, &s, &stale), 0);
 	h = sga_hdr(&s);
 	assert_int_equal(h->sh_magic, SGA_MAGIC);
-	assert_int_equal(h->sh_version, 8);
+	assert_int_equal(h->sh_version, 9);
 	assert_int_equal(h->sh_size, 2838528);
 	assert_int_equal(h->sh_hdr_size, 592);
 	assert_int_equal(h->sh_off_nm, 640);
@@ -1607,9 +1612,9 @@ static void test_sga_sections(void **state)
 	assert_int_equal(h->sh_npeers, 33);
 	assert_int_equal(h->sh_off_vdisks, 30080);
 	assert_int_equal(h->sh_nvdisks, 15);
-	assert_int_equal(h->sh_off_cluster, 34688);
+	assert_int_equal(h->sh_off_cluster, 34880);
 	assert_int_equal(h->sh_cluster_size, 9616);
-	assert_int_equal(h->sh_off_fast, 44352);
+	assert_int_equal(h->sh_off_fast, 44544);
 	assert_int_equal(h->sh_fast_size, 2793536);
 	sga_unlink(&s);
 	sga_detach(&s);
