@@ -1,8 +1,11 @@
 /*
  * ges.c - the lock manager's table for v$ges_resource and v$ges_enqueue.
  *
- *   racsql: ges_fetch -> DEALER --MSG_GES_DUMP_REQUEST--> LMS client socket
- *   LMS:    send_dump --MSG_GES_DUMP (rows)-->            racsql
+ *   racsql: ges_fetch -> DEALER --MSG_GES_DUMP_REQUEST (what, pos)--> LMS
+ *   LMS:    send_dump --MSG_GES_DUMP (a page of rows, more?, next)--> racsql
+ *
+ * A page at a time: the caller asks again from the page's next position
+ * while the page says more (views_fill.c).
  *
  * Each instance's LMS is asked on its client socket, ipc://<local_dir>/
  * lms.sock: a pathname socket, reachable from this host whatever network
@@ -24,12 +27,13 @@
 
 static void *ges_ctx;
 
-int ges_fetch(const struct rac_config *cfg, int inst, uint8_t **out, size_t *outlen,
-	      char *err, size_t errlen)
+int ges_fetch(const struct rac_config *cfg, int inst, uint32_t what, uint64_t pos,
+	      uint8_t **out, size_t *outlen, char *err, size_t errlen)
 {
 	const struct rac_inst_cfg *ic = config_inst(cfg, inst);
 	struct msg_hdr h = { .mh_sender = 0, .mh_cluster = rac_msg_cluster_id(cfg->cf_name) };
-	uint8_t req[RAC_MSG_HDR];
+	struct msg_ges_req q = { .gq_what = what, .gq_pos = pos };
+	uint8_t req[RAC_MSG_HDR + MSG_GES_REQ_LEN], body[MSG_GES_REQ_LEN];
 	char ep[RAC_PATH_MAX + 32];
 	int zero = 0, n, rc = RAC_ETIMEDOUT;
 	int64_t maxmsg = RAC_MSG_HDR + 65536;
@@ -51,7 +55,8 @@ int ges_fetch(const struct rac_config *cfg, int inst, uint8_t **out, size_t *out
 		return RAC_ESYS;
 	zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
-	n = msg_encode_raw(req, sizeof(req), &h, MSG_GES_DUMP_REQUEST, NULL, 0);
+	msg_ges_req_out(&q, body);
+	n = msg_encode_raw(req, sizeof(req), &h, MSG_GES_DUMP_REQUEST, body, sizeof(body));
 	if (zmq_connect(s, ep) || n < 0 || zmq_send(s, req, (size_t)n, ZMQ_DONTWAIT) < 0) {
 		snprintf(err, errlen, "cannot ask the lock manager of instance %d: %s", inst,
 			 zmq_strerror(errno));

@@ -100,9 +100,13 @@ typedef int (*alertlog_fn)(long record_id, const char *timestamp, const char *te
  */
 int alertlog_foreach(const char *path, alertlog_fn fn, void *arg, char *err, size_t errlen);
 
-/* ges.c: the rows of instance `inst`'s lock manager (MSG_GES_DUMP payload) */
-int ges_fetch(const struct rac_config *cfg, int inst, uint8_t **out, size_t *outlen,
-	      char *err, size_t errlen);
+/*
+ * ges.c: one page of instance `inst`'s lock manager's resources or locks
+ * (what: GES_WANT_*) from position `pos` (0: the start), as a MSG_GES_DUMP
+ * payload the caller frees
+ */
+int ges_fetch(const struct rac_config *cfg, int inst, uint32_t what, uint64_t pos,
+	      uint8_t **out, size_t *outlen, char *err, size_t errlen);
 void ges_done(void);
 
 #endif

@@ -336,30 +336,72 @@ static void put_ges_lock(struct filler *f, const struct msg_ges_lock *l)
 	row_end(f);
 }
 
+/* pages asked of one LMS for one view, at most (60,000 bytes each) */
+#define GES_PAGES_MAX 200000
+
 /*
  * v$ges_resource and v$ges_enqueue: asked of the instance's LMS, which knows
  * the resources it masters and every lock on them (its MSG_GES_DUMP,
- * decoded by msg.c).  The rows before a bad one stand.
+ * decoded by msg.c), a page at a time until the last.  Rows are never
+ * left out silently: an LMS that stops answering, or a bad page, after
+ * the first is named on stderr with how many rows the view holds.  An
+ * instance whose LMS does not answer at all has no rows, as before.
  */
 static int fill_ges(struct filler *f, bool locks)
 {
 	const struct snap *sn = f->fl_sn;
-	uint8_t *p = NULL;
-	size_t len = 0;
-	char err[256];
-	struct msg_ges_iter it;
-	struct msg_ges_res r;
-	struct msg_ges_lock l;
+	const char *view = locks ? "v$ges_enqueue" : "v$ges_resource";
+	uint64_t pos = 0, rows = 0;
+	char err[256] = "";
+	int pages = 0;
 
-	if (!sn->sn_up || ges_fetch(cfg_in_force(f), sn->sn_inst, &p, &len, err, sizeof(err)))
-		return f->fl_rc;	/* down or silent: no rows */
-	if (msg_ges_dump_open(p, len, &it) == 0) {
-		while (!locks && f->fl_rc == SQLITE_OK && msg_ges_dump_next_res(&it, &r) == 1)
+	if (!sn->sn_up)
+		return f->fl_rc;
+	while (f->fl_rc == SQLITE_OK) {
+		struct msg_ges_iter it;
+		struct msg_ges_res r;
+		struct msg_ges_lock l;
+		uint8_t *p = NULL;
+		size_t len = 0;
+		int rc = 0;
+
+		if (pages == GES_PAGES_MAX) {
+			snprintf(err, sizeof(err), "more than %d pages", GES_PAGES_MAX);
+			break;
+		}
+		if (ges_fetch(cfg_in_force(f), sn->sn_inst, locks ? GES_WANT_LOCKS :
+			      GES_WANT_RESOURCES, pos, &p, &len, err, sizeof(err))) {
+			if (!pages)
+				return f->fl_rc;	/* down or silent: no rows */
+			break;
+		}
+		pages++;
+		if (msg_ges_dump_open(p, len, &it)) {
+			free(p);
+			snprintf(err, sizeof(err), "a page that does not decode");
+			break;
+		}
+		while (!locks && f->fl_rc == SQLITE_OK && (rc = msg_ges_dump_next_res(&it, &r)) == 1) {
 			put_ges_res(f, &r);
-		while (locks && f->fl_rc == SQLITE_OK && msg_ges_dump_next_lock(&it, &l) == 1)
+			rows++;
+		}
+		while (locks && f->fl_rc == SQLITE_OK && (rc = msg_ges_dump_next_lock(&it, &l)) == 1) {
 			put_ges_lock(f, &l);
+			rows++;
+		}
+		free(p);
+		if (f->fl_rc != SQLITE_OK)
+			return f->fl_rc;
+		if (rc < 0) {
+			snprintf(err, sizeof(err), "a page with a bad row");
+			break;
+		}
+		if (!it.gi_more)
+			return f->fl_rc;	/* every row is in */
+		pos = it.gi_next;
 	}
-	free(p);
+	fprintf(stderr, "racsql: instance %d: %s holds only the first %llu rows: %s\n",
+		sn->sn_inst, view, (unsigned long long)rows, err);
 	return f->fl_rc;
 }
 

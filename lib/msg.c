@@ -31,7 +31,7 @@ static const struct msg_type_info msg_types[MSG_TYPE_MAX] = {
 	T(GRD_EVENT,		MSG_LK_LEN, 0, MSG_TO_LMS),
 	T(GRD_REBUILD,		MSG_LK_LEN, 0, MSG_TO_LMS),
 	T(GRD_REBUILD_DONE,	MSG_LK_LEN, 0, MSG_TO_LMS),
-	T(GES_DUMP_REQUEST,	0, 1, MSG_TO_LMS),
+	T(GES_DUMP_REQUEST,	MSG_GES_REQ_LEN, 1, MSG_TO_LMS),
 	T(GES_DUMP,		MSG_LEN_VARIABLE, 1, MSG_TO_CLIENT),
 	T(GRD_EDGES_REQUEST,	MSG_LK_LEN, 0, MSG_TO_LMS),
 	T(GRD_EDGES,		MSG_LEN_VARIABLE, 0, MSG_TO_LMS),
@@ -537,7 +537,7 @@ int msg_ges_dump_add_lock(struct msg_ges_dump *d, const struct msg_ges_lock *l)
 	return 0;
 }
 
-size_t msg_ges_dump_finish(struct msg_ges_dump *d)
+size_t msg_ges_dump_finish(struct msg_ges_dump *d, uint64_t next)
 {
 	struct blk_cursor c;
 
@@ -547,7 +547,33 @@ size_t msg_ges_dump_finish(struct msg_ges_dump *d)
 	put_u32(&c, d->gd_nres);
 	put_u32(&c, d->gd_nlocks);
 	put_u8(&c, d->gd_truncated);
+	put_u64(&c, d->gd_truncated ? next : 0);
 	return d->gd_len;
+}
+
+void msg_ges_req_out(const struct msg_ges_req *q, uint8_t p[MSG_GES_REQ_LEN])
+{
+	struct blk_cursor c;
+
+	cur_init_write(&c, p, MSG_GES_REQ_LEN);
+	put_u32(&c, q->gq_what);
+	put_u32(&c, 0);
+	put_u64(&c, q->gq_pos);
+}
+
+int msg_ges_req_in(const uint8_t *p, size_t len, struct msg_ges_req *q)
+{
+	struct blk_cursor c;
+	uint32_t zero;
+
+	cur_init_read(&c, p, len);
+	q->gq_what = get_u32(&c);
+	zero = get_u32(&c);
+	q->gq_pos = get_u64(&c);
+	if (cur_end(&c) || zero ||
+	    (q->gq_what != GES_WANT_RESOURCES && q->gq_what != GES_WANT_LOCKS))
+		return RAC_EMSG_LEN;
+	return 0;
 }
 
 int msg_ges_dump_open(const uint8_t *p, size_t len, struct msg_ges_iter *it)
@@ -558,8 +584,9 @@ int msg_ges_dump_open(const uint8_t *p, size_t len, struct msg_ges_iter *it)
 	cur_init_read(&c, p, len);
 	it->gi_nres = get_u32(&c);
 	it->gi_nlocks = get_u32(&c);
-	it->gi_truncated = get_u8(&c);
-	if (c.c_err || it->gi_truncated > 1) {
+	it->gi_more = get_u8(&c);
+	it->gi_next = get_u64(&c);
+	if (c.c_err || it->gi_more > 1 || (!it->gi_more && it->gi_next)) {
 		it->gi_nres = it->gi_nlocks = 0;
 		return RAC_EMSG_LEN;
 	}

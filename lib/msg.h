@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define RAC_MSG_MAGIC	0x4D434152u	/* "RACM" little-endian */
-#define RAC_MSG_VERSION	7
+#define RAC_MSG_VERSION	8
 #define RAC_MSG_HDR	40
 #define RAC_MSG_MAX	65536		/* largest message accepted */
 
@@ -62,11 +62,15 @@ enum rac_msg_type {
 	MSG_GRD_REBUILD = 10,
 	MSG_GRD_REBUILD_DONE = 11,	/* every record of the sender has been sent */
 
-	/* LMS <- client (racsql's v$ges_* views), sender 0, no payload */
+	/*
+	 * LMS <- client (racsql's v$ges_* views), sender 0: one page of the
+	 * resources or of the locks, from a position (struct msg_ges_req)
+	 */
 	MSG_GES_DUMP_REQUEST = 12,
 	/*
-	 * client <- LMS: the resources this LMS masters and their locks, as far
-	 * as they fit one message:  u32 nres, u32 nlocks, u8 truncated, then per
+	 * client <- LMS: a page of the resources this LMS masters, or of their
+	 * locks, as far as they fit one message:  u32 nres, u32 nlocks, u8 more,
+	 * u64 next (where the next page starts when more is 1), then per
 	 * resource: u8 namelen, name, u32 granted, converting, waiting, u8
 	 * dubious, 32-byte value block; per lock: u8 namelen, name, u64 lkid,
 	 * u8 owner instance, u32 owner client, u32 owner pid, i8 granted mode,
@@ -354,14 +358,23 @@ int msg_bundle_next(struct msg_bundle_iter *it, uint16_t *type, struct msg_lk *l
 
 /* ---- the GES dump (MSG_GES_DUMP) ---- */
 /*
- * One LMS's resources and their locks, for racsql's v$ges_* views:
+ * One LMS's resources or their locks, for racsql's v$ges_* views, a page
+ * at a time, so that every resource and every lock appears however many
+ * there are:
  *
- *   racsql: MSG_GES_DUMP_REQUEST -> LMS: msg_ges_dump_begin, _add_res per
- *           resource, _add_lock per lock, _finish -> MSG_GES_DUMP
- *   racsql: msg_ges_dump_open, _next_res / _next_lock per row
+ *   racsql: MSG_GES_DUMP_REQUEST (what, pos) -> LMS: msg_ges_dump_begin,
+ *           _add_res per resource or _add_lock per lock until one does not
+ *           fit, _finish(next) -> MSG_GES_DUMP
+ *   racsql: msg_ges_dump_open, _next_res / _next_lock per row; while the
+ *           page says more, ask again from its next position
  *
- * Payload: u32 nres, u32 nlocks, u8 truncated (1: rows were left out for
- * want of room), then nres resource rows, then nlocks lock rows:
+ * Request: u32 what (GES_WANT_RESOURCES or GES_WANT_LOCKS), u32 0, u64 pos
+ * (0: from the start; else the `next` of the page before).  A position is
+ * LMS's own: the client only hands it back.
+ *
+ * Payload: u32 nres, u32 nlocks, u8 more (1: rows were left for a later
+ * page), u64 next (where that page starts), then nres resource rows, then
+ * nlocks lock rows:
  *
  *   resource  u8 namelen, name, u32 granted, u32 converting, u32 waiting,
  *             u8 dubious, LK_LVB_LEN bytes of value block
@@ -369,7 +382,18 @@ int msg_bundle_next(struct msg_bundle_iter *it, uint16_t *type, struct msg_lk *l
  *             client, u32 owner pid, i8 granted mode, i8 requested mode,
  *             u8 state, u8 blocked, u8 blocker instance
  */
-#define MSG_GES_DUMP_HEAD	(4 + 4 + 1)
+#define MSG_GES_DUMP_HEAD	(4 + 4 + 1 + 8)
+#define MSG_GES_REQ_LEN		(4 + 4 + 8)
+
+enum { GES_WANT_RESOURCES = 1, GES_WANT_LOCKS = 2 };
+struct msg_ges_req {
+	uint32_t gq_what;		/* GES_WANT_* */
+	uint64_t gq_pos;		/* 0, or a page's next */
+};
+/* the request's payload into p (MSG_GES_REQ_LEN bytes) */
+void msg_ges_req_out(const struct msg_ges_req *q, uint8_t p[MSG_GES_REQ_LEN]);
+/* 0, or RAC_EMSG_LEN for a payload that is not a request */
+int msg_ges_req_in(const uint8_t *p, size_t len, struct msg_ges_req *q);
 #define MSG_GES_RES_LEN(namelen)	(1 + (size_t)(namelen) + 3 * 4 + 1 + LK_LVB_LEN)
 #define MSG_GES_LOCK_LEN(namelen)	(1 + (size_t)(namelen) + 8 + 1 + 4 + 4 + 5)
 
@@ -403,7 +427,7 @@ struct msg_ges_dump {
 	size_t gd_max;			/* payload bytes at most, head included */
 	size_t gd_len;			/* bytes used, head included */
 	uint32_t gd_nres, gd_nlocks;
-	uint8_t gd_truncated;
+	uint8_t gd_truncated;		/* a row did not fit: more follow */
 };
 
 /* Start a payload of at most `max` bytes (>= MSG_GES_DUMP_HEAD) in buf. */
@@ -415,14 +439,18 @@ void msg_ges_dump_begin(struct msg_ges_dump *d, uint8_t *buf, size_t max);
  */
 int msg_ges_dump_add_res(struct msg_ges_dump *d, const struct msg_ges_res *r);
 int msg_ges_dump_add_lock(struct msg_ges_dump *d, const struct msg_ges_lock *l);
-/* Write the counts at the head: returns the payload's length. */
-size_t msg_ges_dump_finish(struct msg_ges_dump *d);
+/*
+ * Write the counts at the head, and `next`, where the page after this one
+ * starts (kept only when a row did not fit): returns the payload's length.
+ */
+size_t msg_ges_dump_finish(struct msg_ges_dump *d, uint64_t next);
 
 struct msg_ges_iter {
 	const uint8_t *gi_p;
 	size_t gi_len, gi_off;
 	uint32_t gi_nres, gi_nlocks;	/* rows, as the head says */
-	uint8_t gi_truncated;
+	uint8_t gi_more;		/* 1: ask again from gi_next */
+	uint64_t gi_next;
 	uint32_t gi_res_left, gi_locks_left;
 };
 /* open a payload: 0, or RAC_EMSG_LEN when its head is short or bad */

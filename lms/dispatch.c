@@ -205,7 +205,7 @@ static void dispatch(struct rx *rx, uint16_t type, struct msg_lk *lk)
 	case MSG_GES_DUMP_REQUEST:
 		if (lk)
 			break;
-		send_dump(rx->rx_sock, rx->rx_ident, rx->rx_ident_len);
+		send_dump(rx->rx_sock, rx->rx_ident, rx->rx_ident_len, rx->rx_p, h->mh_length);
 		return;
 	case MSG_GRD_EDGES:
 		if (lk || rx->rx_client || h->mh_sender < 1 || !lms.s_peer[h->mh_sender])

@@ -1,6 +1,12 @@
 /*
  * ges_dump.c - the v$ges_* views: our table (and the SGA lock cache's
- * resources and locks, as the GRD's look), as rows, to racsql.
+ * resources and locks, as the GRD's look), as rows, to racsql, a page at a
+ * time (lib/msg.h, MSG_GES_DUMP).
+ *
+ * A page is as many rows as fit one message, from the position the request
+ * names.  Positions are ours: the GRD's walk position (grd_walk_*), or,
+ * with POS_FAST set, the lock cache's slot and the entry within it that
+ * comes next.  The cache's rows follow the GRD's.
  */
 #include <string.h>
 
@@ -58,29 +64,43 @@ static int dump_lock(const struct grd_lock_info *li, void *arg)
 	return 0;
 }
 
-/* the resources (or the locks) of the SGA lock cache, as the GRD's look */
-static void dump_fast(struct dump *d, bool locks)
+#define POS_FAST	(1ull << 62)		/* the lock cache's part */
+#define FAST_POS(slot, k)	(POS_FAST | (uint64_t)(slot) << 16 | (uint64_t)(k))
+
+/*
+ * The resources (or the locks) of the SGA lock cache, as the GRD's look,
+ * from position *pos on; a row that does not fit leaves *pos at itself,
+ * the end sets it to 0.
+ */
+static void dump_fast(struct dump *d, bool locks, uint64_t *pos)
 {
 	static struct fl_slot sl;
+	int first = (int)((*pos >> 16) & 0xffff);
+	int skip = (int)(*pos & 0xffff);
 
-	for (int i = 0; lms.fast.fc_fl && i < FL_SLOTS && !d->d_full; i++) {
+	for (int i = first; lms.fast.fc_fl && i < FL_SLOTS; i++) {
 		struct grd_res_info ri = { 0 };
+		int k = 0;
 
+		if (i != first)
+			skip = 0;
 		if (!fl_snapshot(lms.fast.fc_fl, i, &sl))
 			continue;
 		ri.ri_name = (const char *)sl.fs_name;
 		ri.ri_namelen = sl.fs_namelen;
 		ri.ri_lvb = sl.fs_lvb;
 		ri.ri_dubious = sl.fs_dubious;
-		for (int k = 0; k < FL_ENTRIES; k++) {
-			uint32_t st = FE_STATE(sl.fs_e[k].fe_word);
+		for (int e = 0; e < FL_ENTRIES; e++) {
+			uint32_t st = FE_STATE(sl.fs_e[e].fe_word);
 
 			ri.ri_ngranted += st == FE_GRANTED;
 			ri.ri_nwaiting += st == FE_WAITING;
 		}
 		if (!locks) {
-			if (ri.ri_ngranted + ri.ri_nwaiting || ri.ri_dubious)
-				dump_res(&ri, d);
+			if ((ri.ri_ngranted + ri.ri_nwaiting || ri.ri_dubious) && dump_res(&ri, d)) {
+				*pos = FAST_POS(i, 0);
+				return;
+			}
 			continue;
 		}
 		/* grant queue, then the wait queue, each in order of arrival */
@@ -88,8 +108,8 @@ static void dump_fast(struct dump *d, bool locks)
 			const struct fl_entry *q[FL_ENTRIES];
 			int n = 0;
 
-			for (int k = 0; k < FL_ENTRIES; k++) {
-				const struct fl_entry *x = &sl.fs_e[k];
+			for (int e = 0; e < FL_ENTRIES; e++) {
+				const struct fl_entry *x = &sl.fs_e[e];
 				int j = n;
 
 				if (FE_STATE(x->fe_word) != (uint32_t)pass)
@@ -99,7 +119,7 @@ static void dump_fast(struct dump *d, bool locks)
 					q[j] = q[j - 1];
 				q[j] = x;
 			}
-			for (int j = 0; j < n && !d->d_full; j++) {
+			for (int j = 0; j < n; j++, k++) {
 				const struct fl_entry *e = q[j];
 				bool waits = pass == FE_WAITING;
 				struct grd_lock_info li = {
@@ -113,28 +133,56 @@ static void dump_fast(struct dump *d, bool locks)
 					.li_blocked = waits,
 					.li_blocker = { .ow_inst = waits ? (uint8_t)lms.s_m->m_inst : 0 } };
 
+				if (k < skip)
+					continue;
 				pid_note(li.li_owner, (pid_t)e->fe_pid);
-				dump_lock(&li, d);
+				if (dump_lock(&li, d)) {
+					*pos = FAST_POS(i, k);
+					return;
+				}
 			}
 		}
 	}
+	*pos = 0;
 }
 
-void send_dump(void *sock, const uint8_t *ident, size_t ident_len)
+/* a page of rows from position pos: the GRD's first, then the lock cache's */
+static uint64_t dump_page(struct dump *d, bool locks, uint64_t pos)
+{
+	if (!(pos & POS_FAST)) {
+		uint64_t gpos = pos;
+
+		if (locks)
+			grd_walk_locks(lms.s_grd, &gpos, dump_lock, d);
+		else
+			grd_walk_resources(lms.s_grd, &gpos, dump_res, d);
+		if (d->d_full)
+			return gpos;
+		pos = FAST_POS(0, 0);
+	}
+	dump_fast(d, locks, &pos);
+	return pos;
+}
+
+void send_dump(void *sock, const uint8_t *ident, size_t ident_len, const uint8_t *req,
+	       size_t reqlen)
 {
 	static uint8_t body[DUMP_MAX], buf[RAC_MSG_HDR + DUMP_MAX];
 	struct dump d = { .d_full = 0 };
 	struct msg_hdr h = { .mh_sender = (uint32_t)lms.s_m->m_inst,
 			     .mh_cluster = lms.s_cluster_id, .mh_seq = ++lms.s_seq };
+	struct msg_ges_req q;
+	uint64_t next;
 	int n;
 
+	if (msg_ges_req_in(req, reqlen, &q)) {
+		lms_bad("a client", RAC_EMSG_LEN);
+		return;
+	}
 	msg_ges_dump_begin(&d.d_g, body, DUMP_MAX);
-	grd_foreach_resource(lms.s_grd, dump_res, &d);
-	dump_fast(&d, false);
-	if (!d.d_full)
-		grd_foreach_lock(lms.s_grd, dump_lock, &d);
-	dump_fast(&d, true);
-	n = msg_encode_raw(buf, sizeof(buf), &h, MSG_GES_DUMP, body, msg_ges_dump_finish(&d.d_g));
+	next = dump_page(&d, q.gq_what == GES_WANT_LOCKS, q.gq_pos);
+	n = msg_encode_raw(buf, sizeof(buf), &h, MSG_GES_DUMP, body,
+			   msg_ges_dump_finish(&d.d_g, next));
 	if (n < 0)
 		return;
 	if (send_to(sock, ident, ident_len, buf, (size_t)n))

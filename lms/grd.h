@@ -375,6 +375,18 @@ typedef int (*grd_res_fn)(const struct grd_res_info *ri, void *arg);
 typedef int (*grd_lock_fn)(const struct grd_lock_info *li, void *arg);
 int grd_foreach_resource(const struct grd *g, grd_res_fn fn, void *arg);
 int grd_foreach_lock(const struct grd *g, grd_lock_fn fn, void *arg);
+/*
+ * The same walks, resumable, for a view read in pages: they start at *pos
+ * (0: the beginning).  When a callback returns non-zero the walk stops and
+ * *pos names the resource (or lock) that callback refused, so that the next
+ * walk from *pos starts with it; a walk that reaches the end sets *pos to
+ * GRD_POS_END.  The table may change between two walks: a resource added
+ * or removed meanwhile may be seen or not, as in any live view, but nothing
+ * is visited twice within a walk and the walk always ends.
+ */
+#define GRD_POS_END	UINT64_MAX
+int grd_walk_resources(const struct grd *g, uint64_t *pos, grd_res_fn fn, void *arg);
+int grd_walk_locks(const struct grd *g, uint64_t *pos, grd_lock_fn fn, void *arg);
 
 /* one lock, as grd_foreach_lock would show it */
 int grd_lock_query(struct grd *g, uint64_t lkid, struct grd_lock_info *li);

@@ -94,11 +94,21 @@ static void lock_info(const struct grd *g, const struct grd_res *r, const struct
 	}
 }
 
-int grd_foreach_resource(const struct grd *g, grd_res_fn fn, void *arg)
+/*
+ * A walk's position: the resource slot in the high bits and, for locks, how
+ * many of that resource's locks (grant, convert, wait queue in order) come
+ * before the one to start at.
+ */
+#define POS_LOCK_BITS	24
+#define POS_SLOT(p)	((size_t)((p) >> POS_LOCK_BITS))
+#define POS_LOCK(p)	((uint32_t)((p) & ((1u << POS_LOCK_BITS) - 1)))
+#define POS(s, k)	((uint64_t)(s) << POS_LOCK_BITS | (k))
+
+int grd_walk_resources(const struct grd *g, uint64_t *pos, grd_res_fn fn, void *arg)
 {
-	if (!g || !fn)
+	if (!g || !fn || !pos)
 		return RAC_EINVAL;
-	for (size_t s = 0; s < res_slots(g); s++) {
+	for (size_t s = *pos == GRD_POS_END ? res_slots(g) : POS_SLOT(*pos); s < res_slots(g); s++) {
 		const struct grd_res *r = res_in(g, s);
 		struct grd_res_info ri;
 		int rc;
@@ -113,19 +123,28 @@ int grd_foreach_resource(const struct grd *g, grd_res_fn fn, void *arg)
 		ri.ri_nwaiting = queue_len(g, r, Q_WAIT);
 		ri.ri_lvb = res_lvb(g, r);
 		ri.ri_dubious = r->res_flags & RES_DUBIOUS;
-		if ((rc = fn(&ri, arg)))
+		if ((rc = fn(&ri, arg))) {
+			*pos = POS(s, 0);
 			return rc;
+		}
 	}
+	*pos = GRD_POS_END;
 	return 0;
 }
 
-int grd_foreach_lock(const struct grd *g, grd_lock_fn fn, void *arg)
+int grd_walk_locks(const struct grd *g, uint64_t *pos, grd_lock_fn fn, void *arg)
 {
-	if (!g || !fn)
+	size_t s0;
+	uint32_t skip;
+
+	if (!g || !fn || !pos)
 		return RAC_EINVAL;
-	for (size_t s = 0; s < res_slots(g); s++) {
+	s0 = *pos == GRD_POS_END ? res_slots(g) : POS_SLOT(*pos);
+	skip = *pos == GRD_POS_END ? 0 : POS_LOCK(*pos);
+	for (size_t s = s0; s < res_slots(g); s++) {
 		const struct grd_res *r = res_in(g, s);
 		struct res_scan sc;
+		uint32_t k = 0;
 
 		if (!r || res_empty(r))
 			continue;
@@ -135,13 +154,35 @@ int grd_foreach_lock(const struct grd *g, grd_lock_fn fn, void *arg)
 				struct grd_lock_info li;
 				int rc;
 
+				if (s == s0 && k < skip) {
+					k++;
+					continue;
+				}
 				lock_info(g, r, &sc, i, &li);
-				if ((rc = fn(&li, arg)))
+				if ((rc = fn(&li, arg))) {
+					*pos = k < (1u << POS_LOCK_BITS) ? POS(s, k) : POS(s + 1, 0);
 					return rc;
+				}
+				k++;
 			}
 		}
 	}
+	*pos = GRD_POS_END;
 	return 0;
+}
+
+int grd_foreach_resource(const struct grd *g, grd_res_fn fn, void *arg)
+{
+	uint64_t pos = 0;
+
+	return grd_walk_resources(g, &pos, fn, arg);
+}
+
+int grd_foreach_lock(const struct grd *g, grd_lock_fn fn, void *arg)
+{
+	uint64_t pos = 0;
+
+	return grd_walk_locks(g, &pos, fn, arg);
 }
 
 int grd_lock_query(struct grd *g, uint64_t lkid, struct grd_lock_info *li)

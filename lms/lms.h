@@ -392,6 +392,7 @@ void dl_receive(int from, const uint8_t *p, size_t len);
 void dl_tick(uint64_t now);
 
 /* ges_dump.c */
-void send_dump(void *sock, const uint8_t *ident, size_t ident_len);
+void send_dump(void *sock, const uint8_t *ident, size_t ident_len, const uint8_t *req,
+	       size_t reqlen);
 
 #endif

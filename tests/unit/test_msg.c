@@ -321,11 +321,12 @@ static void test_ges_dump_bytes(void **state)
 	assert_int_equal(msg_ges_dump_add_res(&d, &r), 0);
 	assert_int_equal(msg_ges_dump_add_lock(&d, &l1), 0);
 	assert_int_equal(msg_ges_dump_add_lock(&d, &l2), 0);
-	n = msg_ges_dump_finish(&d);
+	n = msg_ges_dump_finish(&d, 0x1234);	/* nothing left out: next is 0 */
 
 	g_le(&g, 1, 4);			/* nres */
 	g_le(&g, 2, 4);			/* nlocks */
-	g_u8(&g, 0);			/* truncated */
+	g_u8(&g, 0);			/* more */
+	g_le(&g, 0, 8);			/* next */
 	g_u8(&g, 5);
 	g_raw(&g, "res_1", 5);
 	g_raw(&g, "\x02\0\0\0" "\x04\x03\x02\x01" "\x07\0\0\0", 12);
@@ -348,7 +349,8 @@ static void test_ges_dump_bytes(void **state)
 	assert_int_equal(msg_ges_dump_open(out, n, &it), 0);
 	assert_int_equal(it.gi_nres, 1);
 	assert_int_equal(it.gi_nlocks, 2);
-	assert_int_equal(it.gi_truncated, 0);
+	assert_int_equal(it.gi_more, 0);
+	assert_int_equal(it.gi_next, 0);
 	assert_int_equal(msg_ges_dump_next_res(&it, &rr), 1);
 	assert_memory_equal(&rr, &r, sizeof(r));
 	assert_int_equal(msg_ges_dump_next_res(&it, &rr), 0);
@@ -365,8 +367,8 @@ static void test_ges_dump_bytes(void **state)
 
 	/* an empty dump is its head alone */
 	msg_ges_dump_begin(&d, out, sizeof(out));
-	assert_int_equal(msg_ges_dump_finish(&d), MSG_GES_DUMP_HEAD);
-	assert_memory_equal(out, "\0\0\0\0\0\0\0\0\0", MSG_GES_DUMP_HEAD);
+	assert_int_equal(msg_ges_dump_finish(&d, 0), MSG_GES_DUMP_HEAD);
+	assert_memory_equal(out, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", MSG_GES_DUMP_HEAD);
 	assert_int_equal(msg_ges_dump_open(out, MSG_GES_DUMP_HEAD, &it), 0);
 	assert_int_equal(msg_ges_dump_next_lock(&it, &ll), 0);
 
@@ -377,7 +379,7 @@ static void test_ges_dump_bytes(void **state)
 	assert_null(msg_lk_mode_str(LK_NMODES));
 }
 
-/* a full dump keeps a prefix and says so; bad rows are refused, never overrun */
+/* a full page keeps a prefix and says where the next starts; bad rows are refused, never overrun */
 static void test_ges_dump_bad(void **state)
 {
 	static uint8_t out[600], copy[600];
@@ -397,13 +399,15 @@ static void test_ges_dump_bad(void **state)
 		nres++;
 	assert_int_equal(rc, RAC_ERANGE);
 	assert_int_equal(nres, 3);
-	/* room for a lock is left, but the dump is truncated already */
+	/* room for a lock is left, but the page is full already */
 	assert_int_equal(msg_ges_dump_add_lock(&d, &l1), RAC_ERANGE);
-	n = msg_ges_dump_finish(&d);
+	n = msg_ges_dump_finish(&d, 0x0102030405060708ull);
 	assert_int_equal(n, MSG_GES_DUMP_HEAD + 3 * MSG_GES_RES_LEN(5));
-	assert_memory_equal(out, "\x03\0\0\0\0\0\0\0\x01", MSG_GES_DUMP_HEAD);
+	assert_memory_equal(out, "\x03\0\0\0\0\0\0\0\x01\x08\x07\x06\x05\x04\x03\x02\x01",
+			    MSG_GES_DUMP_HEAD);
 	assert_int_equal(msg_ges_dump_open(out, n, &it), 0);
-	assert_int_equal(it.gi_truncated, 1);
+	assert_int_equal(it.gi_more, 1);
+	assert_int_equal(it.gi_next, 0x0102030405060708ull);
 
 	/* a resource after a lock, or a bad name length, is a caller's mistake */
 	msg_ges_dump_begin(&d, out, sizeof(out));
@@ -419,11 +423,12 @@ static void test_ges_dump_bad(void **state)
 	msg_ges_dump_begin(&d, out, sizeof(out));
 	assert_int_equal(msg_ges_dump_add_res(&d, &r), 0);
 	assert_int_equal(msg_ges_dump_add_lock(&d, &l1), 0);
-	n = msg_ges_dump_finish(&d);
+	n = msg_ges_dump_finish(&d, 0);
 	lock_at = MSG_GES_DUMP_HEAD + MSG_GES_RES_LEN(5);
 	{
 		static const struct { size_t off; uint8_t v; } bad[] = {
-			{ 8, 2 },				/* truncated */
+			{ 8, 2 },				/* more */
+			{ 9, 1 },				/* a next without more */
 			{ MSG_GES_DUMP_HEAD, 0 },		/* resource name empty */
 			{ MSG_GES_DUMP_HEAD, LK_NAME_MAX + 1 },	/* ... too long */
 			{ MSG_GES_DUMP_HEAD + 1 + 5 + 12, 2 },	/* dubious */
