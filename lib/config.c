@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -103,6 +104,8 @@ static const struct cfg_key cfg_keys[] = {
 };
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 static_assert(NKEYS <= CFG_MAX_KEYS, "grow CFG_MAX_KEYS");
+
+#define CFG_FILE_MAX (1 << 20)	/* bytes a configuration file may have */
 
 /* index of an instance key among the instance keys (for ic_src) */
 static int inst_key_index(const struct cfg_key *k)
@@ -633,11 +636,12 @@ static void validate(struct parse *ps)
 		cfg->cf_ninst++;
 		snprintf(sec, sizeof(sec), "instance%d", i);
 		apply_inst_defaults(ps, ic);
-		if (!ic->ic_lmon_ep[0])
+		/* an endpoint given but refused was named already: once is enough */
+		if (!ic->ic_lmon_ep[0] && !line_of(&ps->p_lines, sec, "lmon_endpoint"))
 			err_add(ps->p_err, line_of(&ps->p_lines, sec, NULL),
 				"[%s] has no lmon_endpoint; add e.g. 'lmon_endpoint = "
 				"tcp://127.0.0.1:%d'", sec, 7100 + i);
-		if (!ic->ic_lms_ep[0])
+		if (!ic->ic_lms_ep[0] && !line_of(&ps->p_lines, sec, "lms_endpoint"))
 			err_add(ps->p_err, line_of(&ps->p_lines, sec, NULL),
 				"[%s] has no lms_endpoint; add e.g. 'lms_endpoint = "
 				"tcp://127.0.0.1:%d'", sec, 7200 + i);
@@ -708,6 +712,39 @@ static int finish(struct parse *ps, struct errbuf *eb)
 static char *ini_errors;	/* iniparser reports syntax errors through a callback */
 static size_t ini_errors_len;
 
+/*
+ * A section given twice, or two sections that name one instance
+ * ([instance1] and [instance01]), would merge silently, the last value of a
+ * key winning: refuse them, naming both lines.
+ */
+static void check_sections(struct parse *ps)
+{
+	const struct line_index *li = &ps->p_lines;
+
+	for (int i = 0; i < li->li_n; i++) {
+		const struct line_ref *a = &li->li_refs[i];
+		int na;
+
+		if (a->lr_key[0])
+			continue;
+		na = parse_inst_section(a->lr_section);
+		for (int j = i + 1; j < li->li_n; j++) {
+			const struct line_ref *b = &li->li_refs[j];
+
+			if (b->lr_key[0])
+				continue;
+			if (!strcmp(a->lr_section, b->lr_section))
+				err_add(ps->p_err, b->lr_line, "[%s] is given again (first at line "
+					"%d); put its keys in one section", b->lr_section,
+					a->lr_line);
+			else if (na > 0 && parse_inst_section(b->lr_section) == na)
+				err_add(ps->p_err, b->lr_line, "[%s] names instance %d, as [%s] at "
+					"line %d does; put its keys in one section", b->lr_section,
+					na, a->lr_section, a->lr_line);
+		}
+	}
+}
+
 static int ini_error_cb(const char *fmt, ...)
 {
 	va_list ap;
@@ -732,6 +769,7 @@ int config_parse_file(const char *path, struct rac_config *cfg, char *err, size_
 	struct errbuf eb = { err, errlen, 0, 0, path };
 	struct parse ps = { .p_cfg = cfg, .p_err = &eb };
 	char abs[PATH_MAX];
+	struct stat st;
 	dictionary *d;
 	FILE *probe;
 
@@ -740,6 +778,24 @@ int config_parse_file(const char *path, struct rac_config *cfg, char *err, size_
 	memset(cfg, 0, sizeof(*cfg));
 	if (!realpath(path, abs)) {
 		err_add(&eb, 0, "cannot read the configuration file: %s", strerror(errno));
+		return RAC_ECONFIG;
+	}
+	if (stat(abs, &st)) {
+		err_add(&eb, 0, "cannot read the configuration file: %s", strerror(errno));
+		return RAC_ECONFIG;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err_add(&eb, 0, "is a directory, not a configuration file; name the .ini file in it");
+		return RAC_ECONFIG;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err_add(&eb, 0, "is not a regular file (a device, a pipe or a socket); name an "
+			"INI file");
+		return RAC_ECONFIG;
+	}
+	if (st.st_size > CFG_FILE_MAX) {
+		err_add(&eb, 0, "is %lld bytes; a configuration file is at most %d",
+			(long long)st.st_size, CFG_FILE_MAX);
 		return RAC_ECONFIG;
 	}
 	probe = fopen(abs, "re");
@@ -758,6 +814,7 @@ int config_parse_file(const char *path, struct rac_config *cfg, char *err, size_
 		strcpy(ps.p_base, "/");
 
 	scan_lines(abs, &ps.p_lines);
+	check_sections(&ps);
 	apply_cluster_defaults(&ps);
 
 	free(ini_errors);

@@ -204,6 +204,52 @@ static void count_param(const struct cfg_param *p, void *arg)
 	}
 }
 
+/* a section twice, or two names of one instance, would merge silently */
+static void test_duplicate_sections_are_refused_with_their_lines(void **state)
+{
+	(void)state;
+	assert_int_equal(load("[cluster]\n" GOOD_INST "[instance1]\nname = other\n"), RAC_ECONFIG);
+	assert_non_null(strstr(err, ":5: [instance1] is given again (first at line 2)"));
+	assert_int_equal(load("[cluster]\n" GOOD_INST "[instance01]\nname = other\n"), RAC_ECONFIG);
+	assert_non_null(strstr(err, ":5: [instance01] names instance 1, as [instance1] at line 2"));
+	assert_int_equal(load("[cluster]\nname = a\n" GOOD_INST "[cluster]\nname = b\n"),
+			 RAC_ECONFIG);
+	assert_non_null(strstr(err, "[cluster] is given again (first at line 1)"));
+}
+
+/* the file must be a regular file of bounded size: a directory or a device is named */
+static void test_config_must_be_a_regular_file(void **state)
+{
+	char big[512];
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(config_parse_file(dir, &cfg, err, sizeof(err)), RAC_ECONFIG);
+	assert_non_null(strstr(err, "is a directory, not a configuration file"));
+	assert_null(strstr(err, "no [cluster] section"));
+	assert_int_equal(config_parse_file("/dev/zero", &cfg, err, sizeof(err)), RAC_ECONFIG);
+	assert_non_null(strstr(err, "/dev/zero: is not a regular file"));
+	snprintf(big, sizeof(big), "%s/big.ini", dir);
+	f = fopen(big, "w");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 2 << 20, SEEK_SET), 0);
+	fputc('\n', f);
+	fclose(f);
+	assert_int_equal(config_parse_file(big, &cfg, err, sizeof(err)), RAC_ECONFIG);
+	assert_non_null(strstr(err, "a configuration file is at most 1048576"));
+	unlink(big);
+}
+
+/* a bad endpoint is one mistake, not two */
+static void test_bad_endpoint_named_once(void **state)
+{
+	(void)state;
+	assert_int_equal(load("[cluster]\n[instance1]\nlmon_endpoint = udp://x:1\n"
+			      "lms_endpoint = tcp://127.0.0.1:7201\n"), RAC_ECONFIG);
+	assert_non_null(strstr(err, "use tcp://HOST:PORT"));
+	assert_null(strstr(err, "has no lmon_endpoint"));
+}
+
 static void test_values_in_force(void **state)
 {
 	struct seen s = { 0 };
@@ -248,6 +294,9 @@ int main(void)
 		cmocka_unit_test(test_timings_must_fit_together),
 		cmocka_unit_test(test_every_mistake_reported_at_once),
 		cmocka_unit_test(test_syntax_error_and_missing_file),
+		cmocka_unit_test(test_duplicate_sections_are_refused_with_their_lines),
+		cmocka_unit_test(test_config_must_be_a_regular_file),
+		cmocka_unit_test(test_bad_endpoint_named_once),
 		cmocka_unit_test(test_values_in_force),
 		cmocka_unit_test(test_sga_name_is_per_instance_and_directory),
 	};
