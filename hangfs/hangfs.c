@@ -131,6 +131,14 @@ static void say(const char *fmt, ...)
 	fflush(stderr);
 }
 
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void dir_file(const char *name, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s", H.h_dir, name);
@@ -676,6 +684,7 @@ int main(int argc, char **argv)
 	struct fuse_buf fbuf = { .mem = NULL };
 	int ready_fd = -1, watch_fd = -1, sig_fd, mnt_fd, status = 1, binding = 0;
 	char path[4200];
+	long long checked_ms = 0;
 	pid_t watch = 0;
 	sigset_t sigs;
 	pthread_t bt;
@@ -868,8 +877,12 @@ int main(int argc, char **argv)
 				break;
 			}
 		}
-		/* someone else took our cover off TARGET: the drill is over */
-		if (H.h_bound && !H.h_retiring && !target_is_ours()) {
+		/*
+		 * Someone else took our cover off TARGET: the drill is over.
+		 * Looked at twice a second, not on every request.
+		 */
+		if (H.h_bound && !H.h_retiring && mono_ms() - checked_ms >= 500 &&
+		    (checked_ms = mono_ms(), !target_is_ours())) {
 			say("%s was uncovered by someone else: retiring", H.h_target);
 			H.h_bound = 0;
 			retire();
