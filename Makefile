@@ -30,6 +30,8 @@ endif
 
 ZMQ_CFLAGS := $(shell pkg-config --cflags libzmq 2>/dev/null)
 ZMQ_LIBS := $(shell pkg-config --libs libzmq 2>/dev/null || echo -lzmq)
+FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null || echo -I/usr/include/fuse3)
+FUSE_LIBS := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3 -lpthread)
 
 # -Wformat-truncation is off: its guesses about path lengths are noise; we
 # check snprintf results where truncation matters.
@@ -49,7 +51,9 @@ LIBRAC := $(OBJDIR)/librac.a
 
 MEMBERS := lmon lms ckpt smon
 MEMBER_BINS := $(MEMBERS:%=$(BINDIR)/rac_%)
-BINS := $(BINDIR)/racctl $(BINDIR)/racsql $(MEMBER_BINS)
+# the lab's hung-disk drill (racctl fault disk-hang), installed with the members
+HANGFS_BIN := $(BINDIR)/rac_hangfs
+BINS := $(BINDIR)/racctl $(BINDIR)/racsql $(MEMBER_BINS) $(HANGFS_BIN)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/$(FLAVOUR)/tests/%)
@@ -57,7 +61,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/$(FLAVOUR)/tests/%)
 RACCTL_SRCS := $(wildcard admin/racctl*.c)
 RACSQL_SRCS := $(filter-out $(RACCTL_SRCS),$(wildcard admin/*.c))
 
-ALL_SRCS := $(LIB_SRCS) $(wildcard lmon/*.c lms/*.c ckpt/*.c smon/*.c admin/*.c bench/*.c tests/tools/*.c) $(UNIT_SRCS)
+ALL_SRCS := $(LIB_SRCS) $(wildcard lmon/*.c lms/*.c ckpt/*.c smon/*.c hangfs/*.c admin/*.c bench/*.c tests/tools/*.c) $(UNIT_SRCS)
 DEPS := $(ALL_SRCS:%.c=$(OBJDIR)/%.d)
 
 .PHONY: all bins run test unit integration bench deps install clean
@@ -92,6 +96,13 @@ $(BINDIR)/rac_$(1): $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard $(1)/*.c)) $(LIBRAC)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LIBS)
 endef
 $(foreach m,$(MEMBERS),$(eval $(call member_rule,$(m))))
+
+# rac_hangfs: a FUSE file system standing in for one file (hangfs/hangfs.c);
+# it needs nothing of librac
+$(OBJDIR)/hangfs/%.o: CFLAGS += $(FUSE_CFLAGS)
+$(HANGFS_BIN): $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard hangfs/*.c))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(FUSE_LIBS)
 
 # the GRD test links LMS's lock table (grd_strerror() falls back to librac)
 build/$(FLAVOUR)/tests/test_grd: $(OBJDIR)/tests/unit/test_grd.o $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard lms/grd*.c)) $(LIBRAC)
@@ -241,7 +252,7 @@ bench: deps
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/racrt
 	install -m 0755 bin/racctl bin/racsql $(DESTDIR)$(PREFIX)/bin/
-	install -m 0755 $(MEMBER_BINS) $(DESTDIR)$(PREFIX)/libexec/racrt/
+	install -m 0755 $(MEMBER_BINS) $(HANGFS_BIN) $(DESTDIR)$(PREFIX)/libexec/racrt/
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 0644 include/racrt.h $(DESTDIR)$(PREFIX)/include/
 	install -m 0644 $(LIBRACRT) $(DESTDIR)$(PREFIX)/lib/

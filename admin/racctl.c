@@ -9,6 +9,7 @@
  *   racctl alert -i N [-f]           print or follow the alert log
  *   racctl dump control              the control file, block by block
  *   racctl fault kill|hang|resume -i N [-p ROLE]
+ *   racctl fault net-cut|net-restore|disk-off|disk-on|disk-hang|disk-resume  (lab)
  *
  * Exit status: 0 success, 1 the operation failed, 2 bad usage.  Errors are
  * one line on stderr.
@@ -64,6 +65,10 @@ static const char usage_text[] =
 	"  fault disk-off|disk-on -i N --disk K\n"
 	"                                 make voting disk K fail for instance N only / give\n"
 	"                                 it back (lab)\n"
+	"  fault disk-hang|disk-resume -i N --disk K|control\n"
+	"                                 make voting disk K (or the control file) hang for\n"
+	"                                 instance N only: its I/O waits, unanswered, no\n"
+	"                                 error / answer it again (lab, root)\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE   configuration file (default: $RACRT_CONFIG, else the\n"
@@ -73,7 +78,8 @@ static const char usage_text[] =
 	"  -f, --follow        follow the alert log\n"
 	"      --force         let 'init' overwrite a formatted disk\n"
 	"      --abort         let 'stop' kill the group instead of a clean stop\n"
-	"      --disk K        voting disk for 'dump vote' and 'fault disk-*' (1 = the first)\n"
+	"      --disk K        voting disk for 'dump vote' and 'fault disk-*' (1 = the first);\n"
+	"                      'control': the control file, for 'fault disk-hang|disk-resume'\n"
 	"      --lab           'up' in namespaces\n"
 	"  -n COUNT            instances of the lab (default: as configured)\n"
 	"  -h, --help          this text\n"
@@ -244,6 +250,8 @@ static int cmd_dump(const struct rac_config *cfg, const struct opts *o, const ch
 	if (!strcmp(what, "control")) {
 		rc = ctl_dump(cfg, stdout, &ncorrupt);
 	} else if (!strcmp(what, "vote")) {
+		if (o->o_control)
+			racctl_usage("--disk control goes with 'fault disk-hang' and 'disk-resume'");
 		if (o->o_disk > cfg->cf_nvoting)
 			racctl_usage("--disk %d: there %s only %d voting disk%s", o->o_disk,
 				  cfg->cf_nvoting == 1 ? "is" : "are", cfg->cf_nvoting,
@@ -315,6 +323,9 @@ static int cmd_down(const struct rac_config *cfg)
 {
 	int failed = 0;
 
+	/* hung-disk drills first: an instance waiting on a hung disk cannot stop */
+	if (cfg->cf_lab && lab_hang_clear(cfg, 0))
+		printf("Hung-disk drills resumed\n");
 	for (int i = RAC_MAX_INST; i >= 1; i--) {
 		const struct rac_inst_cfg *ic = config_inst(cfg, i);
 		struct sga s;
@@ -339,6 +350,7 @@ static int cmd_down(const struct rac_config *cfg)
 				stop_one(cfg, i, 1);
 			}
 		}
+		lab_hang_clear(cfg, 1);
 		if (lab_destroy(cfg, err, sizeof(err)))
 			return racctl_fail("cannot remove the lab: %s", err);
 		printf("Lab removed: namespaces, links and lab configuration\n");
@@ -401,11 +413,17 @@ int main(int argc, char **argv)
 		}
 		case 'D': {
 			char *end;
-			long v = strtol(optarg, &end, 10);
+			long v;
+
+			if (!strcmp(optarg, "control")) {
+				o.o_control = 1;
+				break;
+			}
+			v = strtol(optarg, &end, 10);
 
 			if (*end || end == optarg || v < 1 || v > RAC_MAX_VOTING)
-				racctl_usage("--disk wants a voting disk number from 1 to %d, not '%s'",
-					  RAC_MAX_VOTING, optarg);
+				racctl_usage("--disk wants a voting disk number from 1 to %d "
+					  "(or 'control'), not '%s'", RAC_MAX_VOTING, optarg);
 			o.o_disk = (int)v;
 			break;
 		}

@@ -21,6 +21,7 @@ struct opts {
 	int o_force;
 	int o_abort;
 	int o_disk;
+	int o_control;		/* --disk control: the control file, for disk-hang/resume */
 	int o_lab;
 	int o_count;
 };

@@ -6,6 +6,8 @@
  *   kill | hang | resume -i N [-p ROLE]    SIGKILL / SIGSTOP / SIGCONT one member
  *   net-cut | net-restore -i N             the lab: instance N's link down / up
  *   disk-off | disk-on -i N --disk K       the lab: voting disk K for N alone
+ *   disk-hang | disk-resume -i N --disk K|control
+ *                                          the lab: its I/O waits for N alone
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,7 +20,62 @@
 #include "racctl.h"
 #include "sga.h"
 
-/* net-cut, net-restore, disk-off, disk-on: lab faults */
+/*
+ * disk-hang, disk-resume: rac_hangfs covers the path inside the instance's
+ * mount namespace (instance/lab_hang.c).  A resume needs no running
+ * instance: it also cleans up after one that left or was evicted.
+ */
+static int cmd_hang_fault(const struct rac_config *cfg, const struct opts *o, const char *what,
+			  const struct rac_inst_cfg *ic)
+{
+	int hang = !strcmp(what, "disk-hang");
+	int disk = o->o_control ? LAB_HANG_CONTROL : o->o_disk;
+	char err[1024], target[RAC_PATH_MAX + 16], name[RAC_PATH_MAX + 48];
+	struct sga s;
+	pid_t g;
+	int rc;
+
+	if (!o->o_control && !o->o_disk)
+		racctl_usage("%s needs --disk K (a voting disk) or --disk control", what);
+	if (!cfg->cf_lab)
+		return racctl_fail("no lab is up: '%s' needs 'racctl up --lab'", what);
+	if (disk != LAB_HANG_CONTROL && disk > cfg->cf_nvoting)
+		return racctl_fail("--disk %d: there are %d voting disks", disk, cfg->cf_nvoting);
+	if (disk == LAB_HANG_CONTROL)
+		config_control_path(cfg, target, sizeof(target));
+	else
+		snprintf(target, sizeof(target), "%s", cfg->cf_voting[disk - 1]);
+	if (disk == LAB_HANG_CONTROL)
+		snprintf(name, sizeof(name), "the control file (%s)", target);
+	else
+		snprintf(name, sizeof(name), "voting disk %d (%s)", disk, target);
+	if (!hang) {
+		launch_alert_note(ic, "Fault injected by operator (racctl fault disk-resume): I/O on "
+				  "%s answered again for this instance", name);
+		rc = lab_resume(cfg, ic, disk, err, sizeof(err));
+		if (rc)
+			return racctl_fail("%s", err);
+		printf("%s\n", err);
+		return 0;
+	}
+	if (launch_attach(cfg, o->o_inst, &s))
+		return racctl_fail("instance %d (%s) is not running", o->o_inst, ic->ic_name);
+	g = sga_hdr(&s)->sh_guardian_pid;
+	sga_detach(&s);
+	launch_alert_note(ic, "Fault injected by operator (racctl fault disk-hang): %s hangs for "
+			  "this instance: its I/O waits, unanswered, until 'racctl fault "
+			  "disk-resume'", name);
+	rc = lab_hang(cfg, ic, g, disk, target, err, sizeof(err));
+	if (rc)
+		return racctl_fail("%s", err);
+	if (disk == LAB_HANG_CONTROL)
+		printf("The control file hangs for instance %d (%s)\n", o->o_inst, ic->ic_name);
+	else
+		printf("Voting disk %d hangs for instance %d (%s)\n", disk, o->o_inst, ic->ic_name);
+	return 0;
+}
+
+/* net-cut, net-restore, disk-off, disk-on, disk-hang, disk-resume: lab faults */
 static int cmd_lab_fault(const struct rac_config *cfg, const struct opts *o, const char *what)
 {
 	const struct rac_inst_cfg *ic;
@@ -27,9 +84,15 @@ static int cmd_lab_fault(const struct rac_config *cfg, const struct opts *o, con
 	int on = !strcmp(what, "net-restore") || !strcmp(what, "disk-on");
 
 	if (strcmp(what, "net-cut") && strcmp(what, "net-restore") && strcmp(what, "disk-off") &&
-	    strcmp(what, "disk-on"))
-		racctl_usage("unknown fault '%s'; use net-cut, net-restore, disk-off or disk-on", what);
+	    strcmp(what, "disk-on") && strcmp(what, "disk-hang") && strcmp(what, "disk-resume"))
+		racctl_usage("unknown fault '%s'; use net-cut, net-restore, disk-off, disk-on, "
+			     "disk-hang or disk-resume", what);
 	ic = racctl_need_inst(cfg, o);
+	if (!strcmp(what, "disk-hang") || !strcmp(what, "disk-resume"))
+		return cmd_hang_fault(cfg, o, what, ic);
+	if (o->o_control)
+		racctl_usage("%s takes a voting disk (--disk K); 'control' goes with disk-hang "
+			     "and disk-resume", what);
 	if (!net && !o->o_disk)
 		racctl_usage("%s needs --disk K", what);
 	if (!cfg->cf_lab)
@@ -73,7 +136,7 @@ int cmd_fault(const struct rac_config *cfg, const struct opts *o, const char *wh
 
 	if (!what)
 		racctl_usage("fault needs a kind: kill, hang, resume, net-cut, net-restore, "
-			  "disk-off or disk-on");
+			  "disk-off, disk-on, disk-hang or disk-resume");
 	if (!strncmp(what, "net-", 4) || !strncmp(what, "disk-", 5))
 		return cmd_lab_fault(cfg, o, what);
 	if (!strcmp(what, "kill")) {
@@ -87,7 +150,7 @@ int cmd_fault(const struct rac_config *cfg, const struct opts *o, const char *wh
 		signame = "SIGCONT";
 	} else {
 		racctl_usage("unknown fault '%s'; use kill, hang, resume, net-cut, net-restore, "
-			  "disk-off or disk-on", what);
+			  "disk-off, disk-on, disk-hang or disk-resume", what);
 	}
 	ic = racctl_need_inst(cfg, o);
 	p = proc_by_tag(o->o_role ? o->o_role : "lmon");

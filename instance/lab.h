@@ -11,6 +11,9 @@
  *   net-cut N      rN down: instance N hears nobody and nobody hears it
  *   disk-off N K   /dev/full bind-mounted over voting disk K inside N's
  *                  mount namespace: writes fail, reads see nothing
+ *   disk-hang N K  rac_hangfs (a FUSE file) covers voting disk K, or the
+ *                  control file, inside N's mount namespace: its I/O waits,
+ *                  unanswered, until disk-resume (lab_hang.c)
  */
 #ifndef RAC_LAB_H
 #define RAC_LAB_H
@@ -37,6 +40,27 @@ int lab_link(const struct rac_config *lab, int inst, int up, char *err, size_t e
  */
 int lab_disk(const struct rac_config *lab, pid_t guardian, int disk, int off, char *err,
 	     size_t errlen);
+/* lab_hang.c: `disk` 1..nvoting names a voting disk, LAB_HANG_CONTROL the control file */
+#define LAB_HANG_CONTROL 0
+/*
+ * Make `target` (voting disk `disk`, or the control file) hang for instance
+ * `ic`, whose guardian is `guardian`, inside its mount namespace only:
+ * from now on its I/O there waits, unanswered, until lab_resume().
+ */
+int lab_hang(const struct rac_config *lab, const struct rac_inst_cfg *ic, pid_t guardian,
+	     int disk, const char *target, char *err, size_t errlen);
+/*
+ * Answer the I/O that waits and uncover the path; `msg` says what was done
+ * or why not.  RAC_EINVAL when it does not hang.
+ */
+int lab_resume(const struct rac_config *lab, const struct rac_inst_cfg *ic, int disk,
+	       char *msg, size_t msglen);
+/*
+ * Every drill of the lab's instances: resumed (stop 0: before the instances
+ * are stopped, so that none waits on a hung disk), or ended (stop 1: what
+ * still waits fails with ENOTCONN, the daemon is gone).  How many there were.
+ */
+int lab_hang_clear(const struct rac_config *lab, int stop);
 /* Move the calling thread into network namespace `name`: 0 or RAC_ESYS */
 int lab_enter_netns(const char *name);
 /* Give this process a private mount namespace (mounts do not propagate back) */

@@ -5,7 +5,7 @@
 # benchmark's baseline.
 set -e
 PKGS="build-essential pkg-config libzmq3-dev libjemalloc-dev libiniparser-dev
-libcmocka-dev libsqlite3-dev libedit-dev iproute2 procps python3 $*"
+libcmocka-dev libsqlite3-dev libedit-dev iproute2 procps python3 fuse3 libfuse3-dev $*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -137,15 +137,35 @@ lib_leftovers() {
 		tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -q -- "--sga /racrt.$name." && echo -n "$p "
 		tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -q -- "$dir/rac.ini" && echo -n "$p "
 	done)
-	local nets
+	local nets hangs mounts
 	nets=$(ip netns list 2>/dev/null | awk '{print $1}' | grep -F "racrt-$name-" | tr '\n' ' ')
-	[ -n "$segs$procs$nets" ] && echo "segments: ${segs:-none}; processes: ${procs:-none}; namespaces: ${nets:-none}"
+	hangs=$(lib_hangfs_pids "$dir" | tr '\n' ' ')
+	mounts=$(lib_hangfs_mounts "$dir" | tr '\n' ' ')
+	[ -n "$segs$procs$nets$hangs$mounts" ] && echo "segments: ${segs:-none}; processes: ${procs:-none}; namespaces: ${nets:-none}; rac_hangfs: ${hangs:-none}; FUSE mounts: ${mounts:-none}"
+}
+
+# racctl fault disk-hang: the rac_hangfs daemons serving a directory under
+# $1, and their FUSE mounts in any process's mount namespace (mount points
+# under $1: the covered disk and the daemon's own mount point)
+lib_hangfs_pids() {
+	local p
+	for p in $(pgrep -x rac_hangfs); do
+		tr '\0' '\n' 2>/dev/null <"/proc/$p/cmdline" | grep -q "^$1/" && echo "$p"
+	done
+	return 0
+}
+lib_hangfs_mounts() {
+	cat /proc/[0-9]*/mountinfo 2>/dev/null |
+		awk -v d="$1/" '$0 ~ / - fuse\.rac_hangfs / && index($5, d) == 1 { print $5 }' | sort -u
 }
 
 lib_force_cleanup() {
 	local dir=$1 name p
 	[ -f "$dir/rac.ini" ] || return 0
 	name=$(sed -n 's/^name = //p' "$dir/rac.ini" | head -1)
+	# hung-disk drills first: a process waiting on one cannot die before the
+	# daemon does (its waiting I/O then fails with ENOTCONN)
+	for p in $(lib_hangfs_pids "$dir"); do kill -9 "$p" 2>/dev/null; done
 	for p in $(pgrep '^rac_'); do
 		if tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -q -e "--sga /racrt.$name." -e "$dir/rac.ini"; then
 			kill -9 "$p" 2>/dev/null

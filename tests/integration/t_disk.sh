@@ -1,0 +1,163 @@
+# Hung disks: racctl fault disk-hang / disk-resume and rac_hangfs, the FUSE
+# file behind them.  A hung disk answers nothing and reports no error; the
+# drill makes that happen for one instance alone, inside its mount
+# namespace.  Needs root, namespaces and /dev/fuse (CI runs as root).
+
+lab_ns() { ip netns list | awk '{print $1}' | grep -cF "racrt-t${T##*.}-" || true; }
+need_root() { [ "$(id -u)" -eq 0 ] || fail "hung-disk tests need root"; }
+completes() { grep -c '^Reconfiguration complete' "$(alert_file "$1")" || true; }
+more_completes() { [ "$(completes "$1")" -gt "$2" ]; }
+members_are() { [ "$(racsql -i "$1" -e 'select members from v$cluster' --format csv | sed -n 2p)" = "$2" ]; }
+group_pids() { echo "$(member_pid "$1" guard) $(member_pid "$1" lmon) $(member_pid "$1" lms0) $(member_pid "$1" ckpt) $(member_pid "$1" smon)"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+lab_up() {
+	need_root
+	mkconfig 3 </dev/null
+	set_key misscount_ms 1000
+	set_key ckpt_timeout_ms 6000
+	rac up --lab -n "${1:-3}"
+}
+
+# a command in instance N's mount namespace (its "host"), as its members see files
+in_inst() { local i=$1; shift; nsenter --mount="/proc/$(member_pid "$i" guard)/ns/mnt" -- "$@"; }
+# fail if process $2 ends within $1 ms: it is blocked, as a reader of a hung disk is
+blocked_for() {
+	local end=$(( $(now_ms) + $1 ))
+	while [ "$(now_ms)" -lt "$end" ]; do
+		pid_gone "$2" && fail "process $2 finished within $1 ms: its I/O was not blocked"
+		sleep 0.05
+	done
+}
+no_hangfs() { [ -z "$(lib_hangfs_pids "$T")" ]; }
+no_hangfs_mounts() { [ -z "$(lib_hangfs_mounts "$T")" ]; }
+state_of() { cat "$1/state" 2>/dev/null; }
+parked() { grep -q '^waiting [1-9]' "$1/state" 2>/dev/null; }
+
+test_hangfs_passes_io_through_and_hangs_on_command() {
+	need_root
+	mkdir hf
+	head -c 1048576 /dev/urandom >img
+	# rac_hangfs alone, in a mount namespace of its own (unshare execs it: $! is its pid)
+	exec 5>ready
+	unshare -m --propagation private "$RACBIN/rac_hangfs" --ready-fd 5 "$T/hf" "$T/img" \
+		2>>"$T/hf.log" </dev/null &
+	hp=$!
+	exec 5>&-
+	wait_for "rac_hangfs ready" 5000 grep -q '^ok ' ready
+	in_ns() { nsenter --mount="/proc/$hp/ns/mnt" -- "$@"; }
+	in_ns grep -q " $T/img .* - fuse.rac_hangfs " /proc/self/mountinfo || fail "img not covered"
+	! grep -q rac_hangfs /proc/self/mountinfo || fail "the cover leaked out of its namespace"
+	[ "$(in_ns stat -c %s "$T/img")" = 1048576 ] || fail "size"
+	# reads: the same bytes, buffered or O_DIRECT
+	in_ns dd if="$T/img" bs=64k iflag=direct status=none | cmp - img
+	in_ns cat "$T/img" | cmp - img
+	# writes reach the real file: O_DIRECT with O_DSYNC, and buffered with fsync
+	head -c 8192 /dev/urandom >blk
+	in_ns dd if="$T/blk" of="$T/img" bs=4096 seek=4 oflag=direct,dsync conv=notrunc status=none
+	in_ns dd if="$T/blk" of="$T/img" bs=4096 seek=16 conv=notrunc,fsync status=none
+	cmp <(dd if=img bs=4096 skip=4 count=2 status=none) blk
+	cmp <(dd if=img bs=4096 skip=16 count=2 status=none) blk
+	[ "$(stat -c %s img)" = 1048576 ] || fail "the real file changed size"
+
+	# hang: a reader waits, unanswered, and gets its bytes on resume
+	kill -USR1 "$hp"
+	wait_for "hung" 2000 grep -qx hung hf/state
+	in_ns dd if="$T/img" of="$T/r1" bs=4096 count=1 iflag=direct status=none &
+	r=$!
+	blocked_for 1500 "$r"
+	parked hf || fail "no request parked: $(state_of hf)"
+	kill -USR2 "$hp"
+	wait_for "the reader answered" 3000 pid_gone "$r"
+	wait "$r" || fail "the reader failed after resume"
+	cmp r1 <(head -c 4096 img)
+
+	# stopped while hung: what waits fails (ENOTCONN), nothing stays mounted
+	kill -USR1 "$hp"
+	wait_for "hung" 2000 grep -qx hung hf/state
+	in_ns cat "$T/img" >/dev/null 2>r2.err &
+	r=$!
+	wait_for "a request parked" 3000 parked hf
+	kill -INT "$hp"
+	wait_for "the waiting reader fails" 3000 pid_gone "$r"
+	set +e; wait "$r"; rc=$?; set -e
+	[ "$rc" -ne 0 ] && grep -q "not connected" r2.err || fail "reader: rc $rc, $(cat r2.err)"
+	wait_for "rac_hangfs exits" 3000 pid_gone "$hp"
+	[ ! -e hf/pid ] && [ ! -e hf/file ] || fail "rac_hangfs left its files"
+	grep -q "failed with ENOTCONN" hf.log
+}
+
+test_disk_hang_blocks_io_for_that_instance_alone() {
+	lab_up
+	ctl="$T/disk/control.ctl"
+	rac fault disk-hang -i 2 --disk control | grep -qx "The control file hangs for instance 2 (RAC2)"
+	alert_has 2 "Fault injected by operator (racctl fault disk-hang): the control file ($ctl) hangs for this instance"
+	g1=$(member_pid 1 guard); g2=$(member_pid 2 guard)
+	# covered in instance 2's mount namespace only
+	grep -q " $ctl .* - fuse.rac_hangfs " "/proc/$g2/mountinfo" || fail "not covered for instance 2"
+	! grep -q " fuse.rac_hangfs " "/proc/$g1/mountinfo" || fail "covered for instance 1 too"
+	! grep -q " fuse.rac_hangfs " /proc/self/mountinfo || fail "covered for the host"
+	# instance 2's host waits on it, instance 1's reads it at once
+	in_inst 2 dd if="$ctl" of="$T/r2" bs=4096 count=1 iflag=direct status=none &
+	r2=$!
+	in_inst 1 dd if="$ctl" of="$T/r1" bs=4096 count=1 iflag=direct status=none &
+	r1=$!
+	wait_for "instance 1's read" 2000 pid_gone "$r1"
+	wait "$r1" || fail "instance 1's read failed"
+	cmp -n 512 r1 "$ctl"
+	blocked_for 1500 "$r2"
+	parked local/RAC2/hangfs/control || fail "instance 2's read not parked"
+	# one drill per file and instance
+	set +e; out=$(rac fault disk-hang -i 2 --disk control 2>&1); rc=$?; set -e
+	[ "$rc" -eq 1 ] && [[ "$out" == *"already hangs for instance 2"* ]] || fail "second hang: $rc $out"
+	set +e; out=$(rac fault disk-hang -i 2 --disk 4 2>&1); rc=$?; set -e
+	[ "$rc" -eq 1 ] && [[ "$out" == *"there are 3 voting disks"* ]] || fail "disk 4: $rc $out"
+
+	rac fault disk-resume -i 2 --disk control | grep -q "answered again for instance 2 (RAC2)"
+	alert_has 2 "Fault injected by operator (racctl fault disk-resume): I/O on the control file ($ctl) answered again for this instance"
+	wait_for "instance 2's read answered" 3000 pid_gone "$r2"
+	wait "$r2" || fail "instance 2's read failed after resume"
+	cmp -n 512 r2 "$ctl"
+	wait_for "rac_hangfs gone" 3000 no_hangfs
+	! grep -q " fuse.rac_hangfs " "/proc/$g2/mountinfo" || fail "mount left in instance 2"
+	set +e; out=$(rac fault disk-resume -i 2 --disk control 2>&1); rc=$?; set -e
+	[ "$rc" -eq 1 ] && [[ "$out" == *"does not hang for instance 2"* ]] || fail "resume again: $rc $out"
+	members_are 1 "1 2 3"
+	pids="$(group_pids 1) $(group_pids 2) $(group_pids 3)"
+	rac down
+	all_gone $pids || fail "processes left"
+	no_hangfs && no_hangfs_mounts && [ "$(lab_ns)" -eq 0 ] || fail "left: $(lib_leftovers "$T")"
+}
+
+test_disk_hang_left_behind_is_cleaned_up() {
+	# a test that fails half way leaves its drills on: the harness's
+	# clean-up (racctl down, then kill by pid) must remove all of them
+	lab_up
+	rac fault disk-hang -i 3 --disk control
+	rac fault disk-hang -i 1 --disk 2
+	[ "$(lib_hangfs_pids "$T" | wc -l)" -eq 2 ] || fail "two daemons expected"
+	in_inst 3 cat "$T/disk/control.ctl" >/dev/null 2>&1 &
+	r=$!
+	wait_for "a request parked" 3000 parked local/RAC3/hangfs/control
+	pids="$(group_pids 1) $(group_pids 2) $(group_pids 3)"
+	lib_cleanup
+	wait_for "the waiting reader ends" 5000 pid_gone "$r"
+	wait_for "every process gone" 5000 all_gone $pids
+	left=$(lib_leftovers "$T") || true
+	[ -z "$left" ] || fail "left behind: $left"
+}
+
+test_disk_hang_needs_a_lab_and_a_disk() {
+	mkconfig 1 </dev/null
+	rac init >/dev/null
+	rac start -i 1 >/dev/null
+	set +e; out=$(rac fault disk-hang -i 1 --disk 2 2>&1); rc=$?; set -e
+	[ "$rc" -eq 1 ] && [[ "$out" == *"needs 'racctl up --lab'"* ]] || fail "without a lab: $rc $out"
+	set +e; out=$(rac fault disk-resume -i 1 --disk control 2>&1); rc=$?; set -e
+	[ "$rc" -eq 1 ] && [[ "$out" == *"needs 'racctl up --lab'"* ]] || fail "resume without a lab: $rc $out"
+	expect_rc 2 rac fault disk-hang -i 1
+	expect_rc 2 rac fault disk-hang -i 1 --disk nine
+	expect_rc 2 rac fault disk-off -i 1 --disk control
+	expect_rc 2 rac dump vote --disk control
+	rac --help | grep -q "disk-hang|disk-resume -i N --disk K|control"
+}
