@@ -159,6 +159,18 @@ int msg_decode_heartbeat(const uint8_t *p, size_t len, struct msg_heartbeat *hb)
 	return c.c_pos == len ? 0 : RAC_EMSG_TRAILING;
 }
 
+/*
+ * What both forms accept of a msg_lk's own fields: a name of at most
+ * LK_NAME_MAX bytes, and flags that are 0 or 1.  A decoder refuses
+ * anything else and an encoder will not emit it, so that whatever one
+ * end decodes it can send on in either form (a bundle's reader refuses a
+ * flag of 2 and every record after it).
+ */
+static bool lk_fields_ok(const struct msg_lk *lk)
+{
+	return lk->lk_namelen <= LK_NAME_MAX && lk->lk_has_lvb <= 1 && lk->lk_dubious <= 1;
+}
+
 /* a msg_lk's fixed fields, lk_op .. lk_namelen: the same in both forms */
 static void put_lk_head(struct blk_cursor *c, const struct msg_lk *lk)
 {
@@ -223,7 +235,7 @@ int msg_decode_lk(const uint8_t *p, size_t len, struct msg_lk *lk)
 		return RAC_EMSG_LEN;
 	if (c.c_pos != len)
 		return RAC_EMSG_TRAILING;
-	if (lk->lk_namelen > LK_NAME_MAX)
+	if (!lk_fields_ok(lk))
 		return RAC_EMSG_LEN;
 	return 0;
 }
@@ -251,14 +263,15 @@ int msg_bundle_add(struct msg_bundle *b, uint16_t type, const struct msg_lk *lk)
 	struct blk_cursor c;
 	size_t need = 2 + LK_FIXED + 2 + lk->lk_namelen + 2 + (lk->lk_has_lvb ? LK_LVB_LEN : 0);
 
-	if (!bundle_type_ok(type) || lk->lk_namelen > LK_NAME_MAX || b->mb_n == UINT16_MAX ||
-	    b->mb_len + need > sizeof(b->mb_buf))
+	if (!bundle_type_ok(type) || !lk_fields_ok(lk))
+		return RAC_EINVAL;	/* msg_bundle_next() would refuse it, and the rest */
+	if (b->mb_n == UINT16_MAX || b->mb_len + need > sizeof(b->mb_buf))
 		return RAC_ERANGE;
 	cur_init_write(&c, b->mb_buf + b->mb_len, need);
 	put_u16(&c, type);
 	put_lk_head(&c, lk);
 	put_bytes(&c, lk->lk_name, lk->lk_namelen);
-	put_u8(&c, lk->lk_has_lvb ? 1 : 0);
+	put_u8(&c, lk->lk_has_lvb);
 	put_u8(&c, lk->lk_dubious);
 	if (lk->lk_has_lvb)
 		put_bytes(&c, lk->lk_lvb, LK_LVB_LEN);

@@ -334,7 +334,12 @@ struct msg_bundle {
 };
 
 void msg_bundle_init(struct msg_bundle *b);
-/* append a record: 0, or RAC_ERANGE when it does not fit (send, then init) */
+/*
+ * Append a record: 0; RAC_ERANGE when it does not fit (send, then init);
+ * RAC_EINVAL for a type that is not a msg_lk's, or a record that
+ * msg_bundle_next() would refuse (a name longer than LK_NAME_MAX, a flag
+ * other than 0 or 1): sending again will not help.
+ */
 int msg_bundle_add(struct msg_bundle *b, uint16_t type, const struct msg_lk *lk);
 /* write the header (type, length set here): returns the message's length */
 int msg_bundle_seal(struct msg_bundle *b, struct msg_hdr *h);
