@@ -135,7 +135,7 @@ int msg_decode_hdr(const uint8_t *buf, size_t len, uint64_t cluster, struct msg_
 	t = msg_type_info(h->mh_type);
 	if (!t)
 		return RAC_EMSG_TYPE;
-	if ((size_t)h->mh_length != len - RAC_MSG_HDR ||
+	if ((size_t)h->mh_length != len - RAC_MSG_HDR || h->mh_length > RAC_MSG_MAX ||
 	    (t->mt_len != MSG_LEN_VARIABLE && h->mh_length != (uint32_t)t->mt_len))
 		return RAC_EMSG_LEN;
 	if (h->mh_sender > RAC_MAX_INST || (h->mh_sender == 0 && !t->mt_sender0))

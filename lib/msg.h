@@ -17,7 +17,7 @@
  *       40    -  payload
  *
  * Bytes that do not decode (short, bad magic, other version, unknown type,
- * wrong length, trailing bytes) or that come from another cluster are
+ * wrong length or a payload over RAC_MSG_MAX, trailing bytes) or that come from another cluster are
  * counted, logged and dropped by the receiver; they never reach a handler.
  */
 #ifndef RAC_MSG_H

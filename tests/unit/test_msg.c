@@ -107,6 +107,31 @@ static void test_payload_decoder_bounds(void **state)
 	assert_int_equal(msg_decode_heartbeat(p, 32, &hb), 0);
 }
 
+/*
+ * A header that decodes is one msg_encode_raw() makes: a payload longer
+ * than RAC_MSG_MAX, which no sender can encode, is refused.
+ */
+static void test_payload_over_max(void **state)
+{
+	size_t len = RAC_MSG_HDR + RAC_MSG_MAX + 1;
+	uint8_t *m = calloc(1, len), *body = calloc(1, len);
+	struct msg_hdr h = { .mh_sender = 1, .mh_cluster = cid }, g;
+	const uint8_t *p;
+
+	(void)state;
+	assert_non_null(m);
+	assert_non_null(body);
+	assert_int_equal(msg_encode_raw(m, len, &h, MSG_VIEW_SNAPSHOT, body, RAC_MSG_MAX + 1),
+			 RAC_ERANGE);
+	assert_int_equal(msg_encode_raw(m, len, &h, MSG_VIEW_SNAPSHOT, body, RAC_MSG_MAX),
+			 (int)len - 1);
+	assert_int_equal(msg_decode_hdr(m, len - 1, cid, &g, &p), 0);
+	m[MSG_OFF_LENGTH] = 1;		/* length RAC_MSG_MAX + 1: 0x00010001 */
+	assert_int_equal(msg_decode_hdr(m, len, cid, &g, &p), RAC_EMSG_LEN);
+	free(m);
+	free(body);
+}
+
 static void test_random_bytes_never_crash(void **state)
 {
 	struct msg_hdr h;
@@ -550,6 +575,7 @@ int main(void)
 		cmocka_unit_test(test_little_endian_on_the_wire),
 		cmocka_unit_test(test_bad_bytes_refused),
 		cmocka_unit_test(test_payload_decoder_bounds),
+		cmocka_unit_test(test_payload_over_max),
 		cmocka_unit_test(test_random_bytes_never_crash),
 		cmocka_unit_test(test_bundle_round_trip),
 		cmocka_unit_test(test_bundle_bad),
