@@ -423,10 +423,20 @@ void msg_rb_done_from_lk(const struct msg_lk *lk, struct msg_rb_done *r)
 
 /* ---- wait-for edges (MSG_GRD_EDGES) ------------------------------------------ */
 
+/* an edge's owners are instances (the lock table refuses any other owner) */
+static bool edge_ok(const struct msg_edge *e)
+{
+	return e->me_waiter_inst >= 1 && e->me_waiter_inst <= RAC_MAX_INST &&
+	       e->me_holder_inst >= 1 && e->me_holder_inst <= RAC_MAX_INST;
+}
+
 int msg_edges_out(uint8_t *body, size_t len, uint32_t round, const struct msg_edge *e, size_t n)
 {
 	struct blk_cursor c;
 
+	for (size_t i = 0; i < n; i++)
+		if (!edge_ok(&e[i]))
+			return RAC_EINVAL;
 	cur_init_write(&c, body, len);
 	put_u32(&c, round);
 	put_u32(&c, (uint32_t)n);
@@ -449,6 +459,13 @@ int msg_edges_open(const uint8_t *p, size_t len, uint32_t *round, uint32_t *n)
 	*n = get_u32(&c);
 	if (c.c_err || (size_t)*n * MSG_EDGE_LEN + 8 != len)
 		return RAC_EMSG_LEN;
+	for (uint32_t i = 0; i < *n; i++) {
+		struct msg_edge e;
+
+		msg_edges_get(p, i, &e);
+		if (!edge_ok(&e))
+			return RAC_EMSG_LEN;
+	}
 	return 0;
 }
 
@@ -493,6 +510,28 @@ void msg_ges_dump_begin(struct msg_ges_dump *d, uint8_t *buf, size_t max)
 	d->gd_truncated = max < MSG_GES_DUMP_HEAD;
 }
 
+/*
+ * What a row may hold, for the writer and the reader alike: the writer
+ * refuses a row the reader would refuse (and with it every row after it).
+ */
+static bool ges_mode_ok(int8_t mode)
+{
+	return mode >= LK_IV && mode < LK_NMODES;
+}
+
+static bool ges_res_ok(const struct msg_ges_res *r)
+{
+	return r->gr_namelen >= 1 && r->gr_namelen <= LK_NAME_MAX && r->gr_dubious <= 1;
+}
+
+static bool ges_lock_ok(const struct msg_ges_lock *l)
+{
+	return l->gl_namelen >= 1 && l->gl_namelen <= LK_NAME_MAX && l->gl_owner_inst >= 1 &&
+	       l->gl_owner_inst <= RAC_MAX_INST && ges_mode_ok(l->gl_grmode) &&
+	       ges_mode_ok(l->gl_rqmode) && l->gl_state <= LK_STATE_WAITING &&
+	       l->gl_blocked <= 1 && l->gl_blocker_inst <= RAC_MAX_INST;
+}
+
 /* room for `need` more bytes? if not, the dump is truncated from here on */
 static bool ges_room(struct msg_ges_dump *d, size_t need)
 {
@@ -507,7 +546,7 @@ int msg_ges_dump_add_res(struct msg_ges_dump *d, const struct msg_ges_res *r)
 	size_t need = MSG_GES_RES_LEN(r->gr_namelen);
 	struct blk_cursor c;
 
-	if (!r->gr_namelen || r->gr_namelen > LK_NAME_MAX || d->gd_nlocks)
+	if (!ges_res_ok(r) || d->gd_nlocks)
 		return RAC_EINVAL;
 	if (!ges_room(d, need))
 		return RAC_ERANGE;
@@ -529,7 +568,7 @@ int msg_ges_dump_add_lock(struct msg_ges_dump *d, const struct msg_ges_lock *l)
 	size_t need = MSG_GES_LOCK_LEN(l->gl_namelen);
 	struct blk_cursor c;
 
-	if (!l->gl_namelen || l->gl_namelen > LK_NAME_MAX)
+	if (!ges_lock_ok(l))
 		return RAC_EINVAL;
 	if (!ges_room(d, need))
 		return RAC_ERANGE;
@@ -593,11 +632,6 @@ static int ges_bad(struct msg_ges_iter *it)
 	return RAC_EMSG_LEN;
 }
 
-static bool ges_mode_ok(int8_t mode)
-{
-	return mode >= LK_IV && mode < LK_NMODES;
-}
-
 int msg_ges_dump_next_res(struct msg_ges_iter *it, struct msg_ges_res *r)
 {
 	struct blk_cursor c;
@@ -615,7 +649,7 @@ int msg_ges_dump_next_res(struct msg_ges_iter *it, struct msg_ges_res *r)
 	r->gr_waiting = get_u32(&c);
 	r->gr_dubious = get_u8(&c);
 	get_bytes(&c, r->gr_lvb, LK_LVB_LEN);
-	if (c.c_err || r->gr_dubious > 1)
+	if (c.c_err || !ges_res_ok(r))
 		return ges_bad(it);
 	it->gi_off += c.c_pos;
 	it->gi_res_left--;
@@ -649,10 +683,7 @@ int msg_ges_dump_next_lock(struct msg_ges_iter *it, struct msg_ges_lock *l)
 	l->gl_state = get_u8(&c);
 	l->gl_blocked = get_u8(&c);
 	l->gl_blocker_inst = get_u8(&c);
-	if (c.c_err || l->gl_owner_inst < 1 || l->gl_owner_inst > RAC_MAX_INST ||
-	    !ges_mode_ok(l->gl_grmode) || !ges_mode_ok(l->gl_rqmode) ||
-	    l->gl_state > LK_STATE_WAITING || l->gl_blocked > 1 ||
-	    l->gl_blocker_inst > RAC_MAX_INST)
+	if (c.c_err || !ges_lock_ok(l))
 		return ges_bad(it);
 	it->gi_off += c.c_pos;
 	it->gi_locks_left--;

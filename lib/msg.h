@@ -317,9 +317,16 @@ struct msg_edge {
 	uint32_t me_holder_client;
 	uint64_t me_lkid;
 };
-/* payload of n edges into body: its length, or RAC_ERANGE if it does not fit */
+/*
+ * Payload of n edges into body: its length, RAC_ERANGE if it does not fit,
+ * or RAC_EINVAL for an edge whose waiter or holder instance is outside
+ * 1..RAC_MAX_INST (which msg_edges_open refuses).
+ */
 int msg_edges_out(uint8_t *body, size_t len, uint32_t round, const struct msg_edge *e, size_t n);
-/* check a payload: 0 with round and count, or RAC_EMSG_LEN when it is not what it says */
+/*
+ * Check a payload: 0 with round and count, or RAC_EMSG_LEN when it is not
+ * what it says (its length, or an instance outside 1..RAC_MAX_INST).
+ */
 int msg_edges_open(const uint8_t *p, size_t len, uint32_t *round, uint32_t *n);
 /* edge i of a checked payload */
 void msg_edges_get(const uint8_t *p, uint32_t i, struct msg_edge *e);
@@ -416,7 +423,9 @@ void msg_ges_dump_begin(struct msg_ges_dump *d, uint8_t *buf, size_t max);
 /*
  * Append a row: 0; RAC_ERANGE when it does not fit, which marks the dump
  * truncated and refuses every later row, so that the rows sent are always
- * a prefix; RAC_EINVAL for a bad name length, or a resource after a lock.
+ * a prefix; RAC_EINVAL for a row the reader would refuse (a name length,
+ * flag, mode, state or instance out of its range), or a resource after a
+ * lock.
  */
 int msg_ges_dump_add_res(struct msg_ges_dump *d, const struct msg_ges_res *r);
 int msg_ges_dump_add_lock(struct msg_ges_dump *d, const struct msg_ges_lock *l);

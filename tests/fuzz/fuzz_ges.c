@@ -31,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(out);
 	msg_ges_dump_begin(&d, out, size);
 	while ((rc = msg_ges_dump_next_res(&it, &r)) == 1) {
+		FUZZ_CHECK(r.gr_namelen >= 1 && r.gr_namelen <= LK_NAME_MAX && r.gr_dubious <= 1);
 		FUZZ_CHECK(msg_ges_dump_add_res(&d, &r) == 0);
 		nres++;
 	}

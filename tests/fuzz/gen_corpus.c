@@ -149,6 +149,9 @@ static void gen_edges(void)
 	put("fuzz_edges", "two", b, (size_t)n);
 	n = msg_edges_out(b, sizeof(b), 6, e, 0);
 	put("fuzz_edges", "none", b, (size_t)n);
+	n = msg_edges_out(b, sizeof(b), 5, e, 2);
+	b[8] = 0;	/* a waiter that is no instance: refused */
+	put("fuzz_edges", "refused_waiter_inst_0", b, (size_t)n);
 }
 
 static size_t ges_sample(uint8_t *b, size_t max, bool trunc)

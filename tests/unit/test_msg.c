@@ -308,6 +308,51 @@ static void test_lk_flags_refused(void **state)
 	assert_int_equal(msg_bundle_next(&it, &type, &out), 0);
 }
 
+/*
+ * A writer refuses what its reader refuses: an edge whose owner is not an
+ * instance, a GES dump row with a flag, mode, state or instance out of its
+ * range.  Otherwise one bad row would cost every row after it.
+ */
+static void test_writers_refuse_what_readers_refuse(void **state)
+{
+	struct msg_edge e[2] = { { 1, 10, 2, 20, 7 }, { 0, 11, 1, 10, 8 } };
+	struct msg_ges_res r = { .gr_namelen = 1, .gr_name = "r", .gr_dubious = 2 };
+	struct msg_ges_lock l = { .gl_namelen = 1, .gl_name = "r", .gl_owner_inst = 1,
+				  .gl_grmode = LK_EX, .gl_rqmode = LK_EX, .gl_state = 3 };
+	struct msg_ges_dump d;
+	uint8_t b[256];
+	uint32_t round, n;
+	int len;
+
+	(void)state;
+	assert_int_equal(msg_edges_out(b, sizeof(b), 1, e, 2), RAC_EINVAL);
+	len = msg_edges_out(b, sizeof(b), 1, e, 1);
+	assert_int_equal(len, 8 + MSG_EDGE_LEN);
+	assert_int_equal(msg_edges_open(b, (size_t)len, &round, &n), 0);
+	b[8] = 0;				/* the waiter's instance */
+	assert_int_equal(msg_edges_open(b, (size_t)len, &round, &n), RAC_EMSG_LEN);
+	b[8] = RAC_MAX_INST + 1;
+	assert_int_equal(msg_edges_open(b, (size_t)len, &round, &n), RAC_EMSG_LEN);
+
+	msg_ges_dump_begin(&d, b, sizeof(b));
+	assert_int_equal(msg_ges_dump_add_res(&d, &r), RAC_EINVAL);
+	r.gr_dubious = 1;
+	assert_int_equal(msg_ges_dump_add_res(&d, &r), 0);
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l), RAC_EINVAL);
+	l.gl_state = LK_STATE_GRANTED;
+	l.gl_owner_inst = 0;
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l), RAC_EINVAL);
+	l.gl_owner_inst = 2;
+	l.gl_rqmode = LK_NMODES;
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l), RAC_EINVAL);
+	l.gl_rqmode = LK_EX;
+	l.gl_blocked = 2;
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l), RAC_EINVAL);
+	l.gl_blocked = 0;
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l), 0);
+	assert_false(d.gd_truncated);
+}
+
 /* ---- the GES dump ---- */
 
 /* golden bytes, written out by the layout of msg.h by hand, not by the cursor */
@@ -580,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_bundle_round_trip),
 		cmocka_unit_test(test_bundle_bad),
 		cmocka_unit_test(test_lk_flags_refused),
+		cmocka_unit_test(test_writers_refuse_what_readers_refuse),
 		cmocka_unit_test(test_ges_dump_bytes),
 		cmocka_unit_test(test_ges_dump_bad),
 	};
