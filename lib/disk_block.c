@@ -274,12 +274,12 @@ size_t ctl_header_out(const struct ctl_header *v, uint8_t *p)
 int ctl_header_in(const uint8_t *p, size_t len, struct ctl_header *v)
 {
 	struct blk_cursor c;
+	bool str_ok;
+	int rc;
 
 	memset(v, 0, sizeof(*v));
 	cur_init_read(&c, p, len);
-	bool str_ok = get_str(&c, v->ch_cluster, sizeof(v->ch_cluster));
-	int rc;
-
+	str_ok = get_str(&c, v->ch_cluster, sizeof(v->ch_cluster));
 	v->ch_max_inst = get_u32(&c);
 	v->ch_ninst = get_u32(&c);
 	v->ch_nvoting = get_u32(&c);
@@ -455,12 +455,12 @@ size_t vote_header_out(const struct vote_header *v, uint8_t *p)
 int vote_header_in(const uint8_t *p, size_t len, struct vote_header *v)
 {
 	struct blk_cursor c;
+	bool str_ok;
 	int rc;
 
 	memset(v, 0, sizeof(*v));
 	cur_init_read(&c, p, len);
-	bool str_ok = get_str(&c, v->vh_cluster, sizeof(v->vh_cluster));
-
+	str_ok = get_str(&c, v->vh_cluster, sizeof(v->vh_cluster));
 	v->vh_disk = get_u32(&c);
 	v->vh_format_us = get_u64(&c);
 	v->vh_cluster_id = get_u64(&c);
@@ -525,6 +525,7 @@ size_t vote_kill_out(const struct vote_kill *v, uint8_t *p)
 int vote_kill_in(const uint8_t *p, size_t len, struct vote_kill *v)
 {
 	struct blk_cursor c;
+	bool str_ok;
 	int rc;
 
 	memset(v, 0, sizeof(*v));
@@ -533,8 +534,7 @@ int vote_kill_in(const uint8_t *p, size_t len, struct vote_kill *v)
 	v->kb_issuer = get_u32(&c);
 	v->kb_target_inc = get_u64(&c);
 	v->kb_time_us = get_u64(&c);
-	bool str_ok = get_str(&c, v->kb_reason, sizeof(v->kb_reason));
-
+	str_ok = get_str(&c, v->kb_reason, sizeof(v->kb_reason));
 	if (len > VOTE_KILL_LEN_V1)
 		v->kb_target_life = get_u64(&c);
 	if ((rc = cur_end(&c)))
