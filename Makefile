@@ -3,6 +3,9 @@
 #   make            build the release binaries into bin/
 #   make run        install missing Debian packages, build, start the default cluster
 #   make test       install missing packages, build with ASan+UBSan, run every test
+#                   (the fuzz harnesses too: each over its corpus and a short burst)
+#   make fuzz       build the libFuzzer harnesses (clang) and fuzz each for
+#                   FUZZ_SECONDS (default 60); new inputs go to FUZZ_WORK
 #   make bench      build the release binaries and run the benchmarks
 #   make install    install into $(PREFIX) (default /usr/local)
 #   make clean
@@ -64,7 +67,7 @@ RACSQL_SRCS := $(filter-out $(RACCTL_SRCS),$(wildcard admin/*.c))
 ALL_SRCS := $(LIB_SRCS) $(wildcard lmon/*.c lms/*.c ckpt/*.c smon/*.c hangfs/*.c admin/*.c bench/*.c tests/tools/*.c) $(UNIT_SRCS)
 DEPS := $(ALL_SRCS:%.c=$(OBJDIR)/%.d)
 
-.PHONY: all bins run test unit integration bench deps install clean
+.PHONY: all bins run test unit integration bench deps install clean fuzz fuzz-bins fuzz-cc
 .DEFAULT_GOAL := all
 
 all: bins
@@ -228,10 +231,12 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	bin/racctl up
 
-# The test build runs under ASan and UBSan (FLAVOUR=san).
+# The test build runs under ASan and UBSan (FLAVOUR=san); the fuzz
+# harnesses are built with clang (tests/fuzz/) and run over their corpora.
 test: deps
 	@$(MAKE) --no-print-directory FLAVOUR=san bins units build/san/bin/zsend $(addprefix build/san/bin/,$(CLIENT_TOOLS))
-	@tests/run.sh build/san/bin build/san/tests
+	@$(MAKE) --no-print-directory fuzz-bins
+	@tests/run.sh --fuzz $(FUZZ_BINDIR) build/san/bin build/san/tests
 
 units: $(UNIT_BINS)
 
@@ -261,6 +266,75 @@ install: all
 
 clean:
 	rm -rf build bin
+
+# ---- fuzzing (tests/fuzz/) ----------------------------------------------------
+# One libFuzzer harness per decoder of outside bytes, built with clang
+# (-fsanitize=fuzzer,address,undefined) from their own objects of the tree.
+# `make fuzz` runs each for FUZZ_SECONDS and keeps what it finds in
+# FUZZ_WORK (not in git); `make test` runs each over its checked-in corpus
+# (tests/fuzz/corpus/<harness>/) and a short bounded burst.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_WORK ?= build/fuzz/work
+FUZZ_OBJDIR := build/fuzz/obj
+FUZZ_BINDIR := build/fuzz/bin
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
+	$(FUZZ_SAN) -fsanitize=fuzzer-no-link -Iinclude -Ilib -Ishm -Iinstance $(ZMQ_CFLAGS)
+FUZZ_LIBS := $(ZMQ_LIBS) -liniparser -lsqlite3 -ledit -lpthread
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BINDIR)/%)
+FUZZ_LIBRAC := $(FUZZ_OBJDIR)/librac.a
+FUZZ_LIBCLIENT := $(FUZZ_OBJDIR)/libclient.a
+FUZZ_LIBADMIN := $(FUZZ_OBJDIR)/libadmin.a
+
+fuzz-cc:
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 || { \
+		echo "*** $(FUZZ_CC) not found: the fuzz harnesses (tests/fuzz/) need clang and" >&2; \
+		echo "*** its libFuzzer runtime; run scripts/install-deps.sh (Debian: clang," >&2; \
+		echo "*** libclang-rt-14-dev)" >&2; exit 1; }
+
+fuzz-bins: fuzz-cc
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-bins
+	@tests/fuzz/run.sh fuzz $(FUZZ_BINDIR) $(FUZZ_WORK) $(FUZZ_SECONDS)
+
+$(FUZZ_OBJDIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+# the seed corpora, written by the encoders (checked in; run when a format changes)
+.PHONY: fuzz-corpus
+fuzz-corpus: fuzz-cc $(FUZZ_OBJDIR)/tests/fuzz/gen_corpus.o $(FUZZ_LIBRAC)
+	$(FUZZ_CC) $(FUZZ_SAN) -o $(FUZZ_OBJDIR)/gen_corpus $(FUZZ_OBJDIR)/tests/fuzz/gen_corpus.o \
+		$(FUZZ_LIBRAC) $(FUZZ_LIBS)
+	$(FUZZ_OBJDIR)/gen_corpus tests/fuzz/corpus
+
+# the harnesses that include a file of client/, lms/ or admin/ to reach its
+# static parser see that folder's headers
+$(FUZZ_OBJDIR)/tests/fuzz/%.o: tests/fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iclient -Ilms -Iadmin -Itests/fuzz -MMD -MP -c $< -o $@
+
+$(FUZZ_LIBRAC): $(LIB_SRCS:%.c=$(FUZZ_OBJDIR)/%.o)
+	rm -f $@ && ar rcs $@ $^
+# the client without conn.c (fuzz_zmtp_client includes it), and LMS's ROUTER
+$(FUZZ_LIBCLIENT): $(patsubst %.c,$(FUZZ_OBJDIR)/%.o,$(filter-out client/conn.c,$(wildcard client/*.c)) \
+		lms/zmtp_srv.c)
+	rm -f $@ && ar rcs $@ $^
+# racsql and racctl's parts without main(), gather.c and views_snap.c
+# (fuzz_gv includes those two)
+$(FUZZ_LIBADMIN): $(patsubst %.c,$(FUZZ_OBJDIR)/%.o,$(filter-out admin/racsql.c admin/racctl.c \
+		admin/racctl_lock.c admin/gather.c admin/views_snap.c,$(wildcard admin/*.c)))
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BINDIR)/%: $(FUZZ_OBJDIR)/tests/fuzz/%.o $(FUZZ_LIBADMIN) $(FUZZ_LIBCLIENT) $(FUZZ_LIBRAC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(FUZZ_LIBS)
+
+-include $(wildcard $(FUZZ_OBJDIR)/*/*.d $(FUZZ_OBJDIR)/*/*/*.d)
 
 -include $(DEPS)
 -include $(RACRT_OBJS:.o=.d) $(RACRT_PIC_OBJS:.o=.d)

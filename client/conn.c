@@ -476,13 +476,15 @@ int conn_send(struct racrt *r, const struct msg_lk *lk, bool now)
 		rx_drain(r);
 	if (r->r_state != CL_OPEN)
 		return cl_closed_rc(r);
-	if (msg_bundle_add(r->r_out, MSG_LK_REQUEST, lk)) {
+	rc = msg_bundle_add(r->r_out, MSG_LK_REQUEST, lk);
+	if (rc == RAC_ERANGE) {
 		/* full: send it, then start the next */
 		if ((rc = out_flush(r)) != 0)
 			return rc;
-		if (msg_bundle_add(r->r_out, MSG_LK_REQUEST, lk))
-			return RACRT_EINVAL;
+		rc = msg_bundle_add(r->r_out, MSG_LK_REQUEST, lk);
 	}
+	if (rc)
+		return RACRT_EINVAL;
 	r->r_st.rs_requests++;
 	if (r->r_nsent == 0 || now)
 		return out_flush(r);

@@ -100,9 +100,11 @@ uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
 int blk_encode(uint8_t blk[RAC_BLK_SIZE], const struct blk_hdr *h,
 	       const void *payload, size_t len);
 /*
- * Check and decode a block.  `want_type` 0 accepts any type.  Returns 0, or
- * RAC_EBLK_ZERO / _MAGIC / _CRC / _VERSION / _TYPE / _LEN; the header is
- * filled as far as it could be read.
+ * Check and decode a block.  `want_type` 0 accepts any type but 0.  Returns
+ * 0, or RAC_EBLK_ZERO / _MAGIC / _CRC / _VERSION / _TYPE / _LEN (also for
+ * bytes after the payload, or in the reserved header field, that are not
+ * zero); the header is filled as far as it could be read.  A block that
+ * decodes is exactly what blk_encode() makes of its fields and payload.
  */
 int blk_decode(const uint8_t blk[RAC_BLK_SIZE], uint16_t want_type,
 	       struct blk_hdr *h, const uint8_t **payload);
@@ -198,7 +200,9 @@ struct vote_kill {
  * payload codecs (disk_block.c): encode writes into RAC_BLK_PAYLOAD bytes and
  * returns the payload length; decode returns 0, RAC_EBLK_LEN (short or
  * trailing bytes) or RAC_ERANGE (an instance or disk number, state or flag
- * out of range under a good CRC).  Strings always come back NUL-terminated.
+ * out of range under a good CRC, or a text field that is not NUL-padded).
+ * Strings always come back NUL-terminated.  What decodes re-encodes to the
+ * same bytes (a shorter, older form to the current one).
  */
 size_t ctl_header_out(const struct ctl_header *v, uint8_t *p);
 int ctl_header_in(const uint8_t *p, size_t len, struct ctl_header *v);

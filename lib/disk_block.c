@@ -27,9 +27,9 @@ static_assert(RAC_BLK_SIZE == 512 && RAC_BLK_HDR == 40,
 
 /*
  * Fixed-width string field: the bytes up to the first NUL, zero-padded to
- * `width`.  On decode the result is always NUL-terminated, even when the
- * disk holds `width` non-NUL bytes (the last one is then lost, which only a
- * corrupt writer could cause: in memory the field has room for its NUL).
+ * `width`.  On decode the result is always NUL-terminated; a field that is
+ * not what put_str() writes (`width` non-NUL bytes, or bytes after the
+ * NUL) is refused, so that whatever decodes encodes to the same bytes.
  */
 static void put_str(struct blk_cursor *c, const char *s, size_t width)
 {
@@ -45,10 +45,17 @@ static void put_str(struct blk_cursor *c, const char *s, size_t width)
 	}
 }
 
-static void get_str(struct blk_cursor *c, char *s, size_t width)
+static bool get_str(struct blk_cursor *c, char *s, size_t width)
 {
+	size_t n;
+
 	get_bytes(c, s, width);
+	n = strnlen(s, width);
+	for (size_t i = n; i < width; i++)
+		if (s[i])
+			n = width;
 	s[width - 1] = '\0';
+	return n < width;
 }
 
 /* ---- block header ----------------------------------------------------- */
@@ -142,6 +149,22 @@ static int blk_is_zero(const uint8_t blk[RAC_BLK_SIZE])
 }
 
 /*
+ * The reserved header field and the bytes after a payload of `len` are
+ * zero, as blk_encode() leaves them: a block with anything there is not
+ * one our writers wrote, and would not re-encode to itself.
+ */
+static bool blk_tail_zero(const uint8_t blk[RAC_BLK_SIZE], uint32_t len)
+{
+	for (size_t i = BLK_OFF_CRC + 4; i < RAC_BLK_HDR; i++)
+		if (blk[i])
+			return false;
+	for (size_t i = RAC_BLK_HDR + len; i < RAC_BLK_SIZE; i++)
+		if (blk[i])
+			return false;
+	return true;
+}
+
+/*
  * The order of the checks matters for the reason reported: a never-written
  * block is not corruption; a bad magic means "not one of our blocks at
  * all"; only then is a CRC mismatch a torn or damaged block; and version,
@@ -168,9 +191,9 @@ int blk_decode(const uint8_t blk[RAC_BLK_SIZE], uint16_t want_type,
 		return RAC_EBLK_CRC;
 	if (h->bh_version != RAC_BLK_VERSION)
 		return RAC_EBLK_VERSION;
-	if (h->bh_length > RAC_BLK_PAYLOAD)
+	if (h->bh_length > RAC_BLK_PAYLOAD || !blk_tail_zero(blk, h->bh_length))
 		return RAC_EBLK_LEN;
-	if (want_type && h->bh_type != want_type)
+	if (h->bh_type == 0 || (want_type && h->bh_type != want_type))
 		return RAC_EBLK_TYPE;
 	if (payload)
 		*payload = blk + RAC_BLK_HDR;
@@ -251,17 +274,21 @@ size_t ctl_header_out(const struct ctl_header *v, uint8_t *p)
 int ctl_header_in(const uint8_t *p, size_t len, struct ctl_header *v)
 {
 	struct blk_cursor c;
+	bool str_ok;
+	int rc;
 
 	memset(v, 0, sizeof(*v));
 	cur_init_read(&c, p, len);
-	get_str(&c, v->ch_cluster, sizeof(v->ch_cluster));
+	str_ok = get_str(&c, v->ch_cluster, sizeof(v->ch_cluster));
 	v->ch_max_inst = get_u32(&c);
 	v->ch_ninst = get_u32(&c);
 	v->ch_nvoting = get_u32(&c);
 	v->ch_format_us = get_u64(&c);
 	v->ch_cluster_id = get_u64(&c);
 	/* counts are compared with the configuration by ctl_check() */
-	return cur_end(&c);
+	if ((rc = cur_end(&c)))
+		return rc;
+	return str_ok ? 0 : RAC_ERANGE;
 }
 
 size_t ctl_membership_out(const struct ctl_membership *v, uint8_t *p)
@@ -428,17 +455,18 @@ size_t vote_header_out(const struct vote_header *v, uint8_t *p)
 int vote_header_in(const uint8_t *p, size_t len, struct vote_header *v)
 {
 	struct blk_cursor c;
+	bool str_ok;
 	int rc;
 
 	memset(v, 0, sizeof(*v));
 	cur_init_read(&c, p, len);
-	get_str(&c, v->vh_cluster, sizeof(v->vh_cluster));
+	str_ok = get_str(&c, v->vh_cluster, sizeof(v->vh_cluster));
 	v->vh_disk = get_u32(&c);
 	v->vh_format_us = get_u64(&c);
 	v->vh_cluster_id = get_u64(&c);
 	if ((rc = cur_end(&c)))
 		return rc;
-	if (v->vh_disk < 1 || v->vh_disk > RAC_MAX_VOTING)
+	if (!str_ok || v->vh_disk < 1 || v->vh_disk > RAC_MAX_VOTING)
 		return RAC_ERANGE;
 	return 0;
 }
@@ -497,6 +525,7 @@ size_t vote_kill_out(const struct vote_kill *v, uint8_t *p)
 int vote_kill_in(const uint8_t *p, size_t len, struct vote_kill *v)
 {
 	struct blk_cursor c;
+	bool str_ok;
 	int rc;
 
 	memset(v, 0, sizeof(*v));
@@ -505,12 +534,12 @@ int vote_kill_in(const uint8_t *p, size_t len, struct vote_kill *v)
 	v->kb_issuer = get_u32(&c);
 	v->kb_target_inc = get_u64(&c);
 	v->kb_time_us = get_u64(&c);
-	get_str(&c, v->kb_reason, sizeof(v->kb_reason));
+	str_ok = get_str(&c, v->kb_reason, sizeof(v->kb_reason));
 	if (len > VOTE_KILL_LEN_V1)
 		v->kb_target_life = get_u64(&c);
 	if ((rc = cur_end(&c)))
 		return rc;
-	if (!inst_ok(v->kb_target, 1) || !inst_ok(v->kb_issuer, 1))
+	if (!str_ok || !inst_ok(v->kb_target, 1) || !inst_ok(v->kb_issuer, 1))
 		return RAC_ERANGE;
 	return 0;
 }
@@ -560,6 +589,10 @@ void blk_explain(const uint8_t blk[RAC_BLK_SIZE], int err, uint16_t want_type,
 		if (h.bh_length > RAC_BLK_PAYLOAD)
 			snprintf(buf, len, "%s: length %u > %u", why,
 				 h.bh_length, RAC_BLK_PAYLOAD);
+		else if (!blk_tail_zero(blk, h.bh_length))
+			snprintf(buf, len, "%s: bytes after the %u-byte %s payload (or in the "
+				 "reserved header field) are not zero", why, h.bh_length,
+				 blk_type_str(h.bh_type));
 		else
 			/* the header was fine: the payload did not decode */
 			snprintf(buf, len, "%s: %s payload of %u bytes, want %zu",
@@ -572,6 +605,7 @@ void blk_explain(const uint8_t blk[RAC_BLK_SIZE], int err, uint16_t want_type,
 			 blk_type_str(want_type), want_type);
 		break;
 	case RAC_ERANGE:
+		/* a number out of its range, or a text field not NUL-padded */
 		snprintf(buf, len, "%s in a %s", why, blk_type_str(h.bh_type));
 		break;
 	default:

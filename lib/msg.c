@@ -135,7 +135,7 @@ int msg_decode_hdr(const uint8_t *buf, size_t len, uint64_t cluster, struct msg_
 	t = msg_type_info(h->mh_type);
 	if (!t)
 		return RAC_EMSG_TYPE;
-	if ((size_t)h->mh_length != len - RAC_MSG_HDR ||
+	if ((size_t)h->mh_length != len - RAC_MSG_HDR || h->mh_length > RAC_MSG_MAX ||
 	    (t->mt_len != MSG_LEN_VARIABLE && h->mh_length != (uint32_t)t->mt_len))
 		return RAC_EMSG_LEN;
 	if (h->mh_sender > RAC_MAX_INST || (h->mh_sender == 0 && !t->mt_sender0))
@@ -157,6 +157,18 @@ int msg_decode_heartbeat(const uint8_t *p, size_t len, struct msg_heartbeat *hb)
 	if (c.c_err)
 		return RAC_EMSG_LEN;
 	return c.c_pos == len ? 0 : RAC_EMSG_TRAILING;
+}
+
+/*
+ * What both forms accept of a msg_lk's own fields: a name of at most
+ * LK_NAME_MAX bytes, and flags that are 0 or 1.  A decoder refuses
+ * anything else and an encoder will not emit it, so that whatever one
+ * end decodes it can send on in either form (a bundle's reader refuses a
+ * flag of 2 and every record after it).
+ */
+static bool lk_fields_ok(const struct msg_lk *lk)
+{
+	return lk->lk_namelen <= LK_NAME_MAX && lk->lk_has_lvb <= 1 && lk->lk_dubious <= 1;
 }
 
 /* a msg_lk's fixed fields, lk_op .. lk_namelen: the same in both forms */
@@ -223,7 +235,7 @@ int msg_decode_lk(const uint8_t *p, size_t len, struct msg_lk *lk)
 		return RAC_EMSG_LEN;
 	if (c.c_pos != len)
 		return RAC_EMSG_TRAILING;
-	if (lk->lk_namelen > LK_NAME_MAX)
+	if (!lk_fields_ok(lk))
 		return RAC_EMSG_LEN;
 	return 0;
 }
@@ -251,14 +263,15 @@ int msg_bundle_add(struct msg_bundle *b, uint16_t type, const struct msg_lk *lk)
 	struct blk_cursor c;
 	size_t need = 2 + LK_FIXED + 2 + lk->lk_namelen + 2 + (lk->lk_has_lvb ? LK_LVB_LEN : 0);
 
-	if (!bundle_type_ok(type) || lk->lk_namelen > LK_NAME_MAX || b->mb_n == UINT16_MAX ||
-	    b->mb_len + need > sizeof(b->mb_buf))
+	if (!bundle_type_ok(type) || !lk_fields_ok(lk))
+		return RAC_EINVAL;	/* msg_bundle_next() would refuse it, and the rest */
+	if (b->mb_n == UINT16_MAX || b->mb_len + need > sizeof(b->mb_buf))
 		return RAC_ERANGE;
 	cur_init_write(&c, b->mb_buf + b->mb_len, need);
 	put_u16(&c, type);
 	put_lk_head(&c, lk);
 	put_bytes(&c, lk->lk_name, lk->lk_namelen);
-	put_u8(&c, lk->lk_has_lvb ? 1 : 0);
+	put_u8(&c, lk->lk_has_lvb);
 	put_u8(&c, lk->lk_dubious);
 	if (lk->lk_has_lvb)
 		put_bytes(&c, lk->lk_lvb, LK_LVB_LEN);
@@ -410,10 +423,20 @@ void msg_rb_done_from_lk(const struct msg_lk *lk, struct msg_rb_done *r)
 
 /* ---- wait-for edges (MSG_GRD_EDGES) ------------------------------------------ */
 
+/* an edge's owners are instances (the lock table refuses any other owner) */
+static bool edge_ok(const struct msg_edge *e)
+{
+	return e->me_waiter_inst >= 1 && e->me_waiter_inst <= RAC_MAX_INST &&
+	       e->me_holder_inst >= 1 && e->me_holder_inst <= RAC_MAX_INST;
+}
+
 int msg_edges_out(uint8_t *body, size_t len, uint32_t round, const struct msg_edge *e, size_t n)
 {
 	struct blk_cursor c;
 
+	for (size_t i = 0; i < n; i++)
+		if (!edge_ok(&e[i]))
+			return RAC_EINVAL;
 	cur_init_write(&c, body, len);
 	put_u32(&c, round);
 	put_u32(&c, (uint32_t)n);
@@ -436,6 +459,13 @@ int msg_edges_open(const uint8_t *p, size_t len, uint32_t *round, uint32_t *n)
 	*n = get_u32(&c);
 	if (c.c_err || (size_t)*n * MSG_EDGE_LEN + 8 != len)
 		return RAC_EMSG_LEN;
+	for (uint32_t i = 0; i < *n; i++) {
+		struct msg_edge e;
+
+		msg_edges_get(p, i, &e);
+		if (!edge_ok(&e))
+			return RAC_EMSG_LEN;
+	}
 	return 0;
 }
 
@@ -480,6 +510,28 @@ void msg_ges_dump_begin(struct msg_ges_dump *d, uint8_t *buf, size_t max)
 	d->gd_truncated = max < MSG_GES_DUMP_HEAD;
 }
 
+/*
+ * What a row may hold, for the writer and the reader alike: the writer
+ * refuses a row the reader would refuse (and with it every row after it).
+ */
+static bool ges_mode_ok(int8_t mode)
+{
+	return mode >= LK_IV && mode < LK_NMODES;
+}
+
+static bool ges_res_ok(const struct msg_ges_res *r)
+{
+	return r->gr_namelen >= 1 && r->gr_namelen <= LK_NAME_MAX && r->gr_dubious <= 1;
+}
+
+static bool ges_lock_ok(const struct msg_ges_lock *l)
+{
+	return l->gl_namelen >= 1 && l->gl_namelen <= LK_NAME_MAX && l->gl_owner_inst >= 1 &&
+	       l->gl_owner_inst <= RAC_MAX_INST && ges_mode_ok(l->gl_grmode) &&
+	       ges_mode_ok(l->gl_rqmode) && l->gl_state <= LK_STATE_WAITING &&
+	       l->gl_blocked <= 1 && l->gl_blocker_inst <= RAC_MAX_INST;
+}
+
 /* room for `need` more bytes? if not, the dump is truncated from here on */
 static bool ges_room(struct msg_ges_dump *d, size_t need)
 {
@@ -494,7 +546,7 @@ int msg_ges_dump_add_res(struct msg_ges_dump *d, const struct msg_ges_res *r)
 	size_t need = MSG_GES_RES_LEN(r->gr_namelen);
 	struct blk_cursor c;
 
-	if (!r->gr_namelen || r->gr_namelen > LK_NAME_MAX || d->gd_nlocks)
+	if (!ges_res_ok(r) || d->gd_nlocks)
 		return RAC_EINVAL;
 	if (!ges_room(d, need))
 		return RAC_ERANGE;
@@ -516,7 +568,7 @@ int msg_ges_dump_add_lock(struct msg_ges_dump *d, const struct msg_ges_lock *l)
 	size_t need = MSG_GES_LOCK_LEN(l->gl_namelen);
 	struct blk_cursor c;
 
-	if (!l->gl_namelen || l->gl_namelen > LK_NAME_MAX)
+	if (!ges_lock_ok(l))
 		return RAC_EINVAL;
 	if (!ges_room(d, need))
 		return RAC_ERANGE;
@@ -607,11 +659,6 @@ static int ges_bad(struct msg_ges_iter *it)
 	return RAC_EMSG_LEN;
 }
 
-static bool ges_mode_ok(int8_t mode)
-{
-	return mode >= LK_IV && mode < LK_NMODES;
-}
-
 int msg_ges_dump_next_res(struct msg_ges_iter *it, struct msg_ges_res *r)
 {
 	struct blk_cursor c;
@@ -629,7 +676,7 @@ int msg_ges_dump_next_res(struct msg_ges_iter *it, struct msg_ges_res *r)
 	r->gr_waiting = get_u32(&c);
 	r->gr_dubious = get_u8(&c);
 	get_bytes(&c, r->gr_lvb, LK_LVB_LEN);
-	if (c.c_err || r->gr_dubious > 1)
+	if (c.c_err || !ges_res_ok(r))
 		return ges_bad(it);
 	it->gi_off += c.c_pos;
 	it->gi_res_left--;
@@ -663,10 +710,7 @@ int msg_ges_dump_next_lock(struct msg_ges_iter *it, struct msg_ges_lock *l)
 	l->gl_state = get_u8(&c);
 	l->gl_blocked = get_u8(&c);
 	l->gl_blocker_inst = get_u8(&c);
-	if (c.c_err || l->gl_owner_inst < 1 || l->gl_owner_inst > RAC_MAX_INST ||
-	    !ges_mode_ok(l->gl_grmode) || !ges_mode_ok(l->gl_rqmode) ||
-	    l->gl_state > LK_STATE_WAITING || l->gl_blocked > 1 ||
-	    l->gl_blocker_inst > RAC_MAX_INST)
+	if (c.c_err || !ges_lock_ok(l))
 		return ges_bad(it);
 	it->gi_off += c.c_pos;
 	it->gi_locks_left--;

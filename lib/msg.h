@@ -17,7 +17,7 @@
  *       40    -  payload
  *
  * Bytes that do not decode (short, bad magic, other version, unknown type,
- * wrong length, trailing bytes) or that come from another cluster are
+ * wrong length or a payload over RAC_MSG_MAX, trailing bytes) or that come from another cluster are
  * counted, logged and dropped by the receiver; they never reach a handler.
  */
 #ifndef RAC_MSG_H
@@ -321,9 +321,16 @@ struct msg_edge {
 	uint32_t me_holder_client;
 	uint64_t me_lkid;
 };
-/* payload of n edges into body: its length, or RAC_ERANGE if it does not fit */
+/*
+ * Payload of n edges into body: its length, RAC_ERANGE if it does not fit,
+ * or RAC_EINVAL for an edge whose waiter or holder instance is outside
+ * 1..RAC_MAX_INST (which msg_edges_open refuses).
+ */
 int msg_edges_out(uint8_t *body, size_t len, uint32_t round, const struct msg_edge *e, size_t n);
-/* check a payload: 0 with round and count, or RAC_EMSG_LEN when it is not what it says */
+/*
+ * Check a payload: 0 with round and count, or RAC_EMSG_LEN when it is not
+ * what it says (its length, or an instance outside 1..RAC_MAX_INST).
+ */
 int msg_edges_open(const uint8_t *p, size_t len, uint32_t *round, uint32_t *n);
 /* edge i of a checked payload */
 void msg_edges_get(const uint8_t *p, uint32_t i, struct msg_edge *e);
@@ -338,7 +345,12 @@ struct msg_bundle {
 };
 
 void msg_bundle_init(struct msg_bundle *b);
-/* append a record: 0, or RAC_ERANGE when it does not fit (send, then init) */
+/*
+ * Append a record: 0; RAC_ERANGE when it does not fit (send, then init);
+ * RAC_EINVAL for a type that is not a msg_lk's, or a record that
+ * msg_bundle_next() would refuse (a name longer than LK_NAME_MAX, a flag
+ * other than 0 or 1): sending again will not help.
+ */
 int msg_bundle_add(struct msg_bundle *b, uint16_t type, const struct msg_lk *lk);
 /* write the header (type, length set here): returns the message's length */
 int msg_bundle_seal(struct msg_bundle *b, struct msg_hdr *h);
@@ -435,7 +447,9 @@ void msg_ges_dump_begin(struct msg_ges_dump *d, uint8_t *buf, size_t max);
 /*
  * Append a row: 0; RAC_ERANGE when it does not fit, which marks the dump
  * truncated and refuses every later row, so that the rows sent are always
- * a prefix; RAC_EINVAL for a bad name length, or a resource after a lock.
+ * a prefix; RAC_EINVAL for a row the reader would refuse (a name length,
+ * flag, mode, state or instance out of its range), or a resource after a
+ * lock.
  */
 int msg_ges_dump_add_res(struct msg_ges_dump *d, const struct msg_ges_res *r);
 int msg_ges_dump_add_lock(struct msg_ges_dump *d, const struct msg_ges_lock *l);

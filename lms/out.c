@@ -91,11 +91,16 @@ static struct outq *out_get(uint8_t *ref, int peer, int slot)
 
 static void out_add(struct outq *q, uint16_t type, const struct msg_lk *lk)
 {
-	if (msg_bundle_add(&q->oq_b, type, lk) == 0)
+	int rc = msg_bundle_add(&q->oq_b, type, lk);
+
+	if (rc == 0)
 		return;
-	out_flush(q);	/* full: send what it has, start again */
-	if (msg_bundle_add(&q->oq_b, type, lk))
-		send_fail(type);
+	if (rc == RAC_ERANGE) {
+		out_flush(q);	/* full: send what it has, start again */
+		rc = msg_bundle_add(&q->oq_b, type, lk);
+	}
+	if (rc)
+		send_fail(type);	/* or a record no reader would take */
 }
 
 void to_peer(int inst, uint16_t type, const struct msg_lk *lk)

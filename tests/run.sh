@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Run racrt's tests: every cmocka unit binary, then every integration test.
+# Run racrt's tests: every cmocka unit binary, then (with --fuzz) every
+# fuzz harness, then every integration test.
 #
-#   tests/run.sh [--unit-only|--integration-only] BINDIR UNITDIR [FILTER]
+#   tests/run.sh [--fuzz FUZZDIR] [--unit-only|--integration-only] BINDIR UNITDIR [FILTER]
 #
 # BINDIR holds racctl, racsql and the member executables (the sanitizer
-# build under `make test`).  FILTER (a substring) limits integration tests
-# by name.  The last line is "N passed, N failed"; the exit status is 1
-# if anything failed.
+# build under `make test`).  FUZZDIR holds the libFuzzer harnesses (make
+# fuzz-bins): each runs over its checked-in corpus and a short bounded
+# burst (tests/fuzz/run.sh check) and counts as one test; it runs with the
+# unit tests (not with --integration-only).  FILTER (a substring) limits
+# integration tests by name.  The last line is "N passed, N failed"; the
+# exit status is 1 if anything failed.
 set -u
 mode=all
+fuzzdir=
+if [ "${1:-}" = --fuzz ]; then
+	fuzzdir=${2:?FUZZDIR}
+	shift 2
+fi
 case "${1:-}" in
 --unit-only) mode=unit; shift ;;
 --integration-only) mode=integration; shift ;;
@@ -30,6 +39,16 @@ if [ "$mode" != integration ]; then
 			failed=$((failed + 1)); failures+=("unit/$name")
 		fi
 	done
+fi
+
+if [ "$mode" != integration ] && [ -n "$fuzzdir" ]; then
+	echo "== fuzz: every harness over its corpus and a short burst"
+	out=$(mktemp)
+	"$here/fuzz/run.sh" check "$fuzzdir" | tee "$out"
+	p=$(grep -c '^ok ' "$out"); q=$(grep -c '^not ok ' "$out")
+	passed=$((passed + p)); failed=$((failed + q))
+	while read -r line; do failures+=("fuzz/$line"); done < <(grep '^not ok ' "$out" | sed 's/^not ok //')
+	rm -f "$out"
 fi
 
 if [ "$mode" != unit ]; then

@@ -354,9 +354,15 @@ static void test_vote_blocks_without_life_decode(void **state)
 }
 
 /* A string field with no NUL on disk still decodes NUL-terminated. */
-static void test_string_unterminated(void **state)
+/*
+ * A text field is what put_str() writes: its bytes, then zeros to the end.
+ * One with no NUL, or with bytes after it, would not re-encode to itself
+ * (found by tests/fuzz/fuzz_disk): refused.
+ */
+static void test_string_not_padded(void **state)
 {
 	struct ctl_header ch;
+	struct vote_kill kb = { .kb_target = 1, .kb_issuer = 2 };
 	uint8_t p[RAC_BLK_PAYLOAD];
 	size_t n;
 
@@ -364,10 +370,54 @@ static void test_string_unterminated(void **state)
 	memset(&ch, 0, sizeof(ch));
 	strcpy(ch.ch_cluster, "x");
 	n = ctl_header_out(&ch, p);
-	memset(p, 'Z', RAC_CLUSTER_MAX);	/* overwrite the whole field */
 	assert_int_equal(ctl_header_in(p, n, &ch), 0);
-	assert_int_equal(strlen(ch.ch_cluster), RAC_CLUSTER_MAX - 1);
-	assert_int_equal(ch.ch_cluster[0], 'Z');
+	assert_string_equal(ch.ch_cluster, "x");
+	memset(p, 'Z', RAC_CLUSTER_MAX);	/* overwrite the whole field */
+	assert_int_equal(ctl_header_in(p, n, &ch), RAC_ERANGE);
+	assert_true(strlen(ch.ch_cluster) < RAC_CLUSTER_MAX);
+	p[1] = '\0';				/* "Z", then a stray byte */
+	memset(p + 2, 0, RAC_CLUSTER_MAX - 3);
+	assert_int_equal(ctl_header_in(p, n, &ch), RAC_ERANGE);
+	p[RAC_CLUSTER_MAX - 1] = '\0';
+	assert_int_equal(ctl_header_in(p, n, &ch), 0);
+	assert_string_equal(ch.ch_cluster, "Z");
+
+	strcpy(kb.kb_reason, "why");
+	n = vote_kill_out(&kb, p);
+	p[2 * 4 + 2 * 8 + 10] = 'x';		/* after the reason's NUL */
+	assert_int_equal(vote_kill_in(p, n, &kb), RAC_ERANGE);
+}
+
+/*
+ * What follows a block's payload, and the reserved header field, are zero
+ * as blk_encode() leaves them; and no block has type 0.  Anything else
+ * would not re-encode to itself (found by tests/fuzz/fuzz_disk).
+ */
+static void test_block_tail(void **state)
+{
+	struct blk_hdr h = { .bh_type = BLK_CKPT_PROGRESS, .bh_writer = 1 };
+	struct ctl_ckpt ck = { .ck_inst = 1, .ck_pid = 5 };
+	uint8_t blk[RAC_BLK_SIZE], p[RAC_BLK_PAYLOAD];
+	char why[256];
+	size_t n;
+
+	(void)state;
+	n = ctl_ckpt_out(&ck, p);
+	assert_int_equal(blk_encode(blk, &h, p, n), 0);
+	assert_int_equal(blk_decode(blk, BLK_CKPT_PROGRESS, NULL, NULL), 0);
+	blk[RAC_BLK_HDR + n] = 1;		/* past the payload */
+	reseal(blk);
+	assert_int_equal(blk_decode(blk, BLK_CKPT_PROGRESS, NULL, NULL), RAC_EBLK_LEN);
+	blk_explain(blk, RAC_EBLK_LEN, BLK_CKPT_PROGRESS, why, sizeof(why));
+	assert_non_null(strstr(why, "are not zero"));
+	blk[RAC_BLK_HDR + n] = 0;
+	blk[37] = 1;				/* the reserved header field */
+	reseal(blk);
+	assert_int_equal(blk_decode(blk, 0, NULL, NULL), RAC_EBLK_LEN);
+	blk[37] = 0;
+	blk[4] = blk[5] = 0;			/* type 0 */
+	reseal(blk);
+	assert_int_equal(blk_decode(blk, 0, NULL, NULL), RAC_EBLK_TYPE);
 }
 
 /* Values no writer could produce are refused even under a good CRC. */
@@ -796,7 +846,8 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_ctl),
 		cmocka_unit_test(test_roundtrip_vote),
 		cmocka_unit_test(test_vote_blocks_without_life_decode),
-		cmocka_unit_test(test_string_unterminated),
+		cmocka_unit_test(test_string_not_padded),
+		cmocka_unit_test(test_block_tail),
 		cmocka_unit_test(test_payload_ranges),
 		cmocka_unit_test(test_zero_block),
 		cmocka_unit_test(test_every_bit_flip),

@@ -107,6 +107,31 @@ static void test_payload_decoder_bounds(void **state)
 	assert_int_equal(msg_decode_heartbeat(p, 32, &hb), 0);
 }
 
+/*
+ * A header that decodes is one msg_encode_raw() makes: a payload longer
+ * than RAC_MSG_MAX, which no sender can encode, is refused.
+ */
+static void test_payload_over_max(void **state)
+{
+	size_t len = RAC_MSG_HDR + RAC_MSG_MAX + 1;
+	uint8_t *m = calloc(1, len), *body = calloc(1, len);
+	struct msg_hdr h = { .mh_sender = 1, .mh_cluster = cid }, g;
+	const uint8_t *p;
+
+	(void)state;
+	assert_non_null(m);
+	assert_non_null(body);
+	assert_int_equal(msg_encode_raw(m, len, &h, MSG_VIEW_SNAPSHOT, body, RAC_MSG_MAX + 1),
+			 RAC_ERANGE);
+	assert_int_equal(msg_encode_raw(m, len, &h, MSG_VIEW_SNAPSHOT, body, RAC_MSG_MAX),
+			 (int)len - 1);
+	assert_int_equal(msg_decode_hdr(m, len - 1, cid, &g, &p), 0);
+	m[MSG_OFF_LENGTH] = 1;		/* length RAC_MSG_MAX + 1: 0x00010001 */
+	assert_int_equal(msg_decode_hdr(m, len, cid, &g, &p), RAC_EMSG_LEN);
+	free(m);
+	free(body);
+}
+
 static void test_random_bytes_never_crash(void **state)
 {
 	struct msg_hdr h;
@@ -190,7 +215,7 @@ static void test_bundle_bad(void **state)
 
 	(void)state;
 	msg_bundle_init(&b);
-	assert_int_equal(msg_bundle_add(&b, MSG_HEARTBEAT, &lk), RAC_ERANGE);
+	assert_int_equal(msg_bundle_add(&b, MSG_HEARTBEAT, &lk), RAC_EINVAL);
 	while ((rc = msg_bundle_add(&b, MSG_LK_EVENT, &lk)) == 0)
 		full++;
 	assert_int_equal(rc, RAC_ERANGE);
@@ -229,6 +254,103 @@ static void test_bundle_bad(void **state)
 			while (msg_bundle_next(&it, &type, &out) == 1)
 				;
 	}
+}
+
+/*
+ * One odd answer costs nothing else: a 184-byte MSG_GRD_RESULT (header and
+ * msg_lk) whose dubious (or has_lvb) flag is 2 is refused when decoded, and
+ * a bundle will not take such a record, so that the answers queued with it
+ * still reach their client.  Before, the decoder took the 2, LMS put it in
+ * the client's bundle as it was, and the client's reader refused that
+ * record and every one after it.
+ */
+static void test_lk_flags_refused(void **state)
+{
+	static struct msg_bundle b;
+	struct msg_hdr h = { .mh_sender = 2, .mh_cluster = cid, .mh_seq = 5 }, g;
+	struct msg_lk lk = { .lk_req = 11, .lk_namelen = 3, .lk_name = "abc", .lk_lkid = 9 };
+	struct msg_lk good = lk, odd, out;
+	struct msg_bundle_iter it;
+	uint8_t m[RAC_MSG_HDR + MSG_LK_LEN];
+	const uint8_t *p;
+	uint16_t type;
+	int n, k = 0;
+
+	(void)state;
+	for (int which = 0; which < 2; which++) {
+		lk.lk_dubious = which == 0 ? 2 : 0;
+		lk.lk_has_lvb = which == 1 ? 2 : 0;
+		n = msg_encode_lk(m, sizeof(m), &h, MSG_GRD_RESULT, &lk);
+		assert_int_equal(n, 184);
+		assert_int_equal(msg_decode_hdr(m, (size_t)n, cid, &g, &p), 0);
+		assert_int_equal(msg_decode_lk(p, g.mh_length, &out), RAC_EMSG_LEN);
+		lk.lk_dubious = lk.lk_has_lvb = 1;
+		n = msg_encode_lk(m, sizeof(m), &h, MSG_GRD_RESULT, &lk);
+		assert_int_equal(msg_decode_lk(m + RAC_MSG_HDR, MSG_LK_LEN, &out), 0);
+	}
+
+	odd = good;
+	odd.lk_dubious = 2;
+	msg_bundle_init(&b);
+	assert_int_equal(msg_bundle_add(&b, MSG_LK_REPLY, &good), 0);
+	assert_int_equal(msg_bundle_add(&b, MSG_LK_REPLY, &odd), RAC_EINVAL);
+	odd.lk_dubious = 0;
+	odd.lk_has_lvb = 2;
+	assert_int_equal(msg_bundle_add(&b, MSG_LK_EVENT, &odd), RAC_EINVAL);
+	good.lk_req = 12;
+	assert_int_equal(msg_bundle_add(&b, MSG_LK_EVENT, &good), 0);
+	n = msg_bundle_seal(&b, &h);
+	assert_int_equal(msg_decode_hdr(b.mb_buf, (size_t)n, cid, &g, &p), 0);
+	assert_int_equal(msg_bundle_open(p, g.mh_length, &it), 0);
+	while (msg_bundle_next(&it, &type, &out) == 1)
+		assert_int_equal(out.lk_req, 11 + k++);
+	assert_int_equal(k, 2);
+	assert_int_equal(msg_bundle_next(&it, &type, &out), 0);
+}
+
+/*
+ * A writer refuses what its reader refuses: an edge whose owner is not an
+ * instance, a GES dump row with a flag, mode, state or instance out of its
+ * range.  Otherwise one bad row would cost every row after it.
+ */
+static void test_writers_refuse_what_readers_refuse(void **state)
+{
+	struct msg_edge e[2] = { { 1, 10, 2, 20, 7 }, { 0, 11, 1, 10, 8 } };
+	struct msg_ges_res r = { .gr_namelen = 1, .gr_name = "r", .gr_dubious = 2 };
+	struct msg_ges_lock l = { .gl_namelen = 1, .gl_name = "r", .gl_owner_inst = 1,
+				  .gl_grmode = LK_EX, .gl_rqmode = LK_EX, .gl_state = 3 };
+	struct msg_ges_dump d;
+	uint8_t b[256];
+	uint32_t round, n;
+	int len;
+
+	(void)state;
+	assert_int_equal(msg_edges_out(b, sizeof(b), 1, e, 2), RAC_EINVAL);
+	len = msg_edges_out(b, sizeof(b), 1, e, 1);
+	assert_int_equal(len, 8 + MSG_EDGE_LEN);
+	assert_int_equal(msg_edges_open(b, (size_t)len, &round, &n), 0);
+	b[8] = 0;				/* the waiter's instance */
+	assert_int_equal(msg_edges_open(b, (size_t)len, &round, &n), RAC_EMSG_LEN);
+	b[8] = RAC_MAX_INST + 1;
+	assert_int_equal(msg_edges_open(b, (size_t)len, &round, &n), RAC_EMSG_LEN);
+
+	msg_ges_dump_begin(&d, b, sizeof(b));
+	assert_int_equal(msg_ges_dump_add_res(&d, &r), RAC_EINVAL);
+	r.gr_dubious = 1;
+	assert_int_equal(msg_ges_dump_add_res(&d, &r), 0);
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l), RAC_EINVAL);
+	l.gl_state = LK_STATE_GRANTED;
+	l.gl_owner_inst = 0;
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l), RAC_EINVAL);
+	l.gl_owner_inst = 2;
+	l.gl_rqmode = LK_NMODES;
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l), RAC_EINVAL);
+	l.gl_rqmode = LK_EX;
+	l.gl_blocked = 2;
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l), RAC_EINVAL);
+	l.gl_blocked = 0;
+	assert_int_equal(msg_ges_dump_add_lock(&d, &l), 0);
+	assert_false(d.gd_truncated);
 }
 
 /* ---- the GES dump ---- */
@@ -503,9 +625,12 @@ int main(void)
 		cmocka_unit_test(test_little_endian_on_the_wire),
 		cmocka_unit_test(test_bad_bytes_refused),
 		cmocka_unit_test(test_payload_decoder_bounds),
+		cmocka_unit_test(test_payload_over_max),
 		cmocka_unit_test(test_random_bytes_never_crash),
 		cmocka_unit_test(test_bundle_round_trip),
 		cmocka_unit_test(test_bundle_bad),
+		cmocka_unit_test(test_lk_flags_refused),
+		cmocka_unit_test(test_writers_refuse_what_readers_refuse),
 		cmocka_unit_test(test_ges_dump_bytes),
 		cmocka_unit_test(test_ges_dump_bad),
 	};
