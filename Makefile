@@ -35,6 +35,9 @@ ZMQ_CFLAGS := $(shell pkg-config --cflags libzmq 2>/dev/null)
 ZMQ_LIBS := $(shell pkg-config --libs libzmq 2>/dev/null || echo -lzmq)
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null || echo -I/usr/include/fuse3)
 FUSE_LIBS := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3 -lpthread)
+# libblkid: racctl init probes a disk for a file system before formatting it
+BLKID_CFLAGS := $(shell pkg-config --cflags blkid 2>/dev/null)
+BLKID_LIBS := $(shell pkg-config --libs blkid 2>/dev/null || echo -lblkid)
 
 # -Wformat-truncation is off: its guesses about path lengths are noise; we
 # check snprintf results where truncation matters.
@@ -43,9 +46,9 @@ FUSE_LIBS := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3 -lpthre
 # to its sources; LMS's private headers only by LMS and the tests of its
 # parts, the client's only by its users.
 CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -g $(OPT) $(SANFLAGS) \
-	-Iinclude -Ilib -Ishm -Iinstance $(ZMQ_CFLAGS) $(EXTRA_CFLAGS)
+	-Iinclude -Ilib -Ishm -Iinstance $(ZMQ_CFLAGS) $(BLKID_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
-LIBS := $(ZMQ_LIBS) -liniparser $(MALLOC_LIBS) -lpthread
+LIBS := $(ZMQ_LIBS) -liniparser $(BLKID_LIBS) $(MALLOC_LIBS) -lpthread
 
 # librac: the floors every program stands on (lib/, shm/, instance/)
 LIB_SRCS := $(wildcard lib/*.c shm/*.c instance/*.c)
@@ -119,7 +122,7 @@ build/$(FLAVOUR)/tests/test_imr: $(OBJDIR)/tests/unit/test_imr.o $(OBJDIR)/lmon/
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
 build/$(FLAVOUR)/tests/test_lmon: $(OBJDIR)/tests/unit/test_lmon.o \
-		$(patsubst %,$(OBJDIR)/lmon/%.o,state css_net css_disk css imr imr_vote) $(LIBRAC)
+		$(patsubst %,$(OBJDIR)/lmon/%.o,state css_net css_disk css css_ctl imr imr_vote) $(LIBRAC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
 
@@ -280,8 +283,8 @@ FUZZ_OBJDIR := build/fuzz/obj
 FUZZ_BINDIR := build/fuzz/bin
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
-	$(FUZZ_SAN) -fsanitize=fuzzer-no-link -Iinclude -Ilib -Ishm -Iinstance $(ZMQ_CFLAGS)
-FUZZ_LIBS := $(ZMQ_LIBS) -liniparser -lsqlite3 -ledit -lpthread
+	$(FUZZ_SAN) -fsanitize=fuzzer-no-link -Iinclude -Ilib -Ishm -Iinstance $(ZMQ_CFLAGS) $(BLKID_CFLAGS)
+FUZZ_LIBS := $(ZMQ_LIBS) -liniparser $(BLKID_LIBS) -lsqlite3 -ledit -lpthread
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BINDIR)/%)
 FUZZ_LIBRAC := $(FUZZ_OBJDIR)/librac.a

@@ -126,6 +126,21 @@ const struct rac_inst_cfg *racctl_need_inst(const struct rac_config *cfg, const 
 	return ic;
 }
 
+/*
+ * The shared-disk files by this host's names: those of -i N, else of the
+ * first instance configured on this host ([instanceN] voting_disks and
+ * control_file; without them the cluster's).
+ */
+static void localize(struct rac_config *cfg, const struct opts *o)
+{
+	int inst = o->o_inst;
+
+	for (int i = 1; !inst && i <= RAC_MAX_INST; i++)
+		if (config_inst(cfg, i) && config_inst_is_local(config_inst(cfg, i)))
+			inst = i;
+	config_localize(cfg, inst);
+}
+
 /* ---- init ------------------------------------------------------------------ */
 
 static int cmd_init(const struct rac_config *cfg, const struct opts *o)
@@ -286,6 +301,7 @@ static int cmd_up(struct rac_config *cfg, const struct opts *o)
 		config_lab_path(cfg, path, sizeof(path));
 		if (config_load(o->o_config, cfg, err, sizeof(err)) || !cfg->cf_lab)
 			return racctl_fail("cannot read the lab configuration %s: %s", path, err);
+		localize(cfg, o);
 		printf("Lab up: %d instance%s in network namespaces racrt-%s-1..%d on %s.0/24; "
 		       "configuration %s (in force until 'racctl down')\n", count,
 		       count == 1 ? "" : "s", cfg->cf_name, count, LAB_SUBNET, path);
@@ -458,6 +474,7 @@ int main(int argc, char **argv)
 		free(cfg);
 		return EXIT_FAIL;
 	}
+	localize(cfg, &o);
 
 	if (!strcmp(cmd, "init"))
 		rc = cmd_init(cfg, &o);

@@ -32,8 +32,18 @@ static void config_sanitize(struct rac_config *c)
 	TERMINATE(c->cf_shared_disk);
 	if (c->cf_nvoting < 0 || c->cf_nvoting > RAC_MAX_VOTING)
 		c->cf_nvoting = 0;
-	for (int i = 0; i < RAC_MAX_VOTING; i++)
+	for (int i = 0; i < RAC_MAX_VOTING; i++) {
 		TERMINATE(c->cf_voting[i]);
+		TERMINATE(c->cf_cl_voting[i]);
+	}
+	TERMINATE(c->cf_control);
+	TERMINATE(c->cf_cl_control);
+	if (c->cf_cl_nvoting < 0 || c->cf_cl_nvoting > RAC_MAX_VOTING)
+		c->cf_cl_nvoting = 0;
+	/* config_path() checks the instances' references against it */
+	if (c->cf_paths_used > sizeof(c->cf_paths))
+		c->cf_paths_used = sizeof(c->cf_paths);
+	TERMINATE(c->cf_paths);
 	if (c->cf_ninst < 0 || c->cf_ninst > RAC_MAX_INST)
 		c->cf_ninst = 0;
 	for (int i = 0; i <= RAC_MAX_INST; i++) {
@@ -47,6 +57,8 @@ static void config_sanitize(struct rac_config *c)
 		for (size_t k = 0; k < sizeof(ic->ic_src); k++)
 			if (ic->ic_src[k] > CFG_SRC_FILE)
 				ic->ic_src[k] = CFG_SRC_DEFAULT;
+		if (ic->ic_nvoting < 0 || ic->ic_nvoting > RAC_MAX_VOTING)
+			ic->ic_nvoting = 0;
 	}
 	for (size_t k = 0; k < sizeof(c->cf_src); k++)
 		if (c->cf_src[k] > CFG_SRC_FILE)

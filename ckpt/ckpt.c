@@ -8,13 +8,20 @@
  *
  * The first record is written before CKPT registers in the NM group, so an
  * instance that reaches MOUNTED has a live control-file heartbeat.
+ *
+ * The writes run on an I/O worker (lib/aio.h), waited for at most the I/O
+ * timeout: a control file that does not answer makes records missed --
+ * logged once, and the others' LMON judges the count that stops moving --
+ * but never stops CKPT stamping its NM slot, which would have the guardian
+ * take the whole instance down as hung.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "ctl_io.h"
+#include "aio.h"
+#include "ctl_call.h"
 #include "disk.h"
 #include "errors.h"
 #include "log.h"
@@ -28,9 +35,46 @@ struct ckpt_state {
 	struct ctl_ckpt cs_rec;
 	int cs_failing;			/* last write failed: log recovery once */
 	int cs_fenced;			/* refused to write: lease lapsed */
+	struct aio *cs_aio;		/* the control file's I/O worker */
+	struct ctl_call cs_call;	/* the call handed to it */
+	uint64_t cs_id;
+	int cs_busy;			/* not back yet */
+	uint64_t cs_missed;		/* records missed while it was out */
 };
 
 static struct ckpt_state ckpt_state = { .cs_fd = -1 };
+
+/*
+ * Run one call on the worker, waiting at most the I/O timeout.  While an
+ * earlier call is still out nothing new is handed over: RAC_ETIMEDOUT.
+ */
+static int ckpt_call(struct member *m, struct ctl_call *cc)
+{
+	struct ckpt_state *cs = &ckpt_state;
+
+	if (cs->cs_busy) {
+		if (aio_poll(cs->cs_aio, cs->cs_id, NULL, NULL) != 1) {
+			errno = ETIMEDOUT;
+			return RAC_ETIMEDOUT;
+		}
+		cs->cs_busy = 0;
+	}
+	cc->cc_fd = cs->cs_fd;
+	cs->cs_call = *cc;
+	if (aio_submit(cs->cs_aio, ctl_call_io, &cs->cs_call, &cs->cs_id)) {
+		errno = ETIMEDOUT;
+		return RAC_ETIMEDOUT;
+	}
+	cs->cs_busy = 1;
+	if (aio_wait(cs->cs_aio, cs->cs_id, (int)m->m_to.to_io_timeout_ms, NULL, NULL) != 1) {
+		errno = ETIMEDOUT;
+		return RAC_ETIMEDOUT;
+	}
+	cs->cs_busy = 0;
+	*cc = cs->cs_call;
+	errno = cc->cc_errno;
+	return cc->cc_rc;
+}
 
 static int ckpt_write(struct member *m)
 {
@@ -45,10 +89,32 @@ static int ckpt_write(struct member *m)
 				  "instance's voting-disk lease has lapsed or it was fenced");
 		return RAC_EIO;
 	}
+	if (cs->cs_busy && aio_poll(cs->cs_aio, cs->cs_id, NULL, NULL) != 1) {
+		/* the last record is still out: this one is missed, not waited for */
+		cs->cs_missed++;
+		member_count(m, CNT_CKPT_WRITE_ERRORS);
+		return RAC_ETIMEDOUT;
+	}
+	if (cs->cs_missed) {
+		log_info(COMP, "the control file answers again; %llu checkpoint progress records "
+			 "were missed", (unsigned long long)cs->cs_missed);
+		cs->cs_missed = 0;
+	}
+	cs->cs_busy = 0;
 	cs->cs_seq++;
 	cs->cs_rec.ck_count++;
 	cs->cs_rec.ck_time_us = rac_now_us();
-	rc = ctl_write_ckpt(cs->cs_fd, &cs->cs_rec, inc, cs->cs_seq);
+	rc = ckpt_call(m, &(struct ctl_call){ .cc_op = CTL_CALL_WRITE_CKPT, .cc_ck = cs->cs_rec,
+					       .cc_inc = inc, .cc_seq = cs->cs_seq });
+	if (rc == RAC_ETIMEDOUT) {
+		cs->cs_missed++;
+		member_count(m, CNT_CKPT_WRITE_ERRORS);
+		log_error(COMP, "checkpoint progress record %llu not written within the I/O timeout "
+			  "(%u ms): the control file does not answer; records are missed until it "
+			  "does", (unsigned long long)cs->cs_rec.ck_count, m->m_to.to_io_timeout_ms);
+		cs->cs_failing = 1;
+		return rc;
+	}
 	if (rc) {
 		member_count(m, CNT_CKPT_WRITE_ERRORS);
 		if (!cs->cs_failing)
@@ -81,8 +147,25 @@ static int ckpt_init(struct member *m, char *err, size_t errlen)
 			 strerror(errno));
 		return -1;
 	}
+	cs->cs_aio = aio_new("control", 1, (uint64_t)m->m_to.to_io_timeout_ms * 1000000ull);
+	if (!cs->cs_aio) {
+		snprintf(err, errlen, "cannot start the control file's I/O worker: %s",
+			 strerror(errno));
+		return -1;
+	}
 	/* carry on from our previous record, if it can be trusted */
-	rc = ctl_read_ckpt(cs->cs_fd, m->m_inst, &cs->cs_rec, &h);
+	{
+		struct ctl_call cc = { .cc_op = CTL_CALL_READ_CKPT, .cc_inst = m->m_inst };
+
+		rc = ckpt_call(m, &cc);
+		cs->cs_rec = cc.cc_ck;
+		h = cc.cc_h;
+	}
+	if (rc == RAC_ETIMEDOUT) {
+		snprintf(err, errlen, "the control file %s does not answer (I/O timeout %u ms)",
+			 path, m->m_to.to_io_timeout_ms);
+		return -1;
+	}
 	if (rc == 0) {
 		cs->cs_seq = h.bh_sequence;
 	} else {
@@ -123,6 +206,11 @@ static int ckpt_tick(struct member *m)
 static void ckpt_fini(struct member *m)
 {
 	(void)m;
+	if (ckpt_state.cs_busy && aio_outstanding(ckpt_state.cs_aio)) {
+		aio_destroy(&ckpt_state.cs_aio);	/* the stuck write keeps its fd */
+		return;
+	}
+	aio_destroy(&ckpt_state.cs_aio);
 	if (ckpt_state.cs_fd >= 0)
 		close(ckpt_state.cs_fd);
 }

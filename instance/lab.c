@@ -17,8 +17,170 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "disk.h"
 #include "errors.h"
 #include "lab.h"
+
+/* ---- loop devices: each lab host its own block device per shared-disk file ---- */
+
+/*
+ * Run losetup with `argv` (no shell: the image paths come from the
+ * configuration), its first output line into `out`: 0 or RAC_EIO with err.
+ */
+static int losetup(char *const argv[], char *out, size_t outlen, char *err, size_t errlen)
+{
+	char buf[512] = "";
+	int pfd[2], status;
+	size_t n = 0;
+	ssize_t r;
+	pid_t pid;
+
+	if (pipe(pfd)) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return RAC_EIO;
+	}
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		close(pfd[1]);
+		execvp("losetup", argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (pid > 0 && n + 1 < sizeof(buf) && (r = read(pfd[0], buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	close(pfd[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		snprintf(err, errlen, "'losetup %s %s' failed: %s", argv[1], argv[2] ? argv[2] : "",
+			 buf[0] ? buf : "no output");
+		return RAC_EIO;
+	}
+	if (out)
+		snprintf(out, outlen, "%s", buf);
+	return 0;
+}
+
+/* a loop device over `image`, direct I/O on, `sector` bytes per logical sector */
+static int loop_attach(const char *image, int sector, char *dev, size_t len, char *err,
+		       size_t errlen)
+{
+	char ss[16];
+	char *argv[] = { "losetup", "-f", "--show", "--direct-io=on", "-b", ss, (char *)image,
+			 NULL };
+
+	snprintf(ss, sizeof(ss), "%d", sector);
+	return losetup(argv, dev, len, err, errlen);
+}
+
+/* the image a loop device is attached to, "" when none */
+static void loop_backing(const char *dev, char *buf, size_t len)
+{
+	char path[96];
+	FILE *f;
+
+	buf[0] = '\0';
+	if (strncmp(dev, "/dev/loop", 9))
+		return;
+	snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file", dev + 5);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* detach `dev` if it is a loop device over one of the lab's images */
+static int loop_detach(const struct rac_config *cl, const char *dev, char *err, size_t errlen)
+{
+	char backing[RAC_PATH_MAX + 16], ctl[RAC_PATH_MAX + 16];
+	char *argv[] = { "losetup", "-d", (char *)dev, NULL };
+	bool ours;
+
+	loop_backing(dev, backing, sizeof(backing));
+	if (!backing[0])
+		return 0;
+	config_control_path(cl, ctl, sizeof(ctl));
+	ours = !strcmp(backing, ctl);
+	for (int d = 0; d < cl->cf_nvoting; d++)
+		ours |= !strcmp(backing, cl->cf_voting[d]);
+	return ours ? losetup(argv, NULL, 0, err, errlen) : 0;
+}
+
+/* the image files, created at their size if missing (a loop device needs one) */
+static int make_image(const char *path, uint32_t nblocks, char *err, size_t errlen)
+{
+	char dir[RAC_PATH_MAX + 16];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st) == 0)
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 0, path);
+	if (dir[0] && rac_mkdirs(dir)) {
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		return RAC_EIO;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)nblocks * RAC_SLOT_SIZE)) {
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return RAC_EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+/* each lab host's devices: [0] the control file, [1..] the voting disks */
+struct lab_loops {
+	char ll_dev[16][1 + RAC_MAX_VOTING][32];
+	int ll_count;		/* instances */
+	int ll_nfiles;
+};
+
+static void loops_detach(const struct rac_config *base, struct lab_loops *ll)
+{
+	char ignore[256];
+
+	for (int i = 0; i < ll->ll_count; i++)
+		for (int f = 0; f < ll->ll_nfiles; f++)
+			if (ll->ll_dev[i][f][0])
+				loop_detach(base, ll->ll_dev[i][f], ignore, sizeof(ignore));
+}
+
+static int loops_attach(const struct rac_config *base, int count, struct lab_loops *ll,
+			char *err, size_t errlen)
+{
+	char ctl[RAC_PATH_MAX + 16];
+	int rc;
+
+	memset(ll, 0, sizeof(*ll));
+	ll->ll_count = count;
+	ll->ll_nfiles = 1 + base->cf_nvoting;
+	config_control_path(base, ctl, sizeof(ctl));
+	if ((rc = make_image(ctl, CTL_NBLOCKS, err, errlen)))
+		return rc;
+	for (int d = 0; d < base->cf_nvoting; d++)
+		if ((rc = make_image(base->cf_voting[d], VOTE_NBLOCKS, err, errlen)))
+			return rc;
+	for (int i = 0; i < count; i++)
+		for (int f = 0; f < ll->ll_nfiles; f++) {
+			rc = loop_attach(f ? base->cf_voting[f - 1] : ctl, 512, ll->ll_dev[i][f],
+					 sizeof(ll->ll_dev[i][f]), err, errlen);
+			if (rc) {
+				loops_detach(base, ll);
+				return rc;
+			}
+		}
+	return 0;
+}
 
 /* run argv; 0, or RAC_EIO with the command and its output in err */
 static int run(char *err, size_t errlen, const char *fmt, ...)
@@ -66,9 +228,10 @@ static bool netns_exists(const char *name)
 	return access(path, F_OK) == 0;
 }
 
-static int write_config(const struct rac_config *base, int count, char *err, size_t errlen)
+static int write_config(const struct rac_config *base, int count, const struct lab_loops *ll,
+			char *err, size_t errlen)
 {
-	char path[RAC_PATH_MAX + 16], tmp[RAC_PATH_MAX + 32];
+	char path[RAC_PATH_MAX + 16], tmp[RAC_PATH_MAX + 32], ctl[RAC_PATH_MAX + 16];
 	FILE *f;
 
 	if (rac_mkdirs(base->cf_shared_disk)) {
@@ -87,6 +250,8 @@ static int write_config(const struct rac_config *base, int count, char *err, siz
 		base->cf_shared_disk);
 	for (int d = 0; d < base->cf_nvoting; d++)
 		fprintf(f, "%s%s", d ? ", " : "", base->cf_voting[d]);
+	config_control_path(base, ctl, sizeof(ctl));
+	fprintf(f, "\ncontrol_file = %s", ctl);
 	fprintf(f, "\nheartbeat_interval_ms = %d\nmisscount_ms = %d\n"
 		"disk_heartbeat_interval_ms = %d\ndisktimeout_ms = %d\nckpt_interval_ms = %d\n"
 		"ckpt_timeout_ms = %d\nimr_splitbrain_res_wait_ms = %d\nmember_heartbeat_ms = %d\n"
@@ -110,6 +275,11 @@ static int write_config(const struct rac_config *base, int count, char *err, siz
 			fprintf(f, "local_dir = %s\n", ic->ic_local_dir);
 		else
 			fprintf(f, "local_dir = %s/%s\n", base->cf_shared_disk, name);
+		/* this lab host's own block devices over the shared images */
+		fprintf(f, "control_file = %s\nvoting_disks = ", ll->ll_dev[i - 1][0]);
+		for (int d = 1; d < ll->ll_nfiles; d++)
+			fprintf(f, "%s%s", d > 1 ? ", " : "", ll->ll_dev[i - 1][d]);
+		fprintf(f, "\n");
 	}
 	if (fflush(f) || fsync(fileno(f)) || fclose(f) || rename(tmp, path)) {
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
@@ -187,13 +357,46 @@ static int create(const struct rac_config *base, int count, char *err, size_t er
 		    (rc = run(err, errlen, "ip -n %s link set eth0 up 2>&1", ns)))
 			return rc;
 	}
-	return write_config(base, count, err, errlen);
+	{
+		struct lab_loops *ll = calloc(1, sizeof(*ll));
+
+		if (!ll) {
+			snprintf(err, errlen, "out of memory");
+			return RAC_EIO;
+		}
+		rc = loops_attach(base, count, ll, err, errlen);
+		if (rc == 0 && (rc = write_config(base, count, ll, err, errlen)))
+			loops_detach(base, ll);
+		free(ll);
+	}
+	return rc;
 }
 
 int lab_destroy(const struct rac_config *lab, char *err, size_t errlen)
 {
 	char sw[96], path[RAC_PATH_MAX + 16];
+	struct rac_config *cl = malloc(sizeof(*cl));
 	int rc = 0;
+
+	/* every lab host's loop devices (only those over the lab's images) */
+	if (cl) {
+		memcpy(cl, lab, sizeof(*cl));
+		config_localize(cl, 0);
+		for (int i = 1; i <= RAC_MAX_INST; i++) {
+			const struct rac_inst_cfg *ic = config_inst(cl, i);
+			const char *dev;
+
+			if (!ic)
+				continue;
+			for (int d = 0; d < ic->ic_nvoting; d++)
+				if ((dev = config_path(cl, ic->ic_voting[d])) &&
+				    loop_detach(cl, dev, err, errlen))
+					rc = RAC_EIO;
+			if ((dev = config_path(cl, ic->ic_control)) && loop_detach(cl, dev, err, errlen))
+				rc = RAC_EIO;
+		}
+		free(cl);
+	}
 
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
 		const struct rac_inst_cfg *ic = config_inst(lab, i);

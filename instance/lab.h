@@ -6,8 +6,12 @@
  *        |-- rN  <veth>  eth0 (10.213.0.N/24) in racrt-<cluster>-N
  *
  * Each instance's guardian enters its network namespace and unshares a
- * private mount namespace, which its members inherit; the shared-disk
- * directory stays visible to all, as a shared LUN is.
+ * private mount namespace, which its members inherit.  Every lab host has
+ * its own block device for each shared-disk file: a loop device with direct
+ * I/O over the one image file in the shared-disk directory (losetup -f
+ * --direct-io=on), named in lab.ini by the instance's own control_file and
+ * voting_disks, so each host has its own page cache as real hosts have, and
+ * only what reaches the image is shared.  racctl down detaches them.
  *   net-cut N      rN down: instance N hears nobody and nobody hears it
  *   disk-off N K   /dev/full bind-mounted over voting disk K inside N's
  *                  mount namespace: writes fail, reads see nothing
@@ -25,11 +29,13 @@
 
 /*
  * Write the lab configuration for `count` instances of `base` (endpoints on
- * the lab subnet, one network namespace each) to <shared_disk>/lab.ini, and
- * create the namespaces, the bridge and the links.  `err` says what failed.
+ * the lab subnet, one network namespace each, one loop device per instance
+ * and shared-disk file) to <shared_disk>/lab.ini, and create the
+ * namespaces, the bridge, the links and the loop devices.  `err` says what
+ * failed.
  */
 int lab_create(const struct rac_config *base, int count, char *err, size_t errlen);
-/* Delete every namespace of the lab and its lab.ini; 0 or RAC_EIO (err) */
+/* Detach the lab's loop devices, delete every namespace and lab.ini; 0 or RAC_EIO */
 int lab_destroy(const struct rac_config *lab, char *err, size_t errlen);
 /* Take instance `inst`'s link down (cut) or up (restore) */
 int lab_link(const struct rac_config *lab, int inst, int up, char *err, size_t errlen);

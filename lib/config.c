@@ -33,7 +33,8 @@
 #include "errors.h"
 
 enum cfg_scope { SC_CLUSTER, SC_INST };
-enum cfg_type { T_NAME, T_STR, T_PATH, T_PATHLIST, T_INT, T_ENDPOINT, T_BOOL };
+/* T_IPATH: an instance's own path, kept in cf_paths (ic_control) */
+enum cfg_type { T_NAME, T_STR, T_PATH, T_PATHLIST, T_INT, T_ENDPOINT, T_BOOL, T_IPATH };
 
 struct cfg_key {
 	const char *k_name;
@@ -61,7 +62,9 @@ static const struct cfg_key cfg_keys[] = {
 	  "directory of the control file (a shared mount on a real cluster)" },
 	{ "voting_disks", SC_CLUSTER, T_PATHLIST,
 	  "racdata/vote1.dsk, racdata/vote2.dsk, racdata/vote3.dsk", 1, RAC_MAX_VOTING, 0, 0,
-	  "comma-separated voting disk files; use an odd number" },
+	  "comma-separated voting disks (files or block devices); use an odd number" },
+	{ "control_file", SC_CLUSTER, T_PATH, NULL, 0, 0, CK(cf_control),
+	  "control file, a file or a block device (default <shared_disk>/control.ctl)" },
 	{ "heartbeat_interval_ms", SC_CLUSTER, T_INT, "100", 10, 10000,
 	  CK(cf_heartbeat_interval_ms), "network heartbeat period" },
 	{ "misscount_ms", SC_CLUSTER, T_INT, "3000", 100, 600000,
@@ -101,6 +104,10 @@ static const struct cfg_key cfg_keys[] = {
 	  "alert log, trace files and sockets (default racdata/<NAME>)" },
 	{ "netns", SC_INST, T_STR, "", 0, RAC_NAME_MAX * 3 - 1, IK(ic_netns),
 	  "network namespace the instance runs in (lab mode); empty: the host's" },
+	{ "voting_disks", SC_INST, T_PATHLIST, NULL, 1, RAC_MAX_VOTING, 0, 0,
+	  "this host's paths of the voting disks, in the cluster's order (default the cluster's)" },
+	{ "control_file", SC_INST, T_IPATH, NULL, 0, 0, IK(ic_control),
+	  "this host's path of the control file (default the cluster's)" },
 };
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 static_assert(NKEYS <= CFG_MAX_KEYS, "grow CFG_MAX_KEYS");
@@ -375,6 +382,29 @@ static int key_line(struct parse *ps, const char *section, const struct cfg_key 
 	return line_of(&ps->p_lines, section, k ? k->k_name : NULL);
 }
 
+/* keep an instance's path in cf_paths: its reference (offset + 1), 0 when full */
+static uint16_t keep_path(struct rac_config *cfg, const char *path)
+{
+	size_t n = strlen(path) + 1;
+
+	if (cfg->cf_paths_used + n > sizeof(cfg->cf_paths))
+		return 0;
+	memcpy(cfg->cf_paths + cfg->cf_paths_used, path, n);
+	cfg->cf_paths_used += (uint32_t)n;
+	return (uint16_t)(cfg->cf_paths_used - n + 1);
+}
+
+const char *config_path(const struct rac_config *cfg, uint16_t ref)
+{
+	size_t used = cfg->cf_paths_used < sizeof(cfg->cf_paths) ? cfg->cf_paths_used :
+		      sizeof(cfg->cf_paths);
+
+	/* a copy read from an SGA is not trusted to be terminated */
+	if (!ref || ref > used || !memchr(cfg->cf_paths + ref - 1, '\0', used - ref + 1))
+		return NULL;
+	return cfg->cf_paths + ref - 1;
+}
+
 /* Store one value; `section` is for messages ("cluster", "instance2"). */
 static void apply_value(struct parse *ps, void *base, const struct cfg_key *k,
 			const char *section, const char *raw, int from_file)
@@ -456,7 +486,7 @@ static void apply_value(struct parse *ps, void *base, const struct cfg_key *k,
 	}
 	case T_PATH:
 		if (!*val) {
-			err_add(ps->p_err, line, "[%s] %s is empty; give a directory path",
+			err_add(ps->p_err, line, "[%s] %s is empty; give a path",
 				section, k->k_name);
 			return;
 		}
@@ -465,7 +495,33 @@ static void apply_value(struct parse *ps, void *base, const struct cfg_key *k,
 				"once made absolute; use a shorter path", section, k->k_name, val,
 				k->k_size - 1);
 		return;
+	case T_IPATH: {
+		char abs[RAC_PATH_MAX];
+		uint16_t ref;
+
+		if (!*val) {
+			err_add(ps->p_err, line, "[%s] %s is empty; give a path", section, k->k_name);
+			return;
+		}
+		if (resolve_path(ps->p_base, val, abs, sizeof(abs))) {
+			err_add(ps->p_err, line, "[%s] %s = '%s' is longer than %zu characters "
+				"once made absolute; use a shorter path", section, k->k_name, val,
+				sizeof(abs) - 1);
+			return;
+		}
+		if (!(ref = keep_path(cfg, abs))) {
+			err_add(ps->p_err, line, "[%s] %s: the instances' own paths take more "
+				"than %d bytes together; use shorter paths", section, k->k_name,
+				CFG_PATHS_MAX);
+			return;
+		}
+		*(uint16_t *)((char *)base + k->k_off) = ref;
+		return;
+	}
 	case T_PATHLIST: {
+		/* the cluster's list, or an instance's own names of the same disks */
+		struct rac_inst_cfg *ic = base == (void *)cfg ? NULL : base;
+		char list[RAC_MAX_VOTING][RAC_PATH_MAX];
 		char *save = NULL, *tok;
 		int n = 0;
 
@@ -479,13 +535,13 @@ static void apply_value(struct parse *ps, void *base, const struct cfg_key *k,
 					RAC_MAX_VOTING);
 				return;
 			}
-			if (resolve_path(ps->p_base, tok, cfg->cf_voting[n], RAC_PATH_MAX)) {
+			if (resolve_path(ps->p_base, tok, list[n], RAC_PATH_MAX)) {
 				err_add(ps->p_err, line, "[%s] %s: path '%s' is too long",
 					section, k->k_name, tok);
 				return;
 			}
 			for (int j = 0; j < n; j++)
-				if (!strcmp(cfg->cf_voting[j], cfg->cf_voting[n])) {
+				if (!strcmp(list[j], list[n])) {
 					err_add(ps->p_err, line, "[%s] %s names '%s' twice; "
 						"each voting disk must be a different file",
 						section, k->k_name, tok);
@@ -498,7 +554,19 @@ static void apply_value(struct parse *ps, void *base, const struct cfg_key *k,
 				"disk (three is usual)", section, k->k_name);
 			return;
 		}
-		cfg->cf_nvoting = n;
+		if (!ic) {
+			memcpy(cfg->cf_voting, list, sizeof(list));
+			cfg->cf_nvoting = n;
+			return;
+		}
+		for (int j = 0; j < n; j++)
+			if (!(ic->ic_voting[j] = keep_path(cfg, list[j]))) {
+				err_add(ps->p_err, line, "[%s] %s: the instances' own paths take "
+					"more than %d bytes together; use shorter paths", section,
+					k->k_name, CFG_PATHS_MAX);
+				return;
+			}
+		ic->ic_nvoting = n;
 		return;
 	}
 	}
@@ -626,6 +694,10 @@ static void read_file(struct parse *ps, dictionary *d)
 static void validate(struct parse *ps)
 {
 	struct rac_config *cfg = ps->p_cfg;
+
+	if (!cfg->cf_control[0] && cfg->cf_shared_disk[0])
+		snprintf(cfg->cf_control, sizeof(cfg->cf_control), "%.*s/control.ctl",
+			 (int)sizeof(cfg->cf_control) - 13, cfg->cf_shared_disk);
 	cfg->cf_ninst = 0;
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
 		struct rac_inst_cfg *ic = &cfg->cf_inst[i];
@@ -645,6 +717,12 @@ static void validate(struct parse *ps)
 			err_add(ps->p_err, line_of(&ps->p_lines, sec, NULL),
 				"[%s] has no lms_endpoint; add e.g. 'lms_endpoint = "
 				"tcp://127.0.0.1:%d'", sec, 7200 + i);
+		if (ic->ic_nvoting && ic->ic_nvoting != cfg->cf_nvoting)
+			err_add(ps->p_err, line_of(&ps->p_lines, sec, "voting_disks"),
+				"[%s] voting_disks lists %d disk%s, [cluster] voting_disks %d; "
+				"list the same disks, in the same order, by this host's paths",
+				sec, ic->ic_nvoting, ic->ic_nvoting == 1 ? "" : "s",
+				cfg->cf_nvoting);
 	}
 	if (cfg->cf_ninst == 0)
 		err_add(ps->p_err, 0, "no instance configured; add an [instance1] section "
@@ -949,13 +1027,75 @@ void config_sga_name(const struct rac_config *cfg, int inst, char *buf, size_t l
 
 void config_control_path(const struct rac_config *cfg, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/control.ctl", cfg->cf_shared_disk);
+	if (cfg->cf_control[0])
+		snprintf(buf, len, "%s", cfg->cf_control);
+	else	/* a configuration made by hand (tests) */
+		snprintf(buf, len, "%s/control.ctl", cfg->cf_shared_disk);
+}
+
+void config_localize(struct rac_config *cfg, int inst)
+{
+	const struct rac_inst_cfg *ic;
+
+	if (cfg->cf_local_inst) {
+		/* the cluster's paths back first */
+		cfg->cf_nvoting = cfg->cf_cl_nvoting;
+		memcpy(cfg->cf_voting, cfg->cf_cl_voting, sizeof(cfg->cf_voting));
+		memcpy(cfg->cf_control, cfg->cf_cl_control, sizeof(cfg->cf_control));
+		cfg->cf_local_inst = 0;
+	}
+	ic = config_inst(cfg, inst);
+	if (!ic || (!ic->ic_nvoting && !ic->ic_control))
+		return;
+	cfg->cf_cl_nvoting = cfg->cf_nvoting;
+	memcpy(cfg->cf_cl_voting, cfg->cf_voting, sizeof(cfg->cf_cl_voting));
+	memcpy(cfg->cf_cl_control, cfg->cf_control, sizeof(cfg->cf_cl_control));
+	if (ic->ic_nvoting == cfg->cf_nvoting)
+		for (int d = 0; d < ic->ic_nvoting; d++)
+			rac_strlcpy(cfg->cf_voting[d], config_path(cfg, ic->ic_voting[d]),
+				    sizeof(cfg->cf_voting[d]));
+	if (config_path(cfg, ic->ic_control))
+		rac_strlcpy(cfg->cf_control, config_path(cfg, ic->ic_control),
+			    sizeof(cfg->cf_control));
+	cfg->cf_local_inst = inst;
 }
 
 /* ---- values in force ------------------------------------------------------- */
 
-static void format_value(const struct rac_config *cfg, const void *base,
+static void format_value(const void *base, const struct cfg_key *k, char *out, size_t len);
+
+/* the voting disks one row of v$parameter shows */
+struct path_list {
+	int pl_n;
+	const char *pl_path[RAC_MAX_VOTING];
+};
+
+/*
+ * The shared-disk paths: the cluster's row shows the cluster's (even where
+ * an instance's own are in force), an instance's row the paths that
+ * instance opens, its own or the cluster's.
+ */
+static void shared_paths(const struct rac_config *cfg, const struct rac_inst_cfg *ic,
 			 const struct cfg_key *k, char *out, size_t len)
+{
+	bool local = cfg->cf_local_inst != 0;
+	struct path_list pl = { .pl_n = local ? cfg->cf_cl_nvoting : cfg->cf_nvoting };
+	const char *ctl = local ? cfg->cf_cl_control : cfg->cf_control;
+
+	for (int d = 0; d < pl.pl_n; d++)
+		pl.pl_path[d] = local ? cfg->cf_cl_voting[d] : cfg->cf_voting[d];
+	if (ic && ic->ic_nvoting == pl.pl_n)
+		for (int d = 0; d < pl.pl_n; d++)
+			pl.pl_path[d] = config_path(cfg, ic->ic_voting[d]);
+	if (ic && config_path(cfg, ic->ic_control))
+		ctl = config_path(cfg, ic->ic_control);
+	if (k->k_type == T_PATHLIST)
+		format_value(&pl, k, out, len);
+	else
+		snprintf(out, len, "%s", ctl);
+}
+
+static void format_value(const void *base, const struct cfg_key *k, char *out, size_t len)
 {
 	switch (k->k_type) {
 	case T_INT:
@@ -966,12 +1106,13 @@ static void format_value(const struct rac_config *cfg, const void *base,
 			 "no");
 		return;
 	case T_PATHLIST: {
+		const struct path_list *pl = base;	/* see shared_paths() */
 		size_t used = 0;
 
 		out[0] = '\0';
-		for (int i = 0; i < cfg->cf_nvoting && used < len; i++) {
+		for (int i = 0; i < pl->pl_n && used < len; i++) {
 			int n = snprintf(out + used, len - used, "%s%s", i ? ", " : "",
-					 cfg->cf_voting[i]);
+					 pl->pl_path[i]);
 			if (n < 0)
 				break;
 			used += (size_t)n;
@@ -1010,7 +1151,10 @@ void config_foreach_param(const struct rac_config *cfg, int inst, cfg_param_fn f
 			snprintf(section, sizeof(section), "instance%d", inst);
 			p.p_section = section;
 		}
-		format_value(cfg, base, k, value, sizeof(value));
+		if (!strcmp(k->k_name, "voting_disks") || !strcmp(k->k_name, "control_file"))
+			shared_paths(cfg, k->k_scope == SC_INST ? ic : NULL, k, value, sizeof(value));
+		else
+			format_value(base, k, value, sizeof(value));
 		p.p_source = src == CFG_SRC_FILE ? "file" : "default";
 		fn(&p, arg);
 	}

@@ -30,9 +30,23 @@ struct rac_inst_cfg {
 	char ic_local_dir[RAC_PATH_MAX];	/* absolute */
 	char ic_netns[RAC_NAME_MAX * 3];	/* network namespace (lab mode), "" none */
 	uint8_t ic_src[8];	/* enum cfg_source per instance key */
+	/*
+	 * This host's names of the shared-disk files (the same LUN may be
+	 * /dev/sdb on one host and /dev/sdc on another), as offsets + 1 into
+	 * cf_paths (config_path()); 0 = the cluster's.  In force through
+	 * config_localize().
+	 */
+	int32_t ic_nvoting;
+	uint16_t ic_voting[RAC_MAX_VOTING];
+	uint16_t ic_control;
 };
 
 #define CFG_MAX_KEYS 64
+/*
+ * Room for the instances' own paths of the shared-disk files, packed (the
+ * whole configuration travels in an SGA snapshot of at most 64 KiB)
+ */
+#define CFG_PATHS_MAX 8192
 
 struct rac_config {
 	char cf_path[RAC_PATH_MAX];	/* absolute path of the file; "" = built-in */
@@ -59,6 +73,14 @@ struct rac_config {
 	int32_t cf_ninst;		/* instances configured */
 	struct rac_inst_cfg cf_inst[RAC_MAX_INST + 1];	/* by number; [0] unused */
 	uint8_t cf_src[CFG_MAX_KEYS];	/* enum cfg_source per cluster key */
+	char cf_control[RAC_PATH_MAX];	/* control file, absolute */
+	int32_t cf_local_inst;		/* instance whose paths are in force, 0 the cluster's */
+	/* the cluster's own paths while an instance's are in force (v$parameter) */
+	int32_t cf_cl_nvoting;
+	char cf_cl_voting[RAC_MAX_VOTING][RAC_PATH_MAX];
+	char cf_cl_control[RAC_PATH_MAX];
+	uint32_t cf_paths_used;
+	char cf_paths[CFG_PATHS_MAX];	/* NUL-terminated paths the instances name */
 };
 
 /*
@@ -109,7 +131,19 @@ void config_lab_path(const struct rac_config *cfg, char *buf, size_t len);
 /* The lab's switch namespace (holds the bridge): "racrt-<cluster>-sw" */
 void config_lab_switch(const struct rac_config *cfg, char *buf, size_t len);
 
-/* The control file path: <shared_disk>/control.ctl */
+/* The control file path in force: control_file (default <shared_disk>/control.ctl) */
 void config_control_path(const struct rac_config *cfg, char *buf, size_t len);
+
+/*
+ * Put instance `inst`'s own names of the shared-disk files in force
+ * ([instanceN] voting_disks, control_file): cf_voting[] and the control
+ * path become that host's, so everything that opens them needs nothing
+ * else.  0 (or an instance without overrides) puts the cluster's back.
+ * The guardian does it for its instance (sga_create()), racctl for -i N
+ * or the first instance on this host.
+ */
+void config_localize(struct rac_config *cfg, int inst);
+/* a path an instance names (ic_voting[], ic_control), or NULL for 0 */
+const char *config_path(const struct rac_config *cfg, uint16_t ref);
 
 #endif

@@ -2,7 +2,17 @@
  * disk.h - records on the shared disk (DESIGN §2): the control file and the
  * voting disks.
  *
- * Every record is one 512-byte, sector-aligned block:
+ * Every record is one 512-byte block, stored at the start of a 4096-byte
+ * slot of its own: record (block number) N is at byte offset N * 4096, the
+ * slot's other 3584 bytes are zero.  One record per 4 KiB means no two
+ * writers ever share a sector, on a 512-byte or a 4096-byte logical-sector
+ * device alike, so one host's write (or its page cache writing back a
+ * whole page) can never revert another host's record.  It also makes every
+ * I/O a 4 KiB-aligned 4 KiB transfer, which O_DIRECT accepts on both.
+ * Format version 1 (racrt before the real-host storage work) packed the
+ * 512-byte blocks back to back; such a disk is refused with the fix named.
+ *
+ * The block:
  *
  *   offset size
  *        0    4  magic      RAC_BLK_MAGIC
@@ -18,15 +28,22 @@
  *
  * All integers are little-endian, converted in disk_block.c only.  A block
  * that fails any check is reported as corrupt (with the reason) and never
- * trusted.  Writes go through disk_write_block(), which is durable
- * (O_DSYNC) before it returns.
+ * trusted.  Reads and writes go through disk_io.c: direct I/O (O_DIRECT,
+ * 4 KiB-aligned buffers) so that a read sees what another host wrote, not
+ * this host's page cache, and writes durable (O_DSYNC) before they return.
+ * Each of the files may be a regular file or a block device (a LUN, a
+ * partition, a loop device).
  *
- * Control file (<shared_disk>/control.ctl), block numbers:
+ * Control file (control_file, default <shared_disk>/control.ctl), block
+ * numbers (byte offset = number * RAC_SLOT_SIZE):
  *     0  CTL_HEADER       cluster name, instances, voting disks, format time
  *     1  MEMBERSHIP       membership bitmap, valid flag, cluster incarnation
  *     2  CFVRR            vote sequence, one vote bitmap per instance,
  *                         result bitmap, result writer, claim with lease
- *   3-7  reserved
+ *     3  FORMAT_CLAIM     racctl init's claim: format id, time, host, pid;
+ *                         written first, re-read after a settle, so two
+ *                         hosts formatting at once end with one format
+ *   4-7  reserved
  *   8+i  CKPT_PROGRESS    checkpoint progress record of instance i+1
  *                         (i = 0 .. RAC_MAX_INST-1)
  *  40+i  VOTE             IMR vote of instance i+1: each member writes only
@@ -52,7 +69,10 @@
 #define RAC_BLK_HDR	40
 #define RAC_BLK_PAYLOAD	(RAC_BLK_SIZE - RAC_BLK_HDR)
 #define RAC_BLK_MAGIC	0x4B4C4252u	/* "RBLK" little-endian */
-#define RAC_BLK_VERSION	1
+/* 2: one block per 4 KiB slot (1: blocks back to back, 512 bytes apart) */
+#define RAC_BLK_VERSION	2
+/* bytes between two blocks on disk, and the alignment of every I/O buffer */
+#define RAC_SLOT_SIZE	4096
 
 enum blk_type {
 	BLK_CTL_HEADER = 1,
@@ -63,11 +83,13 @@ enum blk_type {
 	BLK_HEARTBEAT = 6,
 	BLK_KILL = 7,
 	BLK_VOTE = 8,
+	BLK_FORMAT_CLAIM = 9,
 };
 
 #define CTL_BLK_HEADER		0
 #define CTL_BLK_MEMBERSHIP	1
 #define CTL_BLK_CFVRR		2
+#define CTL_BLK_CLAIM		3
 #define CTL_BLK_CKPT(inst)	(8 + (inst) - 1)	/* inst 1..RAC_MAX_INST */
 #define CTL_BLK_VOTE(inst)	(8 + RAC_MAX_INST + (inst) - 1)
 #define CTL_NBLOCKS		(8 + 2 * RAC_MAX_INST)
@@ -171,6 +193,14 @@ struct ctl_ckpt {
 	uint64_t ck_started_us;		/* when this CKPT started */
 };
 
+#define CTL_CLAIM_HOST	64
+struct ctl_claim {
+	uint64_t fc_id;			/* the format id (the cluster id it will carry) */
+	uint64_t fc_time_us;		/* when the claim was written */
+	int32_t fc_pid;			/* racctl init's pid, on fc_host */
+	char fc_host[CTL_CLAIM_HOST];
+};
+
 struct vote_header {
 	char vh_cluster[RAC_CLUSTER_MAX];
 	uint32_t vh_disk;		/* index 1..nvoting */
@@ -214,6 +244,8 @@ size_t ctl_vote_out(const struct ctl_vote *v, uint8_t *p);
 int ctl_vote_in(const uint8_t *p, size_t len, struct ctl_vote *v);
 size_t ctl_ckpt_out(const struct ctl_ckpt *v, uint8_t *p);
 int ctl_ckpt_in(const uint8_t *p, size_t len, struct ctl_ckpt *v);
+size_t ctl_claim_out(const struct ctl_claim *v, uint8_t *p);
+int ctl_claim_in(const uint8_t *p, size_t len, struct ctl_claim *v);
 size_t vote_header_out(const struct vote_header *v, uint8_t *p);
 int vote_header_in(const uint8_t *p, size_t len, struct vote_header *v);
 size_t vote_hb_out(const struct vote_hb *v, uint8_t *p);
@@ -222,14 +254,20 @@ size_t vote_kill_out(const struct vote_kill *v, uint8_t *p);
 int vote_kill_in(const uint8_t *p, size_t len, struct vote_kill *v);
 
 /* disk_io.c: block I/O */
-/* open for read/write with O_DSYNC (or read-only); returns fd or RAC_ESYS */
+/*
+ * Open for read/write with O_DSYNC (or read-only), with O_DIRECT.  Where the
+ * file system refuses O_DIRECT (EINVAL: tmpfs, some FUSE file systems) the
+ * file is opened buffered instead, with one alert-log warning per process
+ * and file (safe only while every instance runs on this host), counted by
+ * disk_io_buffered_opens().  Returns fd or RAC_ESYS (errno kept).
+ */
 int disk_open(const char *path, int writable);
 /* 0, RAC_EBLK_SHORT, or RAC_EIO (errno kept) */
 int disk_read_block(int fd, uint32_t blkno, uint8_t blk[RAC_BLK_SIZE]);
 /*
  * `count` consecutive blocks from `first` into blks[0..count): 0, or the
  * error of the first one that failed.  A caller that reads many blocks of
- * one file per round (the peers' heartbeat slots) asks once.
+ * one file per round (the peers' heartbeat slots) asks once: one I/O.
  */
 int disk_read_blocks(int fd, uint32_t first, uint32_t count, uint8_t (*blks)[RAC_BLK_SIZE]);
 /* durable before return: 0 or RAC_EIO */
@@ -238,11 +276,36 @@ int disk_write_block(int fd, uint32_t blkno, const uint8_t blk[RAC_BLK_SIZE]);
 int disk_write_rec(int fd, uint32_t blkno, uint16_t type, uint32_t writer,
 		   uint64_t inc, uint64_t seq, const uint8_t *payload, size_t len);
 
+/* what an open shared-disk file is (same numbers as shm's enum vdisk_kind) */
+enum disk_kind { DISK_KIND_UNKNOWN = 0, DISK_KIND_FILE = 1, DISK_KIND_BLOCK = 2,
+		 DISK_KIND_OTHER = 3 };
+struct disk_info {
+	uint32_t di_kind;		/* enum disk_kind */
+	uint32_t di_sector;		/* logical sector size, 0 unknown */
+	uint32_t di_direct;		/* 1: opened O_DIRECT */
+	uint64_t di_size;		/* bytes: BLKGETSIZE64 or st_size */
+};
+/*
+ * Kind, logical sector size (BLKSSZGET on a device, the file system's
+ * direct-I/O alignment on a file), size and whether O_DIRECT is in force
+ * on `fd`: 0 or RAC_ESYS.
+ */
+int disk_fd_info(int fd, struct disk_info *di);
+const char *disk_kind_str(uint32_t kind);	/* "FILE", "BLOCK", ... */
+/* opens (all files) that fell back to buffered I/O in this process */
+uint64_t disk_io_buffered_opens(void);
+/* called (with the path) on every open that fell back; NULL: none */
+void disk_io_on_buffered(void (*fn)(const char *path));
+
 /* disk_format.c: the control file and voting disks as a whole */
 /*
  * racctl init: create and format the control file and every voting disk.
- * Refuses (RAC_EDISK_FORMATTED) if any of them already holds a valid header,
- * unless `force`.  `err` gets one line on failure.
+ * Refuses (RAC_EDISK_FORMATTED) if any of them already holds a valid header
+ * or a file system (RAC_EDISK_FS), unless `force`; with `force`, refuses
+ * while an instance's heartbeat still moves on a voting disk
+ * (RAC_EDISK_LIVE); refuses while another init formats them, on this host
+ * (flock) or another (the format claim): RAC_EDISK_BUSY.  `err` gets one
+ * line on failure.
  */
 int ctl_format(const struct rac_config *cfg, int force, char *err, size_t errlen);
 /*
@@ -253,12 +316,16 @@ int ctl_check(const struct rac_config *cfg, char *err, size_t errlen);
 struct disk_hdr_info {
 	struct ctl_header hi_ctl;	/* control file */
 	struct vote_header hi_vote;	/* voting disk */
-	off_t hi_size;			/* file size, to catch truncation */
+	off_t hi_size;			/* file or device size, to catch truncation */
+	uint32_t hi_kind;		/* enum disk_kind */
+	uint32_t hi_sector;		/* logical sector size, 0 unknown */
 };
 /*
  * Read and check the header block of a control file (is_ctl) or voting
  * disk.  Returns 0 with `hi` filled when it is valid; RAC_ENOENT when the
- * file does not exist; RAC_ESYS / RAC_EIO with errno; or the block or
+ * file does not exist; RAC_EDISK_KIND when it is neither a regular file nor
+ * a block device; RAC_EBLK_VERSION for an earlier racrt's format (512-byte
+ * records); RAC_ESYS / RAC_EIO with errno; or the block or
  * payload error, with the block left in `blk` for blk_explain().
  */
 int disk_read_header(const char *path, int is_ctl, uint8_t blk[RAC_BLK_SIZE],

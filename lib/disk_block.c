@@ -212,6 +212,7 @@ const char *blk_type_str(uint16_t type)
 	CASE(BLK_HEARTBEAT, "disk heartbeat");
 	CASE(BLK_KILL, "kill block");
 	CASE(BLK_VOTE, "IMR vote");
+	CASE(BLK_FORMAT_CLAIM, "format claim");
 	}
 	return "unknown block type";
 }
@@ -235,6 +236,7 @@ const char *blk_type_str(uint16_t type)
  */
 #define CTL_CFVRR_LEN		(8 + RAC_MAX_INST * (8 + 4) + 4 + 4 + 4 + 8 + 8 + 4)
 #define CTL_CKPT_LEN		(4 + 4 + 3 * 8)
+#define CTL_CLAIM_LEN		(8 + 8 + 4 + CTL_CLAIM_HOST)
 #define VOTE_HEADER_LEN		(RAC_CLUSTER_MAX + 4 + 2 * 8)
 /*
  * Heartbeat and kill blocks grew a trailing life field; a block written
@@ -420,6 +422,35 @@ size_t ctl_ckpt_out(const struct ctl_ckpt *v, uint8_t *p)
 	return c.c_pos;
 }
 
+size_t ctl_claim_out(const struct ctl_claim *v, uint8_t *p)
+{
+	struct blk_cursor c;
+
+	cur_init_write(&c, p, RAC_BLK_PAYLOAD);
+	put_u64(&c, v->fc_id);
+	put_u64(&c, v->fc_time_us);
+	put_u32(&c, (uint32_t)v->fc_pid);
+	put_str(&c, v->fc_host, CTL_CLAIM_HOST);
+	assert(!c.c_err && c.c_pos == CTL_CLAIM_LEN);
+	return c.c_pos;
+}
+
+int ctl_claim_in(const uint8_t *p, size_t len, struct ctl_claim *v)
+{
+	struct blk_cursor c;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	cur_init_read(&c, p, len);
+	v->fc_id = get_u64(&c);
+	v->fc_time_us = get_u64(&c);
+	v->fc_pid = (int32_t)get_u32(&c);
+	get_str(&c, v->fc_host, CTL_CLAIM_HOST);
+	if ((rc = cur_end(&c)))
+		return rc;
+	return v->fc_pid < 0 ? RAC_ERANGE : 0;
+}
+
 int ctl_ckpt_in(const uint8_t *p, size_t len, struct ctl_ckpt *v)
 {
 	struct blk_cursor c;
@@ -552,6 +583,7 @@ static size_t payload_len(uint16_t type)
 	case BLK_MEMBERSHIP: return CTL_MEMBERSHIP_LEN;
 	case BLK_CFVRR: return CTL_CFVRR_LEN;
 	case BLK_CKPT_PROGRESS: return CTL_CKPT_LEN;
+	case BLK_FORMAT_CLAIM: return CTL_CLAIM_LEN;
 	case BLK_VOTE_HEADER: return VOTE_HEADER_LEN;
 	case BLK_HEARTBEAT: return VOTE_HB_LEN;
 	case BLK_KILL: return VOTE_KILL_LEN;

@@ -12,9 +12,16 @@
  * voting disk was already finished: a valid voting disk header is refused
  * without it, because it may belong to a live cluster.)
  *
- * All files are fixed-size (CTL_NBLOCKS / VOTE_NBLOCKS blocks); a block
- * nobody has written yet reads as zeros, which blk_decode() reports as
- * RAC_EBLK_ZERO and the dump shows as "never written", not as corruption.
+ * All files are fixed-size (CTL_NBLOCKS / VOTE_NBLOCKS slots of
+ * RAC_SLOT_SIZE bytes); a block nobody has written yet reads as zeros, which
+ * blk_decode() reports as RAC_EBLK_ZERO and the dump shows as "never
+ * written", not as corruption.
+ *
+ * Each file may be a regular file (created, sized with ftruncate) or a
+ * block device (a LUN, a partition, a loop device: never truncated, its
+ * size from BLKGETSIZE64, its slots zeroed by writing); anything else is
+ * refused.  A disk of format version 1 (512-byte records back to back) is
+ * refused at start and by init without --force, with the fix named.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +29,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <blkid.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -94,8 +104,12 @@ static void parent_dir(const char *path, char *buf, size_t len)
 static int fsync_dir(const char *path, char *err, size_t errlen)
 {
 	char dir[CTL_PATH_LEN];
+	struct stat st;
 	int fd, rc = 0;
 
+	/* a device node is not created by us: its directory entry is not ours to sync */
+	if (stat(path, &st) == 0 && S_ISBLK(st.st_mode))
+		return 0;
 	parent_dir(path, dir, sizeof(dir));
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd) < 0) {
@@ -113,16 +127,27 @@ int disk_read_header(const char *path, int is_ctl, uint8_t blk[RAC_BLK_SIZE],
 {
 	const uint8_t *p;
 	struct blk_hdr h;
-	struct stat st;
+	struct disk_info di;
 	int fd, rc;
+
+	struct stat st;
 
 	memset(hi, 0, sizeof(*hi));
 	memset(blk, 0, RAC_BLK_SIZE);
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return RAC_EDISK_KIND;
 	fd = disk_open(path, 0);
 	if (fd < 0)
 		return errno == ENOENT ? RAC_ENOENT : fd;
-	if (fstat(fd, &st) == 0)
-		hi->hi_size = st.st_size;
+	if (disk_fd_info(fd, &di) == 0) {
+		hi->hi_size = (off_t)di.di_size;
+		hi->hi_kind = di.di_kind;
+		hi->hi_sector = di.di_sector;
+	}
+	if (hi->hi_kind == DISK_KIND_OTHER) {
+		close(fd);
+		return RAC_EDISK_KIND;
+	}
 	rc = disk_read_block(fd, is_ctl ? CTL_BLK_HEADER : VOTE_BLK_HEADER, blk);
 	close(fd);
 	if (rc)
@@ -135,15 +160,57 @@ int disk_read_header(const char *path, int is_ctl, uint8_t blk[RAC_BLK_SIZE],
 }
 
 /*
- * Create (or with force reuse) a file of `nblocks` zero blocks, mode 0600,
- * open for durable writes.  Truncating to 0 first clears every record of a
- * previous format, so nothing stale survives a forced re-format.
+ * Create (or with force reuse) a file of `nblocks` zero slots, mode 0600,
+ * and open it for durable direct writes.  Truncating a file to 0 first
+ * clears every record of a previous format, so nothing stale survives a
+ * forced re-format; a block device cannot be truncated, so its slots are
+ * written with zeros instead (its size is whatever the device is).
  */
+static int zero_slots(int fd, uint32_t nblocks, int keep)
+{
+	static const uint8_t zero[RAC_BLK_SIZE];
+	int rc = 0;
 
-static int create_file(const char *path, uint32_t nblocks, char *err, size_t errlen)
+	for (uint32_t b = 0; b < nblocks && rc == 0; b++)
+		if ((int)b != keep)
+			rc = disk_write_block(fd, b, zero);
+	return rc;
+}
+
+/* `keep`: a block that survives (the control file's format claim), -1 none */
+static int create_file(const char *path, uint32_t nblocks, int keep, char *err, size_t errlen)
 {
 	char dir[CTL_PATH_LEN];
+	struct stat st;
+	struct disk_info di;
 	int fd, rc;
+
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		errf(err, errlen, "%s is neither a regular file nor a block device: a shared-disk "
+		     "file must be one of the two", path);
+		return RAC_EDISK_KIND;
+	}
+	if (stat(path, &st) == 0 && S_ISBLK(st.st_mode)) {
+		fd = disk_open(path, 1);
+		if (fd < 0) {
+			errf(err, errlen, "cannot open device %s: %s", path, strerror(errno));
+			return RAC_ESYS;
+		}
+		if (disk_fd_info(fd, &di) == 0 &&
+		    di.di_size < (uint64_t)nblocks * RAC_SLOT_SIZE) {
+			errf(err, errlen, "device %s holds %llu bytes, a shared-disk file needs %llu",
+			     path, (unsigned long long)di.di_size,
+			     (unsigned long long)nblocks * RAC_SLOT_SIZE);
+			close(fd);
+			return RAC_EBLK_SHORT;
+		}
+		if ((rc = zero_slots(fd, nblocks, keep))) {
+			errf(err, errlen, "cannot clear device %s: %s", path, strerror(errno));
+			close(fd);
+			return rc;
+		}
+		return fd;
+	}
 
 	parent_dir(path, dir, sizeof(dir));
 	if ((rc = rac_mkdirs(dir)) != 0) {
@@ -151,16 +218,28 @@ static int create_file(const char *path, uint32_t nblocks, char *err, size_t err
 		     rc == RAC_ESYS ? strerror(errno) : rac_strerror(rc));
 		return rc;
 	}
-	fd = open(path, O_RDWR | O_CREAT | O_DSYNC | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		errf(err, errlen, "cannot create %s: %s", path, strerror(errno));
 		return RAC_ESYS;
 	}
-	if (ftruncate(fd, 0) < 0 ||
-	    ftruncate(fd, (off_t)nblocks * RAC_BLK_SIZE) < 0) {
+	if ((keep < 0 && ftruncate(fd, 0) < 0) ||
+	    ftruncate(fd, (off_t)nblocks * RAC_SLOT_SIZE) < 0) {
 		errf(err, errlen, "cannot size %s: %s", path, strerror(errno));
 		close(fd);
 		return RAC_ESYS;
+	}
+	close(fd);
+	/* the records go out the way members will read them: direct */
+	fd = disk_open(path, 1);
+	if (fd < 0) {
+		errf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return RAC_ESYS;
+	}
+	if (keep >= 0 && (rc = zero_slots(fd, nblocks, keep))) {
+		errf(err, errlen, "cannot clear %s: %s", path, strerror(errno));
+		close(fd);
+		return rc;
 	}
 	return fd;
 }
@@ -175,7 +254,171 @@ static int finish_file(int fd, const char *path, int rc, char *err, size_t errle
 	return rc;
 }
 
+static int header_failed(int rc, const char *what, const char *path,
+			 const uint8_t blk[RAC_BLK_SIZE], uint16_t type,
+			 char *err, size_t errlen);
+
 /* ---- ctl_format ------------------------------------------------------- */
+
+/*
+ * Does `path` hold a file system or a partition table?  libblkid's probe,
+ * as wipefs and mkfs use it: "" when nothing was found, else its type.
+ */
+static void probe_fs(const char *path, char *type, size_t len)
+{
+	blkid_probe pr;
+	const char *val = NULL;
+
+	type[0] = '\0';
+	pr = blkid_new_probe_from_filename(path);
+	if (!pr)
+		return;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+	blkid_probe_enable_partitions(pr, 1);
+	if (blkid_do_safeprobe(pr) == 0) {
+		if (blkid_probe_lookup_value(pr, "TYPE", &val, NULL) == 0 && val)
+			snprintf(type, len, "a file system (%s)", val);
+		else if (blkid_probe_lookup_value(pr, "PTTYPE", &val, NULL) == 0 && val)
+			snprintf(type, len, "a partition table (%s)", val);
+	}
+	blkid_free_probe(pr);
+}
+
+static int read_claim(int fd, struct ctl_claim *fc)
+{
+	uint8_t blk[RAC_BLK_SIZE];
+	const uint8_t *p;
+	struct blk_hdr h;
+	int rc = disk_read_block(fd, CTL_BLK_CLAIM, blk);
+
+	memset(fc, 0, sizeof(*fc));
+	if (rc == 0)
+		rc = blk_decode(blk, BLK_FORMAT_CLAIM, &h, &p);
+	return rc ? rc : ctl_claim_in(p, h.bh_length, fc);
+}
+
+static int claim_still_ours(int fd, uint64_t id, const char *path, char *err, size_t errlen)
+{
+	struct ctl_claim fc;
+
+	if (read_claim(fd, &fc) == 0 && fc.fc_id == id)
+		return 0;
+	errf(err, errlen, "another 'racctl init' (%s, pid %d) is formatting %s at the same time "
+	     "(format id 0x%016" PRIx64 "): this one gives way; check with 'racctl dump control' "
+	     "once it is done", fc.fc_host[0] ? fc.fc_host : "unknown host", (int)fc.fc_pid,
+	     path, fc.fc_id);
+	return RAC_EDISK_BUSY;
+}
+
+/* a claim younger than this, whose format has not written its header, is in progress */
+#define CLAIM_FRESH_US	(30ull * 1000000)
+
+/*
+ * Another init's claim is in progress while its racctl lives (this host)
+ * or, from another host, while it is fresh: an init that died half way does
+ * not block the next one longer than that.
+ */
+static bool claim_in_progress(const struct ctl_claim *fc, const struct ctl_claim *ours)
+{
+	if (!strcmp(fc->fc_host, ours->fc_host))
+		return fc->fc_pid > 0 && fc->fc_pid != ours->fc_pid && kill(fc->fc_pid, 0) == 0;
+	return fc->fc_time_us + CLAIM_FRESH_US > ours->fc_time_us;
+}
+
+/*
+ * Claim the disks for this format: refuse while another host's claim is in
+ * progress, write ours first, let it settle, read it back.  Two hosts that
+ * start at once both write; the later write wins and the earlier writer,
+ * reading back a claim not its own, gives way before it has written any
+ * record.  The claim lives in the control file's block 3, which the
+ * format keeps (create_file()).
+ */
+static int claim_format(const char *ctl, uint64_t id, int settle_ms, char *err, size_t errlen)
+{
+	struct ctl_claim fc, ours = { .fc_id = id, .fc_time_us = rac_now_us(),
+				      .fc_pid = (int32_t)getpid() };
+	struct disk_hdr_info hi;
+	uint8_t blk[RAC_BLK_SIZE], p[RAC_BLK_PAYLOAD];
+	struct stat st;
+	int fd, rc;
+
+	gethostname(ours.fc_host, sizeof(ours.fc_host) - 1);
+	if (stat(ctl, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size < (off_t)CTL_NBLOCKS * RAC_SLOT_SIZE && truncate(ctl, (off_t)CTL_NBLOCKS * RAC_SLOT_SIZE)) {
+		errf(err, errlen, "cannot size %s: %s", ctl, strerror(errno));
+		return RAC_ESYS;
+	}
+	fd = disk_open(ctl, 1);
+	if (fd < 0) {
+		errf(err, errlen, "cannot open %s: %s", ctl, strerror(errno));
+		return RAC_ESYS;
+	}
+	if (read_claim(fd, &fc) == 0 && fc.fc_id && claim_in_progress(&fc, &ours) &&
+	    !(disk_read_header(ctl, 1, blk, &hi) == 0 && hi.hi_ctl.ch_cluster_id == fc.fc_id)) {
+		errf(err, errlen, "another 'racctl init' (%s, pid %d) began formatting %s %llu ms ago "
+		     "(format id 0x%016" PRIx64 "): wait for it to finish", fc.fc_host,
+		     (int)fc.fc_pid, ctl,
+		     (unsigned long long)(ours.fc_time_us - fc.fc_time_us) / 1000, fc.fc_id);
+		close(fd);
+		return RAC_EDISK_BUSY;
+	}
+	rc = disk_write_rec(fd, CTL_BLK_CLAIM, BLK_FORMAT_CLAIM, 0, 0, 1, p,
+			    ctl_claim_out(&ours, p));
+	if (rc) {
+		errf(err, errlen, "cannot write %s: %s", ctl, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	usleep((useconds_t)settle_ms * 1000);
+	rc = claim_still_ours(fd, id, ctl, err, errlen);
+	close(fd);
+	return rc;
+}
+
+/*
+ * --force under a running cluster would pull the disks from under it: read
+ * every heartbeat slot twice, `gap_ms` apart (two disk-heartbeat periods);
+ * a live instance's counter moves.  Returns the first instance seen alive,
+ * 0 none.
+ */
+static int live_instance(const struct rac_config *cfg, int gap_ms, const char **disk)
+{
+	static uint64_t first[RAC_MAX_VOTING][RAC_MAX_INST + 1];
+	int fds[RAC_MAX_VOTING], alive = 0;
+
+	for (int pass = 0; pass < 2 && !alive; pass++) {
+		if (pass)
+			usleep((useconds_t)gap_ms * 1000);
+		for (int d = 0; d < cfg->cf_nvoting && !alive; d++) {
+			if (!pass)
+				fds[d] = disk_open(cfg->cf_voting[d], 0);
+			if (fds[d] < 0)
+				continue;
+			for (int i = 1; i <= RAC_MAX_INST && !alive; i++) {
+				struct vote_hb hb;
+				struct blk_hdr h;
+
+				if (vote_read_hb(fds[d], i, &hb, &h)) {
+					if (!pass)
+						first[d][i] = UINT64_MAX;
+					continue;
+				}
+				if (!pass)
+					first[d][i] = hb.hb_counter;
+				else if (first[d][i] != UINT64_MAX && hb.hb_counter != first[d][i] &&
+					 hb.hb_state == HB_STATE_ALIVE) {
+					alive = i;
+					*disk = cfg->cf_voting[d];
+				}
+			}
+		}
+	}
+	for (int d = 0; d < cfg->cf_nvoting; d++)
+		if (fds[d] >= 0)
+			close(fds[d]);
+	return alive;
+}
 
 static int format_voting(const struct rac_config *cfg, int disk, uint64_t id,
 			 uint64_t now, char *err, size_t errlen)
@@ -184,7 +427,7 @@ static int format_voting(const struct rac_config *cfg, int disk, uint64_t id,
 	uint8_t p[RAC_BLK_PAYLOAD];
 	int fd, rc = 0;
 
-	fd = create_file(path, VOTE_NBLOCKS, err, errlen);
+	fd = create_file(path, VOTE_NBLOCKS, -1, err, errlen);
 	if (fd < 0)
 		return fd;
 
@@ -225,7 +468,7 @@ static int format_control(const struct rac_config *cfg, const char *path,
 	struct ctl_cfvrr vr;
 	int fd, rc;
 
-	fd = create_file(path, CTL_NBLOCKS, err, errlen);
+	fd = create_file(path, CTL_NBLOCKS, CTL_BLK_CLAIM, err, errlen);
 	if (fd < 0)
 		return fd;
 
@@ -246,6 +489,11 @@ static int format_control(const struct rac_config *cfg, const char *path,
 		if (rc == 0 && inst_configured(cfg, i))
 			rc = disk_write_rec(fd, CTL_BLK_VOTE(i), BLK_VOTE, 0, 0, 1,
 				     p, ctl_vote_out(&cv, p));
+	}
+	/* the claim is still ours, or another init took over: then no header */
+	if (rc == 0 && (rc = claim_still_ours(fd, id, path, err, errlen))) {
+		close(fd);
+		return rc;
 	}
 	if (rc == 0) {
 		struct ctl_header ch = {
@@ -284,31 +532,126 @@ static int random_id(uint64_t *id)
 	return 0;
 }
 
+static int format_locked(const struct rac_config *cfg, const char *ctl, int force,
+			 char *err, size_t errlen);
+
+/* flock on the control file (created empty if missing): fd, or RAC_EDISK_BUSY / RAC_ESYS */
+static int lock_control(const char *ctl, char *err, size_t errlen)
+{
+	char dir[CTL_PATH_LEN];
+	struct stat st;
+	int fd, rc;
+
+	if (stat(ctl, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		errf(err, errlen, "control file %s is neither a regular file nor a block device: a "
+		     "shared-disk file must be one of the two", ctl);
+		return RAC_EDISK_KIND;
+	}
+	parent_dir(ctl, dir, sizeof(dir));
+	if ((rc = rac_mkdirs(dir)) != 0) {
+		errf(err, errlen, "cannot create directory %s: %s", dir,
+		     rc == RAC_ESYS ? strerror(errno) : rac_strerror(rc));
+		return rc;
+	}
+	fd = open(ctl, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		errf(err, errlen, "cannot open %s: %s", ctl, strerror(errno));
+		return RAC_ESYS;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		errf(err, errlen, "another 'racctl init' on this host is formatting %s (it holds a "
+		     "lock on it): wait for it to finish", ctl);
+		close(fd);
+		return errno == EWOULDBLOCK ? RAC_EDISK_BUSY : RAC_ESYS;
+	}
+	return fd;
+}
+
 int ctl_format(const struct rac_config *cfg, int force, char *err, size_t errlen)
 {
 	char ctl[CTL_PATH_LEN];
-	uint8_t blk[RAC_BLK_SIZE];
-	struct disk_hdr_info hi;
-	uint64_t id, now;
-	int rc;
+	int rc, lockfd;
 
 	if ((rc = cfg_sane(cfg, err, errlen)))
 		return rc;
 	config_control_path(cfg, ctl, sizeof(ctl));
+	/* one init at a time on this host: the lock is on the control file itself */
+	lockfd = lock_control(ctl, err, errlen);
+	if (lockfd < 0)
+		return lockfd;
+	rc = format_locked(cfg, ctl, force, err, errlen);
+	close(lockfd);
+	return rc;
+}
+
+static int format_locked(const struct rac_config *cfg, const char *ctl, int force,
+			 char *err, size_t errlen)
+{
+	uint8_t blk[RAC_BLK_SIZE];
+	struct disk_hdr_info hi;
+	uint64_t id, now;
+	int rc, live;
+
+	/* a shared-disk file is a regular file or a block device: refuse anything else first */
+	for (int d = 0; d <= cfg->cf_nvoting; d++) {
+		const char *path = d ? cfg->cf_voting[d - 1] : ctl;
+		struct stat st;
+
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+			errf(err, errlen, "%s %s is neither a regular file nor a block device: a "
+			     "shared-disk file must be one of the two", d ? "voting disk" :
+			     "control file", path);
+			return RAC_EDISK_KIND;
+		}
+	}
 
 	/* refuse before touching anything, so a refusal changes nothing */
 	if (!force) {
-		if (disk_read_header(ctl, 1, blk, &hi) == 0) {
+		rc = disk_read_header(ctl, 1, blk, &hi);
+		if (rc == 0) {
 			errf(err, errlen, "control file %s is already formatted for cluster '%s' (use --force to overwrite)",
 			     ctl, hi.hi_ctl.ch_cluster);
 			return RAC_EDISK_FORMATTED;
 		}
+		if (rc == RAC_EBLK_VERSION || rc == RAC_EDISK_KIND)
+			return header_failed(rc, "control file", ctl, blk, BLK_CTL_HEADER, err, errlen);
 		for (int d = 1; d <= cfg->cf_nvoting; d++) {
-			if (disk_read_header(cfg->cf_voting[d - 1], 0, blk, &hi) == 0) {
+			const char *vp = cfg->cf_voting[d - 1];
+
+			rc = disk_read_header(vp, 0, blk, &hi);
+			if (rc == 0) {
 				errf(err, errlen, "voting disk %s is already formatted for cluster '%s' (use --force to overwrite)",
-				     cfg->cf_voting[d - 1], hi.hi_vote.vh_cluster);
+				     vp, hi.hi_vote.vh_cluster);
 				return RAC_EDISK_FORMATTED;
 			}
+			if (rc == RAC_EBLK_VERSION || rc == RAC_EDISK_KIND)
+				return header_failed(rc, "voting disk", vp, blk, BLK_VOTE_HEADER,
+						     err, errlen);
+		}
+		/* a file system, or a partition table: somebody's data, not ours to wipe */
+		for (int d = 0; d <= cfg->cf_nvoting; d++) {
+			const char *path = d ? cfg->cf_voting[d - 1] : ctl;
+			char type[96];
+
+			probe_fs(path, type, sizeof(type));
+			if (type[0]) {
+				errf(err, errlen, "%s %s holds %s: refusing to format it (use --force "
+				     "to overwrite it)", d ? "voting disk" : "control file", path, type);
+				return RAC_EDISK_FS;
+			}
+		}
+	} else {
+		const char *disk = NULL;
+
+		live = live_instance(cfg, 2 * cfg->cf_disk_heartbeat_interval_ms, &disk);
+		if (live) {
+			const struct rac_inst_cfg *ic = config_inst(cfg, live);
+
+			errf(err, errlen, "instance %d%s%s%s is alive on voting disk %s (its disk "
+			     "heartbeat moves): stop every instance of the cluster before 'racctl "
+			     "init --force'", live, ic ? " (" : "", ic ? ic->ic_name : "", ic ? ")" : "",
+			     disk);
+			return RAC_EDISK_LIVE;
 		}
 	}
 
@@ -317,6 +660,10 @@ int ctl_format(const struct rac_config *cfg, int force, char *err, size_t errlen
 		return RAC_ESYS;
 	}
 	now = rac_now_us();
+	/* the settle outlasts a disk-heartbeat period, at least half a second */
+	if ((rc = claim_format(ctl, id, cfg->cf_disk_heartbeat_interval_ms > 500 ?
+			       cfg->cf_disk_heartbeat_interval_ms : 500, err, errlen)))
+		return rc;
 
 	for (int d = 1; d <= cfg->cf_nvoting; d++)
 		if ((rc = format_voting(cfg, d, id, now, err, errlen)))
@@ -341,6 +688,14 @@ static int header_failed(int rc, const char *what, const char *path,
 	char why[160];
 
 	switch (rc) {
+	case RAC_EBLK_VERSION:
+		errf(err, errlen, "%s %s was formatted by an earlier racrt (512-byte records): stop "
+		     "the cluster cleanly and run 'racctl init --force'", what, path);
+		return rc;
+	case RAC_EDISK_KIND:
+		errf(err, errlen, "%s %s is neither a regular file nor a block device: a "
+		     "shared-disk file must be one of the two", what, path);
+		return rc;
 	case RAC_ENOENT:
 		errf(err, errlen, "shared disk not formatted: run 'racctl init' (%s %s does not exist)",
 		     what, path);
@@ -363,10 +718,10 @@ static int header_failed(int rc, const char *what, const char *path,
 static int check_size(const char *what, const char *path, off_t size,
 		      uint32_t nblocks, char *err, size_t errlen)
 {
-	if (size >= (off_t)nblocks * RAC_BLK_SIZE)
+	if (size >= (off_t)nblocks * RAC_SLOT_SIZE)
 		return 0;
 	errf(err, errlen, "%s %s is truncated: %lld bytes, want %lld (run 'racctl init --force')",
-	     what, path, (long long)size, (long long)nblocks * RAC_BLK_SIZE);
+	     what, path, (long long)size, (long long)nblocks * RAC_SLOT_SIZE);
 	return RAC_EBLK_SHORT;
 }
 

@@ -1,21 +1,91 @@
 /*
  * disk_io.c - whole-block reads and writes on the shared disk.
  *
- * Blocks are read and written with one pread/pwrite of RAC_BLK_SIZE bytes at
- * a sector-aligned offset, so a block is the unit other instances see
- * change.  Writable descriptors are opened O_DSYNC: when
+ * Every block lives at the start of a RAC_SLOT_SIZE (4 KiB) slot of its
+ * own (disk.h), and every transfer is whole slots from a 4 KiB-aligned
+ * buffer at a 4 KiB-aligned offset: what O_DIRECT asks for on 512-byte and
+ * 4096-byte logical-sector devices alike.  Callers keep passing 512-byte
+ * blocks; the slot around them is built and taken apart here, in an
+ * aligned buffer of our own (on the stack, so any thread may call).
+ *
+ * Direct I/O, because a shared disk is shared between hosts: each host has
+ * its own page cache, and a buffered read keeps returning the block this
+ * host last saw while another host has long written a new one (a peer's
+ * heartbeat would freeze, a kill block never arrive).  O_DIRECT reads go to
+ * the device every time.
+ *
+ * Durable writes: writable descriptors are opened O_DSYNC, so when
  * disk_write_block() returns 0 the block is on stable storage, which is
  * what lets a caller act on it (a vote, a kill block, a heartbeat) without
  * a separate fdatasync.
  *
+ * Where a file system refuses O_DIRECT (open() fails with EINVAL: tmpfs,
+ * some FUSE file systems), the file is opened buffered instead.  That is
+ * coherent only between processes of one kernel, so the first such open of
+ * each file in a process writes one alert-log warning saying so.
+ *
  * A block that was only partly written (a crash, a short write) is not
  * repaired here: its CRC no longer matches and readers report it corrupt.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "disk.h"
 #include "errors.h"
+#include "log.h"
+
+static_assert(RAC_SLOT_SIZE % 4096 == 0 && RAC_SLOT_SIZE >= RAC_BLK_SIZE,
+	      "a slot is whole 4 KiB sectors and holds a block");
+
+/* ---- opening: direct, or buffered with one warning per file ---------------- */
+
+#define WARNED_MAX	64
+
+static pthread_mutex_t warned_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t warned[WARNED_MAX];	/* FNV-1a of the paths already warned about */
+static int nwarned;
+static _Atomic uint64_t buffered_opens;
+static void (*buffered_fn)(const char *path);
+
+uint64_t disk_io_buffered_opens(void)
+{
+	return atomic_load(&buffered_opens);
+}
+
+void disk_io_on_buffered(void (*fn)(const char *path))
+{
+	buffered_fn = fn;
+}
+
+static void fell_back(const char *path)
+{
+	uint64_t h = rac_fnv1a(path, strlen(path));
+	int first = 1;
+
+	atomic_fetch_add(&buffered_opens, 1);
+	pthread_mutex_lock(&warned_lock);
+	for (int i = 0; i < nwarned; i++)
+		if (warned[i] == h)
+			first = 0;
+	if (first && nwarned < WARNED_MAX)
+		warned[nwarned++] = h;
+	pthread_mutex_unlock(&warned_lock);
+	if (first)
+		log_alert("WARNING: %s does not support direct I/O (O_DIRECT refused); using "
+			  "buffered I/O on it. This is safe only when every instance of the "
+			  "cluster runs on this host: another host's writes may not be seen "
+			  "through this host's page cache", path);
+	if (buffered_fn)
+		buffered_fn(path);
+}
 
 int disk_open(const char *path, int writable)
 {
@@ -23,28 +93,81 @@ int disk_open(const char *path, int writable)
 	int fd;
 
 	do
-		fd = open(path, flags);
+		fd = open(path, flags | O_DIRECT);
 	while (fd < 0 && errno == EINTR);
+	if (fd < 0 && errno == EINVAL) {
+		do
+			fd = open(path, flags);
+		while (fd < 0 && errno == EINTR);
+		if (fd >= 0)
+			fell_back(path);
+	}
 	return fd < 0 ? RAC_ESYS : fd;
 }
 
-static off_t blk_off(uint32_t blkno)
+int disk_fd_info(int fd, struct disk_info *di)
 {
-	return (off_t)blkno * RAC_BLK_SIZE;
+	struct stat st;
+	int fl;
+
+	memset(di, 0, sizeof(*di));
+	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0)
+		return RAC_ESYS;
+	di->di_direct = (fl & O_DIRECT) ? 1 : 0;
+	if (S_ISBLK(st.st_mode)) {
+		uint64_t size = 0;
+		int ss = 0;
+
+		di->di_kind = DISK_KIND_BLOCK;
+		if (ioctl(fd, BLKGETSIZE64, &size) == 0)
+			di->di_size = size;
+		if (ioctl(fd, BLKSSZGET, &ss) == 0 && ss > 0)
+			di->di_sector = (uint32_t)ss;
+	} else if (S_ISREG(st.st_mode)) {
+		struct statx sx;
+
+		di->di_kind = DISK_KIND_FILE;
+		di->di_size = (uint64_t)st.st_size;
+		/* the alignment the file system asks of direct I/O: its sector */
+		if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
+		    (sx.stx_mask & STATX_DIOALIGN) && sx.stx_dio_offset_align)
+			di->di_sector = sx.stx_dio_offset_align;
+	} else {
+		di->di_kind = DISK_KIND_OTHER;
+	}
+	return 0;
 }
 
-int disk_read_block(int fd, uint32_t blkno, uint8_t blk[RAC_BLK_SIZE])
+const char *disk_kind_str(uint32_t kind)
+{
+	switch (kind) {
+	case DISK_KIND_FILE: return "FILE";
+	case DISK_KIND_BLOCK: return "BLOCK";
+	case DISK_KIND_OTHER: return "OTHER";
+	}
+	return "UNKNOWN";
+}
+
+/* ---- slots ------------------------------------------------------------------ */
+
+static off_t slot_off(uint32_t blkno)
+{
+	return (off_t)blkno * RAC_SLOT_SIZE;
+}
+
+/*
+ * Read `len` bytes (whole slots) at `off` into the aligned `buf`.  A file
+ * returns it in one call unless it ends first; the loop is for the rare
+ * partial read (a signal, a network file system), and goes on only while
+ * the rest stays aligned, as direct I/O needs.  A zero return means end of
+ * file.
+ */
+static int read_slots(int fd, off_t off, uint8_t *buf, size_t len)
 {
 	size_t got = 0;
 
-	/*
-	 * A regular file returns the whole block in one call unless it ends
-	 * first; the loop is for the rare partial read (a signal, a network
-	 * file system), and a zero return means end of file.
-	 */
-	while (got < RAC_BLK_SIZE) {
-		ssize_t n = pread(fd, blk + got, RAC_BLK_SIZE - got,
-				  blk_off(blkno) + (off_t)got);
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, off + (off_t)got);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -54,34 +177,64 @@ int disk_read_block(int fd, uint32_t blkno, uint8_t blk[RAC_BLK_SIZE])
 		if (n == 0)
 			return RAC_EBLK_SHORT;
 		got += (size_t)n;
+		if (got < len && got % RAC_SLOT_SIZE)
+			return RAC_EBLK_SHORT;
 	}
 	return 0;
 }
 
+int disk_read_block(int fd, uint32_t blkno, uint8_t blk[RAC_BLK_SIZE])
+{
+	_Alignas(RAC_SLOT_SIZE) uint8_t slot[RAC_SLOT_SIZE];
+	int rc = read_slots(fd, slot_off(blkno), slot, sizeof(slot));
+
+	if (rc == 0)
+		memcpy(blk, slot, RAC_BLK_SIZE);
+	return rc;
+}
+
 int disk_read_blocks(int fd, uint32_t first, uint32_t count, uint8_t (*blks)[RAC_BLK_SIZE])
 {
+	uint8_t *buf = NULL;
 	int rc = 0;
 
-	for (uint32_t i = 0; i < count && rc == 0; i++)
-		rc = disk_read_block(fd, first + i, blks[i]);
+	if (count == 0)
+		return 0;
+	if (count == 1)
+		return disk_read_block(fd, first, blks[0]);
+	/* one I/O for the lot; without the memory, one I/O per block */
+	if (posix_memalign((void **)&buf, RAC_SLOT_SIZE, (size_t)count * RAC_SLOT_SIZE)) {
+		for (uint32_t i = 0; i < count && rc == 0; i++)
+			rc = disk_read_block(fd, first + i, blks[i]);
+		return rc;
+	}
+	rc = read_slots(fd, slot_off(first), buf, (size_t)count * RAC_SLOT_SIZE);
+	if (rc == 0)
+		for (uint32_t i = 0; i < count; i++)
+			memcpy(blks[i], buf + (size_t)i * RAC_SLOT_SIZE, RAC_BLK_SIZE);
+	free(buf);
 	return rc;
 }
 
 int disk_write_block(int fd, uint32_t blkno, const uint8_t blk[RAC_BLK_SIZE])
 {
+	_Alignas(RAC_SLOT_SIZE) uint8_t slot[RAC_SLOT_SIZE];
 	ssize_t n;
 
+	memcpy(slot, blk, RAC_BLK_SIZE);
+	memset(slot + RAC_BLK_SIZE, 0, sizeof(slot) - RAC_BLK_SIZE);
 	do
-		n = pwrite(fd, blk, RAC_BLK_SIZE, blk_off(blkno));
+		n = pwrite(fd, slot, sizeof(slot), slot_off(blkno));
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return RAC_EIO;
-	if (n != RAC_BLK_SIZE) {
+	if (n != (ssize_t)sizeof(slot)) {
 		/*
 		 * On a regular file a short write means the file system is
-		 * full or a limit was hit; retrying the tail would only hide
-		 * that.  The block is torn now (readers see a CRC mismatch),
-		 * and the caller either rewrites it whole or gives up.
+		 * full or a limit was hit; on a device, its end.  Retrying the
+		 * tail would only hide that.  The block may be torn now
+		 * (readers see a CRC mismatch), and the caller either rewrites
+		 * it whole or gives up.
 		 */
 		errno = EIO;
 		return RAC_EIO;

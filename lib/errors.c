@@ -30,6 +30,10 @@ const char *rac_strerror(int err)
 	CASE(RAC_EDISK_FORMATTED, "disk already formatted");
 	CASE(RAC_EDISK_UNFORMATTED, "disk not formatted");
 	CASE(RAC_EDISK_FOREIGN, "disk formatted for another cluster");
+	CASE(RAC_EDISK_KIND, "neither a regular file nor a block device");
+	CASE(RAC_EDISK_FS, "holds a file system");
+	CASE(RAC_EDISK_LIVE, "an instance is alive on it");
+	CASE(RAC_EDISK_BUSY, "another init is formatting it");
 	CASE(RAC_ESGA_VERSION, "SGA of another layout version");
 	CASE(RAC_ESGA_RUNNING, "instance already running");
 	CASE(RAC_ESGA_CORRUPT, "SGA header corrupt");

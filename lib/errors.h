@@ -37,6 +37,10 @@ enum rac_error {
 	RAC_EDISK_FORMATTED = -207,	/* disk already formatted */
 	RAC_EDISK_UNFORMATTED = -208,	/* disk not formatted */
 	RAC_EDISK_FOREIGN = -209,	/* disk formatted for another cluster */
+	RAC_EDISK_KIND = -210,	/* neither a regular file nor a block device */
+	RAC_EDISK_FS = -211,	/* holds a file system or partition table */
+	RAC_EDISK_LIVE = -212,	/* an instance is alive on it */
+	RAC_EDISK_BUSY = -213,	/* another racctl init is formatting it */
 
 	/* SGA: -300 .. -399 */
 	RAC_ESGA_VERSION = -300,	/* segment of another layout version */

@@ -58,6 +58,11 @@ void timeouts_derive(const struct rac_config *cfg, struct rac_timeouts *t)
 	t->to_form_window_ms = FORM_WINDOW_MS;
 	t->to_rule4_window_ms = (uint32_t)cfg->cf_heartbeat_interval_ms * 5;
 
+	/* a quarter of the lease: a hung disk is seen well before the lease runs out */
+	t->to_io_timeout_ms = (uint32_t)cfg->cf_disktimeout_ms / 4;
+	if (t->to_io_timeout_ms < 1)
+		t->to_io_timeout_ms = 1;
+
 	t->to_kill_grace_ms = KILL_GRACE_MS;
 	t->to_fence_slack_ms = FENCE_SLACK_MS;
 	t->to_grd_handover_ms = GRD_HANDOVER_WAIT_MS;
@@ -82,7 +87,7 @@ void timeouts_log(const struct rac_config *cfg, const char *comp)
 	log_info(comp, "timeouts in force (ms): heartbeat %d misscount %d disk heartbeat %d "
 		 "disktimeout %d ckpt %d/%d member hang %d; derived: vote %u claim lease %"
 		 PRIu64 " settle %u vote window %u form window %u rule-4 window %u kill grace %u "
-		 "fence wait %u grd hand-over %u lock-cache lease %" PRIu64 " LMS lease %" PRIu64
+		 "fence wait %u io timeout %u grd hand-over %u lock-cache lease %" PRIu64 " LMS lease %" PRIu64
 		 " deadlock %u/%u smon release %u",
 		 cfg->cf_heartbeat_interval_ms, cfg->cf_misscount_ms,
 		 cfg->cf_disk_heartbeat_interval_ms, cfg->cf_disktimeout_ms,
@@ -90,6 +95,7 @@ void timeouts_log(const struct rac_config *cfg, const char *comp)
 		 t.to_vote_ms, t.to_claim_lease_us / 1000, t.to_claim_settle_ms,
 		 t.to_vote_window_ms, t.to_form_window_ms, t.to_rule4_window_ms,
 		 t.to_kill_grace_ms, (uint32_t)cfg->cf_disktimeout_ms + t.to_fence_slack_ms,
+		 t.to_io_timeout_ms,
 		 t.to_grd_handover_ms, t.to_fast_lease_ns / 1000000, t.to_lms_lease_ns / 1000000,
 		 t.to_deadlock_period_ms, t.to_deadlock_wait_ms, t.to_release_wait_ms);
 }

@@ -12,8 +12,9 @@
  * A member dies (confirmed death):
  *   t = 0        SIGKILL; the guardian sees SIGCHLD, kills the group and
  *                writes DEAD in the instance's slot on every voting disk
- *   t ~ 2-12     each survivor's LMON reads the slot on its next tick
- *                (LMON_TICK_MS) and starts a reconfiguration
+ *   t ~ 2-200    each survivor's LMON reads the slot in its next disk-
+ *                heartbeat round (one read of every slot per disk per
+ *                round) and starts a reconfiguration
  *   t ~ 12-30    votes (vote timeout 500), the CFVRR claim (settle 15),
  *                the result, the seven steps, "Reconfiguration complete"
  *
@@ -33,6 +34,19 @@
  *                disk-heartbeat round began, before anyone may take over
  *                what it masters; the lock cache closes within its lease
  *                (min(misscount, disktimeout) / 4, at most 500)
+ *
+ * A voting disk hangs for one instance (its I/O blocks, no error):
+ *   t = 0        the round's I/O to it is submitted to its worker, LMON goes on
+ *   io timeout   (500 = disktimeout / 4) the I/O is overdue: the disk counts as
+ *                not accessible, v$voting_disk shows it HUNG with the age of
+ *                its oldest I/O, "Voting disk K (...) is HUNG" in the alert
+ *                log; the other disks keep the majority and the lease
+ *   it answers   the next round reaches it: "... is ONLINE again"
+ *   A majority of the disks hung: no round reaches a strict majority from
+ *   the last good round on, so the lease lapses disktimeout (2000) after that
+ *   round began and the instance leaves by itself (rule 1), within one disk
+ *   heartbeat (200) of the lapse; the others see its slots go still and
+ *   reconfigure without it.
  *
  * A member hangs inside an instance:
  *   member hang timeout (5000) after its last NM-slot stamp the guardian
@@ -64,6 +78,9 @@ struct rac_timeouts {
 	uint32_t to_form_window_ms;	/* not the lowest: wait before forming alone */
 	uint32_t to_rule4_window_ms;	/* CSS rule 4 needs every member heard within
 					 * 5 heartbeats */
+	/* shared-disk I/O (lib/aio.h workers) */
+	uint32_t to_io_timeout_ms;	/* an I/O outstanding this long has failed and
+					 * its disk is HUNG: disktimeout / 4 */
 	/* LMON: reconfiguration */
 	uint32_t to_kill_grace_ms;	/* evicted: to confirm its death before kill blocks */
 	uint32_t to_fence_slack_ms;	/* step 5 waits disktimeout + this for the evicted */

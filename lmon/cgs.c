@@ -47,13 +47,15 @@ int cgs_init(struct lmon *l, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the control file %s: %s", path, strerror(errno));
 		return -1;
 	}
+	if (css_ctl_init(l, err, errlen))
+		return -1;
 	imr_init(l);
 	{
 		struct ctl_cfvrr vr;
 		struct blk_hdr h;
 
 		/* votes up to the last result are settled history */
-		if (ctl_io_read_cfvrr(l->l_ctl_fd, &vr, &h) == 0)
+		if (lctl_read_cfvrr(l, &vr, &h) == 0)
 			l->l_seq_done = vr.vr_seq;
 	}
 	/*
@@ -80,7 +82,7 @@ static void watch_ckpt(struct lmon *l, uint64_t members)
 
 		if (i == l->l_me || !(members & (1ull << (i - 1))))
 			continue;
-		if (ctl_read_ckpt(l->l_ctl_fd, i, &ck, &h))
+		if (lctl_read_ckpt(l, i, &ck, &h))
 			continue;
 		if (ck.ck_count != l->l_ckpt_count[i] || !l->l_ckpt_moved_ns[i]) {
 			l->l_ckpt_count[i] = ck.ck_count;
@@ -106,7 +108,7 @@ static void form(struct lmon *l, struct ctl_membership *ms, uint64_t seq)
 				     .ms_incarnation = ms->ms_incarnation + 1,
 				     .ms_control = (uint32_t)l->l_me };
 
-	if (ctl_io_write_membership(l->l_ctl_fd, css_may_write(l), l->l_me,
+	if (lctl_write_membership(l, css_may_write(l), l->l_me,
 				    &nm, seq)) {
 		log_error(COMP, "cannot write the membership bitmap: %s", strerror(errno));
 		return;
@@ -140,7 +142,7 @@ static void start(struct lmon *l)
 
 	if (!imr_claim(l))
 		return;	/* try again next tick */
-	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h)) {
+	if (lctl_read_membership(l, &ms, &h)) {
 		/* unreadable bitmap: rebuilt from scratch by forming */
 		memset(&ms, 0, sizeof(ms));
 		memset(&h, 0, sizeof(h));
@@ -174,12 +176,12 @@ static void start(struct lmon *l)
 	}
 	if (!imr_claim(l))
 		return;
-	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h) == 0) {
+	if (lctl_read_membership(l, &ms, &h) == 0) {
 		char who[128];
 
 		ms.ms_bitmap |= l->l_mybit;
 		ms.ms_valid = 0;
-		if (ctl_io_write_membership(l->l_ctl_fd, css_may_write(l), l->l_me,
+		if (lctl_write_membership(l, css_may_write(l), l->l_me,
 					    &ms, h.bh_sequence + 1) == 0) {
 			imr_bitmap_str(ms.ms_bitmap & ~l->l_mybit, who, sizeof(who));
 			log_alert("Joining cluster %s (members%s, incarnation %llu)",
@@ -204,7 +206,7 @@ static int trigger(struct lmon *l, uint32_t *reason, int *who, char *why, size_t
 	struct ctl_membership ms;
 	struct blk_hdr h;
 
-	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h) == 0)
+	if (lctl_read_membership(l, &ms, &h) == 0)
 		imr_check_left_out(l, &ms);
 	else
 		ms = (struct ctl_membership){ .ms_valid = 1 };	/* unreadable: nothing to learn */
@@ -257,7 +259,7 @@ static int trigger(struct lmon *l, uint32_t *reason, int *who, char *why, size_t
 
 		if (i == l->l_me || !(l->l_configured & (1ull << (i - 1))))
 			continue;
-		if (ctl_io_read_vote(l->l_ctl_fd, i, &v) == 0 && v.cv_seq > l->l_seq_done &&
+		if (lctl_read_vote(l, i, &v) == 0 && v.cv_seq > l->l_seq_done &&
 		    ((members | ms.ms_bitmap) & (1ull << (i - 1)))) {
 			/* take part, and name the cause the way the one who started it did */
 			*reason = v.cv_reason ? v.cv_reason : RCFG_NETWORK;
@@ -305,7 +307,7 @@ void cgs_tick(struct lmon *l)
 
 		for (int i = 1; i <= RAC_MAX_INST && !seen; i++)
 			if (i != l->l_me && (l->l_configured & (1ull << (i - 1))) &&
-			    ctl_io_read_vote(l->l_ctl_fd, i, &v) == 0 && v.cv_seq > l->l_seq_done)
+			    lctl_read_vote(l, i, &v) == 0 && v.cv_seq > l->l_seq_done)
 				seen = i;
 		if (seen)
 			reconfig_run(l, RCFG_JOIN, l->l_me, "joining the cluster");
@@ -337,10 +339,10 @@ void cgs_leave(struct lmon *l)
 		}
 		css_pump(l, 10);
 	}
-	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h) == 0 && (ms.ms_bitmap & l->l_mybit)) {
+	if (lctl_read_membership(l, &ms, &h) == 0 && (ms.ms_bitmap & l->l_mybit)) {
 		ms.ms_bitmap &= ~l->l_mybit;
 		ms.ms_valid = 0;
-		if (ctl_io_write_membership(l->l_ctl_fd, css_may_write(l), l->l_me,
+		if (lctl_write_membership(l, css_may_write(l), l->l_me,
 					    &ms, h.bh_sequence + 1) == 0)
 			log_alert("Leaving cluster %s (clean stop)", l->l_m->m_cfg->cf_name);
 	}

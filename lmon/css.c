@@ -4,7 +4,12 @@
  *
  *   every heartbeat_interval_ms       css_net_send_heartbeats()
  *   every disk_heartbeat_interval_ms  css_disk_beat()    (and lease check)
- *   every tick                        css_disk_read(), peer ages -> states
+ *   every tick                        css_disk_poll(): the disk workers' results
+ *                                     (kill block, peers' slots, HUNG disks),
+ *                                     peer ages -> states
+ *
+ * None of them does shared-disk I/O itself: each voting disk has its worker
+ * (css_disk.c), so a disk that hangs never holds the chores up.
  *
  * css_chores() runs them from LMON's tick; a reconfiguration (or a start)
  * that waits calls css_pump(), which runs them too and takes the messages
@@ -98,8 +103,8 @@ void css_chores(struct lmon *l)
 	struct member *m = l->l_m;
 	uint64_t now = rac_now_mono_ns();
 
-	/* before anything is written: are we still allowed to be here? */
-	css_check_kill(l);
+	/* before anything is written: are we still allowed to be here? (rule 3) */
+	css_disk_poll(l);
 	own_stall(l, now);
 	if (now - last_nm_ns >= (uint64_t)m->m_cfg->cf_member_heartbeat_ms * 1000000ull) {
 		member_heartbeat(m);
@@ -114,10 +119,6 @@ void css_chores(struct lmon *l)
 		css_net_send_heartbeats(l);
 		l->l_next_net_ns = next_due(l->l_next_net_ns, now,
 					    m->m_cfg->cf_heartbeat_interval_ms);
-	}
-	if (now >= l->l_next_read_ns) {
-		css_disk_read(l);
-		l->l_next_read_ns = now + LMON_TICK_MS * 1000000ull;
 	}
 	check_ages(l);
 }

@@ -47,12 +47,12 @@ static void corrupt_block(void *arg, uint32_t blkno, uint16_t type, int rc)
 
 void imr_init(struct lmon *l)
 {
-	ctl_io_on_corrupt(corrupt_block, l);
+	ctl_call_on_corrupt(corrupt_block, l);
 }
 
 static int write_cfvrr(struct lmon *l, const struct ctl_cfvrr *vr, uint64_t seq)
 {
-	return ctl_io_write_cfvrr(l->l_ctl_fd, css_may_write(l), l->l_me, vr,
+	return lctl_write_cfvrr(l, css_may_write(l), l->l_me, vr,
 				  sga_load(&sga_cluster(&l->l_m->m_sga)->cl_incarnation), seq);
 }
 
@@ -128,7 +128,7 @@ int imr_cast(struct lmon *l, uint64_t seq, uint64_t bitmap)
 	char who[128];
 	int rc;
 
-	rc = ctl_io_write_vote(l->l_ctl_fd, css_may_write(l), &v,
+	rc = lctl_write_vote(l, css_may_write(l), &v,
 			       sga_load(&sga_cluster(&l->l_m->m_sga)->cl_incarnation), seq);
 	if (rc == 0) {
 		member_count(l->l_m, CNT_IMR_VOTES);
@@ -145,7 +145,7 @@ int imr_claim(struct lmon *l)
 	struct blk_hdr h;
 	uint64_t now = rac_now_us();
 
-	if (ctl_io_read_cfvrr(l->l_ctl_fd, &vr, &h)) {
+	if (lctl_read_cfvrr(l, &vr, &h)) {
 		memset(&vr, 0, sizeof(vr));
 		memset(&h, 0, sizeof(h));
 	}
@@ -157,7 +157,7 @@ int imr_claim(struct lmon *l)
 	if (write_cfvrr(l, &vr, h.bh_sequence + 1))
 		return 0;
 	css_pump(l, (int)l->l_m->m_to.to_claim_settle_ms);
-	if (ctl_io_read_cfvrr(l->l_ctl_fd, &vr, &h))
+	if (lctl_read_cfvrr(l, &vr, &h))
 		return 0;
 	if (vr.vr_claim_inst != (uint32_t)l->l_me)
 		return 0;
@@ -170,7 +170,7 @@ void imr_unclaim(struct lmon *l)
 	struct ctl_cfvrr vr;
 	struct blk_hdr h;
 
-	if (ctl_io_read_cfvrr(l->l_ctl_fd, &vr, &h) || vr.vr_claim_inst != (uint32_t)l->l_me)
+	if (lctl_read_cfvrr(l, &vr, &h) || vr.vr_claim_inst != (uint32_t)l->l_me)
 		return;
 	vr.vr_claim_inst = 0;
 	vr.vr_claim_expires_us = 0;
@@ -187,7 +187,7 @@ static int collect(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t v
 		uint64_t bit = 1ull << (i - 1);
 
 		votes[i - 1] = 0;
-		if (!(l->l_configured & bit) || ctl_io_read_vote(l->l_ctl_fd, i, &v))
+		if (!(l->l_configured & bit) || lctl_read_vote(l, i, &v))
 			continue;
 		if (v.cv_seq > seq && (candidates & bit))
 			return RAC_EBUSY;
@@ -255,7 +255,7 @@ static int write_result(struct lmon *l, uint64_t seq, uint64_t candidates, uint6
 	}
 	*result = imr_result(votes, voters);
 	*counted = voters;
-	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &mh)) {
+	if (lctl_read_membership(l, &ms, &mh)) {
 		memset(&ms, 0, sizeof(ms));
 		memset(&mh, 0, sizeof(mh));
 	}
@@ -271,11 +271,11 @@ static int write_result(struct lmon *l, uint64_t seq, uint64_t candidates, uint6
 	bitmap = (*result & (ms.ms_bitmap | ~candidates)) | pending;
 	ms = (struct ctl_membership){ .ms_bitmap = bitmap, .ms_valid = bitmap == *result,
 				      .ms_incarnation = *new_inc, .ms_control = *control };
-	if ((rc = ctl_io_write_membership(l->l_ctl_fd, css_may_write(l), l->l_me,
+	if ((rc = lctl_write_membership(l, css_may_write(l), l->l_me,
 					  &ms, mh.bh_sequence + 1)))
 		return rc;
 
-	if (ctl_io_read_cfvrr(l->l_ctl_fd, &vr, &vh)) {
+	if (lctl_read_cfvrr(l, &vr, &vh)) {
 		memset(&vr, 0, sizeof(vr));
 		memset(&vh, 0, sizeof(vh));
 	}
@@ -315,7 +315,7 @@ int imr_agree(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *resul
 		struct blk_hdr h;
 		int lowest = __builtin_ffsll((long long)my_vote);
 
-		if (ctl_io_read_cfvrr(l->l_ctl_fd, &vr, &h) == 0 && vr.vr_seq >= seq && vr.vr_result) {
+		if (lctl_read_cfvrr(l, &vr, &h) == 0 && vr.vr_seq >= seq && vr.vr_result) {
 			if (vr.vr_seq > seq)
 				return RAC_EBUSY;
 			*result = vr.vr_result;

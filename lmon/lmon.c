@@ -36,6 +36,9 @@ static int lmon_init(struct member *m, char *err, size_t errlen)
 		return -1;
 	/* our first disk heartbeat before anyone can see us join */
 	css_disk_beat(l);
+	css_disk_settle(l);
+	/* from now on a control-file call that waits keeps the chores going */
+	l->l_ctl_pump = 1;
 	if (!css_lease_ok(l) || !l->l_lease_ns) {
 		snprintf(err, errlen, "cannot write the disk heartbeat to a majority of the %d "
 			 "voting disks", m->m_cfg->cf_nvoting);
@@ -72,6 +75,7 @@ static void lmon_fini(struct member *m)
 	(void)m;
 	cgs_leave(&lmon);
 	css_net_fini(&lmon);
+	css_ctl_fini(&lmon);
 	css_disk_fini(&lmon);
 }
 

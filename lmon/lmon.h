@@ -10,6 +10,8 @@
  *       reconfig.c   reconfig_run(): the seven steps, top to bottom
  *         imr_vote.c   IMR: votes, the claim on the CFVRR, the result; our
  *                      vote's content; records through lib/ctl_io.c
+ *           css_ctl.c    control-file calls on the control area's I/O
+ *                        worker, pumping the chores while they wait
  *           css.c        the chores that never stop; css_pump() for every wait
  *             css_disk.c   disk heartbeats: this instance's slot on every
  *                          voting disk, the peers' slots read back; our lease
@@ -26,6 +28,7 @@
 
 #include <stdbool.h>
 
+#include "ctl_call.h"
 #include "disk.h"
 #include "member.h"
 #include "msg.h"
@@ -49,20 +52,32 @@ struct lmon {
 	uint64_t l_configured;		/* bitmap of configured instances */
 
 	/* css_disk.c */
-	int l_vfd[RAC_MAX_VOTING];	/* voting disk descriptors, -1 closed */
+	struct css_disks *l_disks;	/* the voting disks' I/O workers and ops */
 	uint64_t l_disk_counter;	/* our disk heartbeat counter */
 	uint64_t l_disk_read_ns;	/* monotonic time of our last peer-slot read */
 	uint64_t l_disk_seq[RAC_MAX_VOTING];
-	uint64_t l_lease_ns;		/* last write that reached a majority of disks */
+	uint64_t l_lease_ns;		/* start of the last round that reached a majority */
+	uint64_t l_round;		/* disk-heartbeat rounds begun */
+	uint64_t l_round_start_ns;	/* when the current one began */
+	int l_round_open;		/* not judged yet */
+	int l_round_written;		/* disks its heartbeat reached so far */
+	int l_round_pending;		/* its I/Os not back yet */
 	int l_no_majority;		/* the last round missed a strict majority */
 	int l_disks_ok;			/* voting disks the last round reached */
 	int l_rule4;			/* kept going as the lowest member under rule 4 */
-	uint64_t l_next_net_ns, l_next_disk_ns, l_next_read_ns;
+	uint64_t l_next_net_ns, l_next_disk_ns;
 	int l_router_item;		/* index in m_items of the ROUTER */
 	uint64_t l_bad_logged;		/* rate limit of bad-message warnings */
 
-	/* cgs.c, imr_vote.c */
-	int l_ctl_fd;			/* control file */
+	/* cgs.c, imr_vote.c; css_ctl.c */
+	int l_ctl_fd;			/* control file, the control worker's */
+	struct aio *l_ctl_aio;		/* its I/O worker; NULL: calls run inline */
+	struct ctl_call l_ctl_call;	/* the call handed to it */
+	uint64_t l_ctl_id;
+	int l_ctl_busy;			/* that call is not back yet */
+	uint64_t l_ctl_since_ns;	/* when it was handed over */
+	int l_ctl_pump;			/* calls pump the chores while they wait */
+	char l_ctl_path[RAC_PATH_MAX + 16];
 	uint64_t l_seq_done;		/* last vote sequence whose result we applied */
 	uint64_t l_ckpt_count[RAC_MAX_INST + 1];
 	uint64_t l_ckpt_moved_ns[RAC_MAX_INST + 1];
@@ -91,13 +106,29 @@ uint64_t css_net_heard_within(const struct lmon *l, uint64_t ns);
 void css_net_fini(struct lmon *l);
 
 /* css_disk.c */
+/* one I/O worker per voting disk; our counter carried on from our slot */
 int css_disk_init(struct lmon *l, char *err, size_t errlen);
-void css_disk_beat(struct lmon *l);		/* write ours, read theirs */
-void css_disk_read(struct lmon *l);		/* read theirs only */
+/* a round: our slot written and every slot read back, by each disk's worker */
+void css_disk_beat(struct lmon *l);
+/*
+ * Every tick: collect what the workers finished (the peers' slots, a kill
+ * block addressed to us -- rule 3, exits), mark overdue disks HUNG, judge
+ * the round once every disk answered or the I/O timeout passed.
+ */
+void css_disk_poll(struct lmon *l);
+void css_disk_read(struct lmon *l);		/* the same: the latest the disks gave */
+/* wait (at most the I/O timeout from the round's start) for the round, and judge it */
+void css_disk_settle(struct lmon *l);
 bool css_disk_alive(const struct lmon *l, int inst);	/* lease running, not DOWN/DEAD */
-void css_check_kill(struct lmon *l);		/* rule 3: exits if addressed to us */
-/* rule 2: kill blocks for instances left out that still write; returns disks written */
+/*
+ * rule 2: a kill block for an instance left out that still writes, handed
+ * to every disk's worker; returns the disks it went to.  The alert says on
+ * how many it was written once each answered or is overdue:
+ * css_kill_pending() is true until then.
+ */
 int css_write_kill(struct lmon *l, int target, const char *why);
+bool css_kill_pending(struct lmon *l);
+struct aio *css_disk_worker(struct lmon *l, int d);	/* voting disk d's (tests) */
 void css_disk_fini(struct lmon *l);
 
 /* our own lease (css_disk.c keeps it) */
@@ -121,6 +152,20 @@ static inline bool css_may_write(const struct lmon *l)
 void css_chores(struct lmon *l);	/* the CSS chores that must never stop */
 /* keep heartbeats and messages going for `ms` (waits inside a reconfiguration) */
 void css_pump(struct lmon *l, int ms);
+
+/* css_ctl.c: as lib/ctl_io.h, on the control worker; RAC_ETIMEDOUT when overdue */
+int css_ctl_init(struct lmon *l, char *err, size_t errlen);
+void css_ctl_fini(struct lmon *l);
+int lctl_read_membership(struct lmon *l, struct ctl_membership *ms, struct blk_hdr *h);
+int lctl_read_cfvrr(struct lmon *l, struct ctl_cfvrr *vr, struct blk_hdr *h);
+int lctl_read_vote(struct lmon *l, int inst, struct ctl_vote *v);
+int lctl_read_ckpt(struct lmon *l, int inst, struct ctl_ckpt *ck, struct blk_hdr *h);
+int lctl_write_membership(struct lmon *l, bool may_write, int writer,
+			  const struct ctl_membership *ms, uint64_t seq);
+int lctl_write_cfvrr(struct lmon *l, bool may_write, int writer, const struct ctl_cfvrr *vr,
+		     uint64_t inc, uint64_t seq);
+int lctl_write_vote(struct lmon *l, bool may_write, const struct ctl_vote *v, uint64_t inc,
+		    uint64_t seq);
 
 /* imr_vote.c */
 /* control-file blocks that fail their checks are counted and logged (before any read) */

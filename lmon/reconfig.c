@@ -107,7 +107,7 @@ static int imr(struct run *r)
 
 	if (r->r_reason == RCFG_FORM) {
 		/* form() wrote the bitmap with us alone under the claim */
-		if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h))
+		if (lctl_read_membership(l, &ms, &h))
 			return RAC_EIO;
 		r->r_result = ms.ms_bitmap;
 		r->r_new_inc = ms.ms_incarnation;
@@ -116,19 +116,19 @@ static int imr(struct run *r)
 		r->r_voters = l->l_mybit;
 		return 0;
 	}
-	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h))
+	if (lctl_read_membership(l, &ms, &h))
 		return RAC_EIO;
 	imr_check_left_out(l, &ms);
 	r->r_candidates = ms.ms_bitmap | l->l_mybit;
 	r->r_seq = l->l_seq_done + 1;
-	if (ctl_io_read_cfvrr(l->l_ctl_fd, &vr, &h) == 0 && vr.vr_seq + 1 > r->r_seq)
+	if (lctl_read_cfvrr(l, &vr, &h) == 0 && vr.vr_seq + 1 > r->r_seq)
 		r->r_seq = vr.vr_seq + 1;
 	/* a vote already cast for a sequence we have not settled: join it */
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
 		struct ctl_vote v;
 
 		if (i != l->l_me && (r->r_candidates & (1ull << (i - 1))) &&
-		    ctl_io_read_vote(l->l_ctl_fd, i, &v) == 0 && v.cv_seq > r->r_seq &&
+		    lctl_read_vote(l, i, &v) == 0 && v.cv_seq > r->r_seq &&
 		    v.cv_seq <= r->r_seq + 1)
 			r->r_seq = v.cv_seq;
 	}
@@ -166,7 +166,7 @@ static int admit_or_exit(struct run *r)
 	if (!(r->r_result & l->l_mybit) &&
 	    sga_load(&sga_cluster(&l->l_m->m_sga)->cl_state) == CGS_RECONFIG &&
 	    !(sga_load(&sga_cluster(&l->l_m->m_sga)->cl_members) & l->l_mybit) &&
-	    ctl_io_read_membership(l->l_ctl_fd, &ms, &h) == 0 && (ms.ms_bitmap & l->l_mybit)) {
+	    lctl_read_membership(l, &ms, &h) == 0 && (ms.ms_bitmap & l->l_mybit)) {
 		/* a joiner whose request came after this vote began: the next one */
 		log_info(COMP, "vote sequence %llu was for the members before our join "
 			 "request; waiting for the next", (unsigned long long)r->r_seq);
@@ -240,6 +240,9 @@ static int evict(struct run *r)
 					 (unsigned long long)r->r_new_inc);
 				css_write_kill(l, i, why);
 			}
+		/* each disk's worker writes them; the alert once all answered (I/O timeout at most) */
+		while (css_kill_pending(l))
+			css_pump(l, 1);
 	}
 	/* before the DESIGN §5 block, which stays contiguous */
 	if (r->r_control != r->r_old_control) {
@@ -264,7 +267,7 @@ static int verify_bitmap(struct run *r)
 	struct ctl_membership ms;
 	struct blk_hdr h;
 
-	if (ctl_io_read_membership(l->l_ctl_fd, &ms, &h) || ms.ms_incarnation != r->r_new_inc)
+	if (lctl_read_membership(l, &ms, &h) || ms.ms_incarnation != r->r_new_inc)
 		return RAC_EBUSY;	/* the bitmap moved on under us */
 	log_started(r);
 	return 0;

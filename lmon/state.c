@@ -58,7 +58,10 @@ void vdisk_state(struct lmon *l, int d, uint32_t st, const char *why)
 	sga_store(&v->vd_state, st);
 	if (st == VDISK_OFFLINE)
 		log_alert("Voting disk %d (%s) is OFFLINE: %s", d + 1, v->vd_path, why);
-	else if (old == VDISK_OFFLINE)
+	else if (st == VDISK_HUNG)
+		log_alert("Voting disk %d (%s) is HUNG: %s; it does not count towards the "
+			  "majority until it answers", d + 1, v->vd_path, why);
+	else if (old == VDISK_OFFLINE || old == VDISK_HUNG)
 		log_alert("Voting disk %d (%s) is ONLINE again", d + 1, v->vd_path);
 	log_change_state("CSS", sga_vdisk_state_str(old), sga_vdisk_state_str(st), why);
 }

@@ -7,8 +7,8 @@ set -e
 # clang and its libFuzzer runtime (libclang_rt.fuzzer, in libclang-rt-14-dev on
 # Debian 12) build the fuzz harnesses that `make test` runs (tests/fuzz/).
 PKGS="build-essential pkg-config libzmq3-dev libjemalloc-dev libiniparser-dev
-libcmocka-dev libsqlite3-dev libedit-dev iproute2 procps python3 fuse3 libfuse3-dev
-clang libclang-rt-14-dev $*"
+libcmocka-dev libsqlite3-dev libedit-dev libblkid-dev e2fsprogs iproute2 procps python3
+fuse3 libfuse3-dev clang libclang-rt-14-dev $*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -222,8 +222,6 @@ int sga_create(const struct rac_config *cfg, int inst, struct sga *s, pid_t *sta
 	h->sh_cluster_size = sizeof(struct sga_cluster);
 	h->sh_off_fast = off_fast();
 	h->sh_fast_size = sizeof(struct fl_area);
-	for (int d = 0; d < cfg->cf_nvoting; d++)
-		rac_strlcpy(sga_vdisk(s, d)->vd_path, cfg->cf_voting[d], RAC_PATH_MAX);
 	h->sh_inst_no = inst;
 	h->sh_member_id = -1;
 	rac_strlcpy(h->sh_cluster, cfg->cf_name, sizeof(h->sh_cluster));
@@ -234,6 +232,10 @@ int sga_create(const struct rac_config *cfg, int inst, struct sga *s, pid_t *sta
 	h->sh_startup_us = rac_now_us();
 	h->sh_state = INST_STARTED;
 	memcpy(sga_config(s), cfg, sizeof(*cfg));
+	/* this host's names of the shared-disk files, for every process of the instance */
+	config_localize(sga_config(s), inst);
+	for (int d = 0; d < sga_config(s)->cf_nvoting; d++)
+		rac_strlcpy(sga_vdisk(s, d)->vd_path, sga_config(s)->cf_voting[d], RAC_PATH_MAX);
 	for (int r = 0; r < RAC_NROLES; r++) {
 		struct sga_nm_slot *slot = sga_nm(s, r);
 
@@ -289,6 +291,7 @@ const char *sga_counter_name(int c)
 		[CNT_IMR_VOTES] = "IMR votes cast",
 		[CNT_IMR_LEFT_OUT] = "IMR newer incarnations found leaving us out",
 		[CNT_LMON_STALLS] = "LMON rounds late past half of misscount",
+		[CNT_DISK_BUFFERED_OPENS] = "shared-disk opens without direct I/O",
 		[CNT_IMR_RESULTS_WRITTEN] = "IMR results written",
 		[CNT_GES_REQUESTS] = "ges requests",
 		[CNT_GES_GRANTS] = "ges grants",

@@ -42,7 +42,7 @@
 #include "fastlock.h"
 
 #define SGA_MAGIC	0x41475352u	/* "RSGA" little-endian */
-#define SGA_VERSION	9u
+#define SGA_VERSION	10u
 
 /* instance state, as v$instance.STATUS shows it */
 enum inst_state {
@@ -248,6 +248,7 @@ enum sga_counter {
 	CNT_GES_FAST_REVOKED,		/* resources LMS took back into the GRD */
 	CNT_IMR_LEFT_OUT,		/* found left out of a newer incarnation on disk */
 	CNT_LMON_STALLS,		/* LMON rounds late past half of misscount */
+	CNT_DISK_BUFFERED_OPENS,	/* shared-disk opens without direct I/O (refused) */
 	SGA_NCOUNTERS_USED,
 	SGA_NCOUNTERS = 64		/* room kept for later counters */
 };

@@ -124,6 +124,21 @@ lib_cleanup() {
 	for i in $(grep -o '^\[instance[0-9]*\]' "$T/rac.ini" | tr -dc '0-9\n'); do
 		"$RACBIN/racctl" -c "$T/rac.ini" stop -i "$i" --abort >/dev/null 2>&1 || true
 	done
+	lib_detach_loops "$T"
+}
+
+# Loop devices over files of this test's directory (a lab, or a test that
+# made its own): they are global, so every one goes, even when a test failed
+lib_loops() {
+	local dir=$1
+	losetup -n -O NAME,BACK-FILE 2>/dev/null | awk -v d="$dir/" 'index($2, d) == 1 {print $1}'
+}
+
+lib_detach_loops() {
+	local dev
+	for dev in $(lib_loops "$1"); do
+		losetup -d "$dev" 2>/dev/null || true
+	done
 }
 
 # Processes whose title names this test's cluster, and its segments
@@ -137,11 +152,12 @@ lib_leftovers() {
 		tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -q -- "--sga /racrt.$name." && echo -n "$p "
 		tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -q -- "$dir/rac.ini" && echo -n "$p "
 	done)
-	local nets hangs mounts
+	local nets hangs mounts loops
 	nets=$(ip netns list 2>/dev/null | awk '{print $1}' | grep -F "racrt-$name-" | tr '\n' ' ')
 	hangs=$(lib_hangfs_pids "$dir" | tr '\n' ' ')
 	mounts=$(lib_hangfs_mounts "$dir" | tr '\n' ' ')
-	[ -n "$segs$procs$nets$hangs$mounts" ] && echo "segments: ${segs:-none}; processes: ${procs:-none}; namespaces: ${nets:-none}; rac_hangfs: ${hangs:-none}; FUSE mounts: ${mounts:-none}"
+	loops=$(lib_loops "$dir" | tr '\n' ' ')
+	[ -n "$segs$procs$nets$hangs$mounts$loops" ] && echo "segments: ${segs:-none}; processes: ${procs:-none}; namespaces: ${nets:-none}; rac_hangfs: ${hangs:-none}; FUSE mounts: ${mounts:-none}; loop devices: ${loops:-none}"
 }
 
 # racctl fault disk-hang: the rac_hangfs daemons serving a directory under
@@ -175,4 +191,5 @@ lib_force_cleanup() {
 	for s in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -F "racrt-$name-"); do
 		ip netns del "$s" 2>/dev/null
 	done
+	lib_detach_loops "$dir"
 }

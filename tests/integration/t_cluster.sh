@@ -283,8 +283,8 @@ test_resumed_lmon_left_out_without_its_kill_block_evicts_nobody() {
 	rac fault hang -i 3 -p lmon
 	wait_for "a kill block for instance 3" 3000 kill_block_for 3
 	for d in 1 2 3; do
-		# the kill block of instance 3: voting-disk block 9 + 2 * (3 - 1)
-		dd if=/dev/zero of="$T/disk/v$d.dsk" bs=512 seek=13 count=1 conv=notrunc status=none
+		# the kill block of instance 3: voting-disk block 9 + 2 * (3 - 1), at 13 * 4096
+		dd if=/dev/zero of="$T/disk/v$d.dsk" bs=4096 seek=13 count=1 conv=notrunc oflag=direct status=none
 	done
 	kill_block_for 3 >/dev/null && fail "the kill block of instance 3 is still there"
 	rac fault resume -i 3 -p lmon

@@ -177,6 +177,47 @@ test_start_unformatted_disk_fails_with_reason() {
 	[[ "$out" == *"not formatted"*"racctl init"* ]] || fail "message: $out"
 }
 
+# two inits at once on the same disks end with one format, never two
+test_concurrent_inits_give_one_format() {
+	mkconfig 1
+	local try ok ids
+	for try in 1 2 3 4 5; do
+		rm -rf "$T/disk"
+		ok=0
+		rac init --force >"$T/init.a" 2>&1 & a=$!
+		rac init --force >"$T/init.b" 2>&1 & b=$!
+		wait $a && ok=$((ok + 1)) || true
+		wait $b && ok=$((ok + 1)) || true
+		cat "$T/init.a" "$T/init.b"
+		[ $ok -eq 1 ] || fail "try $try: $ok inits succeeded"
+		grep -qh "another 'racctl init'" "$T/init.a" "$T/init.b" || fail "try $try: the loser does not say why"
+		# every file carries the one format id
+		ids=$( { rac dump control; rac dump vote; } | sed -n 's/.*(cluster [^,]*, id \(0x[0-9a-f]*\),.*/\1/p' | sort -u)
+		[ "$(echo "$ids" | wc -l)" -eq 1 ] || fail "try $try: format ids $ids"
+	done
+	rac start -i 1
+}
+
+test_init_force_refused_while_an_instance_is_alive() {
+	started
+	set +e; out=$(rac init --force 2>&1); rc=$?; set -e
+	[ $rc -eq 1 ] || fail "init --force under a running instance: exit $rc"
+	[[ "$out" == *"instance 1 (RAC1) is alive on voting disk"*"stop every instance"* ]] || fail "message: $out"
+	rac stop -i 1
+	rac init --force
+}
+
+test_init_refuses_a_file_system_without_force() {
+	mkconfig 1
+	mkdir -p "$T/disk"
+	truncate -s 4M "$T/disk/v2.dsk"
+	mkfs.ext4 -q -F "$T/disk/v2.dsk"
+	set +e; out=$(rac init 2>&1); rc=$?; set -e
+	[ $rc -eq 1 ] || fail "init over a file system: exit $rc"
+	[[ "$out" == *"v2.dsk holds a file system (ext4)"*"--force"* ]] || fail "message: $out"
+	rac init --force
+}
+
 test_init_refuses_formatted_disk_without_force() {
 	mkconfig 1
 	rac init
@@ -200,8 +241,8 @@ test_ckpt_record_advances() {
 test_corrupt_control_block_reported_and_repaired() {
 	started
 	rac stop -i 1
-	# flip bytes in the payload of instance 1's checkpoint record (block 8)
-	printf '\xde\xad\xbe\xef' | dd of="$T/disk/control.ctl" bs=1 seek=$((8 * 512 + 100)) conv=notrunc status=none
+	# flip bytes in the payload of instance 1's checkpoint record (block 8, at 8 * 4096)
+	printf '\xde\xad\xbe\xef' | dd of="$T/disk/control.ctl" bs=1 seek=$((8 * 4096 + 100)) conv=notrunc status=none
 	set +e; out=$(rac dump control 2>&1); rc=$?; set -e
 	echo "$out"
 	[ $rc -eq 1 ] || fail "dump exit $rc with a corrupt block"

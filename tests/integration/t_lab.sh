@@ -32,7 +32,63 @@ test_lab_up_and_down_leave_nothing() {
 	all_gone $pids || fail "processes left"
 	[ "$(lab_ns)" -eq 0 ] || fail "namespaces left"
 	[ ! -e "$T/disk/lab.ini" ] || fail "lab configuration left"
+	[ -z "$(lib_loops "$T")" ] || fail "loop devices left: $(lib_loops "$T")"
 }
+
+test_lab_hosts_have_their_own_block_devices() {
+	lab_up
+	# three lab hosts, each its own loop device per shared-disk file, over one image each
+	[ "$(lib_loops "$T" | wc -l)" -eq 12 ] || fail "expected 12 loop devices: $(lib_loops "$T")"
+	v2=$(racsql -i 2 -e 'select path, kind, direct_io from v$voting_disk order by disk_number' --format csv)
+	v3=$(racsql -i 3 -e 'select path, kind, direct_io from v$voting_disk order by disk_number' --format csv)
+	echo "$v2"; echo "$v3"
+	[ "$(echo "$v2" | grep -c '^/dev/loop[0-9]*,BLOCK,YES$')" -eq 3 ] || fail "instance 2 not on direct-I/O loop devices"
+	[ "$(echo "$v2" | sed 1d)" != "$(echo "$v3" | sed 1d)" ] || fail "instances 2 and 3 share their devices"
+	racsql -i 2 -e "select value from v\$parameter where name = 'control_file' and section = 'instance2'" --format csv | grep -q '^/dev/loop' ||
+		fail "v\$parameter does not show instance 2's control file device"
+}
+
+# a 3-instance cluster on loop devices given as /dev/loopN paths, each instance its own
+loop_cluster() {
+	local ss=$1 img i devs ctl dev
+	need_root
+	mkconfig 3 </dev/null
+	mkdir -p "$T/disk"
+	for img in ctl v1 v2 v3; do truncate -s 1M "$T/disk/$img.img"; done
+	for i in 1 2 3; do
+		devs=""
+		for img in v1 v2 v3; do
+			dev=$(losetup -f --show --direct-io=on -b "$ss" "$T/disk/$img.img")
+			devs="$devs${devs:+, }$dev"
+		done
+		ctl=$(losetup -f --show --direct-io=on -b "$ss" "$T/disk/ctl.img")
+		sed -i "s|^\[instance$i\]\$|[instance$i]\ncontrol_file = $ctl\nvoting_disks = $devs|" "$T/rac.ini"
+		if [ "$i" -eq 1 ]; then
+			set_key voting_disks "$devs"
+			set_key control_file "$ctl"
+		fi
+	done
+	cat "$T/rac.ini"
+	[ "$(blockdev --getss "$ctl")" -eq "$ss" ] || fail "loop device sector size is not $ss"
+	rac init
+	for i in 1 2 3; do rac start -i "$i"; done
+	wait_for "three members" 10000 members_are 1 "1 2 3"
+	for i in 1 2 3; do
+		v=$(racsql -i "$i" -e 'select path, state, kind, sector_size, direct_io from v$voting_disk' --format csv)
+		echo "$v"
+		[ "$(echo "$v" | grep -c "^/dev/loop[0-9]*,ONLINE,BLOCK,$ss,YES\$")" -eq 3 ] ||
+			fail "instance $i: voting disks not ONLINE direct-I/O block devices of $ss bytes"
+	done
+	rac dump vote --disk 2 | grep -E "inst=3 state=alive" || fail "instance 3's heartbeat not on disk 2"
+	# and it runs: a kill is seen through the other hosts' devices
+	p3=$(group_pids 3)
+	rac fault kill -i 3 -p lmon
+	wait_for "instance 3 gone" 5000 all_gone $p3
+	wait_for "two members" 10000 members_are 1 "1 2"
+}
+
+test_lab_cluster_on_512_byte_sector_loop_devices() { loop_cluster 512; }
+test_lab_cluster_on_4096_byte_sector_loop_devices() { loop_cluster 4096; }
 
 test_lab_net_cut_evicts_the_cut_instance_and_it_rejoins() {
 	lab_up
@@ -100,14 +156,21 @@ test_lab_faults_need_a_lab() {
 }
 
 test_lab_no_disk_majority_anywhere_shrinks_to_lowest_member() {
-	# rule 4: everyone hears everyone, nobody reaches a majority of voting disks
-	lab_up
+	# rule 4: everyone hears everyone, nobody reaches a majority of voting disks.
+	# The six faults below take a few seconds on a loaded machine: all must
+	# land within one lease, or instance 1's runs out before rule 4 applies.
+	need_root
+	mkconfig 3 </dev/null
+	set_key misscount_ms 1000
+	set_key ckpt_timeout_ms 6000
+	set_key disktimeout_ms 5000
+	rac up --lab -n 3
 	p2=$(group_pids 2); p3=$(group_pids 3)
 	for i in 1 2 3; do
 		rac fault disk-off -i "$i" --disk 1
 		rac fault disk-off -i "$i" --disk 2
 	done
-	wait_for "instances 2 and 3 leave" 8000 all_gone $p2 $p3
+	wait_for "instances 2 and 3 leave" 10000 all_gone $p2 $p3
 	wait_for "instance 1 alone" 8000 members_are 1 "1"
 	alert_has 1 "Rule 4: every member hears every other but none reaches a strict majority"
 	alert_has 2 "no strict majority"

@@ -6,6 +6,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <sys/file.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +25,18 @@
 #include "disk.h"
 #include "errors.h"
 #include "racctl.h"
+
+/* one byte in or out through the page cache: the descriptor is O_DIRECT */
+static ssize_t byte_io(int fd, uint8_t *b, off_t off, int write)
+{
+	int fl = fcntl(fd, F_GETFL);
+	ssize_t n;
+
+	fcntl(fd, F_SETFL, fl & ~O_DIRECT);
+	n = write ? pwrite(fd, b, 1, off) : pread(fd, b, 1, off);
+	fcntl(fd, F_SETFL, fl);
+	return n;
+}
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -624,7 +639,7 @@ static void test_disk_io(void **state)
 
 	fd = open(path, O_RDWR | O_CREAT, 0600);
 	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, 2 * RAC_BLK_SIZE + 100), 0);
+	assert_int_equal(ftruncate(fd, 2 * RAC_SLOT_SIZE + 100), 0);
 	close(fd);
 
 	fd = disk_open(path, 1);
@@ -700,10 +715,10 @@ static void test_ctlfile(void **state)
 	assert_int_equal(ctl_check(&cfg, err, sizeof(err)), 0);
 	assert_int_equal(stat(ctl, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	assert_int_equal(st.st_size, CTL_NBLOCKS * RAC_BLK_SIZE);
+	assert_int_equal(st.st_size, CTL_NBLOCKS * RAC_SLOT_SIZE);
 	assert_int_equal(stat(cfg.cf_voting[2], &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	assert_int_equal(st.st_size, VOTE_NBLOCKS * RAC_BLK_SIZE);
+	assert_int_equal(st.st_size, VOTE_NBLOCKS * RAC_SLOT_SIZE);
 
 	/* a second format is refused and says why; --force goes through */
 	err[0] = '\0';
@@ -768,9 +783,9 @@ static void test_ctlfile(void **state)
 	{
 		uint8_t b;
 
-		assert_int_equal(pread(fd, &b, 1, CTL_BLK_CKPT(2) * RAC_BLK_SIZE + 50), 1);
+		assert_int_equal(byte_io(fd, &b, CTL_BLK_CKPT(2) * RAC_SLOT_SIZE + 50, 0), 1);
 		b ^= 0x40;
-		assert_int_equal(pwrite(fd, &b, 1, CTL_BLK_CKPT(2) * RAC_BLK_SIZE + 50), 1);
+		assert_int_equal(byte_io(fd, &b, CTL_BLK_CKPT(2) * RAC_SLOT_SIZE + 50, 1), 1);
 	}
 	text = dump_to_string(&cfg, 0, &ncorrupt);
 	assert_int_equal(ncorrupt, 1);
@@ -799,7 +814,7 @@ static void test_ctlfile(void **state)
 	{
 		uint8_t b = 0xff;
 
-		assert_int_equal(pwrite(fd, &b, 1, 45), 1);
+		assert_int_equal(byte_io(fd, &b, 45, 1), 1);
 	}
 	err[0] = '\0';
 	assert_int_equal(ctl_check(&cfg, err, sizeof(err)), RAC_EBLK_CRC);
@@ -832,6 +847,203 @@ static void test_ctlfile(void **state)
 	}
 }
 
+/*
+ * Format version 2 (disk.h): one block per 4 KiB slot, the rest of the slot
+ * zero; a version 1 disk (512-byte records) is refused with the fix named;
+ * a shared-disk file is a regular file or a block device, nothing else.
+ */
+static void test_slots_and_old_format(void **state)
+{
+	struct rac_config cfg;
+	char err[512], ctl[RAC_PATH_MAX + 16];
+	uint8_t slot[RAC_SLOT_SIZE], blk[RAC_BLK_SIZE];
+	struct disk_info di;
+	struct blk_hdr h;
+	uint32_t crc;
+	int fd;
+
+	(void)state;
+	make_config(&cfg, "demo");
+	config_control_path(&cfg, ctl, sizeof(ctl));
+	assert_int_equal(ctl_format(&cfg, 1, err, sizeof(err)), 0);
+
+	/* instance 2's heartbeat: block 10 at byte 10 * 4096, alone in its slot */
+	fd = open(cfg.cf_voting[0], O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, slot, sizeof(slot), (off_t)VOTE_BLK_HB(2) * 4096), 4096);
+	assert_int_equal(blk_decode(slot, BLK_HEARTBEAT, &h, NULL), 0);
+	assert_int_equal(h.bh_version, 2);
+	for (size_t i = RAC_BLK_SIZE; i < sizeof(slot); i++)
+		assert_int_equal(slot[i], 0);
+	close(fd);
+
+	/* opened direct, and it says so */
+	fd = disk_open(cfg.cf_voting[0], 0);
+	assert_true(fd >= 0);
+	assert_int_equal(disk_fd_info(fd, &di), 0);
+	assert_int_equal(di.di_kind, DISK_KIND_FILE);
+	assert_int_equal(di.di_direct, 1);
+	assert_int_equal(di.di_size, VOTE_NBLOCKS * 4096);
+	assert_string_equal(disk_kind_str(di.di_kind), "FILE");
+	/* one I/O for consecutive blocks gives what one read each gives */
+	{
+		uint8_t many[4][RAC_BLK_SIZE];
+
+		assert_int_equal(disk_read_blocks(fd, VOTE_BLK_HB(1), 4, many), 0);
+		assert_int_equal(disk_read_block(fd, VOTE_BLK_KILL(2), blk), 0);
+		assert_memory_equal(many[3], blk, RAC_BLK_SIZE);
+	}
+	close(fd);
+
+	/* a control file header as racrt 1 wrote it: version 1 under a good CRC */
+	fd = open(ctl, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, blk, sizeof(blk), 0), RAC_BLK_SIZE);
+	blk[6] = 1;
+	memset(blk + 32, 0, 4);
+	crc = blk_crc(blk);
+	memcpy(blk + 32, (uint8_t[4]){ (uint8_t)crc, (uint8_t)(crc >> 8), (uint8_t)(crc >> 16),
+				       (uint8_t)(crc >> 24) }, 4);
+	assert_int_equal(pwrite(fd, blk, sizeof(blk), 0), RAC_BLK_SIZE);
+	assert_int_equal(fsync(fd), 0);
+	close(fd);
+	err[0] = '\0';
+	assert_int_equal(ctl_check(&cfg, err, sizeof(err)), RAC_EBLK_VERSION);
+	assert_non_null(strstr(err, "formatted by an earlier racrt (512-byte records)"));
+	assert_non_null(strstr(err, "stop the cluster cleanly and run 'racctl init --force'"));
+	err[0] = '\0';
+	assert_int_equal(ctl_format(&cfg, 0, err, sizeof(err)), RAC_EBLK_VERSION);
+	assert_non_null(strstr(err, "racctl init --force"));
+	assert_int_equal(ctl_format(&cfg, 1, err, sizeof(err)), 0);
+	assert_int_equal(ctl_check(&cfg, err, sizeof(err)), 0);
+
+	/* neither a file nor a block device: refused before anything is written */
+	snprintf(cfg.cf_voting[2], sizeof(cfg.cf_voting[2]), "%s", tmpdir);
+	err[0] = '\0';
+	assert_int_equal(ctl_check(&cfg, err, sizeof(err)), RAC_EDISK_KIND);
+	assert_non_null(strstr(err, "neither a regular file nor a block device"));
+	err[0] = '\0';
+	assert_int_equal(ctl_format(&cfg, 1, err, sizeof(err)), RAC_EDISK_KIND);
+	assert_non_null(strstr(err, tmpdir));
+	make_config(&cfg, "demo");
+	assert_int_equal(ctl_check(&cfg, err, sizeof(err)), 0);
+}
+
+/* racctl init's safety: a lock per host, a claim across hosts, no format under a live instance */
+static void test_init_safety(void **state)
+{
+	struct rac_config cfg;
+	char err[512], ctl[RAC_PATH_MAX + 16];
+	uint8_t p[RAC_BLK_PAYLOAD];
+	struct ctl_claim fc = { .fc_id = 0x1234, .fc_pid = 1 };
+	int fd, lk;
+	pid_t child;
+
+	(void)state;
+	make_config(&cfg, "demo");
+	config_control_path(&cfg, ctl, sizeof(ctl));
+	assert_int_equal(ctl_format(&cfg, 1, err, sizeof(err)), 0);
+
+	/* another init on this host holds the lock */
+	lk = open(ctl, O_RDONLY);
+	assert_true(lk >= 0);
+	assert_int_equal(flock(lk, LOCK_EX), 0);
+	child = fork();
+	if (child == 0)
+		_exit(ctl_format(&cfg, 1, err, sizeof(err)) == RAC_EDISK_BUSY ? 0 : 1);
+	{
+		int status;
+
+		assert_int_equal(waitpid(child, &status, 0), child);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	close(lk);
+
+	/* another host began a format a moment ago and has not finished it */
+	fd = disk_open(ctl, 1);
+	assert_true(fd >= 0);
+	snprintf(fc.fc_host, sizeof(fc.fc_host), "some-other-host");
+	fc.fc_time_us = rac_now_us();
+	assert_int_equal(disk_write_rec(fd, CTL_BLK_CLAIM, BLK_FORMAT_CLAIM, 0, 0, 1, p,
+					ctl_claim_out(&fc, p)), 0);
+	err[0] = '\0';
+	assert_int_equal(ctl_format(&cfg, 1, err, sizeof(err)), RAC_EDISK_BUSY);
+	assert_non_null(strstr(err, "some-other-host"));
+	/* a stale one (long ago) does not block */
+	fc.fc_time_us -= 60ull * 1000000;
+	assert_int_equal(disk_write_rec(fd, CTL_BLK_CLAIM, BLK_FORMAT_CLAIM, 0, 0, 1, p,
+					ctl_claim_out(&fc, p)), 0);
+	close(fd);
+	assert_int_equal(ctl_format(&cfg, 1, err, sizeof(err)), 0);
+	assert_int_equal(ctl_check(&cfg, err, sizeof(err)), 0);
+
+	/* an instance whose disk heartbeat moves: no --force under it */
+	cfg.cf_disk_heartbeat_interval_ms = 100;
+	child = fork();
+	if (child == 0) {
+		int vfd = disk_open(cfg.cf_voting[1], 1);
+		struct vote_hb hb = { .hb_inst = 2, .hb_state = HB_STATE_ALIVE };
+
+		for (uint64_t n = 1;; n++) {
+			hb.hb_counter = n;
+			vote_write_hb(vfd, 2, &hb, 1, n);
+			usleep(20000);
+		}
+	}
+	usleep(100000);
+	err[0] = '\0';
+	assert_int_equal(ctl_format(&cfg, 1, err, sizeof(err)), RAC_EDISK_LIVE);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	assert_non_null(strstr(err, "instance 2 (RAC2) is alive on voting disk"));
+	assert_int_equal(ctl_format(&cfg, 1, err, sizeof(err)), 0);
+}
+
+static int buffered_calls;
+
+static void on_buffered(const char *path)
+{
+	(void)path;
+	buffered_calls++;
+}
+
+/* tmpfs refuses O_DIRECT: buffered instead, counted, the same blocks */
+static void test_buffered_fallback(void **state)
+{
+	char path[64];
+	uint8_t blk[RAC_BLK_SIZE], back[RAC_BLK_SIZE];
+	struct disk_info di;
+	uint64_t before = disk_io_buffered_opens();
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/dev/shm/racrt-unit-block.%d", (int)getpid());
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		skip();
+	assert_int_equal(ftruncate(fd, 4 * RAC_SLOT_SIZE), 0);
+	close(fd);
+	disk_io_on_buffered(on_buffered);
+	for (int i = 0; i < 2; i++) {
+		fd = disk_open(path, 1);
+		assert_true(fd >= 0);
+		assert_int_equal(disk_fd_info(fd, &di), 0);
+		if (di.di_direct) {	/* a tmpfs that takes O_DIRECT (newer kernels) */
+			close(fd);
+			break;
+		}
+		make_ckpt_block(blk);
+		assert_int_equal(disk_write_block(fd, 3, blk), 0);
+		assert_int_equal(disk_read_block(fd, 3, back), 0);
+		assert_memory_equal(blk, back, RAC_BLK_SIZE);
+		close(fd);
+		assert_int_equal(disk_io_buffered_opens(), before + (uint64_t)i + 1);
+		assert_int_equal(buffered_calls, i + 1);
+	}
+	disk_io_on_buffered(NULL);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
@@ -858,6 +1070,9 @@ int main(void)
 		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_disk_io),
 		cmocka_unit_test(test_ctlfile),
+		cmocka_unit_test(test_slots_and_old_format),
+		cmocka_unit_test(test_buffered_fallback),
+		cmocka_unit_test(test_init_safety),
 	};
 
 	return cmocka_run_group_tests(pure, files_setup, files_teardown);

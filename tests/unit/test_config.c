@@ -258,10 +258,78 @@ static void test_values_in_force(void **state)
 	assert_int_equal(load("[cluster]\nheartbeat_interval_ms = 200\nmisscount_ms = 3000\n"
 			      GOOD_INST), 0);
 	config_foreach_param(&cfg, 1, count_param, &s);
-	assert_int_equal(s.cluster, 16);
-	assert_int_equal(s.inst, 6);
+	assert_int_equal(s.cluster, 17);
+	assert_int_equal(s.inst, 8);
 	assert_int_equal(s.file, 4);	/* two cluster keys, two endpoints */
 	assert_string_equal(s.hb_value, "200");
+}
+
+struct one_param {
+	const char *op_section, *op_name;
+	char op_value[2048];
+};
+
+static void find_param(const struct cfg_param *p, void *arg)
+{
+	struct one_param *o = arg;
+
+	if (!strcmp(p->p_section, o->op_section) && !strcmp(p->p_name, o->op_name))
+		snprintf(o->op_value, sizeof(o->op_value), "%s", p->p_value);
+}
+
+static const char *param(int inst, const char *section, const char *name)
+{
+	static struct one_param o;
+
+	o.op_section = section;
+	o.op_name = name;
+	o.op_value[0] = '\0';
+	config_foreach_param(&cfg, inst, find_param, &o);
+	return o.op_value;
+}
+
+/* each host may name the same LUNs by its own paths */
+static void test_control_file_and_per_instance_paths(void **state)
+{
+	char want[600], ctl[600];
+
+	(void)state;
+	assert_int_equal(load("[cluster]\nshared_disk = d\n" GOOD_INST), 0);
+	snprintf(want, sizeof(want), "%s/d/control.ctl", dir);
+	config_control_path(&cfg, ctl, sizeof(ctl));
+	assert_string_equal(ctl, want);
+	assert_string_equal(param(1, "cluster", "control_file"), want);
+	assert_string_equal(param(1, "instance1", "control_file"), want);
+
+	assert_int_equal(load("[cluster]\ncontrol_file = /dev/sdb\n"
+			      "voting_disks = /dev/sdc, /dev/sdd, /dev/sde\n" GOOD_INST
+			      "voting_disks = /dev/loop3, /dev/loop4, /dev/loop5\n"
+			      "control_file = /dev/loop2\n"
+			      "[instance2]\nlmon_endpoint = tcp://127.0.0.1:7102\n"
+			      "lms_endpoint = tcp://127.0.0.1:7202\n"), 0);
+	assert_string_equal(param(1, "instance1", "voting_disks"),
+			    "/dev/loop3, /dev/loop4, /dev/loop5");
+	assert_string_equal(param(2, "instance2", "voting_disks"), "/dev/sdc, /dev/sdd, /dev/sde");
+	config_localize(&cfg, 1);
+	assert_string_equal(cfg.cf_voting[1], "/dev/loop4");
+	config_control_path(&cfg, ctl, sizeof(ctl));
+	assert_string_equal(ctl, "/dev/loop2");
+	/* the cluster's row still shows the cluster's */
+	assert_string_equal(param(1, "cluster", "voting_disks"), "/dev/sdc, /dev/sdd, /dev/sde");
+	assert_string_equal(param(1, "cluster", "control_file"), "/dev/sdb");
+	assert_string_equal(param(1, "instance1", "control_file"), "/dev/loop2");
+	/* another instance, then none: the cluster's come back */
+	config_localize(&cfg, 2);
+	assert_string_equal(cfg.cf_voting[1], "/dev/sdd");
+	config_localize(&cfg, 1);
+	config_localize(&cfg, 0);
+	assert_string_equal(cfg.cf_voting[0], "/dev/sdc");
+	config_control_path(&cfg, ctl, sizeof(ctl));
+	assert_string_equal(ctl, "/dev/sdb");
+
+	/* the same disks, so the same number of them */
+	assert_int_equal(load("[cluster]\n" GOOD_INST "voting_disks = /dev/loop3\n"), RAC_ECONFIG);
+	assert_non_null(strstr(err, "[instance1] voting_disks lists 1 disk, [cluster] voting_disks 3"));
 }
 
 static void test_sga_name_is_per_instance_and_directory(void **state)
@@ -284,6 +352,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_builtin_default_cluster),
+		cmocka_unit_test(test_control_file_and_per_instance_paths),
 		cmocka_unit_test(test_minimal_file_takes_defaults),
 		cmocka_unit_test(test_values_and_relative_paths),
 		cmocka_unit_test(test_unknown_key_names_line_and_suggests),

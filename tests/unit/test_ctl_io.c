@@ -17,6 +17,18 @@
 #include "ctl_io.h"
 #include "errors.h"
 
+/* one byte in or out through the page cache: the descriptor is O_DIRECT */
+static ssize_t byte_io(int fd, uint8_t *b, off_t off, int write)
+{
+	int fl = fcntl(fd, F_GETFL);
+	ssize_t n;
+
+	fcntl(fd, F_SETFL, fl & ~O_DIRECT);
+	n = write ? pwrite(fd, b, 1, off) : pread(fd, b, 1, off);
+	fcntl(fd, F_SETFL, fl);
+	return n;
+}
+
 static char path[64];
 static int fd = -1;
 static int reports;
@@ -40,7 +52,7 @@ static int setup(void **state)
 	snprintf(path, sizeof(path), "/tmp/racrt-unit-ctl_io.%d", (int)getpid());
 	unlink(path);
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
-	if (fd < 0 || ftruncate(fd, CTL_NBLOCKS * RAC_BLK_SIZE))
+	if (fd < 0 || ftruncate(fd, CTL_NBLOCKS * RAC_SLOT_SIZE))
 		return -1;
 	close(fd);
 	fd = disk_open(path, 1);
@@ -130,9 +142,9 @@ static void test_damaged_block_reported(void **state)
 
 	(void)state;
 	assert_int_equal(ctl_io_write_membership(fd, true, 1, &ms, 1), 0);
-	assert_int_equal(pread(fd, &b, 1, CTL_BLK_MEMBERSHIP * RAC_BLK_SIZE + 41), 1);
+	assert_int_equal(byte_io(fd, &b, CTL_BLK_MEMBERSHIP * RAC_SLOT_SIZE + 41, 0), 1);
 	b ^= 0x01;
-	assert_int_equal(pwrite(fd, &b, 1, CTL_BLK_MEMBERSHIP * RAC_BLK_SIZE + 41), 1);
+	assert_int_equal(byte_io(fd, &b, CTL_BLK_MEMBERSHIP * RAC_SLOT_SIZE + 41, 1), 1);
 	assert_int_equal(ctl_io_read_membership(fd, &back, &h), RAC_EBLK_CRC);
 	assert_int_equal(reports, 1);
 	assert_int_equal(rep_blkno, CTL_BLK_MEMBERSHIP);

@@ -955,12 +955,12 @@ static void test_crc32c(void **state)
 static const char gold_block_header[] =
 	"52424c4b"		/*  0 magic "RBLK" */
 	"0800"			/*  4 type BLK_VOTE */
-	"0100"			/*  6 version 1 */
+	"0200"			/*  6 version 2: one block per 4 KiB slot */
 	"02000000"		/*  8 writer 2 */
 	"06000000"		/* 12 length 6 */
 	"2100000011000000"	/* 16 incarnation */
 	"4823010000000000"	/* 24 sequence */
-	"86374512"		/* 32 crc32c (checked by hand: blk_crc's rule) */
+	"3691589d"		/* 32 crc32c (checked by hand: blk_crc's rule) */
 	"00000000"		/* 36 reserved */
 	"676f6c64a55a";		/* 40 payload, then zero to 512 */
 
@@ -975,9 +975,9 @@ static void test_block_header(void **state)
 }
 
 static const char gold_ctl_header[] =
-	"52424c4b01000100020000003c000000"
+	"52424c4b01000200020000003c000000"
 	"21000000110000004123010000000000"
-	"f2f085da0000000064656d6f00000000"
+	"425698550000000064656d6f00000000"
 	"00000000000000000000000000000000"
 	"00000000000000002000000004000000"
 	"0300000040222018240a0600efcdab89"
@@ -1005,9 +1005,9 @@ static void test_ctl_header(void **state)
 }
 
 static const char gold_membership[] =
-	"52424c4b020001000200000018000000"
+	"52424c4b020002000200000018000000"
 	"21000000110000004223010000000000"
-	"a0f2fe81000000000b00000000000000"
+	"1054e30e000000000b00000000000000"
 	"010000001d0000000000000002";
 
 static void test_membership(void **state)
@@ -1029,9 +1029,9 @@ static void test_membership(void **state)
 }
 
 static const char gold_vote[] =
-	"52424c4b080001000200000024000000"
+	"52424c4b080002000200000024000000"
 	"21000000110000004823010000000000"
-	"c129959800000000030000002a000000"
+	"718f881700000000030000002a000000"
 	"000000000d0000000000000041822d18"
 	"240a06000400000002";
 
@@ -1058,9 +1058,9 @@ static void test_vote(void **state)
 
 /* bitmaps are 32 bits on disk: bits above RAC_MAX_INST are dropped */
 static const char gold_cfvrr[] =
-	"52424c4b0300010002000000a8010000"
+	"52424c4b0300020002000000a8010000"
 	"21000000110000004323010000000000"
-	"66df56c0000000003100000000000000"
+	"d6794b4f000000003100000000000000"
 	"00010000000100000700000001010000"
 	"000100000e0000000201000000010000"
 	"1c000000030100000001000038000000"
@@ -1125,9 +1125,9 @@ static void test_cfvrr(void **state)
 }
 
 static const char gold_ckpt[] =
-	"52424c4b040001000200000020000000"
+	"52424c4b040002000200000020000000"
 	"21000000110000004423010000000000"
-	"614ae7350000000002000000697a0000"
+	"d1ecfaba0000000002000000697a0000"
 	"3412000000000000c3064c18240a0600"
 	"20e12518240a06";
 
@@ -1151,10 +1151,35 @@ static void test_ckpt(void **state)
 	assert_int_equal(d.ck_started_us, 1700000000500000ull);
 }
 
+static const char gold_claim[] =
+	"52424c4b090002000200000054000000"
+	"21000000110000004923010000000000"
+	"929348ab00000000efcdab8967452301"
+	"40222018240a0600697a0000686f7374"
+	"2d61";
+
+static void test_format_claim(void **state)
+{
+	struct ctl_claim v = { .fc_id = 0x0123456789abcdefull, .fc_time_us = 1700000000123456ull,
+			       .fc_pid = 31337, .fc_host = "host-a" }, d;
+	uint8_t pl[RAC_BLK_PAYLOAD];
+	size_t len = ctl_claim_out(&v, pl);
+
+	(void)state;
+	assert_int_equal(len, 84);
+	block(BLK_FORMAT_CLAIM, pl, len);
+	check_block("format claim", blk, gold_claim);
+	assert_int_equal(ctl_claim_in(unblock(BLK_FORMAT_CLAIM, len), len, &d), 0);
+	assert_int_equal(d.fc_id, 0x0123456789abcdefull);
+	assert_int_equal(d.fc_time_us, 1700000000123456ull);
+	assert_int_equal(d.fc_pid, 31337);
+	assert_string_equal(d.fc_host, "host-a");
+}
+
 static const char gold_vote_header[] =
-	"52424c4b050001000200000034000000"
+	"52424c4b050002000200000034000000"
 	"21000000110000004523010000000000"
-	"9360822c0000000064656d6f00000000"
+	"23c69fa30000000064656d6f00000000"
 	"00000000000000000000000000000000"
 	"00000000000000000200000040222018"
 	"240a0600efcdab8967452301";
@@ -1193,16 +1218,16 @@ static void assert_hb(const struct vote_hb *d, uint64_t life)
 }
 
 static const char gold_hb[] =
-	"52424c4b060001000200000028000000"
+	"52424c4b060002000200000028000000"
 	"21000000110000004623010000000000"
-	"eb95f906000000000300000001000000"
+	"5b33e489000000000300000001000000"
 	"424200000000000004495b18240a0600"
 	"070000000000000080a98517240a06";
 /* as written before hb_life: 32 bytes, decodes with life 0 */
 static const char gold_hb_v1[] =
-	"52424c4b060001000200000020000000"
+	"52424c4b060002000200000020000000"
 	"21000000110000004623010000000000"
-	"eb2f97b5000000000300000001000000"
+	"5b898a3a000000000300000001000000"
 	"424200000000000004495b18240a0600"
 	"07";
 
@@ -1241,9 +1266,9 @@ static void assert_kill(const struct vote_kill *d, uint64_t life)
 }
 
 static const char gold_kill[] =
-	"52424c4b070001000200000060000000"
+	"52424c4b070002000200000060000000"
 	"21000000110000004723010000000000"
-	"a34d57cc000000000300000001000000"
+	"13eb4a43000000000300000001000000"
 	"1d00000000000000458b6a18240a0600"
 	"6d69737365642035206e6574776f726b"
 	"20686561727462656174730000000000"
@@ -1252,9 +1277,9 @@ static const char gold_kill[] =
 	"80a98517240a06";
 /* as written before kb_target_life: 88 bytes, decodes with life 0 */
 static const char gold_kill_v1[] =
-	"52424c4b070001000200000058000000"
+	"52424c4b070002000200000058000000"
 	"21000000110000004723010000000000"
-	"c66e0a7a000000000300000001000000"
+	"76c817f5000000000300000001000000"
 	"1d00000000000000458b6a18240a0600"
 	"6d69737365642035206e6574776f726b"
 	"2068656172746265617473";
@@ -1325,7 +1350,7 @@ struct layout {
 
 static const struct layout sga_layout[] = {
 	{ "SGA_MAGIC", SGA_MAGIC, 0x41475352u },
-	{ "SGA_VERSION", SGA_VERSION, 9 },
+	{ "SGA_VERSION", SGA_VERSION, 10 },
 	{ "RAC_NROLES", RAC_NROLES, 4 },
 	{ "RAC_MAX_INST", RAC_MAX_INST, 32 },
 	{ "RAC_MAX_VOTING", RAC_MAX_VOTING, 15 },
@@ -1495,7 +1520,7 @@ static const struct layout sga_layout[] = {
 	F(fl_area, fa_pad, 40),
 	F(fl_area, fa_slot, 64),
 	/* struct rac_inst_cfg */
-	S(rac_inst_cfg, 652),
+	S(rac_inst_cfg, 688),
 	F(rac_inst_cfg, ic_number, 0),
 	F(rac_inst_cfg, ic_name, 4),
 	F(rac_inst_cfg, ic_host, 20),
@@ -1504,8 +1529,12 @@ static const struct layout sga_layout[] = {
 	F(rac_inst_cfg, ic_local_dir, 340),
 	F(rac_inst_cfg, ic_netns, 596),
 	F(rac_inst_cfg, ic_src, 644),
+	/* SGA version 10: this host's names of the shared-disk files */
+	F(rac_inst_cfg, ic_nvoting, 652),
+	F(rac_inst_cfg, ic_voting, 656),
+	F(rac_inst_cfg, ic_control, 686),
 	/* struct rac_config */
-	S(rac_config, 26024),
+	S(rac_config, 39768),
 	F(rac_config, cf_path, 0),
 	F(rac_config, cf_name, 256),
 	F(rac_config, cf_shared_disk, 288),
@@ -1526,7 +1555,14 @@ static const struct layout sga_layout[] = {
 	F(rac_config, cf_lock_fast_path, 4436),
 	F(rac_config, cf_ninst, 4440),
 	F(rac_config, cf_inst, 4444),
-	F(rac_config, cf_src, 25960),
+	F(rac_config, cf_src, 27148),
+	F(rac_config, cf_control, 27212),
+	F(rac_config, cf_local_inst, 27468),
+	F(rac_config, cf_cl_nvoting, 27472),
+	F(rac_config, cf_cl_voting, 27476),
+	F(rac_config, cf_cl_control, 31316),
+	F(rac_config, cf_paths_used, 31572),
+	F(rac_config, cf_paths, 31576),
 	/* enum sga_counter: the index of each counter in the SGA */
 	C(CNT_NM_HEARTBEATS, 0),
 	C(CNT_CKPT_WRITES, 1),
@@ -1573,7 +1609,8 @@ static const struct layout sga_layout[] = {
 	C(CNT_GES_FAST_REVOKED, 42),
 	C(CNT_IMR_LEFT_OUT, 43),
 	C(CNT_LMON_STALLS, 44),
-	C(SGA_NCOUNTERS_USED, 45),
+	C(CNT_DISK_BUFFERED_OPENS, 45),
+	C(SGA_NCOUNTERS_USED, 46),
 	C(SGA_NCOUNTERS, 64),
 };
 
@@ -1603,8 +1640,8 @@ static void test_sga_sections(void **state)
 	pid_t stale;
 
 	(void)state;
-	assert_int_equal(sga_layout_size(), 2838528);
-	assert_int_equal(sga_view_size(), 44544);
+	assert_int_equal(sga_layout_size(), 2854912);
+	assert_int_equal(sga_view_size(), 58304);
 
 	snprintf(base, sizeof(base), "/tmp/racrt-unit-golden.%d", (int)getpid());
 	assert_int_equal(config_default(base, &cfg, err, sizeof(err)), 0);
@@ -1612,22 +1649,22 @@ static void test_sga_sections(void **state)
 	assert_int_equal(sga_create(&cfg, 1, &s, &stale), 0);
 	h = sga_hdr(&s);
 	assert_int_equal(h->sh_magic, SGA_MAGIC);
-	assert_int_equal(h->sh_version, 9);
-	assert_int_equal(h->sh_size, 2838528);
+	assert_int_equal(h->sh_version, 10);
+	assert_int_equal(h->sh_size, 2854912);
 	assert_int_equal(h->sh_hdr_size, 592);
 	assert_int_equal(h->sh_off_nm, 640);
 	assert_int_equal(h->sh_nm_count, 4);
 	assert_int_equal(h->sh_off_counters, 1664);
 	assert_int_equal(h->sh_ncounters, 64);
 	assert_int_equal(h->sh_off_config, 2176);
-	assert_int_equal(h->sh_config_size, 26024);
-	assert_int_equal(h->sh_off_peers, 28224);
+	assert_int_equal(h->sh_config_size, 39768);
+	assert_int_equal(h->sh_off_peers, 41984);
 	assert_int_equal(h->sh_npeers, 33);
-	assert_int_equal(h->sh_off_vdisks, 30080);
+	assert_int_equal(h->sh_off_vdisks, 43840);
 	assert_int_equal(h->sh_nvdisks, 15);
-	assert_int_equal(h->sh_off_cluster, 34880);
+	assert_int_equal(h->sh_off_cluster, 48640);
 	assert_int_equal(h->sh_cluster_size, 9616);
-	assert_int_equal(h->sh_off_fast, 44544);
+	assert_int_equal(h->sh_off_fast, 58304);
 	assert_int_equal(h->sh_fast_size, 2793536);
 	sga_unlink(&s);
 	sga_detach(&s);
@@ -1658,6 +1695,7 @@ int main(void)
 		cmocka_unit_test(test_vote_header),
 		cmocka_unit_test(test_heartbeat_slot),
 		cmocka_unit_test(test_kill),
+		cmocka_unit_test(test_format_claim),
 		cmocka_unit_test(test_zmtp_greeting),
 		cmocka_unit_test(test_sga_layout),
 		cmocka_unit_test(test_sga_sections),

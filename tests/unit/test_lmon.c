@@ -2,20 +2,24 @@
  * test_lmon.c - LMON's decisions without sockets: the content of our IMR
  * vote, the left-out check, the CSS rules judged from the SGA (a silent
  * peer is suspected, LMON's own stall is not held against the peers, our
- * own lease and write gate, a strict majority of the voting disks) and a
- * vote cast behind the gate.
+ * own lease and write gate, a strict majority of the voting disks, a hung
+ * voting disk) and a vote cast behind the gate.
  *
  * Links the real LMON files below cgs.c (state, css_net, css_disk, css,
  * imr, imr_vote) and librac; nothing is stubbed.  The SGA is a real one
  * (sga_create under a temporary directory), the voting disks and the
- * control file real files (ctl_format); no socket is ever opened: the
- * chores that would send or read are scheduled past the end of the test.
+ * control file real files (ctl_format), each voting disk with its real I/O
+ * worker; no socket is ever opened: the chores that would send or read are
+ * scheduled past the end of the test.  A hung disk is a worker held inside
+ * an op that waits on a condition variable, as a read on a lost SAN path
+ * waits in the kernel.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +27,22 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "aio.h"
 #include "ctl_io.h"
 #include "errors.h"
 #include "lmon.h"
+
+/* one byte in or out through the page cache: the descriptor is O_DIRECT */
+static ssize_t byte_io(int fd, uint8_t *b, off_t off, int write)
+{
+	int fl = fcntl(fd, F_GETFL);
+	ssize_t n;
+
+	fcntl(fd, F_SETFL, fl & ~O_DIRECT);
+	n = write ? pwrite(fd, b, 1, off) : pread(fd, b, 1, off);
+	fcntl(fd, F_SETFL, fl);
+	return n;
+}
 
 #define B(i) (1ull << ((i) - 1))
 #define MS 1000000ull
@@ -65,7 +82,7 @@ static int group_teardown(void **state)
 /* instance 1, peers 2..7, nothing heard yet; no chore due during the test */
 static int setup(void **state)
 {
-	char path[RAC_PATH_MAX + 16];
+	char path[RAC_PATH_MAX + 16], err[256];
 
 	(void)state;
 	cfg = cfg0;
@@ -76,12 +93,11 @@ static int setup(void **state)
 	timeouts_derive(&cfg, &m.m_to);
 	l = (struct lmon){ .l_m = &m, .l_me = 1, .l_mybit = B(1), .l_configured = B(1) | B(2) | B(3),
 			   .l_next_net_ns = UINT64_MAX, .l_next_disk_ns = UINT64_MAX,
-			   .l_next_read_ns = UINT64_MAX, .l_ctl_fd = -1 };
+			   .l_ctl_fd = -1 };
 	for (int i = 2; i <= 7; i++)
 		l.l_peers[i].lp_inst = i;
-	for (int d = 0; d < RAC_MAX_VOTING; d++)
-		l.l_vfd[d] = -1;
-	sga_store(&sga_cluster(&sga)->cl_lease_len_ns, (uint64_t)cfg.cf_disktimeout_ms * MS);
+	if (css_disk_init(&l, err, sizeof(err)))
+		return -1;
 	config_control_path(&cfg, path, sizeof(path));
 	l.l_ctl_fd = disk_open(path, 1);
 	return l.l_ctl_fd < 0 ? -1 : 0;
@@ -308,8 +324,15 @@ static void make_disk(const char *path)
 	int fd = open(path, O_RDWR | O_CREAT, 0600);
 
 	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, VOTE_NBLOCKS * RAC_BLK_SIZE), 0);
+	assert_int_equal(ftruncate(fd, VOTE_NBLOCKS * RAC_SLOT_SIZE), 0);
 	close(fd);
+}
+
+/* one round, judged: every disk answered or the I/O timeout passed */
+static void beat(void)
+{
+	css_disk_beat(&l);
+	css_disk_settle(&l);
 }
 
 static void test_lease_needs_strict_majority(void **state)
@@ -320,7 +343,7 @@ static void test_lease_needs_strict_majority(void **state)
 
 	(void)state;
 	assert_int_equal(cfg.cf_nvoting, 3);
-	css_disk_beat(&l);
+	beat();
 	assert_int_equal(l.l_disks_ok, 3);
 	assert_true(l.l_lease_ns != 0);
 	assert_true(css_lease_ok(&l));
@@ -332,7 +355,7 @@ static void test_lease_needs_strict_majority(void **state)
 	lease = l.l_lease_ns;
 	unlink(cfg.cf_voting[1]);
 	unlink(cfg.cf_voting[2]);
-	css_disk_beat(&l);
+	beat();
 	assert_int_equal(l.l_disks_ok, 1);
 	assert_true(l.l_no_majority);
 	assert_int_equal(l.l_lease_ns, lease);
@@ -340,7 +363,7 @@ static void test_lease_needs_strict_majority(void **state)
 
 	/* two of three again: renewed */
 	make_disk(cfg.cf_voting[1]);
-	css_disk_beat(&l);
+	beat();
 	assert_int_equal(l.l_disks_ok, 2);
 	assert_false(l.l_no_majority);
 	assert_true(l.l_lease_ns > lease);
@@ -360,6 +383,167 @@ static void test_lease_needs_strict_majority(void **state)
 	assert_int_equal(WEXITSTATUS(st), 3);
 	assert_int_equal(counter(CNT_DISK_HB_WRITES), writes);
 	assert_int_equal(sga_load(&sga_cluster(&sga)->cl_state), CGS_EVICTED);
+}
+
+/* a disk that does not answer: an op that holds its worker until the gate opens */
+struct gate {
+	pthread_mutex_t g_mu;
+	pthread_cond_t g_cv;
+	int g_open, g_entered;
+};
+
+static int stuck_io(void *arg)
+{
+	struct gate *g = arg;
+
+	pthread_mutex_lock(&g->g_mu);
+	g->g_entered = 1;
+	pthread_cond_broadcast(&g->g_cv);
+	while (!g->g_open)
+		pthread_cond_wait(&g->g_cv, &g->g_mu);
+	pthread_mutex_unlock(&g->g_mu);
+	return 0;
+}
+
+static void hang_worker(struct aio *a, struct gate *g)
+{
+	uint64_t id;
+
+	pthread_mutex_init(&g->g_mu, NULL);
+	pthread_cond_init(&g->g_cv, NULL);
+	g->g_open = g->g_entered = 0;
+	assert_int_equal(aio_submit(a, stuck_io, g, &id), 0);
+	aio_abandon(a, id);
+	pthread_mutex_lock(&g->g_mu);
+	while (!g->g_entered)
+		pthread_cond_wait(&g->g_cv, &g->g_mu);
+	pthread_mutex_unlock(&g->g_mu);
+}
+
+static void resume_worker(struct aio *a, struct gate *g)
+{
+	pthread_mutex_lock(&g->g_mu);
+	g->g_open = 1;
+	pthread_cond_broadcast(&g->g_cv);
+	pthread_mutex_unlock(&g->g_mu);
+	while (aio_outstanding(a))
+		aio_wait(a, 0, 5, NULL, NULL);
+}
+
+/* voting disk d (0-based) hangs, and answers again */
+static void hang(int d, struct gate *g)
+{
+	hang_worker(css_disk_worker(&l, d), g);
+}
+
+static void resume(int d, struct gate *g)
+{
+	resume_worker(css_disk_worker(&l, d), g);
+}
+
+static void test_hung_disk_is_a_lost_disk(void **state)
+{
+	static struct gate g1, g2;	/* static: a worker may hold one past the test */
+	struct sga_vdisk *v2 = sga_vdisk(&sga, 1);
+	char err[256];
+	uint64_t lease, t0;
+	int st;
+	pid_t pid;
+
+	(void)state;
+	/* disktimeout 400 ms: the I/O timeout is 100 ms */
+	css_disk_fini(&l);
+	cfg.cf_disktimeout_ms = 400;
+	timeouts_derive(&cfg, &m.m_to);
+	assert_int_equal(m.m_to.to_io_timeout_ms, 100);
+	assert_int_equal(css_disk_init(&l, err, sizeof(err)), 0);
+	beat();
+	assert_int_equal(l.l_disks_ok, 3);
+
+	/* disk 2 hangs: the round is judged without it within the I/O timeout */
+	hang(1, &g2);
+	lease = l.l_lease_ns;
+	t0 = rac_now_mono_ns();
+	beat();
+	assert_true(rac_now_mono_ns() - t0 < 1000 * MS);	/* bounded, not hung */
+	assert_int_equal(l.l_disks_ok, 2);
+	assert_false(l.l_no_majority);
+	assert_true(l.l_lease_ns > lease);
+	css_disk_poll(&l);
+	assert_int_equal(sga_load(&v2->vd_state), VDISK_HUNG);
+	assert_true(sga_load(&v2->vd_io_age_ms) >= 100);
+	/* it sits the next rounds out, taking no new I/O; the lease goes on */
+	lease = l.l_lease_ns;
+	beat();
+	assert_int_equal(l.l_disks_ok, 2);
+	assert_true(l.l_lease_ns > lease);
+	assert_true(aio_outstanding(css_disk_worker(&l, 1)) <= 2);
+	assert_int_equal(sga_load(&sga_vdisk(&sga, 0)->vd_state), VDISK_ONLINE);
+
+	/* it answers: ONLINE again by itself */
+	resume(1, &g2);
+	beat();
+	assert_int_equal(l.l_disks_ok, 3);
+	assert_int_equal(sga_load(&v2->vd_state), VDISK_ONLINE);
+	assert_int_equal(sga_load(&v2->vd_io_age_ms), 0);
+
+	/* disks 1 and 2 hang: no strict majority, the lease is not renewed ... */
+	hang(0, &g1);
+	hang(1, &g2);
+	lease = l.l_lease_ns;
+	while (css_lease_ok(&l)) {
+		beat();
+		assert_int_equal(l.l_disks_ok, 1);
+		assert_true(l.l_no_majority);
+		assert_int_equal(l.l_lease_ns, lease);
+	}
+	/* ... and once it lapses the instance leaves before one more write */
+	pid = fork();
+	if (pid == 0) {
+		css_disk_beat(&l);
+		_exit(100);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 3);
+	resume(0, &g1);
+	resume(1, &g2);
+}
+
+static void test_hung_control_file_is_a_failed_call(void **state)
+{
+	static struct gate g;	/* static: the worker may hold it past the test */
+	struct ctl_membership ms;
+	struct blk_hdr h;
+	char err[256];
+	uint64_t t0;
+	int rc0;
+
+	(void)state;
+	cfg.cf_disktimeout_ms = 400;	/* I/O timeout 100 ms */
+	timeouts_derive(&cfg, &m.m_to);
+	assert_int_equal(css_ctl_init(&l, err, sizeof(err)), 0);
+	rc0 = lctl_read_membership(&l, &ms, &h);
+	assert_true(rc0 != RAC_ETIMEDOUT);
+
+	/* the control file stops answering: the call fails, bounded by the I/O timeout */
+	hang_worker(l.l_ctl_aio, &g);
+	t0 = rac_now_mono_ns();
+	errno = 0;
+	assert_int_equal(lctl_read_membership(&l, &ms, &h), RAC_ETIMEDOUT);
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_true(rac_now_mono_ns() - t0 >= 100 * MS);
+	assert_true(rac_now_mono_ns() - t0 < 2000 * MS);
+	/* until it returns every call fails at once, without waiting again */
+	t0 = rac_now_mono_ns();
+	assert_int_equal(lctl_write_membership(&l, true, 1, &ms, 1), RAC_ETIMEDOUT);
+	assert_true(rac_now_mono_ns() - t0 < 100 * MS);
+
+	/* it answers: calls work again */
+	resume_worker(l.l_ctl_aio, &g);
+	assert_int_equal(lctl_read_membership(&l, &ms, &h), rc0);
+	css_ctl_fini(&l);
+	assert_null(l.l_ctl_aio);
 }
 
 static void test_vote_cast_behind_the_gate(void **state)
@@ -390,9 +574,9 @@ static void test_vote_cast_behind_the_gate(void **state)
 	assert_int_equal(v.cv_seq, 7);
 
 	/* a damaged block is counted (and named in the trace) by LMON */
-	assert_int_equal(pread(l.l_ctl_fd, &b, 1, CTL_BLK_VOTE(1) * RAC_BLK_SIZE + 40), 1);
+	assert_int_equal(byte_io(l.l_ctl_fd, &b, CTL_BLK_VOTE(1) * RAC_SLOT_SIZE + 40, 0), 1);
 	b ^= 0x10;
-	assert_int_equal(pwrite(l.l_ctl_fd, &b, 1, CTL_BLK_VOTE(1) * RAC_BLK_SIZE + 40), 1);
+	assert_int_equal(byte_io(l.l_ctl_fd, &b, CTL_BLK_VOTE(1) * RAC_SLOT_SIZE + 40, 1), 1);
 	assert_int_equal(ctl_io_read_vote(l.l_ctl_fd, 1, &v), RAC_EBLK_CRC);
 	assert_int_equal(counter(CNT_DISK_BLOCKS_CORRUPT), corrupt + 1);
 	ctl_io_on_corrupt(NULL, NULL);
@@ -412,6 +596,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_own_lease_and_write_gate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_alive_as_of_last_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_needs_strict_majority, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hung_disk_is_a_lost_disk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hung_control_file_is_a_failed_call, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_vote_cast_behind_the_gate, setup, teardown),
 	};
 

@@ -28,6 +28,7 @@ static void test_defaults(void **state)
 	assert_int_equal(t.to_vote_window_ms, 500);
 	assert_int_equal(t.to_form_window_ms, 500);
 	assert_int_equal(t.to_rule4_window_ms, 500);
+	assert_int_equal(t.to_io_timeout_ms, 500);		/* 2000 / 4 */
 	assert_int_equal(t.to_kill_grace_ms, 100);
 	assert_int_equal(t.to_fence_slack_ms, 1000);
 	assert_int_equal(t.to_grd_handover_ms, 2000);
@@ -60,6 +61,7 @@ static void test_formulas_follow_their_keys(void **state)
 	assert_int_equal(t.to_vote_window_ms, 1200);		/* 1500, cut to misscount */
 	assert_int_equal(t.to_rule4_window_ms, 1500);		/* 5 heartbeats, uncut */
 	assert_int_equal(t.to_fast_lease_ns, 300000000ull);	/* min(1200, 4000) / 4 */
+	assert_int_equal(t.to_io_timeout_ms, 1000);		/* disktimeout / 4 */
 	assert_int_equal(t.to_lms_lease_ns, 3500000000ull - 300000000ull);
 
 	/* the cache's lease is capped; LMS's allowance is 0 when the cache's is too long */
