@@ -79,6 +79,7 @@ struct css_vdisk {
 	int vk_di_ok;
 	int vk_open_errno, vk_write_errno, vk_read_errno;
 	uint64_t vk_read_ns, vk_read_us;	/* out: when the read came back */
+	uint64_t vk_read_start_ns;	/* out: when it was issued */
 	uint8_t (*vk_blks)[RAC_BLK_SIZE];	/* out: VOTE_NBLOCKS at most */
 	/* what the last good read showed, for kill blocks */
 	int vk_seen[RAC_MAX_INST + 1];
@@ -171,6 +172,7 @@ static int round_io(void *arg)
 	if (vk->vk_fd < 0)
 		return vk->vk_open_rc;
 	vk->vk_di_ok = disk_fd_info(vk->vk_fd, &vk->vk_di) == 0;
+	vk->vk_read_start_ns = rac_now_mono_ns();
 	vk->vk_read_rc = disk_read_blocks(vk->vk_fd, vk->vk_first, vk->vk_count, vk->vk_blks);
 	vk->vk_read_errno = errno;
 	vk->vk_read_ns = rac_now_mono_ns();
@@ -532,6 +534,8 @@ static void round_done(struct lmon *l, int d)
 	if (!read_ok)
 		return;
 	note_kill_seqs(vk);
+	if (vk->vk_read_start_ns > l->l_disk_read_start_ns)
+		l->l_disk_read_start_ns = vk->vk_read_start_ns;
 	for (int i = 1; i <= RAC_MAX_INST; i++)
 		if (l->l_peers[i].lp_inst)
 			read_peer(l, d, i, vk->vk_read_ns, vk->vk_read_us);

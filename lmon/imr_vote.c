@@ -143,7 +143,7 @@ int imr_claim(struct lmon *l)
 {
 	struct ctl_cfvrr vr;
 	struct blk_hdr h;
-	uint64_t now = rac_now_us();
+	uint64_t now = rac_now_us(), t0, settle_ms;
 
 	if (lctl_read_cfvrr(l, &vr, &h)) {
 		memset(&vr, 0, sizeof(vr));
@@ -154,9 +154,20 @@ int imr_claim(struct lmon *l)
 		return 0;
 	vr.vr_claim_inst = (uint32_t)l->l_me;
 	vr.vr_claim_expires_us = now + l->l_m->m_to.to_claim_lease_us;
+	t0 = rac_now_mono_ns();
 	if (write_cfvrr(l, &vr, h.bh_sequence + 1))
 		return 0;
-	css_pump(l, (int)l->l_m->m_to.to_claim_settle_ms);
+	/*
+	 * Another claimant that read the block before our write landed writes
+	 * its claim within about one such I/O of ours: wait out twice what
+	 * ours took (at least the settle time) before reading back.
+	 */
+	settle_ms = (rac_now_mono_ns() - t0) * 2 / 1000000;
+	if (settle_ms < l->l_m->m_to.to_claim_settle_ms)
+		settle_ms = l->l_m->m_to.to_claim_settle_ms;
+	if (settle_ms > l->l_m->m_to.to_io_timeout_ms)
+		settle_ms = l->l_m->m_to.to_io_timeout_ms;
+	css_pump(l, (int)settle_ms);
 	if (lctl_read_cfvrr(l, &vr, &h))
 		return 0;
 	if (vr.vr_claim_inst != (uint32_t)l->l_me)
@@ -259,6 +270,20 @@ static int write_result(struct lmon *l, uint64_t seq, uint64_t candidates, uint6
 		memset(&ms, 0, sizeof(ms));
 		memset(&mh, 0, sizeof(mh));
 	}
+	/*
+	 * A membership newer than the incarnation this vote started from was
+	 * written by another writer of this vote (a claim taken alongside ours:
+	 * the claim is only as exclusive as shared-disk I/O is short).  Writing
+	 * ours on top would give the cluster two incarnations; its result
+	 * follows on the CFVRR block, and we take that one.
+	 */
+	if (ms.ms_incarnation > l->l_vote_base_inc) {
+		member_count(l->l_m, CNT_IMR_RESULT_RACES);
+		log_info(COMP, "vote sequence %llu: membership incarnation %llu already written "
+			 "by another writer; taking its result", (unsigned long long)seq,
+			 (unsigned long long)ms.ms_incarnation);
+		return RAC_EEXIST;
+	}
 	*new_inc = ms.ms_incarnation + 1;
 	*control = ms.ms_control && (*result & (1ull << (ms.ms_control - 1))) ? ms.ms_control :
 		(uint32_t)__builtin_ffsll((long long)*result);
@@ -313,7 +338,12 @@ int imr_agree(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *resul
 	for (;;) {
 		struct ctl_cfvrr vr;
 		struct blk_hdr h;
-		int lowest = __builtin_ffsll((long long)my_vote);
+		/*
+		 * Who writes is judged afresh each time round: a peer in our vote
+		 * whose death the voting disks confirm a moment later does not
+		 * keep the pen for the whole claim lease.
+		 */
+		int lowest = __builtin_ffsll((long long)imr_my_vote(l, candidates));
 
 		if (lctl_read_cfvrr(l, &vr, &h) == 0 && vr.vr_seq >= seq && vr.vr_result) {
 			if (vr.vr_seq > seq)
@@ -337,7 +367,9 @@ int imr_agree(struct lmon *l, uint64_t seq, uint64_t candidates, uint64_t *resul
 						  counted);
 				if (rc)
 					imr_unclaim(l);
-				return rc;
+				if (rc != RAC_EEXIST)
+					return rc;
+				/* another writer's result is on its way: read it */
 			}
 		}
 		if (rac_now_mono_ns() > give_up)

@@ -55,6 +55,7 @@ struct lmon {
 	struct css_disks *l_disks;	/* the voting disks' I/O workers and ops */
 	uint64_t l_disk_counter;	/* our disk heartbeat counter */
 	uint64_t l_disk_read_ns;	/* monotonic time of our last peer-slot read */
+	uint64_t l_disk_read_start_ns;	/* when the latest peer-slot read was issued */
 	uint64_t l_disk_seq[RAC_MAX_VOTING];
 	uint64_t l_lease_ns;		/* start of the last round that reached a majority */
 	uint64_t l_round;		/* disk-heartbeat rounds begun */
@@ -79,6 +80,7 @@ struct lmon {
 	int l_ctl_pump;			/* calls pump the chores while they wait */
 	char l_ctl_path[RAC_PATH_MAX + 16];
 	uint64_t l_seq_done;		/* last vote sequence whose result we applied */
+	uint64_t l_vote_base_inc;	/* membership incarnation when this vote began */
 	uint64_t l_ckpt_count[RAC_MAX_INST + 1];
 	uint64_t l_ckpt_moved_ns[RAC_MAX_INST + 1];
 	uint64_t l_next_ckpt_ns;

@@ -103,7 +103,7 @@ static int imr(struct run *r)
 	struct ctl_membership ms;
 	struct ctl_cfvrr vr;
 	struct blk_hdr h;
-	uint64_t settle;
+	uint64_t settle, begun;
 
 	if (r->r_reason == RCFG_FORM) {
 		/* form() wrote the bitmap with us alone under the claim */
@@ -119,6 +119,7 @@ static int imr(struct run *r)
 	if (lctl_read_membership(l, &ms, &h))
 		return RAC_EIO;
 	imr_check_left_out(l, &ms);
+	l->l_vote_base_inc = ms.ms_incarnation;
 	r->r_candidates = ms.ms_bitmap | l->l_mybit;
 	r->r_seq = l->l_seq_done + 1;
 	if (lctl_read_cfvrr(l, &vr, &h) == 0 && vr.vr_seq + 1 > r->r_seq)
@@ -132,16 +133,30 @@ static int imr(struct run *r)
 		    v.cv_seq <= r->r_seq + 1)
 			r->r_seq = v.cv_seq;
 	}
-	/* hear every live candidate first (a joiner is new to us), bounded */
-	settle = rac_now_mono_ns() + (uint64_t)l->l_m->m_cfg->cf_misscount_ms * 1000000ull;
+	/*
+	 * Hear every live candidate first (a joiner is new to us), bounded.  A
+	 * joiner whose disk heartbeat we have not seen advance yet is judged
+	 * on a read of the voting disks made after this vote began: peers'
+	 * slots are read once per disk-heartbeat round, and a joiner that
+	 * started writing just before it asked to join must not be voted out
+	 * on the round before.
+	 */
+	begun = rac_now_mono_ns();
+	settle = begun + (uint64_t)l->l_m->m_cfg->cf_misscount_ms * 1000000ull;
 	for (;;) {
-		uint64_t unheard = 0;
+		uint64_t unheard = 0, members = sga_load(&sga_cluster(&l->l_m->m_sga)->cl_members);
 
-		for (int i = 1; i <= RAC_MAX_INST; i++)
-			if (i != l->l_me && (r->r_candidates & (1ull << (i - 1))) &&
-			    css_disk_alive(l, i) &&
+		for (int i = 1; i <= RAC_MAX_INST; i++) {
+			uint64_t bit = 1ull << (i - 1);
+
+			if (i == l->l_me || !(r->r_candidates & bit))
+				continue;
+			if (css_disk_alive(l, i) &&
 			    sga_load(&sga_peer(&l->l_m->m_sga, i)->pr_net_state) == PEER_UNKNOWN)
-				unheard |= 1ull << (i - 1);
+				unheard |= bit;
+			if (!(members & bit) && !css_disk_alive(l, i) && l->l_disk_read_start_ns <= begun)
+				unheard |= bit;
+		}
 		if (!unheard || rac_now_mono_ns() > settle)
 			break;
 		css_pump(l, 5);

@@ -293,6 +293,7 @@ const char *sga_counter_name(int c)
 		[CNT_LMON_STALLS] = "LMON rounds late past half of misscount",
 		[CNT_DISK_BUFFERED_OPENS] = "shared-disk opens without direct I/O",
 		[CNT_IMR_RESULTS_WRITTEN] = "IMR results written",
+		[CNT_IMR_RESULT_RACES] = "IMR results found written by another writer",
 		[CNT_GES_REQUESTS] = "ges requests",
 		[CNT_GES_GRANTS] = "ges grants",
 		[CNT_GES_REMOTE_SENT] = "ges remote requests sent",

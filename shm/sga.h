@@ -249,6 +249,7 @@ enum sga_counter {
 	CNT_IMR_LEFT_OUT,		/* found left out of a newer incarnation on disk */
 	CNT_LMON_STALLS,		/* LMON rounds late past half of misscount */
 	CNT_DISK_BUFFERED_OPENS,	/* shared-disk opens without direct I/O (refused) */
+	CNT_IMR_RESULT_RACES,		/* another writer's result found before ours was written */
 	SGA_NCOUNTERS_USED,
 	SGA_NCOUNTERS = 64		/* room kept for later counters */
 };

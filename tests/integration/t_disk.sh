@@ -87,9 +87,13 @@ test_hangfs_passes_io_through_and_hangs_on_command() {
 	grep -q "failed with ENOTCONN" hf.log
 }
 
+# the control file by the path instance N opens (in the lab, its own loop device)
+ctl_of() { sed -n "s/^ *\[instance$1\] control_file *= *//p" "$(alert_file "$1")" | head -1; }
+
 test_disk_hang_blocks_io_for_that_instance_alone() {
 	lab_up
-	ctl="$T/disk/control.ctl"
+	ctl=$(ctl_of 2); ctl1=$(ctl_of 1)
+	[ -n "$ctl" ] && [ -n "$ctl1" ] || fail "no control_file in the alert logs"
 	rac fault disk-hang -i 2 --disk control | grep -qx "The control file hangs for instance 2 (RAC2)"
 	alert_has 2 "Fault injected by operator (racctl fault disk-hang): the control file ($ctl) hangs for this instance"
 	g1=$(member_pid 1 guard); g2=$(member_pid 2 guard)
@@ -100,7 +104,7 @@ test_disk_hang_blocks_io_for_that_instance_alone() {
 	# instance 2's host waits on it, instance 1's reads it at once
 	in_inst 2 dd if="$ctl" of="$T/r2" bs=4096 count=1 iflag=direct status=none &
 	r2=$!
-	in_inst 1 dd if="$ctl" of="$T/r1" bs=4096 count=1 iflag=direct status=none &
+	in_inst 1 dd if="$ctl1" of="$T/r1" bs=4096 count=1 iflag=direct status=none &
 	r1=$!
 	wait_for "instance 1's read" 2000 pid_gone "$r1"
 	wait "$r1" || fail "instance 1's read failed"
@@ -136,7 +140,7 @@ test_disk_hang_left_behind_is_cleaned_up() {
 	rac fault disk-hang -i 3 --disk control
 	rac fault disk-hang -i 1 --disk 2
 	[ "$(lib_hangfs_pids "$T" | wc -l)" -eq 2 ] || fail "two daemons expected"
-	in_inst 3 cat "$T/disk/control.ctl" >/dev/null 2>&1 &
+	in_inst 3 dd if="$(ctl_of 3)" of=/dev/null bs=4096 count=1 iflag=direct status=none 2>/dev/null &
 	r=$!
 	wait_for "a request parked" 3000 parked local/RAC3/hangfs/control
 	pids="$(group_pids 1) $(group_pids 2) $(group_pids 3)"
