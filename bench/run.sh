@@ -8,7 +8,9 @@ BINDIR=$(cd "$1" && pwd)
 BENCHDIR=$(cd "$2" && pwd)
 RUNS=${RUNS:-9}
 T=$(mktemp -d /tmp/racrt-bench.XXXXXX)
+loopdev=
 cleanup() {
+	[ -n "$loopdev" ] && losetup -d "$loopdev" 2>/dev/null
 	"$BINDIR/racctl" -c "$T/rac.ini" stop -i 1 --abort >/dev/null 2>&1 || true
 	for c in "$T"/cluster/*/rac.ini "$T"/locks*/rac.ini; do
 		[ -f "$c" ] || continue
@@ -34,6 +36,15 @@ INI
 "$BINDIR/racctl" -c "$T/rac.ini" init >/dev/null
 echo "racrt benchmarks on $(nproc) cores, $(uname -r); release build"
 "$BENCHDIR/bench_instance" "$BINDIR/racctl" "$T/rac.ini" "$RUNS"
+echo
+# a disk-heartbeat round, direct against buffered I/O: on a file here, and
+# (as root) on a loop device over one
+"$BENCHDIR/bench_disk" "$T/hb.dsk" "${DISK_ROUNDS:-2000}" "${DISK_RUNS:-5}" || true
+if [ "$(id -u)" -eq 0 ] && loopdev=$(losetup -f --show --direct-io=on "$T/hb.dsk" 2>/dev/null); then
+	"$BENCHDIR/bench_disk" "$loopdev" "${DISK_ROUNDS:-2000}" "${DISK_RUNS:-5}" || true
+	losetup -d "$loopdev" || true
+	loopdev=
+fi
 echo
 mkdir -p "$T/cluster"
 "$BENCHDIR/bench_cluster" "$BINDIR/racctl" "$T/cluster" "${CLUSTER_RUNS:-7}" "${ABORT_RUNS:-3}" 2 4 8 lab

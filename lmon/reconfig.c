@@ -210,7 +210,7 @@ static int admit_or_exit(struct run *r)
 static int evict(struct run *r)
 {
 	struct lmon *l = r->r_l;
-	uint64_t evicted;
+	uint64_t evicted, kill;
 
 	/* left out: members before, and voters the writer counted, not in the result */
 	evicted = (r->r_rec->rc_before | r->r_voters) & ~r->r_result & ~l->l_mybit;
@@ -233,7 +233,12 @@ static int evict(struct run *r)
 	 * not stop unconfirmed on the kill block and make us wait out its lease.
 	 * The block is written all the same: the record of who was killed.
 	 */
-	if (r->r_unconfirmed && __builtin_ffsll((long long)r->r_result) == l->l_me) {
+	/*
+	 * Voters left out (the losing side of a split) get their block even if
+	 * they have confirmed their death by the time we read the result.
+	 */
+	kill = r->r_unconfirmed | (r->r_voters & evicted);
+	if (kill && __builtin_ffsll((long long)r->r_result) == l->l_me) {
 		uint64_t grace = rac_now_mono_ns() +
 				 (uint64_t)l->l_m->m_to.to_kill_grace_ms * 1000000ull;
 
@@ -248,7 +253,7 @@ static int evict(struct run *r)
 			css_pump(l, 2);
 		}
 		for (int i = 1; i <= RAC_MAX_INST; i++)
-			if (r->r_unconfirmed & (1ull << (i - 1))) {
+			if (kill & (1ull << (i - 1))) {
 				char why[64];
 
 				snprintf(why, sizeof(why), "left out by IMR (incarnation %llu)",
