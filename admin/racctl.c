@@ -69,6 +69,9 @@ static const char usage_text[] =
 	"                                 make voting disk K (or the control file) hang for\n"
 	"                                 instance N only: its I/O waits, unanswered, no\n"
 	"                                 error / answer it again (lab, root)\n"
+	"  fault clock-skew -i N --ms D   set instance N's wall clock D ms ahead (or behind,\n"
+	"                                 D < 0) of this host's, while it runs; 0 undoes it\n"
+	"                                 (lab)\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE   configuration file (default: $RACRT_CONFIG, else the\n"
@@ -80,6 +83,7 @@ static const char usage_text[] =
 	"      --abort         let 'stop' kill the group instead of a clean stop\n"
 	"      --disk K        voting disk for 'dump vote' and 'fault disk-*' (1 = the first);\n"
 	"                      'control': the control file, for 'fault disk-hang|disk-resume'\n"
+	"      --ms D          offset for 'fault clock-skew', in milliseconds\n"
 	"      --lab           'up' in namespaces\n"
 	"  -n COUNT            instances of the lab (default: as configured)\n"
 	"  -h, --help          this text\n"
@@ -386,6 +390,7 @@ int main(int argc, char **argv)
 		{ "force", no_argument, NULL, 'F' },
 		{ "abort", no_argument, NULL, 'A' },
 		{ "disk", required_argument, NULL, 'D' },
+		{ "ms", required_argument, NULL, 'M' },
 		{ "lab", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -441,6 +446,17 @@ int main(int argc, char **argv)
 				racctl_usage("--disk wants a voting disk number from 1 to %d "
 					  "(or 'control'), not '%s'", RAC_MAX_VOTING, optarg);
 			o.o_disk = (int)v;
+			break;
+		}
+		case 'M': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < -3600000 || v > 3600000)
+				racctl_usage("--ms wants milliseconds from -3600000 to 3600000, not '%s'",
+					  optarg);
+			o.o_ms = v;
+			o.o_ms_set = 1;
 			break;
 		}
 		case 'h': fputs(usage_text, stdout); return 0;

@@ -21,6 +21,8 @@ struct opts {
 	int o_force;
 	int o_abort;
 	int o_disk;
+	int o_ms_set;			/* --ms given */
+	long o_ms;			/* --ms D: clock-skew offset */
 	int o_control;		/* --disk control: the control file, for disk-hang/resume */
 	int o_lab;
 	int o_count;

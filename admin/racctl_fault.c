@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -125,6 +126,36 @@ static int cmd_lab_fault(const struct rac_config *cfg, const struct opts *o, con
 	return 0;
 }
 
+/*
+ * clock-skew: every process of the instance adds the offset to its wall
+ * clock (rac_clock_offset_from(), the SGA header's field), at once and while
+ * it runs -- as a host whose clock is wrong.  Monotonic time is untouched.
+ */
+static int cmd_clock_skew(const struct rac_config *cfg, const struct opts *o)
+{
+	const struct rac_inst_cfg *ic = racctl_need_inst(cfg, o);
+	char name[96], err[RAC_PATH_MAX + 96];
+	struct sga s = { .sg_fd = -1 };
+
+	if (!o->o_ms_set)
+		racctl_usage("clock-skew needs --ms D (milliseconds; negative: behind)");
+	if (!cfg->cf_lab)
+		return racctl_fail("no lab is up: 'clock-skew' needs 'racctl up --lab'");
+	/* for its next start, and at once if it runs */
+	if (lab_clock_offset_save(ic, (int64_t)o->o_ms * 1000, err, sizeof(err)))
+		return racctl_fail("%s", err);
+	config_sga_name(cfg, o->o_inst, name, sizeof(name));
+	if (sga_attach(name, 1, &s) == 0 && sga_validate(&s) == 0 && sga_owner_alive(&s))
+		__atomic_store_n(&sga_hdr(&s)->sh_clock_offset_us, (int64_t)o->o_ms * 1000,
+				 __ATOMIC_RELAXED);
+	sga_detach(&s);
+	launch_alert_note(ic, "Fault injected by operator (racctl fault clock-skew): this host's "
+			  "wall clock is now %ld ms %s", labs(o->o_ms), o->o_ms < 0 ? "behind" : "ahead");
+	printf("Wall clock of instance %d (%s) set %ld ms %s\n", o->o_inst, ic->ic_name,
+	       labs(o->o_ms), o->o_ms < 0 ? "behind" : "ahead");
+	return 0;
+}
+
 int cmd_fault(const struct rac_config *cfg, const struct opts *o, const char *what)
 {
 	const struct rac_inst_cfg *ic;
@@ -139,6 +170,8 @@ int cmd_fault(const struct rac_config *cfg, const struct opts *o, const char *wh
 			  "disk-off, disk-on, disk-hang or disk-resume");
 	if (!strncmp(what, "net-", 4) || !strncmp(what, "disk-", 5))
 		return cmd_lab_fault(cfg, o, what);
+	if (!strcmp(what, "clock-skew"))
+		return cmd_clock_skew(cfg, o);
 	if (!strcmp(what, "kill")) {
 		sig = SIGKILL;
 		signame = "SIGKILL";

@@ -520,6 +520,9 @@ int guardian_run(const struct rac_config *cfg, int inst, int notify_fd)
 	proc_name_nm_slots(&g->g_sga);
 	g->g_cfg = sga_config(&g->g_sga);
 	g->g_ic = config_inst(g->g_cfg, inst);
+	if (g->g_cfg->cf_lab)
+		lab_clock_offset_load(g->g_ic, &sga_hdr(&g->g_sga)->sh_clock_offset_us);
+	rac_clock_offset_from(&sga_hdr(&g->g_sga)->sh_clock_offset_us);
 	log_start(g, stale);
 
 	rc = ctl_check(g->g_cfg, why, sizeof(why));

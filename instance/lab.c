@@ -404,6 +404,9 @@ int lab_destroy(const struct rac_config *lab, char *err, size_t errlen)
 		if (ic && ic->ic_netns[0] && safe(ic->ic_netns) && netns_exists(ic->ic_netns) &&
 		    run(err, errlen, "ip netns del %s 2>&1", ic->ic_netns))
 			rc = RAC_EIO;
+		/* the clock-skew drill ends with the lab */
+		if (ic && lab_clock_offset_save(ic, 0, err, errlen))
+			rc = RAC_EIO;
 	}
 	config_lab_switch(lab, sw, sizeof(sw));
 	if (netns_exists(sw) && run(err, errlen, "ip netns del %s 2>&1", sw))

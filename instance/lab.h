@@ -46,6 +46,13 @@ int lab_link(const struct rac_config *lab, int inst, int up, char *err, size_t e
  */
 int lab_disk(const struct rac_config *lab, pid_t guardian, int disk, int off, char *err,
 	     size_t errlen);
+/*
+ * lab_clock.c: the clock-skew drill's offset (microseconds, 0 none) for
+ * instance `ic`, kept under its local_dir so that a start applies it too;
+ * load stores it into *dst and leaves *dst alone when there is none.
+ */
+int lab_clock_offset_save(const struct rac_inst_cfg *ic, int64_t us, char *err, size_t errlen);
+void lab_clock_offset_load(const struct rac_inst_cfg *ic, int64_t *dst);
 /* lab_hang.c: `disk` 1..nvoting names a voting disk, LAB_HANG_CONTROL the control file */
 #define LAB_HANG_CONTROL 0
 /*

@@ -175,6 +175,7 @@ int member_main(int argc, char **argv, enum rac_role role, const struct member_o
 		return 1;
 	}
 	m->m_cfg = sga_config(&m->m_sga);
+	rac_clock_offset_from(&sga_hdr(&m->m_sga)->sh_clock_offset_us);
 	m->m_ic = config_inst(m->m_cfg, m->m_inst);
 	m->m_slot = sga_nm(&m->m_sga, role);
 	if (!m->m_ic)

@@ -33,6 +33,12 @@ enum rac_role {
 /* util.c */
 uint64_t rac_now_mono_ns(void);		/* CLOCK_MONOTONIC */
 uint64_t rac_now_us(void);		/* CLOCK_REALTIME, microseconds */
+/*
+ * The lab's clock-skew drill: from now on rac_now_us() adds *offset_us
+ * (read at every call, so a change applies while the process runs).  NULL
+ * stops it.  Only wall-clock readings move; monotonic time never does.
+ */
+void rac_clock_offset_from(const int64_t *offset_us);
 /* "2026-11-22T10:15:03.123456+00:00" */
 void rac_fmt_iso(uint64_t us, char *buf, size_t len);
 /* "2026-11-22 10:15:03.123456" */

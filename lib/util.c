@@ -19,12 +19,23 @@ uint64_t rac_now_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static const int64_t *clock_offset_us;
+
+void rac_clock_offset_from(const int64_t *offset_us)
+{
+	clock_offset_us = offset_us;
+}
+
 uint64_t rac_now_us(void)
 {
 	struct timespec ts;
+	uint64_t us;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
+	us = (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
+	if (clock_offset_us)
+		us += (uint64_t)__atomic_load_n(clock_offset_us, __ATOMIC_RELAXED);
+	return us;
 }
 
 static void fmt_time(uint64_t us, char *buf, size_t len, int iso)

@@ -330,16 +330,19 @@ static void read_peer(struct lmon *l, int d, int i, uint64_t now_ns, uint64_t no
 	vk->vk_seen[i] = 1;
 	vk->vk_peer_hb[i] = hb;
 	vk->vk_peer_inc[i] = h.bh_incarnation;
+	/*
+	 * A delta lease, judged on our own clock: the peer is alive while its
+	 * counter moves, and for disktimeout_ms after we last saw it move.  The
+	 * time it wrote (hb_time_us, its wall clock) is for people to read; no
+	 * decision compares it with ours.  A counter seen for the first time
+	 * may be an old slot of a dead instance, or a live one: it counts as
+	 * moving now, so a dead peer's stale slot costs one lease of waiting,
+	 * never a live peer taken for dead.
+	 */
 	if (hb.hb_counter > sga_load(&p->pr_disk_counter)) {
-		/* age by the writer's clock, so an old slot is not taken as fresh */
-		uint64_t age_ns = now_us > hb.hb_time_us ? (now_us - hb.hb_time_us) * 1000 : 0;
-
-		if (age_ns > now_ns)
-			age_ns = now_ns;
 		sga_store(&p->pr_disk_counter, hb.hb_counter);
-		sga_store(&p->pr_disk_last_ns, now_ns - age_ns);
-		if (hb.hb_state == HB_STATE_ALIVE &&
-		    age_ns <= (uint64_t)m->m_cfg->cf_disktimeout_ms * 1000000ull)
+		sga_store(&p->pr_disk_last_ns, now_ns);
+		if (hb.hb_state == HB_STATE_ALIVE)
 			css_peer_state(l, i, 0, PEER_ALIVE, "disk heartbeat advancing");
 	}
 	if (hb.hb_state != HB_STATE_ALIVE && sga_load(&p->pr_disk_counter) == hb.hb_counter)
@@ -863,14 +866,24 @@ bool css_kill_pending(struct lmon *l)
 	return false;
 }
 
+/* what a disk stuck in the kernel at exit keeps: reachable, not leaked */
+static struct css_disks *stuck_disks;
+
 void css_disk_fini(struct lmon *l)
 {
 	struct css_disks *cd = l->l_disks;
+	uint64_t deadline;
 	int stuck = 0;
 
 	if (!cd)
 		return;
 	l->l_disks = NULL;
+	/* the round in flight at a clean stop comes back within the I/O timeout */
+	deadline = rac_now_mono_ns() + io_timeout_ns(l);
+	for (int d = 0; d < RAC_MAX_VOTING; d++)
+		while (cd->cd_vk[d].vk_aio && aio_outstanding(cd->cd_vk[d].vk_aio) &&
+		       rac_now_mono_ns() < deadline && !aio_hung(cd->cd_vk[d].vk_aio))
+			usleep(1000);
 	for (int d = 0; d < RAC_MAX_VOTING; d++) {
 		struct css_vdisk *vk = &cd->cd_vk[d];
 
@@ -887,4 +900,6 @@ void css_disk_fini(struct lmon *l)
 	}
 	if (!stuck)
 		free(cd);
+	else
+		stuck_disks = cd;
 }

@@ -149,9 +149,29 @@ int imr_claim(struct lmon *l)
 		memset(&vr, 0, sizeof(vr));
 		memset(&h, 0, sizeof(h));
 	}
-	if (vr.vr_claim_inst && vr.vr_claim_inst != (uint32_t)l->l_me &&
-	    vr.vr_claim_expires_us > now)
-		return 0;
+	/*
+	 * Another's claim is held until it has stood unchanged (same holder,
+	 * same block sequence) for the claim lease on OUR clock since we first
+	 * saw it; the expiry it wrote is in its wall clock, for people only.
+	 * The holder's own lease began before our first sight, so it runs out
+	 * on its side first.
+	 */
+	if (vr.vr_claim_inst && vr.vr_claim_inst != (uint32_t)l->l_me) {
+		uint64_t mono = rac_now_mono_ns();
+
+		if (l->l_claim_seen_inst != vr.vr_claim_inst ||
+		    l->l_claim_seen_seq != h.bh_sequence) {
+			l->l_claim_seen_inst = vr.vr_claim_inst;
+			l->l_claim_seen_seq = h.bh_sequence;
+			l->l_claim_seen_ns = mono;
+			return 0;
+		}
+		if (mono - l->l_claim_seen_ns < l->l_m->m_to.to_claim_lease_us * 1000ull)
+			return 0;
+		log_info(COMP, "claim of instance %u unchanged for the claim lease (%llu ms) on "
+			 "this host's clock: taken as expired", vr.vr_claim_inst,
+			 (unsigned long long)(l->l_m->m_to.to_claim_lease_us / 1000));
+	}
 	vr.vr_claim_inst = (uint32_t)l->l_me;
 	vr.vr_claim_expires_us = now + l->l_m->m_to.to_claim_lease_us;
 	t0 = rac_now_mono_ns();

@@ -81,6 +81,10 @@ struct lmon {
 	char l_ctl_path[RAC_PATH_MAX + 16];
 	uint64_t l_seq_done;		/* last vote sequence whose result we applied */
 	uint64_t l_vote_base_inc;	/* membership incarnation when this vote began */
+	/* another's IMR claim as we first saw it: its expiry is timed on our clock */
+	uint32_t l_claim_seen_inst;
+	uint64_t l_claim_seen_seq;
+	uint64_t l_claim_seen_ns;
 	uint64_t l_ckpt_count[RAC_MAX_INST + 1];
 	uint64_t l_ckpt_moved_ns[RAC_MAX_INST + 1];
 	uint64_t l_next_ckpt_ns;

@@ -290,7 +290,8 @@ struct sga_header {
 	uint32_t sh_cluster_size;
 	uint32_t sh_off_fast;
 	uint32_t sh_fast_size;
-	uint8_t sh_reserved[224];	/* grows here in later versions */
+	int64_t sh_clock_offset_us;	/* lab drill: added to this host's wall clock */
+	uint8_t sh_reserved[216];	/* grows here in later versions */
 };
 
 struct sga {

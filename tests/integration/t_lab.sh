@@ -199,3 +199,71 @@ test_lab_split_brain_two_against_two_keeps_the_lowest_group() {
 	rac dump vote --disk 1 | grep -E "kill block .*target=3 " || fail "no kill block for 3"
 	rac dump vote --disk 1 | grep -E "kill block .*target=4 " || fail "no kill block for 4"
 }
+
+# ---- clocks that differ between hosts (issue 14, liveness on the reader's clock) ----
+iso_ms() { echo $(( $(date -d "$1" +%s%N) / 1000000 )); }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# how far instance N's clock is off, in ms: its newest guardian trace opens with a
+# line written before the drill's offset applies (network namespace) and goes
+# on, a few ms later, with one written after it (the "Starting instance" line)
+skew_ms() {
+	local f a b
+	f=$(ls -t "$T/local/RAC$1/trace/"*_guard_*.trc | head -1)
+	a=$(sed -n 1p "$f" | cut -c1-26)
+	b=$(grep -m1 'Starting instance' "$f" | cut -c1-26)
+	echo $(( $(iso_ms "$b") - $(iso_ms "$a") ))
+}
+# for $1 ms no reconfiguration completes on instance 1 and every pid in $2 stays
+steady_for() {
+	local end=$(( $(now_ms) + $1 )) c p
+	c=$(completes 1)
+	while [ "$(now_ms)" -lt "$end" ]; do
+		[ "$(completes 1)" = "$c" ] || fail "membership changed while idle"
+		for p in $2; do pid_gone "$p" && fail "process $p is gone"; done
+		sleep 0.1
+	done
+}
+
+test_lab_clocks_three_seconds_apart_change_nothing() {
+	lab_up
+	# instance 2's host runs 3 s ahead, instance 3's 3 s behind, from their start
+	rac stop -i 2 >/dev/null
+	rac stop -i 3 >/dev/null
+	rac fault clock-skew -i 2 --ms 3000 | grep -q "set 3000 ms ahead"
+	rac fault clock-skew -i 3 --ms -3000 | grep -q "set 3000 ms behind"
+	rac start -i 2 >/dev/null || fail "instance 2 (3 s ahead) cannot start"
+	rac start -i 3 >/dev/null || fail "instance 3 (3 s behind) cannot start"
+	wait_for "three members" 10000 members_are 1 "1 2 3"
+	members_are 2 "1 2 3" && members_are 3 "1 2 3" || fail "members differ"
+	# the drill is in force: each writes its alert log by its own clock
+	[ "$(skew_ms 2)" -gt 2000 ] || fail "instance 2's clock is not ahead: $(skew_ms 2) ms"
+	[ "$(skew_ms 3)" -lt -2000 ] || fail "instance 3's clock is not behind: $(skew_ms 3) ms"
+	dt=$(racsql -i 1 -e "select value from v\$parameter where name = 'disktimeout_ms'" --format csv | sed -n 2p)
+	# idle: the cluster stays whole for two leases
+	steady_for $((2 * dt + 500)) "$(group_pids 1) $(group_pids 2) $(group_pids 3)"
+	# a kill of the instance behind: the others go on, and it rejoins
+	c1=$(completes 1); p3=$(group_pids 3)
+	kill -9 "$(member_pid 3 lmon)"
+	wait_for "instance 3 gone" 5000 all_gone $p3
+	wait_for "1 and 2 reconfigure" 8000 more_completes 1 "$c1"
+	wait_for "members 1 2" 5000 members_are 1 "1 2"
+	rac start -i 3 >/dev/null || fail "instance 3 cannot rejoin"
+	wait_for "three members again" 10000 members_are 1 "1 2 3"
+	# an abort of the instance ahead (no confirmation: its lease must run out)
+	c1=$(completes 1)
+	rac stop -i 2 --abort >/dev/null
+	wait_for "1 and 3 reconfigure" 10000 more_completes 1 "$c1"
+	wait_for "members 1 3" 5000 members_are 1 "1 3"
+	members_are 3 "1 3" || fail "instance 3 disagrees"
+	rac start -i 2 >/dev/null || fail "instance 2 cannot rejoin"
+	wait_for "three members again" 10000 members_are 1 "1 2 3"
+	# a net-cut of the instance behind
+	c1=$(completes 1); p3=$(group_pids 3)
+	rac fault net-cut -i 3 >/dev/null
+	wait_for "survivors reconfigure" 8000 more_completes 1 "$c1"
+	wait_for "instance 3 gone" 5000 all_gone $p3
+	members_are 1 "1 2" && members_are 2 "1 2" || fail "survivors"
+	rac fault net-restore -i 3 >/dev/null
+	rac start -i 3 >/dev/null || fail "instance 3 cannot rejoin after the cut"
+	wait_for "three members at the end" 10000 members_are 1 "1 2 3"
+}

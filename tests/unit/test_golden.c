@@ -1482,7 +1482,8 @@ static const struct layout sga_layout[] = {
 	F(sga_header, sh_cluster_size, 356),
 	F(sga_header, sh_off_fast, 360),
 	F(sga_header, sh_fast_size, 364),
-	F(sga_header, sh_reserved, 368),
+	F(sga_header, sh_clock_offset_us, 368),
+	F(sga_header, sh_reserved, 376),
 	/* struct fl_entry */
 	S(fl_entry, 80),
 	F(fl_entry, fe_word, 0),
