@@ -9,7 +9,8 @@
  *   racctl alert -i N [-f]           print or follow the alert log
  *   racctl dump control              the control file, block by block
  *   racctl fault kill|hang|resume -i N [-p ROLE]
- *   racctl fault net-cut|net-restore|disk-off|disk-on|disk-hang|disk-resume  (lab)
+ *   racctl fault net-cut|net-restore|disk-off|disk-on|disk-hang|disk-resume|
+ *                disk-error|disk-clear  (lab)
  *
  * Exit status: 0 success, 1 the operation failed, 2 bad usage.  Errors are
  * one line on stderr.
@@ -69,6 +70,14 @@ static const char usage_text[] =
 	"                                 make voting disk K (or the control file) hang for\n"
 	"                                 instance N only: its I/O waits, unanswered, no\n"
 	"                                 error / answer it again (lab, root)\n"
+	"  fault disk-error -i N --disk K|control --block B\n"
+	"                                 make the reads of 4 KiB slot B (one record: see\n"
+	"                                 'dump control', 'dump vote') of voting disk K or\n"
+	"                                 the control file fail with EIO for instance N\n"
+	"                                 only, as a bad sector would; writes still land\n"
+	"                                 (lab, root)\n"
+	"  fault disk-clear -i N --disk K|control\n"
+	"                                 every slot of it reads again for instance N (lab)\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE   configuration file (default: $RACRT_CONFIG, else the\n"
@@ -79,7 +88,9 @@ static const char usage_text[] =
 	"      --force         let 'init' overwrite a formatted disk\n"
 	"      --abort         let 'stop' kill the group instead of a clean stop\n"
 	"      --disk K        voting disk for 'dump vote' and 'fault disk-*' (1 = the first);\n"
-	"                      'control': the control file, for 'fault disk-hang|disk-resume'\n"
+	"                      'control': the control file, for 'fault disk-hang|disk-resume|\n"
+	"                      disk-error|disk-clear'\n"
+	"      --block B       the 4 KiB slot (record number) for 'fault disk-error'\n"
 	"      --lab           'up' in namespaces\n"
 	"  -n COUNT            instances of the lab (default: as configured)\n"
 	"  -h, --help          this text\n"
@@ -386,11 +397,12 @@ int main(int argc, char **argv)
 		{ "force", no_argument, NULL, 'F' },
 		{ "abort", no_argument, NULL, 'A' },
 		{ "disk", required_argument, NULL, 'D' },
+		{ "block", required_argument, NULL, 'B' },
 		{ "lab", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { 0 };
+	struct opts o = { .o_block = -1 };
 	struct rac_config *cfg;
 	const char *cmd, *sub;
 	char err[4096];
@@ -441,6 +453,17 @@ int main(int argc, char **argv)
 				racctl_usage("--disk wants a voting disk number from 1 to %d "
 					  "(or 'control'), not '%s'", RAC_MAX_VOTING, optarg);
 			o.o_disk = (int)v;
+			break;
+		}
+		case 'B': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < 0 || v >= CTL_NBLOCKS || v >= VOTE_NBLOCKS)
+				racctl_usage("--block wants a slot number from 0 to %d, not '%s'",
+					  (CTL_NBLOCKS < VOTE_NBLOCKS ? CTL_NBLOCKS : VOTE_NBLOCKS) - 1,
+					  optarg);
+			o.o_block = (int)v;
 			break;
 		}
 		case 'h': fputs(usage_text, stdout); return 0;

@@ -21,7 +21,8 @@ struct opts {
 	int o_force;
 	int o_abort;
 	int o_disk;
-	int o_control;		/* --disk control: the control file, for disk-hang/resume */
+	int o_control;		/* --disk control: the control file, for disk-hang/resume/error/clear */
+	int o_block;		/* --block B: the 4 KiB slot for disk-error; -1 none */
 	int o_lab;
 	int o_count;
 };
