@@ -20,7 +20,9 @@
  * daemon, serving instead of hanging, with byte ranges whose reads fail
  * with EIO (DIR/errors, re-read on SIGWINCH): lab_disk_error() starts one,
  * or adds the range to the one already there; lab_disk_clear() takes the
- * ranges away and retires a daemon that does not also hang.
+ * ranges away and retires a daemon that does not also hang.  A disk-hang
+ * on a file that has bad ranges hangs the same daemon; a disk-resume
+ * retires it, bad ranges and all.
  *
  * Each drill has a private directory, <local_dir>/hangfs/disk<K> or
  * .../control (its pid, state and log), so that racctl down and the tests'
