@@ -9,7 +9,8 @@
  *   racctl alert -i N [-f]           print or follow the alert log
  *   racctl dump control              the control file, block by block
  *   racctl fault kill|hang|resume -i N [-p ROLE]
- *   racctl fault net-cut|net-restore|disk-off|disk-on|disk-hang|disk-resume  (lab)
+ *   racctl fault net-cut|net-restore|disk-off|disk-on|disk-hang|disk-resume|
+ *                disk-error|disk-clear  (lab)
  *
  * Exit status: 0 success, 1 the operation failed, 2 bad usage.  Errors are
  * one line on stderr.
@@ -72,6 +73,14 @@ static const char usage_text[] =
 	"  fault clock-skew -i N --ms D   set instance N's wall clock D ms ahead (or behind,\n"
 	"                                 D < 0) of this host's, while it runs; 0 undoes it\n"
 	"                                 (lab)\n"
+	"  fault disk-error -i N --disk K|control --block B\n"
+	"                                 make the reads of 4 KiB slot B (one record: see\n"
+	"                                 'dump control', 'dump vote') of voting disk K or\n"
+	"                                 the control file fail with EIO for instance N\n"
+	"                                 only, as a bad sector would; writes still land\n"
+	"                                 (lab, root)\n"
+	"  fault disk-clear -i N --disk K|control\n"
+	"                                 every slot of it reads again for instance N (lab)\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE   configuration file (default: $RACRT_CONFIG, else the\n"
@@ -82,7 +91,9 @@ static const char usage_text[] =
 	"      --force         let 'init' overwrite a formatted disk\n"
 	"      --abort         let 'stop' kill the group instead of a clean stop\n"
 	"      --disk K        voting disk for 'dump vote' and 'fault disk-*' (1 = the first);\n"
-	"                      'control': the control file, for 'fault disk-hang|disk-resume'\n"
+	"                      'control': the control file, for 'fault disk-hang|disk-resume|\n"
+	"                      disk-error|disk-clear'\n"
+	"      --block B       the 4 KiB slot (record number) for 'fault disk-error'\n"
 	"      --ms D          offset for 'fault clock-skew', in milliseconds\n"
 	"      --lab           'up' in namespaces\n"
 	"  -n COUNT            instances of the lab (default: as configured)\n"
@@ -391,11 +402,12 @@ int main(int argc, char **argv)
 		{ "abort", no_argument, NULL, 'A' },
 		{ "disk", required_argument, NULL, 'D' },
 		{ "ms", required_argument, NULL, 'M' },
+		{ "block", required_argument, NULL, 'B' },
 		{ "lab", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { 0 };
+	struct opts o = { .o_block = -1 };
 	struct rac_config *cfg;
 	const char *cmd, *sub;
 	char err[4096];
@@ -457,6 +469,17 @@ int main(int argc, char **argv)
 					  optarg);
 			o.o_ms = v;
 			o.o_ms_set = 1;
+			break;
+		}
+		case 'B': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < 0 || v >= CTL_NBLOCKS || v >= VOTE_NBLOCKS)
+				racctl_usage("--block wants a slot number from 0 to %d, not '%s'",
+					  (CTL_NBLOCKS < VOTE_NBLOCKS ? CTL_NBLOCKS : VOTE_NBLOCKS) - 1,
+					  optarg);
+			o.o_block = (int)v;
 			break;
 		}
 		case 'h': fputs(usage_text, stdout); return 0;

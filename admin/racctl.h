@@ -23,7 +23,8 @@ struct opts {
 	int o_disk;
 	int o_ms_set;			/* --ms given */
 	long o_ms;			/* --ms D: clock-skew offset */
-	int o_control;		/* --disk control: the control file, for disk-hang/resume */
+	int o_control;		/* --disk control: the control file, for disk-hang/resume/error/clear */
+	int o_block;		/* --block B: the 4 KiB slot for disk-error; -1 none */
 	int o_lab;
 	int o_count;
 };

@@ -8,6 +8,9 @@
  *   disk-off | disk-on -i N --disk K       the lab: voting disk K for N alone
  *   disk-hang | disk-resume -i N --disk K|control
  *                                          the lab: its I/O waits for N alone
+ *   disk-error -i N --disk K|control --block B
+ *   disk-clear -i N --disk K|control      the lab: reads of slot B fail (EIO)
+ *                                          for N alone / read again
  */
 #include <errno.h>
 #include <signal.h>
@@ -15,11 +18,84 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "disk.h"
 #include "lab.h"
 #include "launch.h"
 #include "procs.h"
 #include "racctl.h"
 #include "sga.h"
+
+/* the record in slot `b` of the control file or a voting disk, for the messages */
+static void slot_name(int control, int b, char *buf, size_t len)
+{
+	if (control && b == CTL_BLK_HEADER)
+		snprintf(buf, len, "control file header");
+	else if (control && b == CTL_BLK_MEMBERSHIP)
+		snprintf(buf, len, "membership bitmap");
+	else if (control && b == CTL_BLK_CFVRR)
+		snprintf(buf, len, "CFVRR");
+	else if (control && b == CTL_BLK_CLAIM)
+		snprintf(buf, len, "format claim");
+	else if (control && b >= CTL_BLK_CKPT(1) && b <= CTL_BLK_CKPT(RAC_MAX_INST))
+		snprintf(buf, len, "checkpoint progress record of instance %d",
+			 b - CTL_BLK_CKPT(1) + 1);
+	else if (control && b >= CTL_BLK_VOTE(1) && b <= CTL_BLK_VOTE(RAC_MAX_INST))
+		snprintf(buf, len, "IMR vote of instance %d", b - CTL_BLK_VOTE(1) + 1);
+	else if (!control && b == VOTE_BLK_HEADER)
+		snprintf(buf, len, "voting disk header");
+	else if (!control && b >= VOTE_BLK_HB(1) && b <= VOTE_BLK_KILL(RAC_MAX_INST))
+		snprintf(buf, len, "%s of instance %d", (b - VOTE_BLK_HB(1)) % 2 ? "kill block" :
+			 "heartbeat slot", (b - VOTE_BLK_HB(1)) / 2 + 1);
+	else
+		snprintf(buf, len, "unused");
+}
+
+/*
+ * disk-error, disk-clear: the same rac_hangfs, serving, with slots whose
+ * reads fail (instance/lab_hang.c).  A clear, like a resume, needs no
+ * running instance.
+ */
+static int cmd_error_fault(const struct rac_config *cfg, const struct opts *o, const char *what,
+			   const struct rac_inst_cfg *ic, int disk, const char *name,
+			   const char *target)
+{
+	char err[1024], rec[96];
+	struct sga s;
+	pid_t g;
+	int rc;
+
+	if (!strcmp(what, "disk-clear")) {
+		if (o->o_block >= 0)
+			racctl_usage("disk-clear takes no --block: every slot of it reads again");
+		launch_alert_note(ic, "Fault injected by operator (racctl fault disk-clear): %s "
+				  "reads again for this instance", name);
+		rc = lab_disk_clear(cfg, ic, disk, err, sizeof(err));
+		if (rc)
+			return racctl_fail("%s", err);
+		printf("%s\n", err);
+		return 0;
+	}
+	if (o->o_block < 0)
+		racctl_usage("disk-error needs --block B, the 4 KiB slot whose reads fail");
+	slot_name(disk == LAB_HANG_CONTROL, o->o_block, rec, sizeof(rec));
+	if (launch_attach(cfg, o->o_inst, &s))
+		return racctl_fail("instance %d (%s) is not running", o->o_inst, ic->ic_name);
+	g = sga_hdr(&s)->sh_guardian_pid;
+	sga_detach(&s);
+	launch_alert_note(ic, "Fault injected by operator (racctl fault disk-error): reads of "
+			  "slot %d (%s) of %s fail with I/O errors for this instance, as over a "
+			  "bad sector, until 'racctl fault disk-clear'", o->o_block, rec, name);
+	rc = lab_disk_error(cfg, ic, g, disk, target, (uint32_t)o->o_block, err, sizeof(err));
+	if (rc)
+		return racctl_fail("%s", err);
+	if (disk == LAB_HANG_CONTROL)
+		printf("Slot %d (%s) of the control file fails reads for instance %d (%s)\n",
+		       o->o_block, rec, o->o_inst, ic->ic_name);
+	else
+		printf("Slot %d (%s) of voting disk %d fails reads for instance %d (%s)\n",
+		       o->o_block, rec, disk, o->o_inst, ic->ic_name);
+	return 0;
+}
 
 /*
  * disk-hang, disk-resume: rac_hangfs covers the path inside the instance's
@@ -50,6 +126,10 @@ static int cmd_hang_fault(const struct rac_config *cfg, const struct opts *o, co
 		snprintf(name, sizeof(name), "the control file (%s)", target);
 	else
 		snprintf(name, sizeof(name), "voting disk %d (%s)", disk, target);
+	if (!strcmp(what, "disk-error") || !strcmp(what, "disk-clear"))
+		return cmd_error_fault(cfg, o, what, ic, disk, name, target);
+	if (o->o_block >= 0)
+		racctl_usage("--block goes with 'fault disk-error'");
 	if (!hang) {
 		launch_alert_note(ic, "Fault injected by operator (racctl fault disk-resume): I/O on "
 				  "%s answered again for this instance", name);
@@ -76,7 +156,7 @@ static int cmd_hang_fault(const struct rac_config *cfg, const struct opts *o, co
 	return 0;
 }
 
-/* net-cut, net-restore, disk-off, disk-on, disk-hang, disk-resume: lab faults */
+/* net-cut, net-restore, disk-off, disk-on, disk-hang, disk-resume, disk-error, disk-clear */
 static int cmd_lab_fault(const struct rac_config *cfg, const struct opts *o, const char *what)
 {
 	const struct rac_inst_cfg *ic;
@@ -85,15 +165,19 @@ static int cmd_lab_fault(const struct rac_config *cfg, const struct opts *o, con
 	int on = !strcmp(what, "net-restore") || !strcmp(what, "disk-on");
 
 	if (strcmp(what, "net-cut") && strcmp(what, "net-restore") && strcmp(what, "disk-off") &&
-	    strcmp(what, "disk-on") && strcmp(what, "disk-hang") && strcmp(what, "disk-resume"))
+	    strcmp(what, "disk-on") && strcmp(what, "disk-hang") && strcmp(what, "disk-resume") &&
+	    strcmp(what, "disk-error") && strcmp(what, "disk-clear"))
 		racctl_usage("unknown fault '%s'; use net-cut, net-restore, disk-off, disk-on, "
-			     "disk-hang or disk-resume", what);
+			     "disk-hang, disk-resume, disk-error or disk-clear", what);
 	ic = racctl_need_inst(cfg, o);
-	if (!strcmp(what, "disk-hang") || !strcmp(what, "disk-resume"))
+	if (!strcmp(what, "disk-hang") || !strcmp(what, "disk-resume") ||
+	    !strcmp(what, "disk-error") || !strcmp(what, "disk-clear"))
 		return cmd_hang_fault(cfg, o, what, ic);
+	if (o->o_block >= 0)
+		racctl_usage("--block goes with 'fault disk-error'");
 	if (o->o_control)
-		racctl_usage("%s takes a voting disk (--disk K); 'control' goes with disk-hang "
-			     "and disk-resume", what);
+		racctl_usage("%s takes a voting disk (--disk K); 'control' goes with disk-hang, "
+			     "disk-resume, disk-error and disk-clear", what);
 	if (!net && !o->o_disk)
 		racctl_usage("%s needs --disk K", what);
 	if (!cfg->cf_lab)
@@ -167,7 +251,7 @@ int cmd_fault(const struct rac_config *cfg, const struct opts *o, const char *wh
 
 	if (!what)
 		racctl_usage("fault needs a kind: kill, hang, resume, net-cut, net-restore, "
-			  "disk-off, disk-on, disk-hang or disk-resume");
+			  "disk-off, disk-on, disk-hang, disk-resume, disk-error or disk-clear");
 	if (!strncmp(what, "net-", 4) || !strncmp(what, "disk-", 5))
 		return cmd_lab_fault(cfg, o, what);
 	if (!strcmp(what, "clock-skew"))
@@ -183,7 +267,7 @@ int cmd_fault(const struct rac_config *cfg, const struct opts *o, const char *wh
 		signame = "SIGCONT";
 	} else {
 		racctl_usage("unknown fault '%s'; use kill, hang, resume, net-cut, net-restore, "
-			  "disk-off, disk-on, disk-hang or disk-resume", what);
+			  "disk-off, disk-on, disk-hang, disk-resume, disk-error or disk-clear", what);
 	}
 	ic = racctl_need_inst(cfg, o);
 	p = proc_by_tag(o->o_role ? o->o_role : "lmon");

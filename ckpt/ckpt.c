@@ -169,11 +169,15 @@ static int ckpt_init(struct member *m, char *err, size_t errlen)
 	if (rc == 0) {
 		cs->cs_seq = h.bh_sequence;
 	} else {
+		/* unreadable (a bad sector) or corrupt: started afresh, and rewritten below */
 		if (rc != RAC_EBLK_ZERO) {
-			member_count(m, CNT_DISK_BLOCKS_CORRUPT);
+			member_count(m, rc == RAC_EIO || rc == RAC_EBLK_SHORT ? CNT_DISK_IO_ERRORS :
+				     CNT_DISK_BLOCKS_CORRUPT);
 			member_count(m, CNT_CKPT_CORRUPT_REPAIRED);
-			log_alert("Checkpoint progress record of instance %d in %s is corrupt "
-				  "(%s); rewriting it", m->m_inst, path, rac_strerror(rc));
+			log_alert("Checkpoint progress record of instance %d in %s is %s (%s); "
+				  "rewriting it", m->m_inst, path,
+				  rc == RAC_EIO || rc == RAC_EBLK_SHORT ? "unreadable" : "corrupt",
+				  rac_strerror(rc));
 		}
 		memset(&cs->cs_rec, 0, sizeof(cs->cs_rec));
 		cs->cs_seq = 0;

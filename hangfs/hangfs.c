@@ -23,9 +23,23 @@
  *   DIR/state   "serving", "hung" or "retiring", and the requests waiting
  *   DIR/log     what it did (its stderr)
  *
+ *   DIR/errors  byte ranges whose reads fail (disk-error), see below
+ *
+ * Bad sectors (racctl fault disk-error): DIR/errors holds a line "gen G"
+ * and then one line "OFFSET LENGTH" (bytes) per bad range, at most
+ * MAX_BAD.  A read that touches one of them fails with EIO, as a read
+ * over a sector the drive cannot read does; the rest of the file reads as
+ * before.  Writes pass through, bad range or not (a drive rewrites or
+ * remaps the sector on a write), so an owner's next write of a record
+ * lands, yet reads of it keep failing until the range is cleared: the
+ * fault lasts as long as the drill.  DIR/errors is read at start and on
+ * SIGWINCH; DIR/state then shows "errors N gen G" and "failed F" (reads
+ * failed so far).
+ *
  * Commands are signals:
  *   SIGUSR1   hang: requests wait unanswered from now on
  *   SIGUSR2   resume: the waiting requests are answered, new ones at once
+ *   SIGWINCH  read DIR/errors again
  *   SIGTERM   resume and retire: TARGET is uncovered and DIR/file unmounted
  *             (both lazily); it exits when the kernel ends the file system,
  *             i.e. once the last descriptor open on it is closed
@@ -74,6 +88,7 @@
 #include <unistd.h>
 
 #define ALIGN 4096
+#define MAX_BAD 16
 
 enum op { OP_GETATTR, OP_SETATTR, OP_OPEN, OP_READ, OP_WRITE, OP_FLUSH, OP_FSYNC,
 	  OP_RELEASE, OP_STATFS, OP_ACCESS };
@@ -106,6 +121,9 @@ static struct hangfs {
 	int h_bound;			/* TARGET covered by us */
 	int h_retiring;
 	int h_direct_refused;
+	struct { long long b_off, b_len; } h_bad[MAX_BAD];
+	int h_nbad;
+	unsigned long long h_bad_gen, h_failed;
 	struct job *h_head, **h_tail;
 	unsigned h_waiting;
 	unsigned long long h_served, h_parked;
@@ -155,11 +173,56 @@ static void write_state(void)
 	f = fopen(tmp, "w");
 	if (!f)
 		return;
-	fprintf(f, "%s\nwaiting %u\nserved %llu\nparked %llu\n",
+	fprintf(f, "%s\nwaiting %u\nserved %llu\nparked %llu\nerrors %d gen %llu\nfailed %llu\n",
 		H.h_retiring ? "retiring" : H.h_hung ? "hung" : "serving", H.h_waiting,
-		H.h_served, H.h_parked);
+		H.h_served, H.h_parked, H.h_nbad, H.h_bad_gen, H.h_failed);
 	if (fclose(f) == 0)
 		rename(tmp, path);
+}
+
+/* ---- bad ranges ------------------------------------------------------------- */
+
+/* DIR/errors, read afresh: a missing file clears every range */
+static void load_errors(void)
+{
+	char path[4200], line[256];
+	unsigned long long gen = 0;
+	int n = 0;
+	FILE *f;
+
+	dir_file("errors", path, sizeof(path));
+	f = fopen(path, "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			long long off, len;
+
+			if (sscanf(line, "gen %llu", &gen) == 1)
+				continue;
+			if (sscanf(line, "%lld %lld", &off, &len) == 2 && off >= 0 && len > 0 &&
+			    n < MAX_BAD) {
+				H.h_bad[n].b_off = off;
+				H.h_bad[n].b_len = len;
+				n++;
+			}
+		}
+		fclose(f);
+	}
+	H.h_nbad = n;
+	H.h_bad_gen = gen;
+	for (int i = 0; i < n; i++)
+		say("bad range: reads of bytes %lld..%lld fail with EIO", H.h_bad[i].b_off,
+		    H.h_bad[i].b_off + H.h_bad[i].b_len - 1);
+	say("%d bad range%s in force (gen %llu)", n, n == 1 ? "" : "s", gen);
+}
+
+/* a read of [off, off + size) touches a bad range */
+static bool read_is_bad(off_t off, size_t size)
+{
+	for (int i = 0; i < H.h_nbad; i++)
+		if ((long long)off < H.h_bad[i].b_off + H.h_bad[i].b_len &&
+		    H.h_bad[i].b_off < (long long)off + (long long)size)
+			return true;
+	return false;
 }
 
 /* ---- TARGET ---------------------------------------------------------------- */
@@ -276,6 +339,17 @@ static void run_job(struct job *j)
 	case OP_READ: {
 		void *buf = NULL;
 		ssize_t n;
+
+		if (read_is_bad(j->j_off, j->j_size)) {
+			H.h_failed++;
+			if (H.h_failed <= 3 || H.h_failed % 100 == 0)
+				say("read of %zu bytes at %lld touches a bad range: EIO (%llu failed)",
+				    j->j_size, (long long)j->j_off, H.h_failed);
+			fuse_reply_err(req, EIO);
+			if (H.h_failed <= 3 || H.h_failed % 100 == 0)
+				write_state();
+			break;
+		}
 
 		if (posix_memalign(&buf, ALIGN, j->j_size ? j->j_size : 1)) {
 			fuse_reply_err(req, ENOMEM);
@@ -722,6 +796,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	if (sig_fd < 0) {
@@ -779,6 +854,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	binding = 1;
+	load_errors();
 	say("serving %s over %s%s", H.h_mnt, H.h_target, H.h_hang_on_start ? ", hang once covered" : "");
 	write_state();
 
@@ -834,6 +910,10 @@ int main(int argc, char **argv)
 				case SIGUSR2:
 					if (H.h_hung)
 						resume();
+					break;
+				case SIGWINCH:
+					load_errors();
+					write_state();
 					break;
 				case SIGTERM:
 					if (H.h_hung)

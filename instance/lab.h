@@ -18,6 +18,9 @@
  *   disk-hang N K  rac_hangfs (a FUSE file) covers voting disk K, or the
  *                  control file, inside N's mount namespace: its I/O waits,
  *                  unanswered, until disk-resume (lab_hang.c)
+ *   disk-error N K B  the same daemon, serving, fails the reads of the 4 KiB
+ *                  slot B of voting disk K or the control file with EIO,
+ *                  inside N's mount namespace, until disk-clear
  */
 #ifndef RAC_LAB_H
 #define RAC_LAB_H
@@ -68,6 +71,20 @@ int lab_hang(const struct rac_config *lab, const struct rac_inst_cfg *ic, pid_t 
  */
 int lab_resume(const struct rac_config *lab, const struct rac_inst_cfg *ic, int disk,
 	       char *msg, size_t msglen);
+/*
+ * Make the reads of 4 KiB slot `block` of `target` (voting disk `disk`, or
+ * the control file) fail with EIO for instance `ic` alone, as a bad sector
+ * under that record would; its writes still land.  Added to the ranges
+ * already failing there.
+ */
+int lab_disk_error(const struct rac_config *lab, const struct rac_inst_cfg *ic, pid_t guardian,
+		   int disk, const char *target, uint32_t block, char *err, size_t errlen);
+/*
+ * Every bad range of `disk` for instance `ic` reads again (the daemon is
+ * retired unless it also hangs); RAC_EINVAL when it has none.
+ */
+int lab_disk_clear(const struct rac_config *lab, const struct rac_inst_cfg *ic, int disk,
+		   char *msg, size_t msglen);
 /*
  * Every drill of the lab's instances: resumed (stop 0: before the instances
  * are stopped, so that none waits on a hung disk), or ended (stop 1: what

@@ -16,6 +16,14 @@
  *   racctl: lab_resume() -> SIGTERM: rac_hangfs answers what waits, uncovers
  *                           PATH and exits once the last descriptor on it closes
  *
+ * The bad-sector drill (racctl fault disk-error / disk-clear) is the same
+ * daemon, serving instead of hanging, with byte ranges whose reads fail
+ * with EIO (DIR/errors, re-read on SIGWINCH): lab_disk_error() starts one,
+ * or adds the range to the one already there; lab_disk_clear() takes the
+ * ranges away and retires a daemon that does not also hang.  A disk-hang
+ * on a file that has bad ranges hangs the same daemon; a disk-resume
+ * retires it, bad ranges and all.
+ *
  * Each drill has a private directory, <local_dir>/hangfs/disk<K> or
  * .../control (its pid, state and log), so that racctl down and the tests'
  * clean-up find every daemon a drill left.  rac_hangfs also stops by itself
@@ -36,6 +44,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "disk.h"
 #include "errors.h"
 #include "lab.h"
 #include "procs.h"
@@ -146,16 +155,35 @@ static void hang_state(const char *dir, char *buf, size_t len)
 	fclose(f);
 }
 
+/* "gen G" from DIR/state's errors line: the DIR/errors it has read; 0 none */
+static unsigned long long hang_errors_gen(const char *dir)
+{
+	char path[RAC_PATH_MAX + 64], line[128];
+	unsigned long long gen = 0;
+	int n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/state", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "errors %d gen %llu", &n, &gen) == 2)
+			break;
+	fclose(f);
+	return gen;
+}
+
 static int check(const struct rac_config *lab, int disk, char *err, size_t errlen)
 {
 	if (!lab->cf_lab) {
-		snprintf(err, errlen, "no lab is up: disk-hang and disk-resume need "
-			 "'racctl up --lab'");
+		snprintf(err, errlen, "no lab is up: disk-hang, disk-resume, disk-error and "
+			 "disk-clear need 'racctl up --lab'");
 		return RAC_EINVAL;
 	}
 	if (getuid() != 0) {
-		snprintf(err, errlen, "disk-hang mounts a file system in an instance's mount "
-			 "namespace: run it as root");
+		snprintf(err, errlen, "disk-hang and disk-error mount a file system in an "
+			 "instance's mount namespace: run them as root");
 		return RAC_EINVAL;
 	}
 	if (disk != LAB_HANG_CONTROL && (disk < 1 || disk > lab->cf_nvoting)) {
@@ -169,7 +197,7 @@ static int check(const struct rac_config *lab, int disk, char *err, size_t errle
 /* the grandchild: rac_hangfs in the instance's mount namespace */
 static void __attribute__((noreturn)) start_daemon(int nsfd, int wr, const char *exe,
 						   const char *dir, const char *target,
-						   pid_t guardian)
+						   pid_t guardian, int hang)
 {
 	char logpath[RAC_PATH_MAX + 64], gbuf[16];
 	int fd;
@@ -193,30 +221,89 @@ static void __attribute__((noreturn)) start_daemon(int nsfd, int wr, const char 
 	if ((wr == 3 ? fcntl(3, F_SETFD, 0) : dup2(wr, 3)) < 0)
 		_exit(1);
 	snprintf(gbuf, sizeof(gbuf), "%d", (int)guardian);
-	execl(exe, "rac_hangfs", "--hang", "--watch", gbuf, "--ready-fd", "3", dir, target,
-	      (char *)NULL);
+	if (hang)
+		execl(exe, "rac_hangfs", "--hang", "--watch", gbuf, "--ready-fd", "3", dir, target,
+		      (char *)NULL);
+	else
+		execl(exe, "rac_hangfs", "--watch", gbuf, "--ready-fd", "3", dir, target,
+		      (char *)NULL);
 	dprintf(3, "cannot run %s: %s\n", exe, strerror(errno));
 	_exit(127);
 }
 
-int lab_hang(const struct rac_config *lab, const struct rac_inst_cfg *ic, pid_t guardian,
-	     int disk, const char *target, char *err, size_t errlen)
+/*
+ * DIR/errors: "gen G", then the ranges.  `keep` keeps the ranges already
+ * there; `off`/`len` (len 0: none) is added.  The new generation, or 0.
+ */
+static unsigned long long write_errors(const char *dir, int keep, long long off, long long len)
+{
+	char path[RAC_PATH_MAX + 64], tmp[RAC_PATH_MAX + 80], line[256], ranges[4096] = "";
+	unsigned long long gen = 0, g;
+	size_t used = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/errors", dir);
+	snprintf(tmp, sizeof(tmp), "%s/errors.tmp", dir);
+	f = fopen(path, "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			long long o, n;
+
+			if (sscanf(line, "gen %llu", &g) == 1)
+				gen = g;
+			else if (keep && sscanf(line, "%lld %lld", &o, &n) == 2 &&
+				 !(o == off && n == len) && used < sizeof(ranges) - 64)
+				used += (size_t)snprintf(ranges + used, sizeof(ranges) - used,
+							 "%lld %lld\n", o, n);
+		}
+		fclose(f);
+	}
+	if (gen < hang_errors_gen(dir))
+		gen = hang_errors_gen(dir);
+	gen++;
+	f = fopen(tmp, "w");
+	if (!f)
+		return 0;
+	fprintf(f, "gen %llu\n%s", gen, ranges);
+	if (len > 0)
+		fprintf(f, "%lld %lld\n", off, len);
+	if (fclose(f) || rename(tmp, path))
+		return 0;
+	return gen;
+}
+
+/* SIGWINCH, and wait for the daemon to say it read DIR/errors `gen` */
+static int reload_errors(const char *dir, pid_t pid, unsigned long long gen, char *err,
+			 size_t errlen)
+{
+	if (kill(pid, SIGWINCH)) {
+		snprintf(err, errlen, "cannot signal rac_hangfs (pid %d): %s", (int)pid,
+			 strerror(errno));
+		return RAC_ESYS;
+	}
+	for (int t = 0; hang_errors_gen(dir) < gen; t += 10) {
+		if (t >= HANG_READY_MS || !hang_pid(dir)) {
+			snprintf(err, errlen, "rac_hangfs (pid %d) did not take the bad ranges "
+				 "within %d ms; see %s/log", (int)pid, HANG_READY_MS, dir);
+			return RAC_EIO;
+		}
+		rac_sleep_ms(10);
+	}
+	return 0;
+}
+
+/* rac_hangfs over `target` in the guardian's mount namespace, hung or serving */
+static int start(const struct rac_config *lab, const struct rac_inst_cfg *ic, pid_t guardian,
+		 int disk, const char *target, int hang, char *err, size_t errlen)
 {
 	char dir[RAC_PATH_MAX + 32], exe[PATH_MAX + 16], what[RAC_PATH_MAX + 48],
 		ns[64], line[512] = "";
-	int rc, nsfd, pfd[2], status;
+	int nsfd, pfd[2], status;
 	size_t got = 0;
 	pid_t child, pid;
 
-	if ((rc = check(lab, disk, err, errlen)))
-		return rc;
 	hang_dir(ic, disk, dir, sizeof(dir));
 	hang_what(lab, disk, what, sizeof(what));
-	if ((pid = hang_pid(dir))) {
-		snprintf(err, errlen, "%s already hangs for instance %d (rac_hangfs pid %d); "
-			 "'racctl fault disk-resume' first", what, ic->ic_number, (int)pid);
-		return RAC_EINVAL;
-	}
 	if (proc_exe_dir(exe, sizeof(exe) - 16)) {
 		snprintf(err, errlen, "cannot find the directory of the member executables");
 		return RAC_ENOENT;
@@ -245,7 +332,7 @@ int lab_hang(const struct rac_config *lab, const struct rac_inst_cfg *ic, pid_t 
 	child = fork();
 	if (child == 0) {
 		close(pfd[0]);
-		start_daemon(nsfd, pfd[1], exe, dir, target, guardian);
+		start_daemon(nsfd, pfd[1], exe, dir, target, guardian, hang);
 	}
 	close(nsfd);
 	close(pfd[1]);
@@ -281,9 +368,113 @@ int lab_hang(const struct rac_config *lab, const struct rac_inst_cfg *ic, pid_t 
 		if (!gone_within(dir, HANG_STOP_MS))
 			kill(pid, SIGKILL);
 	}
-	snprintf(err, errlen, "cannot make %s hang for instance %d: %s", what, ic->ic_number,
+	snprintf(err, errlen, "cannot %s %s%s for instance %d: %s", hang ? "make" : "give", what,
+		 hang ? " hang" : " bad sectors", ic->ic_number,
 		 line[0] ? line : "rac_hangfs did not get ready in time");
 	return RAC_EIO;
+}
+
+int lab_hang(const struct rac_config *lab, const struct rac_inst_cfg *ic, pid_t guardian,
+	     int disk, const char *target, char *err, size_t errlen)
+{
+	char dir[RAC_PATH_MAX + 32], what[RAC_PATH_MAX + 48], state[32];
+	int rc;
+	pid_t pid;
+
+	if ((rc = check(lab, disk, err, errlen)))
+		return rc;
+	hang_dir(ic, disk, dir, sizeof(dir));
+	hang_what(lab, disk, what, sizeof(what));
+	if ((pid = hang_pid(dir))) {
+		hang_state(dir, state, sizeof(state));
+		if (strcmp(state, "serving")) {
+			snprintf(err, errlen, "%s already hangs for instance %d (rac_hangfs pid %d); "
+				 "'racctl fault disk-resume' first", what, ic->ic_number, (int)pid);
+			return RAC_EINVAL;
+		}
+		/* the bad-sector drill's daemon: it hangs too, from now on */
+		kill(pid, SIGUSR1);
+		for (int t = 0; strcmp(state, "hung"); t += 10) {
+			if (t >= HANG_READY_MS) {
+				snprintf(err, errlen, "rac_hangfs (pid %d) did not hang within %d ms; "
+					 "see %s/log", (int)pid, HANG_READY_MS, dir);
+				return RAC_EIO;
+			}
+			rac_sleep_ms(10);
+			hang_state(dir, state, sizeof(state));
+		}
+		return 0;
+	}
+	if (rac_mkdirs(dir)) {
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		return RAC_EIO;
+	}
+	write_errors(dir, 0, 0, 0);	/* a new drill: no bad ranges left from an old one */
+	return start(lab, ic, guardian, disk, target, 1, err, errlen);
+}
+
+int lab_disk_error(const struct rac_config *lab, const struct rac_inst_cfg *ic, pid_t guardian,
+		   int disk, const char *target, uint32_t block, char *err, size_t errlen)
+{
+	char dir[RAC_PATH_MAX + 32];
+	unsigned long long gen;
+	int rc;
+	pid_t pid;
+
+	if ((rc = check(lab, disk, err, errlen)))
+		return rc;
+	hang_dir(ic, disk, dir, sizeof(dir));
+	if (rac_mkdirs(dir)) {
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		return RAC_EIO;
+	}
+	pid = hang_pid(dir);
+	gen = write_errors(dir, pid != 0, (long long)block * RAC_SLOT_SIZE, RAC_SLOT_SIZE);
+	if (!gen) {
+		snprintf(err, errlen, "cannot write %s/errors: %s", dir, strerror(errno));
+		return RAC_EIO;
+	}
+	if (pid)
+		return reload_errors(dir, pid, gen, err, errlen);
+	return start(lab, ic, guardian, disk, target, 0, err, errlen);
+}
+
+int lab_disk_clear(const struct rac_config *lab, const struct rac_inst_cfg *ic, int disk,
+		   char *msg, size_t msglen)
+{
+	char dir[RAC_PATH_MAX + 32], what[RAC_PATH_MAX + 48], state[32];
+	unsigned long long gen;
+	int rc;
+	pid_t pid;
+
+	if ((rc = check(lab, disk, msg, msglen)))
+		return rc;
+	hang_dir(ic, disk, dir, sizeof(dir));
+	hang_what(lab, disk, what, sizeof(what));
+	pid = hang_pid(dir);
+	if (!pid) {
+		snprintf(msg, msglen, "%s has no bad sectors for instance %d", what, ic->ic_number);
+		return RAC_EINVAL;
+	}
+	gen = write_errors(dir, 0, 0, 0);
+	if (!gen) {
+		snprintf(msg, msglen, "cannot write %s/errors: %s", dir, strerror(errno));
+		return RAC_EIO;
+	}
+	if ((rc = reload_errors(dir, pid, gen, msg, msglen)))
+		return rc;
+	hang_state(dir, state, sizeof(state));
+	if (!strcmp(state, "hung")) {
+		snprintf(msg, msglen, "%s reads again for instance %d (%s); it still hangs "
+			 "until 'racctl fault disk-resume'", what, ic->ic_number, ic->ic_name);
+		return 0;
+	}
+	/* nothing else to do for it: retired, as on disk-resume */
+	if ((rc = lab_resume(lab, ic, disk, msg, msglen)))
+		return rc;
+	snprintf(msg, msglen, "%s reads again for instance %d (%s)", what, ic->ic_number,
+		 ic->ic_name);
+	return 0;
 }
 
 int lab_resume(const struct rac_config *lab, const struct rac_inst_cfg *ic, int disk,

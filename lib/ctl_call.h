@@ -30,6 +30,14 @@ struct ctl_call {
 	/* in */
 	int cc_op;			/* enum ctl_call_op */
 	int cc_fd;
+	/*
+	 * A read on a descriptor of its own: non-NULL, the call opens this path
+	 * (read-only) for itself and closes it after, so that it reaches what
+	 * the path leads to now (a device re-presented under it, the lab's
+	 * disk-error drill), not what cc_fd was opened on.  RAC_ESYS (errno
+	 * kept) if it cannot be opened.
+	 */
+	const char *cc_path;
 	bool cc_may_write;
 	int cc_writer;
 	int cc_inst;			/* READ_VOTE, READ_CKPT */
@@ -54,5 +62,10 @@ int ctl_call_io(void *arg);
 void ctl_call_on_corrupt(ctl_io_corrupt_fn *fn, void *arg);
 /* on the caller's thread, once the call is done: the corrupt block, if any */
 void ctl_call_report(const struct ctl_call *cc);
+/*
+ * The block a read call reads (and its type): true for a read, false for a
+ * write or an unknown op.
+ */
+bool ctl_call_read_blk(const struct ctl_call *cc, uint32_t *blkno, uint16_t *type);
 
 #endif

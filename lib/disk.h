@@ -270,6 +270,15 @@ int disk_read_block(int fd, uint32_t blkno, uint8_t blk[RAC_BLK_SIZE]);
  * one file per round (the peers' heartbeat slots) asks once: one I/O.
  */
 int disk_read_blocks(int fd, uint32_t first, uint32_t count, uint8_t (*blks)[RAC_BLK_SIZE]);
+/*
+ * The same, for a disk that may have a bad sector under one record: when the
+ * one I/O fails with an I/O error, each block is read alone.  rcs[k] gets
+ * block first+k's error (0: read; a block that failed is left zero).
+ * Returns 0 when at least one block was read, else the first error (errno
+ * kept): only a disk that reads nothing at all has failed as a whole.
+ */
+int disk_read_blocks_each(int fd, uint32_t first, uint32_t count,
+			  uint8_t (*blks)[RAC_BLK_SIZE], int *rcs);
 /* durable before return: 0 or RAC_EIO */
 int disk_write_block(int fd, uint32_t blkno, const uint8_t blk[RAC_BLK_SIZE]);
 /* encode one record (header fields as given) and write it durably */

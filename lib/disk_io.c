@@ -216,6 +216,34 @@ int disk_read_blocks(int fd, uint32_t first, uint32_t count, uint8_t (*blks)[RAC
 	return rc;
 }
 
+int disk_read_blocks_each(int fd, uint32_t first, uint32_t count,
+			  uint8_t (*blks)[RAC_BLK_SIZE], int *rcs)
+{
+	int rc = disk_read_blocks(fd, first, count, blks), first_rc = 0, good = 0;
+
+	for (uint32_t i = 0; i < count; i++)
+		rcs[i] = 0;
+	if (rc != RAC_EIO || count < 2)
+		return rc;
+	/*
+	 * One bad sector fails the whole transfer: read the slots one by one,
+	 * so that it costs the records over it and no others.
+	 */
+	for (uint32_t i = 0; i < count; i++) {
+		rcs[i] = disk_read_block(fd, first + i, blks[i]);
+		if (rcs[i]) {
+			memset(blks[i], 0, RAC_BLK_SIZE);
+			if (!first_rc)
+				first_rc = rcs[i];
+		} else {
+			good++;
+		}
+	}
+	if (!good)
+		errno = EIO;
+	return good ? 0 : first_rc;
+}
+
 int disk_write_block(int fd, uint32_t blkno, const uint8_t blk[RAC_BLK_SIZE])
 {
 	_Alignas(RAC_SLOT_SIZE) uint8_t slot[RAC_SLOT_SIZE];

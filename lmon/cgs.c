@@ -21,7 +21,8 @@
  *   a member DOWN/DEAD on disk -> LEAVE or CRASH (confirmed: at once)
  *   a member's lease ran out   -> CRASH (unconfirmed: after disktimeout)
  *   a member silent on the net -> NETWORK (IMR decides who stays)
- *   a member's CKPT stalled    -> CKPT (IMR against it)
+ *   a member's CKPT stalled    -> CKPT (IMR against it); a record that does
+ *                                 not read is unknown, never stalled
  *   a newer vote on the disk   -> someone else started: take part
  */
 #include <errno.h>
@@ -71,7 +72,17 @@ int cgs_init(struct lmon *l, char *err, size_t errlen)
 	return 0;
 }
 
-/* Follow every member's control-file heartbeat (checkpoint progress record). */
+/*
+ * Follow every member's control-file heartbeat (checkpoint progress record).
+ *
+ * A record we cannot read -- a bad sector under it, a corrupt block, a
+ * control file that does not answer us -- says nothing of its owner: its
+ * progress is unknown, not stalled, however long that lasts.  It is not
+ * aged (l_ckpt_moved_ns 0: neither the trigger nor our vote judges it) and
+ * the member is judged by its network and disk heartbeats alone; the clock
+ * starts afresh at the first read that succeeds.  Each such read is
+ * counted; the alert line and the rate-limited trace are css_ctl.c's.
+ */
 static void watch_ckpt(struct lmon *l, uint64_t members)
 {
 	uint64_t now = rac_now_mono_ns();
@@ -82,8 +93,11 @@ static void watch_ckpt(struct lmon *l, uint64_t members)
 
 		if (i == l->l_me || !(members & (1ull << (i - 1))))
 			continue;
-		if (lctl_read_ckpt(l, i, &ck, &h))
+		if (lctl_read_ckpt(l, i, &ck, &h)) {
+			member_count(l->l_m, CNT_CKPT_UNREADABLE);
+			l->l_ckpt_moved_ns[i] = 0;
 			continue;
+		}
 		if (ck.ck_count != l->l_ckpt_count[i] || !l->l_ckpt_moved_ns[i]) {
 			l->l_ckpt_count[i] = ck.ck_count;
 			l->l_ckpt_moved_ns[i] = now;

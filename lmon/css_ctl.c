@@ -11,6 +11,13 @@
  *
  * Before LMON's first disk heartbeat (lmon_init()) there is nothing to
  * pump yet: the call waits for the worker, bounded all the same.
+ *
+ * A block that does not read -- a bad sector under it, a corrupt record --
+ * fails that block's reads and nothing else.  It is read again, and fails
+ * again, every time its record is wanted (a vote polled every few ms, a
+ * checkpoint record every half interval): counted each time, said in the
+ * trace at the start of the streak and then one time in RATELIM_EVERY, and
+ * in the alert log once when it starts and once when it reads again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,6 +46,82 @@ void css_ctl_fini(struct lmon *l)
 	aio_destroy(&l->l_ctl_aio);
 }
 
+/* a failed read that says nothing of the block: the file hung, or could not be opened */
+static bool block_fault(int rc)
+{
+	return rc && rc != RAC_EBLK_ZERO && rc != RAC_ETIMEDOUT && rc != RAC_ESYS &&
+	       rc != RAC_EINVAL;
+}
+
+/* the record a block holds, and what its not reading costs, for the alert line */
+static void block_what(uint32_t blkno, uint16_t type, char *what, size_t wlen, char *cost,
+		       size_t clen)
+{
+	cost[0] = '\0';
+	if (blkno >= CTL_BLK_CKPT(1) && blkno <= CTL_BLK_CKPT(RAC_MAX_INST)) {
+		int i = (int)blkno - CTL_BLK_CKPT(1) + 1;
+
+		snprintf(what, wlen, "checkpoint progress record of instance %d", i);
+		snprintf(cost, clen, "; its progress is unknown, not stalled: instance %d is judged "
+			 "by its network and disk heartbeats until it reads again", i);
+	} else if (blkno >= CTL_BLK_VOTE(1) && blkno <= CTL_BLK_VOTE(RAC_MAX_INST)) {
+		int i = (int)blkno - CTL_BLK_VOTE(1) + 1;
+
+		snprintf(what, wlen, "IMR vote of instance %d", i);
+		snprintf(cost, clen, "; a vote of instance %d is not counted until it reads again", i);
+	} else {
+		snprintf(what, wlen, "%s", blk_type_str(type));
+	}
+}
+
+void lctl_bad_block(struct lmon *l, uint32_t blkno, uint16_t type, int rc)
+{
+	struct ratelim *rl;
+	char what[96], cost[160];
+	bool say;
+
+	if (blkno >= CTL_NBLOCKS)
+		return;
+	rl = &l->l_ctl_bad[blkno];
+	say = ratelim_hit(rl, rac_now_mono_ns());
+	member_count(l->l_m, rc == RAC_EIO || rc == RAC_EBLK_SHORT ? CNT_DISK_IO_ERRORS :
+		     CNT_DISK_BLOCKS_CORRUPT);
+	block_what(blkno, type, what, sizeof(what), cost, sizeof(cost));
+	if (rl->rl_started)
+		log_alert("Control file %s: block %u (%s) is unreadable (%s)%s", l->l_ctl_path,
+			  blkno, what, rac_strerror(rc), cost);
+	if (say)
+		log_warn(COMP, "control file block %u (%s): %s (%llu failed read%s in a row)", blkno,
+			 what, rac_strerror(rc), (unsigned long long)rl->rl_count,
+			 rl->rl_count == 1 ? "" : "s");
+}
+
+/* a read call came back: a fault the corrupt-block handler was not told of, or a good read */
+static void note_read(struct lmon *l, const struct ctl_call *cc)
+{
+	uint32_t blkno;
+	uint16_t type;
+	struct ratelim *rl;
+	char what[96], cost[160];
+
+	if (!ctl_call_read_blk(cc, &blkno, &type) || blkno >= CTL_NBLOCKS)
+		return;
+	if (block_fault(cc->cc_rc)) {
+		if (!cc->cc_corrupt_rc)
+			lctl_bad_block(l, blkno, type, cc->cc_rc);
+		return;
+	}
+	if (cc->cc_rc && cc->cc_rc != RAC_EBLK_ZERO)
+		return;	/* hung or not opened: nothing learnt of the block */
+	rl = &l->l_ctl_bad[blkno];
+	if (!ratelim_clear(rl))
+		return;
+	block_what(blkno, type, what, sizeof(what), cost, sizeof(cost));
+	log_alert("Control file %s: block %u (%s) reads again (%llu failed reads over %llu ms)",
+		  l->l_ctl_path, blkno, what, (unsigned long long)rl->rl_count,
+		  (unsigned long long)((rac_now_mono_ns() - rl->rl_since_ns) / 1000000));
+}
+
 static int run(struct lmon *l, struct ctl_call *in)
 {
 	struct ctl_call *cc = &l->l_ctl_call;
@@ -50,6 +133,7 @@ static int run(struct lmon *l, struct ctl_call *in)
 		/* no worker (a unit test): on this thread */
 		ctl_call_io(in);
 		ctl_call_report(in);
+		note_read(l, in);
 		errno = in->cc_errno;
 		return in->cc_rc;
 	}
@@ -92,6 +176,7 @@ static int run(struct lmon *l, struct ctl_call *in)
 	l->l_ctl_busy = 0;
 	*in = *cc;
 	ctl_call_report(cc);
+	note_read(l, cc);
 	errno = cc->cc_errno;
 	return cc->cc_rc;
 }
@@ -127,7 +212,13 @@ int lctl_read_vote(struct lmon *l, int inst, struct ctl_vote *v)
 
 int lctl_read_ckpt(struct lmon *l, int inst, struct ctl_ckpt *ck, struct blk_hdr *h)
 {
-	struct ctl_call cc = { .cc_op = CTL_CALL_READ_CKPT, .cc_inst = inst };
+	/*
+	 * On a descriptor of its own, as each voting-disk round opens its disk
+	 * afresh: what the path leads to now is read (the lab's disk-error drill
+	 * covers the path, not descriptors already open).
+	 */
+	struct ctl_call cc = { .cc_op = CTL_CALL_READ_CKPT, .cc_inst = inst,
+			       .cc_path = l->l_ctl_path[0] ? l->l_ctl_path : NULL };
 	int rc = run(l, &cc);
 
 	*ck = cc.cc_ck;

@@ -37,6 +37,7 @@
 #include "errors.h"
 #include "lmon.h"
 #include "log.h"
+#include "ratelim.h"
 
 #define COMP "CSS"
 
@@ -81,6 +82,8 @@ struct css_vdisk {
 	uint64_t vk_read_ns, vk_read_us;	/* out: when the read came back */
 	uint64_t vk_read_start_ns;	/* out: when it was issued */
 	uint8_t (*vk_blks)[RAC_BLK_SIZE];	/* out: VOTE_NBLOCKS at most */
+	int vk_blk_rc[VOTE_NBLOCKS];	/* out: each block's read error (a bad sector) */
+	struct ratelim vk_bad[RAC_MAX_INST + 1];	/* a peer's slot that does not read */
 	/* what the last good read showed, for kill blocks */
 	int vk_seen[RAC_MAX_INST + 1];
 	struct vote_hb vk_peer_hb[RAC_MAX_INST + 1];
@@ -142,7 +145,8 @@ static bool kill_for_us(const uint8_t *blk, int me, uint64_t inc, uint64_t life,
 
 static const uint8_t *blk_of(const struct css_vdisk *vk, uint32_t blkno)
 {
-	if (blkno < vk->vk_first || blkno >= vk->vk_first + vk->vk_count)
+	if (blkno < vk->vk_first || blkno >= vk->vk_first + vk->vk_count ||
+	    vk->vk_blk_rc[blkno - vk->vk_first])
 		return NULL;
 	return vk->vk_blks[blkno - vk->vk_first];
 }
@@ -173,7 +177,8 @@ static int round_io(void *arg)
 		return vk->vk_open_rc;
 	vk->vk_di_ok = disk_fd_info(vk->vk_fd, &vk->vk_di) == 0;
 	vk->vk_read_start_ns = rac_now_mono_ns();
-	vk->vk_read_rc = disk_read_blocks(vk->vk_fd, vk->vk_first, vk->vk_count, vk->vk_blks);
+	vk->vk_read_rc = disk_read_blocks_each(vk->vk_fd, vk->vk_first, vk->vk_count, vk->vk_blks,
+					       vk->vk_blk_rc);
 	vk->vk_read_errno = errno;
 	vk->vk_read_ns = rac_now_mono_ns();
 	vk->vk_read_us = rac_now_us();
@@ -300,33 +305,76 @@ static int decode_hb(const uint8_t *blk, int i, struct vote_hb *hb, struct blk_h
 	return rc;
 }
 
+/*
+ * Instance i's slot on disk d does not read (a bad sector, a corrupt
+ * block): what this disk says of it is unknown, nothing more.  Its lease
+ * runs on what the other disks show (pr_disk_counter is the highest any of
+ * them shows), so one bad slot evicts nobody.  Counted every time; one alert
+ * line when it starts, one when it reads again; the trace rate-limited.
+ */
+static void bad_slot(struct lmon *l, int d, int i, int rc, uint64_t now_ns)
+{
+	struct css_vdisk *vk = &l->l_disks->cd_vk[d];
+	struct sga_vdisk *v = sga_vdisk(&l->l_m->m_sga, d);
+	struct ratelim *rl = &vk->vk_bad[i];
+	bool say = ratelim_hit(rl, now_ns);
+
+	if (rc == RAC_EIO) {
+		v->vd_read_errors++;
+		member_count(l->l_m, CNT_DISK_IO_ERRORS);
+	} else {
+		v->vd_corrupt++;
+		member_count(l->l_m, CNT_DISK_BLOCKS_CORRUPT);
+	}
+	if (rl->rl_started)
+		log_alert("Voting disk %d (%s): heartbeat slot of instance %d is unreadable (%s); "
+			  "instance %d is judged by the other voting disks until it reads again",
+			  d + 1, v->vd_path, i, rac_strerror(rc), i);
+	if (say)
+		log_warn(COMP, "voting disk %d: heartbeat slot of instance %d: %s (%llu failed "
+			 "read%s in a row)", d + 1, i, rac_strerror(rc),
+			 (unsigned long long)rl->rl_count, rl->rl_count == 1 ? "" : "s");
+}
+
+static void slot_readable(struct lmon *l, int d, int i, uint64_t now_ns)
+{
+	struct css_vdisk *vk = &l->l_disks->cd_vk[d];
+	struct ratelim *rl = &vk->vk_bad[i];
+
+	if (ratelim_clear(rl))
+		log_alert("Voting disk %d (%s): heartbeat slot of instance %d reads again (%llu "
+			  "failed reads over %llu ms)", d + 1, sga_vdisk(&l->l_m->m_sga, d)->vd_path,
+			  i, (unsigned long long)rl->rl_count,
+			  (unsigned long long)((now_ns - rl->rl_since_ns) / 1000000));
+}
+
 static void read_peer(struct lmon *l, int d, int i, uint64_t now_ns, uint64_t now_us)
 {
 	struct member *m = l->l_m;
 	struct css_vdisk *vk = &l->l_disks->cd_vk[d];
 	struct sga_vdisk *v = sga_vdisk(&m->m_sga, d);
 	struct sga_peer *p = sga_peer(&m->m_sga, i);
-	const uint8_t *blk = blk_of(vk, VOTE_BLK_HB(i));
+	uint32_t blkno = VOTE_BLK_HB(i);
+	const uint8_t *blk = blk_of(vk, blkno);
 	struct vote_hb hb;
 	struct blk_hdr h;
 	int rc;
 
-	if (!blk)
+	if (blkno < vk->vk_first || blkno >= vk->vk_first + vk->vk_count)
 		return;
-	rc = decode_hb(blk, i, &hb, &h);
+	rc = blk ? decode_hb(blk, i, &hb, &h) : vk->vk_blk_rc[blkno - vk->vk_first];
 	sga_store(&v->vd_last_read_us, now_us);
 	if (now_ns > l->l_disk_read_ns)
 		l->l_disk_read_ns = now_ns;
 	if (rc) {
 		vk->vk_seen[i] = 0;
-		if (rc != RAC_EBLK_ZERO) {
-			v->vd_corrupt++;
-			member_count(m, CNT_DISK_BLOCKS_CORRUPT);
-			log_warn(COMP, "voting disk %d: heartbeat slot of instance %d: %s", d + 1, i,
-				 rac_strerror(rc));
-		}
+		if (rc != RAC_EBLK_ZERO)
+			bad_slot(l, d, i, rc, now_ns);
+		else
+			slot_readable(l, d, i, now_ns);
 		return;
 	}
+	slot_readable(l, d, i, now_ns);
 	vk->vk_seen[i] = 1;
 	vk->vk_peer_hb[i] = hb;
 	vk->vk_peer_inc[i] = h.bh_incarnation;

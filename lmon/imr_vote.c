@@ -35,14 +35,10 @@
 
 #define COMP "IMR"
 
-/* a control-file block that fails its checks: counted, and named in the trace */
+/* a control-file block that fails its checks: counted, and named (rate-limited) */
 static void corrupt_block(void *arg, uint32_t blkno, uint16_t type, int rc)
 {
-	struct lmon *l = arg;
-
-	member_count(l->l_m, CNT_DISK_BLOCKS_CORRUPT);
-	log_warn(COMP, "control file block %u (%s): %s", blkno, blk_type_str(type),
-		 rac_strerror(rc));
+	lctl_bad_block(arg, blkno, type, rc);
 }
 
 void imr_init(struct lmon *l)

@@ -32,6 +32,7 @@
 #include "disk.h"
 #include "member.h"
 #include "msg.h"
+#include "ratelim.h"
 
 
 
@@ -79,6 +80,7 @@ struct lmon {
 	uint64_t l_ctl_since_ns;	/* when it was handed over */
 	int l_ctl_pump;			/* calls pump the chores while they wait */
 	char l_ctl_path[RAC_PATH_MAX + 16];
+	struct ratelim l_ctl_bad[CTL_NBLOCKS];	/* a control-file block that does not read */
 	uint64_t l_seq_done;		/* last vote sequence whose result we applied */
 	uint64_t l_vote_base_inc;	/* membership incarnation when this vote began */
 	/* another's IMR claim as we first saw it: its expiry is timed on our clock */
@@ -165,7 +167,15 @@ void css_ctl_fini(struct lmon *l);
 int lctl_read_membership(struct lmon *l, struct ctl_membership *ms, struct blk_hdr *h);
 int lctl_read_cfvrr(struct lmon *l, struct ctl_cfvrr *vr, struct blk_hdr *h);
 int lctl_read_vote(struct lmon *l, int inst, struct ctl_vote *v);
+/* a peer's checkpoint record, read on a descriptor opened for the read */
 int lctl_read_ckpt(struct lmon *l, int inst, struct ctl_ckpt *ck, struct blk_hdr *h);
+/*
+ * A control-file block that did not read (I/O error, short, or failing its
+ * checks): counted every time, the trace rate-limited (lib/ratelim.h), one
+ * alert line when its streak starts.  Reads made through the calls above
+ * report themselves; this is also the corrupt-block handler's (imr_vote.c).
+ */
+void lctl_bad_block(struct lmon *l, uint32_t blkno, uint16_t type, int rc);
 int lctl_write_membership(struct lmon *l, bool may_write, int writer,
 			  const struct ctl_membership *ms, uint64_t seq);
 int lctl_write_cfvrr(struct lmon *l, bool may_write, int writer, const struct ctl_cfvrr *vr,

@@ -294,6 +294,7 @@ const char *sga_counter_name(int c)
 		[CNT_DISK_BUFFERED_OPENS] = "shared-disk opens without direct I/O",
 		[CNT_IMR_RESULTS_WRITTEN] = "IMR results written",
 		[CNT_IMR_RESULT_RACES] = "IMR results found written by another writer",
+		[CNT_CKPT_UNREADABLE] = "checkpoint records of other instances unreadable",
 		[CNT_GES_REQUESTS] = "ges requests",
 		[CNT_GES_GRANTS] = "ges grants",
 		[CNT_GES_REMOTE_SENT] = "ges remote requests sent",

@@ -240,3 +240,109 @@ test_disk_hang_of_a_majority_makes_the_instance_leave_by_itself() {
 # control file open from their start, so the drill does not reach them, a
 # hung control file stops CKPT's records and the others act against the
 # instance after ckpt_timeout_ms, and no view has a row for the control file.
+
+# ---- bad sectors (issue 16): racctl fault disk-error / disk-clear ---------------
+# A slot whose reads fail with EIO for one instance, held past every
+# timeout: unknown to that instance, never a reason to evict anyone; said
+# once in its alert log, counted in a view, its trace warnings rate-limited.
+
+count_in() { grep -cF -- "$1" "$2" || true; }
+sysstat() { sql1 -i "$1" -e "select value from v\$sysstat where name = '$2'"; }
+
+test_disk_error_fails_the_reads_of_one_slot_alone() {
+	lab_up
+	ctl1=$(ctl_of 1)
+	[ -n "$ctl1" ] || fail "no control_file in instance 1's alert log"
+	rac fault disk-error -i 1 --disk control --block 9 |
+		grep -qx "Slot 9 (checkpoint progress record of instance 2) of the control file fails reads for instance 1 (RAC1)"
+	alert_has 1 "Fault injected by operator (racctl fault disk-error): reads of slot 9 (checkpoint progress record of instance 2) of the control file ($ctl1) fail with I/O errors for this instance"
+	# instance 1's host: slot 9 fails, its neighbours read; a read across it fails whole
+	! in_inst 1 dd if="$ctl1" of=/dev/null bs=4096 skip=9 count=1 iflag=direct status=none 2>/dev/null ||
+		fail "slot 9 read for instance 1"
+	in_inst 1 dd if="$ctl1" of=/dev/null bs=4096 skip=8 count=1 iflag=direct status=none || fail "slot 8"
+	in_inst 1 dd if="$ctl1" of=/dev/null bs=4096 skip=10 count=1 iflag=direct status=none || fail "slot 10"
+	! in_inst 1 dd if="$ctl1" of=/dev/null bs=4096 skip=8 count=3 iflag=direct status=none 2>/dev/null ||
+		fail "a read over slot 9"
+	# elsewhere nothing happened
+	in_inst 2 dd if="$(ctl_of 2)" of=/dev/null bs=4096 skip=9 count=1 iflag=direct status=none ||
+		fail "slot 9 for instance 2"
+	# a second range adds to the first (slot 71: the vote of an instance not
+	# configured); a write there lands, as a drive rewrites a bad sector,
+	# yet reading it still fails
+	rac fault disk-error -i 1 --disk control --block 71 >/dev/null
+	! in_inst 1 dd if="$ctl1" of=/dev/null bs=4096 skip=71 count=1 iflag=direct status=none 2>/dev/null ||
+		fail "slot 71 after the second disk-error"
+	! in_inst 1 dd if="$ctl1" of=/dev/null bs=4096 skip=9 count=1 iflag=direct status=none 2>/dev/null ||
+		fail "slot 9 after the second disk-error"
+	dd if="$ctl1" of="$T/s71" bs=4096 skip=71 count=1 iflag=direct status=none
+	in_inst 1 dd if="$T/s71" of="$ctl1" bs=4096 seek=71 count=1 oflag=direct,dsync conv=notrunc status=none ||
+		fail "a write over the bad slot"
+	expect_rc 2 rac fault disk-error -i 1 --disk control
+	expect_rc 2 rac fault disk-error -i 1 --disk 1 --block 9999
+	expect_rc 2 rac fault disk-clear -i 1 --disk control --block 9
+	expect_rc 2 rac fault disk-hang -i 1 --disk 1 --block 9
+	rac --help | grep -q "disk-error -i N --disk K|control --block B"
+	rac fault disk-clear -i 1 --disk control | grep -qx "the control file ($ctl1) reads again for instance 1 (RAC1)"
+	alert_has 1 "Fault injected by operator (racctl fault disk-clear): the control file ($ctl1) reads again for this instance"
+	in_inst 1 dd if="$ctl1" of=/dev/null bs=4096 skip=8 count=3 iflag=direct status=none || fail "after clear"
+	wait_for "rac_hangfs gone" 5000 no_hangfs
+	set +e; out=$(rac fault disk-clear -i 1 --disk control 2>&1); rc=$?; set -e
+	[ "$rc" -eq 1 ] && [[ "$out" == *"has no bad sectors for instance 1"* ]] || fail "clear again: $rc $out"
+	no_hangfs_mounts || fail "mounts left: $(lib_hangfs_mounts "$T")"
+}
+
+test_bad_sector_under_a_checkpoint_record_evicts_nobody() {
+	lab_up
+	ct=$(param 1 ckpt_timeout_ms)
+	ctl1=$(ctl_of 1)
+	pids="$(group_pids 1) $(group_pids 2) $(group_pids 3)"
+	unread="checkpoint records of other instances unreadable"
+	n0=$(sysstat 1 "$unread")
+	line="block 9 (checkpoint progress record of instance 2) is unreadable (I/O error)"
+	# instance 2's record (CTL_BLK_CKPT(2) = 9) cannot be read by instance 1
+	rac fault disk-error -i 1 --disk control --block 9 >/dev/null
+	wait_for "instance 1's alert line" 5000 alert_has 1 "$line"
+	# longer than ckpt_timeout_ms and then some: unknown is not stalled
+	nothing_changes_for $((ct + 3000)) "$pids"
+	[ "$(count_in "$line" "$(alert_file 1)")" -eq 1 ] || fail "alert lines: $(count_in "$line" "$(alert_file 1)")"
+	! grep -q "control-file heartbeat" "$(alert_file 1)" || fail "a CKPT trigger on instance 1"
+	n1=$(sysstat 1 "$unread")
+	[ "$n1" -ge $((n0 + 5)) ] || fail "v\$sysstat '$unread': $n0 -> $n1"
+	# the trace says it a few times, not every read
+	w=$(cat "$T"/local/RAC1/trace/RAC1_lmon_*.trc | count_in "control file block 9 (checkpoint progress record of instance 2)" -)
+	[ "$w" -ge 1 ] && [ "$w" -le $((3 + (n1 - n0) / 100 + 1)) ] || fail "$w trace warnings for $((n1 - n0)) failed reads"
+	# the others read instance 2's record as ever
+	! grep -qF "checkpoint progress record of instance 2) is unreadable" "$(alert_file 3)" || fail "instance 3 too"
+	rac fault disk-clear -i 1 --disk control >/dev/null
+	wait_for "the clear line" 5000 alert_has 1 "block 9 (checkpoint progress record of instance 2) reads again"
+	wait_for "rac_hangfs gone" 5000 no_hangfs
+	nothing_changes_for 1500 "$pids"
+	[ "$(count_in "$line" "$(alert_file 1)")" -eq 1 ] || fail "alert lines after clear"
+}
+
+test_bad_sector_under_a_heartbeat_slot_evicts_nobody() {
+	lab_up
+	dt=$(param 1 disktimeout_ms)
+	pids="$(group_pids 1) $(group_pids 2) $(group_pids 3)"
+	line="heartbeat slot of instance 3 is unreadable (I/O error)"
+	e0=$(sql1 -i 1 -e "select read_errors from v\$voting_disk where disk_number = 1")
+	# instance 3's slot on voting disk 1 (VOTE_BLK_HB(3) = 12) cannot be read by instance 1
+	rac fault disk-error -i 1 --disk 1 --block 12 |
+		grep -qx "Slot 12 (heartbeat slot of instance 3) of voting disk 1 fails reads for instance 1 (RAC1)"
+	wait_for "instance 1's alert line" 5000 alert_has 1 "$line"
+	# two leases: disks 2 and 3 show its counter moving, disk 1 stays ONLINE
+	nothing_changes_for $((2 * dt + 1000)) "$pids"
+	disk_state_is 1 1 ONLINE || fail "disk 1 on instance 1: $(disk_state 1 1)"
+	! grep -q "Voting disk 1 .*is OFFLINE" "$(alert_file 1)" || fail "disk 1 taken OFFLINE"
+	[ "$(count_in "$line" "$(alert_file 1)")" -eq 1 ] || fail "alert lines: $(count_in "$line" "$(alert_file 1)")"
+	e1=$(sql1 -i 1 -e "select read_errors from v\$voting_disk where disk_number = 1")
+	rounds=$((e1 - e0))
+	[ "$rounds" -ge 10 ] || fail "READ_ERRORS of disk 1: $e0 -> $e1"
+	w=$(cat "$T"/local/RAC1/trace/RAC1_lmon_*.trc | count_in "voting disk 1: heartbeat slot of instance 3: " -)
+	echo "$w trace warnings for $rounds failed reads"
+	[ "$w" -ge 1 ] && [ "$w" -le $((3 + rounds / 100 + 1)) ] || fail "$w trace warnings for $rounds failed reads"
+	rac fault disk-clear -i 1 --disk 1 >/dev/null
+	wait_for "the clear line" 5000 alert_has 1 "heartbeat slot of instance 3 reads again"
+	wait_for "rac_hangfs gone" 5000 no_hangfs
+	nothing_changes_for 1000 "$pids"
+}

@@ -889,9 +889,20 @@ static void test_slots_and_old_format(void **state)
 	{
 		uint8_t many[4][RAC_BLK_SIZE];
 
+		uint8_t each[4][RAC_BLK_SIZE];
+		int rcs[4] = { -1, -1, -1, -1 };
+
 		assert_int_equal(disk_read_blocks(fd, VOTE_BLK_HB(1), 4, many), 0);
 		assert_int_equal(disk_read_block(fd, VOTE_BLK_KILL(2), blk), 0);
 		assert_memory_equal(many[3], blk, RAC_BLK_SIZE);
+		/* the salvaging read: the same blocks, each marked read */
+		assert_int_equal(disk_read_blocks_each(fd, VOTE_BLK_HB(1), 4, each, rcs), 0);
+		assert_memory_equal(each, many, sizeof(many));
+		for (int i = 0; i < 4; i++)
+			assert_int_equal(rcs[i], 0);
+		/* past the end is short, not a bad sector: no block-by-block retry */
+		assert_int_equal(disk_read_blocks_each(fd, VOTE_NBLOCKS - 2, 4, each, rcs),
+				 RAC_EBLK_SHORT);
 	}
 	close(fd);
 

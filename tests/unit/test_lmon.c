@@ -582,6 +582,69 @@ static void test_vote_cast_behind_the_gate(void **state)
 	ctl_io_on_corrupt(NULL, NULL);
 }
 
+/*
+ * A control-file block that does not read is counted on every read, once
+ * per read whichever way it is reported (the corrupt-block handler, or the
+ * call's own error), and its streak ends at the first good read.  A peer's
+ * checkpoint record is read on a descriptor of its own, by path.
+ */
+static void test_bad_control_block_counted_streak_ends(void **state)
+{
+	struct ctl_ckpt ck = { .ck_inst = 2, .ck_pid = 1234, .ck_count = 5 }, back;
+	struct ctl_vote v;
+	struct blk_hdr h;
+	struct ratelim *rl = &l.l_ctl_bad[CTL_BLK_CKPT(2)];
+	off_t off = (off_t)CTL_BLK_CKPT(2) * RAC_SLOT_SIZE + 40;
+	uint64_t corrupt;
+	uint8_t b;
+
+	(void)state;
+	imr_init(&l);
+	config_control_path(&cfg, l.l_ctl_path, sizeof(l.l_ctl_path));
+	assert_int_equal(ctl_write_ckpt(l.l_ctl_fd, &ck, 1, 1), 0);
+	assert_int_equal(lctl_read_ckpt(&l, 2, &back, &h), 0);
+	assert_int_equal(back.ck_count, 5);
+	assert_false(rl->rl_active);
+
+	/* damaged: each read fails and is counted; one streak */
+	corrupt = counter(CNT_DISK_BLOCKS_CORRUPT);
+	assert_int_equal(byte_io(l.l_ctl_fd, &b, off, 0), 1);
+	b ^= 0x40;
+	assert_int_equal(byte_io(l.l_ctl_fd, &b, off, 1), 1);
+	for (int n = 0; n < 250; n++)
+		assert_int_equal(lctl_read_ckpt(&l, 2, &back, &h), RAC_EBLK_CRC);
+	assert_int_equal(counter(CNT_DISK_BLOCKS_CORRUPT), corrupt + 250);
+	assert_true(rl->rl_active);
+	assert_int_equal(rl->rl_count, 250);
+
+	/* rewritten by its owner: the streak ends at the next read */
+	assert_int_equal(ctl_write_ckpt(l.l_ctl_fd, &ck, 1, 2), 0);
+	assert_int_equal(lctl_read_ckpt(&l, 2, &back, &h), 0);
+	assert_false(rl->rl_active);
+	assert_int_equal(rl->rl_total, 250);
+
+	/* a damaged vote: reported by the handler, counted once per read, not twice */
+	rl = &l.l_ctl_bad[CTL_BLK_VOTE(3)];
+	v = (struct ctl_vote){ .cv_inst = 3, .cv_seq = 1, .cv_bitmap = B(3) };
+	assert_int_equal(lctl_write_vote(&l, true, &v, 1, 1), 0);
+	off = (off_t)CTL_BLK_VOTE(3) * RAC_SLOT_SIZE + 40;
+	assert_int_equal(byte_io(l.l_ctl_fd, &b, off, 0), 1);
+	b ^= 0x40;
+	assert_int_equal(byte_io(l.l_ctl_fd, &b, off, 1), 1);
+	corrupt = counter(CNT_DISK_BLOCKS_CORRUPT);
+	for (int n = 0; n < 4; n++)
+		assert_int_equal(lctl_read_vote(&l, 3, &v), RAC_EBLK_CRC);
+	assert_int_equal(counter(CNT_DISK_BLOCKS_CORRUPT), corrupt + 4);
+	assert_int_equal(rl->rl_count, 4);
+
+	/* a control file that cannot be opened says nothing of the block */
+	snprintf(l.l_ctl_path, sizeof(l.l_ctl_path), "%s/no-such-control-file", base);
+	rl = &l.l_ctl_bad[CTL_BLK_CKPT(2)];
+	assert_int_equal(lctl_read_ckpt(&l, 2, &back, &h), RAC_ESYS);
+	assert_false(rl->rl_active);
+	ctl_io_on_corrupt(NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -600,6 +663,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hung_control_file_is_a_failed_call, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vote_cast_behind_the_gate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_control_block_counted_streak_ends, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
