@@ -217,7 +217,8 @@ static void terminate(struct guardian *g, const char *why)
 	 * our lease lapsed, after which this instance writes nothing at all.
 	 */
 	confirmed = sga_may_write_disk(&g->g_sga) ?
-		vote_mark_instance(g->g_cfg, g->g_inst, HB_STATE_DEAD) : 0;
+		vote_mark_instance(g->g_cfg, g->g_inst, HB_STATE_DEAD,
+				   sga_hdr(&g->g_sga)->sh_startup_us) : 0;
 	log_alert("Death confirmed on %d of %d voting disks; SGA %s removed", confirmed,
 		  g->g_cfg->cf_nvoting, g->g_sga.sg_name);
 	/* the segment goes first: racctl returns as soon as it is told */
@@ -567,7 +568,8 @@ int guardian_run(const struct rac_config *cfg, int inst, int notify_fd)
 		stop_members(g);
 		log_alert("All members of instance %s stopped", ic->ic_name);
 		if (sga_may_write_disk(&g->g_sga))
-			vote_mark_instance(g->g_cfg, inst, HB_STATE_DOWN);
+			vote_mark_instance(g->g_cfg, inst, HB_STATE_DOWN,
+					   sga_hdr(&g->g_sga)->sh_startup_us);
 		log_alert("Instance %s shutdown complete", ic->ic_name);
 		remove_sga(g);
 	}

@@ -353,10 +353,13 @@ int vote_read_hb(int fd, int inst, struct vote_hb *hb, struct blk_hdr *h);
 /*
  * Mark instance `inst` DOWN (clean stop) or DEAD (its group was killed) in
  * its slot on every voting disk it can reach, keeping its counter.  Used by
- * the guardian, so survivors need not wait out the lease.  Returns how many
+ * the guardian, so survivors need not wait out the lease.  Only a slot this
+ * life wrote is marked (its hb_life is `life`): a start that never got as
+ * far as a heartbeat, or one refused because another life holds the
+ * number, confirms nothing and leaves the slot alone.  Returns how many
  * disks took the write.
  */
-int vote_mark_instance(const struct rac_config *cfg, int inst, uint32_t state);
+int vote_mark_instance(const struct rac_config *cfg, int inst, uint32_t state, uint64_t life);
 /* write the kill block addressed to kb->kb_target; read instance `inst`'s */
 int vote_write_kill(int fd, const struct vote_kill *kb, uint64_t incarnation, uint64_t seq);
 int vote_read_kill(int fd, int inst, struct vote_kill *kb, struct blk_hdr *h);

@@ -54,6 +54,7 @@ struct mark_op {
 	const char *mo_path;
 	int mo_inst;
 	uint32_t mo_state;
+	uint64_t mo_life;
 };
 
 static int mark_io(void *arg)
@@ -65,9 +66,10 @@ static int mark_io(void *arg)
 
 	if (fd < 0)
 		return RAC_ESYS;
-	if (vote_read_hb(fd, mo->mo_inst, &hb, &h)) {
-		hb = (struct vote_hb){ .hb_inst = (uint32_t)mo->mo_inst };
-		h.bh_sequence = 0;
+	if (vote_read_hb(fd, mo->mo_inst, &hb, &h) || hb.hb_life != mo->mo_life) {
+		/* not a slot of this life (or unreadable): nothing of ours to confirm */
+		close(fd);
+		return RAC_EEXIST;
 	}
 	hb.hb_state = mo->mo_state;
 	hb.hb_counter++;
@@ -84,7 +86,7 @@ static int mark_io(void *arg)
  * delays neither the others nor the caller; its worker finishes, or not,
  * on its own, and the ops stay allocated for it.
  */
-int vote_mark_instance(const struct rac_config *cfg, int inst, uint32_t state)
+int vote_mark_instance(const struct rac_config *cfg, int inst, uint32_t state, uint64_t life)
 {
 	struct rac_timeouts t;
 	struct aio *w[RAC_MAX_VOTING] = { 0 };
@@ -98,7 +100,7 @@ int vote_mark_instance(const struct rac_config *cfg, int inst, uint32_t state)
 		return 0;
 	for (int d = 0; d < cfg->cf_nvoting; d++) {
 		ops[d] = (struct mark_op){ .mo_path = cfg->cf_voting[d], .mo_inst = inst,
-					   .mo_state = state };
+					   .mo_state = state, .mo_life = life };
 		w[d] = aio_new("mark", 1, tmo_ns);
 		if (w[d] && aio_submit(w[d], mark_io, &ops[d], &id[d]))
 			aio_destroy(&w[d]);

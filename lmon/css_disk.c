@@ -124,6 +124,17 @@ static int init_io(void *arg)
 	return 0;
 }
 
+/* re-read our own slot on the fd init_io opened: is another life writing it? */
+static int watch_io(void *arg)
+{
+	struct css_vdisk *vk = arg;
+
+	if (vk->vk_fd < 0)
+		return RAC_ESYS;
+	vk->vk_init_rc = vote_read_hb(vk->vk_fd, vk->vk_me, &vk->vk_init_hb, &vk->vk_init_h);
+	return 0;
+}
+
 /*
  * Is the kill block read back addressed to this life of ours?  Pure, so
  * the worker can ask before it writes.  "Us" is explained at check_kill().
@@ -225,6 +236,74 @@ static void vdisk_opened(struct lmon *l, int d)
 	sga_store(&v->vd_direct, di->di_direct);
 }
 
+/*
+ * One life per instance number: our slot still says ALIVE for another life
+ * (another start of this number, on another host, or a life that died
+ * without confirming).  The number is a lease on the voting disks: we take
+ * it only once its counter has stood still for disktimeout_ms (plus the I/O
+ * timeout) on our clock.  A counter that moves meanwhile is a live instance
+ * with our number: this start is refused and writes nothing.
+ */
+static bool number_is_free(struct lmon *l, char *err, size_t errlen)
+{
+	const struct rac_config *cfg = l->l_m->m_cfg;
+	struct css_disks *cd = l->l_disks;
+	uint64_t life = sga_hdr(&l->l_m->m_sga)->sh_startup_us, seen = 0, other = 0, end, id;
+	int held = 0;
+
+	for (int d = 0; d < cfg->cf_nvoting; d++) {
+		const struct css_vdisk *vk = &cd->cd_vk[d];
+
+		if (vk->vk_fd >= 0 && vk->vk_init_rc == 0 &&
+		    vk->vk_init_hb.hb_state == HB_STATE_ALIVE && vk->vk_init_hb.hb_life != life) {
+			held = 1;
+			other = vk->vk_init_hb.hb_life;
+			if (vk->vk_init_hb.hb_counter > seen)
+				seen = vk->vk_init_hb.hb_counter;
+		}
+	}
+	if (!held)
+		return true;
+	log_info(COMP, "our slot says ALIVE for another life of instance %d (counter %llu): "
+		 "waiting up to %d ms for it to stand still", l->l_me, (unsigned long long)seen,
+		 cfg->cf_disktimeout_ms + (int)l->l_m->m_to.to_io_timeout_ms);
+	end = rac_now_mono_ns() + (uint64_t)cfg->cf_disktimeout_ms * 1000000ull + io_timeout_ns(l);
+	while (rac_now_mono_ns() < end) {
+		rac_sleep_ms(cfg->cf_disk_heartbeat_interval_ms / 2 + 1);
+		for (int d = 0; d < cfg->cf_nvoting; d++) {
+			struct css_vdisk *vk = &cd->cd_vk[d];
+			int rc = 0;
+
+			if (!vk->vk_aio || vk->vk_fd < 0 || aio_outstanding(vk->vk_aio) ||
+			    aio_submit(vk->vk_aio, watch_io, vk, &id))
+				continue;
+			if (aio_wait(vk->vk_aio, id, (int)l->l_m->m_to.to_io_timeout_ms, &rc, NULL) != 1) {
+				aio_abandon(vk->vk_aio, id);
+				continue;
+			}
+			if (vk->vk_init_rc || vk->vk_init_hb.hb_life == life)
+				continue;
+			if (vk->vk_init_hb.hb_state != HB_STATE_ALIVE)
+				return true;	/* it confirmed its end meanwhile */
+			if (vk->vk_init_hb.hb_counter > seen) {
+				char when[40];
+
+				member_count(l->l_m, CNT_NUMBER_IN_USE);
+				rac_fmt_iso(other, when, sizeof(when));
+				snprintf(err, errlen, "instance number %d is in use: its heartbeat on "
+					 "voting disk %d moves (a live instance, started %s by its "
+					 "host's clock); this start writes nothing", l->l_me, d + 1,
+					 when);
+				log_alert("Start refused: %s", err);
+				sga_store(&sga_cluster(&l->l_m->m_sga)->cl_no_disk_writes, 1u);
+				return false;
+			}
+		}
+	}
+	log_info(COMP, "the other life's counter stood still for the lease: the number is ours");
+	return true;
+}
+
 int css_disk_init(struct lmon *l, char *err, size_t errlen)
 {
 	const struct rac_config *cfg = l->l_m->m_cfg;
@@ -288,7 +367,7 @@ int css_disk_init(struct lmon *l, char *err, size_t errlen)
 			l->l_disk_seq[d] = vk->vk_init_h.bh_sequence;
 		}
 	}
-	return 0;
+	return number_is_free(l, err, errlen) ? 0 : -1;
 }
 
 /* decode instance i's heartbeat slot from a block read back */

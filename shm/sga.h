@@ -251,6 +251,7 @@ enum sga_counter {
 	CNT_DISK_BUFFERED_OPENS,	/* shared-disk opens without direct I/O (refused) */
 	CNT_IMR_RESULT_RACES,		/* another writer's result found before ours was written */
 	CNT_CKPT_UNREADABLE,		/* reads of a peer's checkpoint record that failed */
+	CNT_NUMBER_IN_USE,		/* starts refused: another life holds our number */
 	SGA_NCOUNTERS_USED,
 	SGA_NCOUNTERS = 64		/* room kept for later counters */
 };

@@ -267,3 +267,31 @@ test_lab_clocks_three_seconds_apart_change_nothing() {
 	rac start -i 3 >/dev/null || fail "instance 3 cannot rejoin after the cut"
 	wait_for "three members at the end" 10000 members_are 1 "1 2 3"
 }
+
+# ---- one life per instance number (issue 14) ----
+test_lab_second_start_of_a_live_instance_number_is_refused() {
+	lab_up
+	c1=$(completes 1); c2=$(completes 2)
+	pids="$(group_pids 1) $(group_pids 2) $(group_pids 3)"
+	# host 2 misconfigured as instance 1 too: its own address and ports, its own
+	# local_dir (so its own SGA), the same shared disks
+	sed -e '/^\[instance1\]/,/^\[instance2\]/{' \
+		-e 's#tcp://10\.213\.0\.1:7101#tcp://10.213.0.2:7901#' \
+		-e 's#tcp://10\.213\.0\.1:7201#tcp://10.213.0.2:7902#' \
+		-e 's#^netns = \(racrt-.*\)-1$#netns = \1-2#' \
+		-e "s#^local_dir = .*#local_dir = $T/host2/RAC1#" -e '}' "$T/disk/lab.ini" >"$T/second.ini"
+	grep -q 'netns = racrt-.*-2' <(sed -n '/^\[instance1\]/,/^\[instance2\]/p' "$T/second.ini") ||
+		fail "second configuration not made"
+	set +e; out=$("$RACBIN/racctl" -c "$T/second.ini" start -i 1 2>&1); rc=$?; set -e
+	echo "$out"
+	[ "$rc" -ne 0 ] && [[ "$out" == *"instance number 1 is in use"* ]] || fail "second start: rc $rc"
+	grep -q "Start refused: instance number 1 is in use" "$T/host2/RAC1/alert_RAC1.log" ||
+		fail "the refused life's alert log does not say why"
+	# it changed nothing: the live instance 1 keeps its slot, nobody reconfigured
+	rac dump vote --disk 1 | grep -E "disk heartbeat .* inst=1 state=alive" ||
+		fail "the live instance 1's slot was marked"
+	! grep -q "instance 1: death confirmed" "$(alert_file 2)" || fail "a survivor took a death mark"
+	for p in $pids; do pid_gone "$p" && fail "process $p is gone"; done
+	[ "$(completes 1)" = "$c1" ] && [ "$(completes 2)" = "$c2" ] || fail "a reconfiguration ran"
+	members_are 1 "1 2 3" || fail "members"
+}
