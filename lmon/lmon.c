@@ -33,7 +33,7 @@ static int lmon_init(struct member *m, char *err, size_t errlen)
 			l->l_configured |= 1ull << (i - 1);
 	if (css_net_init(l, err, errlen) || css_disk_init(l, err, errlen) ||
 	    cgs_init(l, err, errlen))
-		return -1;
+		goto failed;
 	/* our first disk heartbeat before anyone can see us join */
 	css_disk_beat(l);
 	css_disk_settle(l);
@@ -42,9 +42,14 @@ static int lmon_init(struct member *m, char *err, size_t errlen)
 	if (!css_lease_ok(l) || !l->l_lease_ns) {
 		snprintf(err, errlen, "cannot write the disk heartbeat to a majority of the %d "
 			 "voting disks", m->m_cfg->cf_nvoting);
-		return -1;
+		goto failed;
 	}
 	return 0;
+failed:
+	/* the I/O workers end with us, not under us */
+	css_ctl_fini(l);
+	css_disk_fini(l);
+	return -1;
 }
 
 static int lmon_period(const struct member *m)
