@@ -20,56 +20,9 @@
 #include "errors.h"
 #include "rac.h"
 
+#include "unit_util.h"
+
 #define MS 1000000ull
-
-struct gate {
-	pthread_mutex_t g_mu;
-	pthread_cond_t g_cv;
-	int g_open;
-	int g_entered;		/* the op started: it is RUNNING, not queued */
-	int g_rc;
-};
-
-static void gate_init(struct gate *g, int rc)
-{
-	pthread_mutex_init(&g->g_mu, NULL);
-	pthread_cond_init(&g->g_cv, NULL);
-	g->g_open = 0;
-	g->g_entered = 0;
-	g->g_rc = rc;
-}
-
-static void gate_open(struct gate *g)
-{
-	pthread_mutex_lock(&g->g_mu);
-	g->g_open = 1;
-	pthread_cond_broadcast(&g->g_cv);
-	pthread_mutex_unlock(&g->g_mu);
-}
-
-/* wait until the worker is inside the op */
-static void gate_wait_entered(struct gate *g)
-{
-	pthread_mutex_lock(&g->g_mu);
-	while (!g->g_entered)
-		pthread_cond_wait(&g->g_cv, &g->g_mu);
-	pthread_mutex_unlock(&g->g_mu);
-}
-
-/* an op that blocks until its gate opens, as I/O on a disk that does not answer */
-static int blocked_op(void *arg)
-{
-	struct gate *g = arg;
-
-	pthread_mutex_lock(&g->g_mu);
-	g->g_entered = 1;
-	pthread_cond_broadcast(&g->g_cv);
-	while (!g->g_open)
-		pthread_cond_wait(&g->g_cv, &g->g_mu);
-	pthread_mutex_unlock(&g->g_mu);
-	errno = EIO;
-	return g->g_rc;
-}
 
 static int order[8], norder;
 
@@ -115,7 +68,7 @@ static void test_stuck_op_makes_the_worker_hung(void **state)
 
 	(void)state;
 	gate_init(&g, 7);
-	assert_int_equal(aio_submit(a, blocked_op, &g, &id), 0);
+	assert_int_equal(aio_submit(a, gate_op, &g, &id), 0);
 	gate_wait_entered(&g);
 
 	/* the caller waits only as long as it asks */
@@ -157,7 +110,7 @@ static void test_queue_is_bounded(void **state)
 
 	(void)state;
 	gate_init(&g, 0);
-	assert_int_equal(aio_submit(a, blocked_op, &g, &id), 0);
+	assert_int_equal(aio_submit(a, gate_op, &g, &id), 0);
 	assert_int_equal(aio_submit(a, record_op, (void *)5, &id2), 0);
 	assert_int_equal(aio_submit(a, record_op, (void *)6, &id3), RAC_EBUSY);
 	assert_int_equal(aio_outstanding(a), 2);
@@ -177,7 +130,7 @@ static void test_abandoned_op_is_forgotten_when_it_returns(void **state)
 
 	(void)state;
 	gate_init(&g, 0);
-	assert_int_equal(aio_submit(a, blocked_op, &g, &id), 0);
+	assert_int_equal(aio_submit(a, gate_op, &g, &id), 0);
 	gate_wait_entered(&g);
 	aio_abandon(a, id);
 	assert_int_equal(aio_poll(a, id, &rc, NULL), RAC_ENOENT);
@@ -201,7 +154,7 @@ static void test_destroy_does_not_wait_for_a_stuck_op(void **state)
 
 	(void)state;
 	gate_init(&g, 0);
-	assert_int_equal(aio_submit(a, blocked_op, &g, &id), 0);
+	assert_int_equal(aio_submit(a, gate_op, &g, &id), 0);
 	gate_wait_entered(&g);
 	aio_destroy(&a);	/* returns although the op is still blocked */
 	assert_null(a);

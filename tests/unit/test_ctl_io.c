@@ -17,17 +17,7 @@
 #include "ctl_io.h"
 #include "errors.h"
 
-/* one byte in or out through the page cache: the descriptor is O_DIRECT */
-static ssize_t byte_io(int fd, uint8_t *b, off_t off, int write)
-{
-	int fl = fcntl(fd, F_GETFL);
-	ssize_t n;
-
-	fcntl(fd, F_SETFL, fl & ~O_DIRECT);
-	n = write ? pwrite(fd, b, 1, off) : pread(fd, b, 1, off);
-	fcntl(fd, F_SETFL, fl);
-	return n;
-}
+#include "unit_util.h"
 
 static char path[64];
 static int fd = -1;

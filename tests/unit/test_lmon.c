@@ -32,17 +32,7 @@
 #include "errors.h"
 #include "lmon.h"
 
-/* one byte in or out through the page cache: the descriptor is O_DIRECT */
-static ssize_t byte_io(int fd, uint8_t *b, off_t off, int write)
-{
-	int fl = fcntl(fd, F_GETFL);
-	ssize_t n;
-
-	fcntl(fd, F_SETFL, fl & ~O_DIRECT);
-	n = write ? pwrite(fd, b, 1, off) : pread(fd, b, 1, off);
-	fcntl(fd, F_SETFL, fl);
-	return n;
-}
+#include "unit_util.h"
 
 #define B(i) (1ull << ((i) - 1))
 #define MS 1000000ull
@@ -385,47 +375,20 @@ static void test_lease_needs_strict_majority(void **state)
 	assert_int_equal(sga_load(&sga_cluster(&sga)->cl_state), CGS_EVICTED);
 }
 
-/* a disk that does not answer: an op that holds its worker until the gate opens */
-struct gate {
-	pthread_mutex_t g_mu;
-	pthread_cond_t g_cv;
-	int g_open, g_entered;
-};
-
-static int stuck_io(void *arg)
-{
-	struct gate *g = arg;
-
-	pthread_mutex_lock(&g->g_mu);
-	g->g_entered = 1;
-	pthread_cond_broadcast(&g->g_cv);
-	while (!g->g_open)
-		pthread_cond_wait(&g->g_cv, &g->g_mu);
-	pthread_mutex_unlock(&g->g_mu);
-	return 0;
-}
-
+/* a disk that does not answer: gate_op holds its worker until the gate opens */
 static void hang_worker(struct aio *a, struct gate *g)
 {
 	uint64_t id;
 
-	pthread_mutex_init(&g->g_mu, NULL);
-	pthread_cond_init(&g->g_cv, NULL);
-	g->g_open = g->g_entered = 0;
-	assert_int_equal(aio_submit(a, stuck_io, g, &id), 0);
+	gate_init(g, 0);
+	assert_int_equal(aio_submit(a, gate_op, g, &id), 0);
 	aio_abandon(a, id);
-	pthread_mutex_lock(&g->g_mu);
-	while (!g->g_entered)
-		pthread_cond_wait(&g->g_cv, &g->g_mu);
-	pthread_mutex_unlock(&g->g_mu);
+	gate_wait_entered(g);
 }
 
 static void resume_worker(struct aio *a, struct gate *g)
 {
-	pthread_mutex_lock(&g->g_mu);
-	g->g_open = 1;
-	pthread_cond_broadcast(&g->g_cv);
-	pthread_mutex_unlock(&g->g_mu);
+	gate_open(g);
 	while (aio_outstanding(a))
 		aio_wait(a, 0, 5, NULL, NULL);
 }
