@@ -439,6 +439,29 @@ int lab_disk_error(const struct rac_config *lab, const struct rac_inst_cfg *ic, 
 	return start(lab, ic, guardian, disk, target, 0, err, errlen);
 }
 
+/*
+ * The drill running for instance `ic` on `disk`: its directory, what the
+ * disk is called, the daemon's pid; RAC_EINVAL with "<what> <none> for
+ * instance N" in msg when there is none.
+ */
+static int find_drill(const struct rac_config *lab, const struct rac_inst_cfg *ic, int disk,
+		      const char *none, char dir[RAC_PATH_MAX + 32], char what[RAC_PATH_MAX + 48],
+		      pid_t *pid, char *msg, size_t msglen)
+{
+	int rc;
+
+	if ((rc = check(lab, disk, msg, msglen)))
+		return rc;
+	hang_dir(ic, disk, dir, RAC_PATH_MAX + 32);
+	hang_what(lab, disk, what, RAC_PATH_MAX + 48);
+	*pid = hang_pid(dir);
+	if (!*pid) {
+		snprintf(msg, msglen, "%s %s for instance %d", what, none, ic->ic_number);
+		return RAC_EINVAL;
+	}
+	return 0;
+}
+
 int lab_disk_clear(const struct rac_config *lab, const struct rac_inst_cfg *ic, int disk,
 		   char *msg, size_t msglen)
 {
@@ -447,15 +470,8 @@ int lab_disk_clear(const struct rac_config *lab, const struct rac_inst_cfg *ic, 
 	int rc;
 	pid_t pid;
 
-	if ((rc = check(lab, disk, msg, msglen)))
+	if ((rc = find_drill(lab, ic, disk, "has no bad sectors", dir, what, &pid, msg, msglen)))
 		return rc;
-	hang_dir(ic, disk, dir, sizeof(dir));
-	hang_what(lab, disk, what, sizeof(what));
-	pid = hang_pid(dir);
-	if (!pid) {
-		snprintf(msg, msglen, "%s has no bad sectors for instance %d", what, ic->ic_number);
-		return RAC_EINVAL;
-	}
 	gen = write_errors(dir, 0, 0, 0);
 	if (!gen) {
 		snprintf(msg, msglen, "cannot write %s/errors: %s", dir, strerror(errno));
@@ -484,15 +500,8 @@ int lab_resume(const struct rac_config *lab, const struct rac_inst_cfg *ic, int 
 	int rc;
 	pid_t pid;
 
-	if ((rc = check(lab, disk, msg, msglen)))
+	if ((rc = find_drill(lab, ic, disk, "does not hang", dir, what, &pid, msg, msglen)))
 		return rc;
-	hang_dir(ic, disk, dir, sizeof(dir));
-	hang_what(lab, disk, what, sizeof(what));
-	pid = hang_pid(dir);
-	if (!pid) {
-		snprintf(msg, msglen, "%s does not hang for instance %d", what, ic->ic_number);
-		return RAC_EINVAL;
-	}
 	if (kill(pid, SIGTERM)) {
 		snprintf(msg, msglen, "cannot signal rac_hangfs (pid %d): %s", (int)pid,
 			 strerror(errno));
