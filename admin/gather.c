@@ -28,6 +28,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "auth.h"
 #include "errors.h"
 #include "lab.h"
 #include "msg.h"
@@ -52,6 +53,7 @@ struct gather {
 	int ga_timeout_ms;
 	uint64_t ga_seq;
 	void *ga_zctx;			/* made on the first gather */
+	struct auth_keys ga_keys;	/* the administrators' key (auth.h) */
 };
 
 /* One instance being asked. */
@@ -102,6 +104,7 @@ void gather_destroy(struct gather **gp)
 	if (!gp || !*gp)
 		return;
 	g = *gp;
+	memset(&g->ga_keys, 0, sizeof(g->ga_keys));
 	if (g->ga_zctx)
 		zmq_ctx_term(g->ga_zctx);	/* every socket is closed, with linger 0 */
 	free(g);
@@ -130,6 +133,11 @@ static void ask_send(struct gather *g, struct ask *a)
 	zmq_setsockopt(a->as_sock, ZMQ_RCVHWM, &rcvhwm, sizeof(rcvhwm));
 	/* a peer that is not an LMON must not make us buffer gigabytes */
 	zmq_setsockopt(a->as_sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+	if (auth_client(a->as_sock, &g->ga_keys, a->as_inst)) {
+		snprintf(a->as_why, sizeof a->as_why, "could not be asked (no public key of "
+			 "instance %d in %s)", a->as_inst, g->ga_keys.ak_dir);
+		return;
+	}
 	if (zmq_connect(a->as_sock, ic->ic_lmon_ep)) {
 		snprintf(a->as_why, sizeof a->as_why, "could not be asked (connect to %s: %s)",
 			 ic->ic_lmon_ep, zmq_strerror(errno));
@@ -277,6 +285,9 @@ int gather_run(struct gather *g, gather_fn fn, void *arg, char *err, size_t errl
 	int nask = 0;
 
 	if (!g->ga_zctx) {
+		/* views over TCP are for administrators: their key, read before anything */
+		if (auth_load(g->ga_cfg, AUTH_ADMIN, &g->ga_keys, err, errlen))
+			return RAC_ECONFIG;
 		/*
 		 * In a lab the instances live on the lab's subnet: talk to them from
 		 * the switch namespace, whose bridge holds an address there.  The

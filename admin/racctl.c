@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "disk.h"
 #include "errors.h"
 #include "lab.h"
@@ -44,7 +45,17 @@ static const char usage_text[] =
 	"usage: racctl [-c FILE] COMMAND [options]\n"
 	"\n"
 	"Commands:\n"
-	"  init [--force]                 format the control file and voting disks\n"
+	"  init [--force]                 format the control file and voting disks; make the\n"
+	"                                 interconnect's keys if key_dir has none\n"
+	"  keygen [-i N | admin] [--force]\n"
+	"                                 make the CURVE key pairs missing from key_dir (every\n"
+	"                                 instance and the administrators); --force: new\n"
+	"                                 ones for instance N, the administrators or all\n"
+	"  keygen -i N | admin --next | --promote | --retire\n"
+	"                                 rotate a key without an outage, one step at a time\n"
+	"                                 (docs/security.md): add a new key beside the old,\n"
+	"                                 make it the current one, drop the old one\n"
+	"  keys reload                    make this host's running instances read key_dir again\n"
 	"  start -i N                     start instance N; returns once it is OPEN\n"
 	"  stop -i N [--abort]            clean shutdown, or kill -9 of the whole group\n"
 	"  up [--lab [-n COUNT]]          init if needed, start every instance of this host;\n"
@@ -88,7 +99,7 @@ static const char usage_text[] =
 	"  -i, --instance N    instance number\n"
 	"  -p, --process ROLE  member for 'fault'\n"
 	"  -f, --follow        follow the alert log\n"
-	"      --force         let 'init' overwrite a formatted disk\n"
+	"      --force         let 'init' overwrite a formatted disk; 'keygen' replace keys\n"
 	"      --abort         let 'stop' kill the group instead of a clean stop\n"
 	"      --disk K        voting disk for 'dump vote' and 'fault disk-*' (1 = the first);\n"
 	"                      'control': the control file, for 'fault disk-hang|disk-resume|\n"
@@ -156,7 +167,118 @@ static void localize(struct rac_config *cfg, const struct opts *o)
 	config_localize(cfg, inst);
 }
 
-/* ---- init ------------------------------------------------------------------ */
+/* ---- keygen, init ------------------------------------------------------------ */
+
+static int cmd_keygen(const struct rac_config *cfg, const struct opts *o, const char *sub)
+{
+	char err[1024];
+	int who = -1;
+
+	if (sub && strcmp(sub, "admin"))
+		racctl_usage("keygen takes 'admin' or -i N, not '%s'", sub);
+	if (sub && o->o_inst)
+		racctl_usage("keygen: -i N or 'admin', not both");
+	if (sub)
+		who = AUTH_ADMIN;
+	else if (o->o_inst)
+		who = racctl_need_inst(cfg, o)->ic_number;
+	if (o->o_rotate) {
+		static const enum auth_rotate_step steps[] = { AUTH_ROTATE_NEXT,
+							       AUTH_ROTATE_PROMOTE,
+							       AUTH_ROTATE_RETIRE };
+
+		if (who < 0)
+			racctl_usage("--next, --promote and --retire want -i N or 'admin'");
+		/*
+		 * Peers switch to the new key on their next reload: if the
+		 * instance still ran with the old one, they could not reach it.
+		 */
+		if (o->o_rotate == 2 && who != AUTH_ADMIN) {
+			struct sga s;
+
+			if (launch_attach(cfg, who, &s) == 0) {
+				sga_detach(&s);
+				return racctl_fail("instance %d runs with its current key: stop it "
+						   "first (racctl stop -i %d), promote, reload the "
+						   "keys on every host, then start it", who, who);
+			}
+		}
+		char pub[RAC_PATH_MAX + 16];
+
+		if (auth_rotate(cfg, who, steps[o->o_rotate - 1], stdout, err, sizeof(err)))
+			return racctl_fail("%s", err);
+		auth_path(cfg, who, false, pub, sizeof(pub));
+		printf("Now copy %s to every host and run 'racctl keys reload' there "
+		       "(docs/security.md)\n", pub);
+		return 0;
+	}
+	if (auth_keygen(cfg, who, o->o_force, stdout, err, sizeof(err)))
+		return racctl_fail("%s", err);
+	if (!o->o_force)
+		printf("Keys of cluster %s in %s: each host needs every .pub file, the .key of "
+		       "its own instances, and admin.key where racsql runs\n", cfg->cf_name,
+		       cfg->cf_key_dir);
+	return 0;
+}
+
+/*
+ * A new cluster gets its keys with its disks.  Only into a key directory
+ * with no keys at all: on a host that holds some of them (the others on
+ * their own hosts), making the rest here would replace the keys the other
+ * hosts use.
+ */
+static int keys_if_none(const struct rac_config *cfg)
+{
+	char path[RAC_PATH_MAX + 16], err[1024];
+	bool any = false;
+
+	if (!cfg->cf_auth)
+		return 0;
+	for (int u = 0; u <= RAC_MAX_INST && !any; u++) {
+		auth_path(cfg, u, false, path, sizeof(path));
+		any = access(path, F_OK) == 0;
+	}
+	if (any)
+		return 0;
+	if (auth_keygen(cfg, -1, false, NULL, err, sizeof(err)))
+		return racctl_fail("%s", err);
+	printf("Made the interconnect's keys in %s (racctl keygen; docs/security.md)\n",
+	       cfg->cf_key_dir);
+	return 0;
+}
+
+/* SIGHUP to LMON and LMS of every instance running on this host */
+static int cmd_keys(const struct rac_config *cfg, const char *sub)
+{
+	int told = 0, failed = 0;
+
+	if (!sub || strcmp(sub, "reload"))
+		racctl_usage("keys wants 'reload'");
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		static const enum rac_role roles[] = { RAC_ROLE_LMON, RAC_ROLE_LMS };
+		const struct rac_inst_cfg *ic = config_inst(cfg, i);
+		struct sga s;
+
+		if (!ic || !config_inst_is_local(ic) || launch_attach(cfg, i, &s))
+			continue;
+		for (int r = 0; r < 2; r++) {
+			pid_t pid = sga_load(&sga_nm(&s, roles[r])->nm_pid);
+
+			if (pid > 0 && rac_proc_starttime(pid) && kill(pid, SIGHUP) == 0) {
+				told++;
+			} else {
+				failed++;
+				fprintf(stderr, "racctl: cannot tell %s of instance %d (%s)\n",
+					proc_by_role(roles[r])->pr_name, i, ic->ic_name);
+			}
+		}
+		launch_alert_note(ic, "Keys reload requested by operator (racctl keys reload)");
+		sga_detach(&s);
+	}
+	printf("Told %d process%s to read %s again; each one's alert log line says how it "
+	       "went\n", told, told == 1 ? "" : "es", cfg->cf_key_dir);
+	return failed ? EXIT_FAIL : 0;
+}
 
 static int cmd_init(const struct rac_config *cfg, const struct opts *o)
 {
@@ -169,7 +291,7 @@ static int cmd_init(const struct rac_config *cfg, const struct opts *o)
 	printf("Formatted control file %s and %d voting disk%s for cluster %s (%d instance%s)\n",
 	       path, cfg->cf_nvoting, cfg->cf_nvoting == 1 ? "" : "s", cfg->cf_name,
 	       cfg->cf_ninst, cfg->cf_ninst == 1 ? "" : "s");
-	return 0;
+	return keys_if_none(cfg);
 }
 
 /* ---- start / stop: instance/launch.c, its line printed here ------------------- */
@@ -329,6 +451,8 @@ static int cmd_up(struct rac_config *cfg, const struct opts *o)
 
 		if (cmd_init(cfg, &force))
 			return EXIT_FAIL;
+	} else if (keys_if_none(cfg)) {
+		return EXIT_FAIL;
 	}
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
 		const struct rac_inst_cfg *ic = config_inst(cfg, i);
@@ -404,6 +528,9 @@ int main(int argc, char **argv)
 		{ "ms", required_argument, NULL, 'M' },
 		{ "block", required_argument, NULL, 'B' },
 		{ "lab", no_argument, NULL, 'L' },
+		{ "next", no_argument, NULL, 'X' },
+		{ "promote", no_argument, NULL, 'P' },
+		{ "retire", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -434,6 +561,9 @@ int main(int argc, char **argv)
 		case 'F': o.o_force = 1; break;
 		case 'A': o.o_abort = 1; break;
 		case 'L': o.o_lab = 1; break;
+		case 'X': o.o_rotate = 1; break;
+		case 'P': o.o_rotate = 2; break;
+		case 'R': o.o_rotate = 3; break;
 		case 'n': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -495,13 +625,14 @@ int main(int argc, char **argv)
 		racctl_usage("unexpected argument '%s'", argv[optind + 2]);
 
 	static const char *known[] = { "init", "start", "stop", "up", "down", "status", "alert",
-				       "dump", "fault", NULL };
+				       "dump", "fault", "keygen", "keys", NULL };
 	bool ok = false;
 	for (int i = 0; known[i]; i++)
 		ok |= !strcmp(cmd, known[i]);
 	if (!ok)
 		racctl_usage("unknown command '%s'", cmd);
-	if (sub && strcmp(cmd, "dump") && strcmp(cmd, "fault"))
+	if (sub && strcmp(cmd, "dump") && strcmp(cmd, "fault") && strcmp(cmd, "keygen") &&
+	    strcmp(cmd, "keys"))
 		racctl_usage("unexpected argument '%s'", sub);
 
 	cfg = calloc(1, sizeof(*cfg));
@@ -531,6 +662,10 @@ int main(int argc, char **argv)
 		rc = cmd_alert(cfg, &o);
 	else if (!strcmp(cmd, "dump"))
 		rc = cmd_dump(cfg, &o, sub);
+	else if (!strcmp(cmd, "keygen"))
+		rc = cmd_keygen(cfg, &o, sub);
+	else if (!strcmp(cmd, "keys"))
+		rc = cmd_keys(cfg, sub);
 	else
 		rc = cmd_fault(cfg, &o, sub);
 	free(cfg);

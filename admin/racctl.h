@@ -27,6 +27,7 @@ struct opts {
 	int o_block;		/* --block B: the 4 KiB slot for disk-error; -1 none */
 	int o_lab;
 	int o_count;
+	int o_rotate;		/* keygen: 1 --next, 2 --promote, 3 --retire */
 };
 /* "racctl: <why>" on stderr; returns EXIT_FAIL */
 int racctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

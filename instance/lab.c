@@ -256,12 +256,12 @@ static int write_config(const struct rac_config *base, int count, const struct l
 		"disk_heartbeat_interval_ms = %d\ndisktimeout_ms = %d\nckpt_interval_ms = %d\n"
 		"ckpt_timeout_ms = %d\nimr_splitbrain_res_wait_ms = %d\nmember_heartbeat_ms = %d\n"
 		"member_hang_timeout_ms = %d\nstart_timeout_ms = %d\nstop_timeout_ms = %d\n"
-		"lab = yes\n", base->cf_heartbeat_interval_ms, base->cf_misscount_ms,
+		"lab = yes\ninterconnect_auth = %s\nkey_dir = %s\n", base->cf_heartbeat_interval_ms, base->cf_misscount_ms,
 		base->cf_disk_heartbeat_interval_ms, base->cf_disktimeout_ms,
 		base->cf_ckpt_interval_ms, base->cf_ckpt_timeout_ms,
 		base->cf_imr_splitbrain_res_wait_ms, base->cf_member_heartbeat_ms,
 		base->cf_member_hang_timeout_ms, base->cf_start_timeout_ms,
-		base->cf_stop_timeout_ms);
+		base->cf_stop_timeout_ms, base->cf_auth ? "yes" : "no", base->cf_key_dir);
 	for (int i = 1; i <= count; i++) {
 		const struct rac_inst_cfg *ic = config_inst(base, i);
 		char name[RAC_NAME_MAX];

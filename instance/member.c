@@ -17,6 +17,7 @@
 #include "errors.h"
 #include "log.h"
 #include "member.h"
+#include "msg.h"
 
 #define COMP "NM"
 #define SOCKET_HWM 1000
@@ -34,25 +35,296 @@ void *member_socket(struct member *m, int type)
 	return s;
 }
 
+/* rate-limited: the first few in full, then one in a hundred */
+static bool refused_say(struct member *m)
+{
+	return m->m_refused_logged++ < 10 || m->m_refused_logged % 100 == 0;
+}
+
+/*
+ * The keys, the ZAP handler (it must be there before the first CURVE
+ * socket binds: without one libzmq lets every key in) and nothing else.
+ */
+static int auth_init(struct member *m, char *err, size_t errlen)
+{
+	void *zap;
+
+	if (m->m_keys_loaded)
+		return 0;
+	if (auth_load(m->m_cfg, m->m_inst, &m->m_keys, err, errlen))
+		return -1;
+	m->m_keys_loaded = true;
+	if (!m->m_keys.ak_on) {
+		log_warn(COMP, "interconnect_auth = no: the interconnect is neither encrypted "
+			 "nor authenticated; anyone who reaches its ports is a member");
+		return 0;
+	}
+	zap = member_socket(m, ZMQ_REP);
+	if (!zap || zmq_bind(zap, "inproc://zeromq.zap.01")) {
+		snprintf(err, errlen, "cannot start the ZAP handler: %s", zmq_strerror(errno));
+		if (zap)
+			zmq_close(zap);
+		return -1;
+	}
+	m->m_xitems[m->m_nxitems++] = (zmq_pollitem_t){ .socket = zap, .events = ZMQ_POLLIN };
+	log_info(COMP, "interconnect authenticated with CURVE, keys in %s", m->m_keys.ak_dir);
+	return 0;
+}
+
+static void serve_zap(struct member *m, void *rep)
+{
+	for (int budget = 64; budget > 0; budget--) {
+		char addr[64];
+		const char *why;
+		int user = auth_zap_answer(rep, &m->m_keys, addr, sizeof(addr), &why);
+
+		if (user == -2)
+			return;
+		if (user == AUTH_NOBODY && refused_say(m))
+			log_alert("Interconnect: refused a connection from %s: %s (%llu refused so far)",
+				 addr[0] ? addr : "an unknown address", why,
+				 (unsigned long long)m->m_refused_logged);
+	}
+}
+
+/* a bound socket's failed handshakes, from its monitor */
+static void serve_handshakes(struct member *m, void *pair)
+{
+	for (int budget = 64; budget > 0; budget--) {
+		zmq_msg_t part;
+		uint16_t event = 0;
+		uint32_t value = 0;
+		int more;
+		char ep[128] = "";
+
+		zmq_msg_init(&part);
+		if (zmq_msg_recv(&part, pair, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&part);
+			return;
+		}
+		if (zmq_msg_size(&part) >= 6) {
+			memcpy(&event, zmq_msg_data(&part), 2);
+			memcpy(&value, (uint8_t *)zmq_msg_data(&part) + 2, 4);
+		}
+		more = zmq_msg_more(&part);
+		zmq_msg_close(&part);
+		while (more) {
+			zmq_msg_init(&part);
+			if (zmq_msg_recv(&part, pair, 0) < 0) {
+				zmq_msg_close(&part);
+				break;
+			}
+			if (zmq_msg_size(&part) < sizeof(ep)) {
+				memcpy(ep, zmq_msg_data(&part), zmq_msg_size(&part));
+				ep[zmq_msg_size(&part)] = 0;
+			}
+			more = zmq_msg_more(&part);
+			zmq_msg_close(&part);
+		}
+		if (!(event & (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+			       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+			       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)))
+			continue;
+		member_count(m, CNT_AUTH_REFUSED);
+		if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+			continue;	/* the ZAP handler said who and why */
+		if (!refused_say(m))
+			continue;
+		if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+			log_alert("Interconnect: refused a connection to %s: the peer does not speak CURVE "
+				 "(a stranger, or interconnect_auth = no on its host) (%llu refused "
+				 "so far)", ep, (unsigned long long)m->m_refused_logged);
+		else if (value == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)
+			log_alert("Interconnect: refused a connection to %s: its CURVE handshake does not "
+				 "decrypt (it holds another public key for this instance) (%llu "
+				 "refused so far)", ep, (unsigned long long)m->m_refused_logged);
+		else
+			log_alert("Interconnect: refused a connection to %s: handshake failed (event 0x%x, "
+				 "%s) (%llu refused so far)", ep, event,
+				 event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ? strerror((int)value) :
+				 "protocol error", (unsigned long long)m->m_refused_logged);
+	}
+}
+
+static void add_handshake_monitor(struct member *m, void *sock)
+{
+	char ep[64];
+	void *pair;
+
+	if (m->m_nxitems >= (int)(sizeof(m->m_xitems) / sizeof(m->m_xitems[0])))
+		return;
+	snprintf(ep, sizeof(ep), "inproc://member-handshakes-%d", m->m_nxitems);
+	if (zmq_socket_monitor(sock, ep, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+			       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+			       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH))
+		return;	/* counting refusals is worth having, not worth failing for */
+	pair = member_socket(m, ZMQ_PAIR);
+	if (!pair || zmq_connect(pair, ep)) {
+		if (pair)
+			zmq_close(pair);
+		return;
+	}
+	m->m_xitems[m->m_nxitems++] = (zmq_pollitem_t){ .socket = pair, .events = ZMQ_POLLIN };
+}
+
+/*
+ * SIGHUP: read the key files again (racctl keys reload).  The accepted
+ * keys take effect at once; a peer whose current key changed gets new
+ * sockets (mo_rekey).  Our own pair stays the one we started with: our
+ * bound sockets cannot change theirs without dropping every connection;
+ * a promoted key of our own is used from the next start.
+ */
+static void reload_keys(struct member *m)
+{
+	struct auth_keys *k;
+	char err[512];
+	int changed = 0;
+
+	if (!m->m_keys.ak_on)
+		return;
+	k = malloc(sizeof(*k));
+	if (!k)
+		return;
+	if (auth_load(m->m_cfg, m->m_inst, k, err, sizeof(err)) &&
+	    strstr(err, "is not among the accepted keys") == NULL) {
+		log_alert("Interconnect keys not reloaded, the old ones stay in force: %s", err);
+		free(k);
+		return;
+	}
+	for (int u = 0; u <= RAC_MAX_INST; u++) {
+		bool moved = k->ak_n[u] && m->m_keys.ak_n[u] &&
+			     strcmp(k->ak_pub[u][0], m->m_keys.ak_pub[u][0]);
+
+		memcpy(m->m_keys.ak_pub[u], k->ak_pub[u], sizeof(k->ak_pub[u]));
+		memcpy(m->m_keys.ak_bin[u], k->ak_bin[u], sizeof(k->ak_bin[u]));
+		m->m_keys.ak_n[u] = k->ak_n[u];
+		if (moved && u != AUTH_ADMIN && u != m->m_inst) {
+			changed++;
+			if (m->m_ops->mo_rekey)
+				m->m_ops->mo_rekey(m, u);
+		}
+	}
+	if (strcmp(k->ak_public, m->m_keys.ak_public))
+		log_alert("Interconnect: this instance's key pair changed on disk; the one it "
+			  "started with stays in use until its next start");
+	memset(k, 0, sizeof(*k));
+	free(k);
+	log_alert("Interconnect keys reloaded from %s (%d peer%s with a new current key)",
+		  m->m_keys.ak_dir, changed, changed == 1 ? "" : "s");
+}
+
+void member_serve_aux(struct member *m)
+{
+	zmq_pollitem_t items[4];
+
+	if (!m->m_nxitems)
+		return;
+	memcpy(items, m->m_xitems, sizeof(items[0]) * (size_t)m->m_nxitems);
+	if (zmq_poll(items, m->m_nxitems, 0) <= 0)
+		return;
+	for (int x = 0; x < m->m_nxitems; x++)
+		if (items[x].revents & ZMQ_POLLIN) {
+			if (x == 0)
+				serve_zap(m, m->m_xitems[x].socket);
+			else
+				serve_handshakes(m, m->m_xitems[x].socket);
+		}
+}
+
 int member_bind_router(struct member *m, const char *ep, const char *what, char *err,
 		       size_t errlen)
 {
 	void *sock;
+	int64_t maxmsg = RAC_MSG_MAX;
+	int handshake_ms = MEMBER_HANDSHAKE_MS;
 
 	if (m->m_nitems >= MEMBER_MAX_ITEMS) {
 		snprintf(err, errlen, "too many sockets");
 		return -1;
 	}
+	if (auth_init(m, err, errlen))
+		return -1;
 	sock = member_socket(m, ZMQ_ROUTER);
+	/* every bound applies only if set before the bind */
+	if (sock && (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) ||
+		     zmq_setsockopt(sock, ZMQ_HANDSHAKE_IVL, &handshake_ms,
+				    sizeof(handshake_ms)) ||
+		     auth_server(sock, &m->m_keys))) {
+		snprintf(err, errlen, "cannot set the options of %s: %s", what,
+			 zmq_strerror(errno));
+		zmq_close(sock);
+		return -1;
+	}
 	if (!sock || zmq_bind(sock, ep)) {
 		snprintf(err, errlen, "cannot bind %s %s: %s", what, ep, zmq_strerror(errno));
 		if (sock)
 			zmq_close(sock);
 		return -1;
 	}
+	if (m->m_keys.ak_on)
+		add_handshake_monitor(m, sock);
 	m->m_items[m->m_nitems++] = (zmq_pollitem_t){ .socket = sock, .events = ZMQ_POLLIN };
 	log_info(COMP, "%s %s bound", what, ep);
 	return 0;
+}
+
+int member_connect_peer(struct member *m, void *sock, int peer, const char *ep, char *err,
+			size_t errlen)
+{
+	int64_t maxmsg = RAC_MSG_MAX;
+	int handshake_ms = MEMBER_HANDSHAKE_MS;
+
+	if (auth_init(m, err, errlen))
+		return -1;
+	zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+	zmq_setsockopt(sock, ZMQ_HANDSHAKE_IVL, &handshake_ms, sizeof(handshake_ms));
+	if (auth_client(sock, &m->m_keys, peer)) {
+		snprintf(err, errlen, "cannot set the CURVE keys for instance %d: %s", peer,
+			 zmq_strerror(errno));
+		return -1;
+	}
+	if (zmq_connect(sock, ep)) {
+		snprintf(err, errlen, "cannot connect to instance %d at %s: %s", peer, ep,
+			 zmq_strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void *member_dealer(struct member *m, int peer, const char *ep, int sndhwm, bool immediate,
+		    char *err, size_t errlen)
+{
+	int one = 1;
+	void *s = member_socket(m, ZMQ_DEALER);
+
+	if (!s) {
+		snprintf(err, errlen, "cannot create a socket for instance %d: %s", peer,
+			 zmq_strerror(errno));
+		return NULL;
+	}
+	zmq_setsockopt(s, ZMQ_SNDHWM, &sndhwm, sizeof(sndhwm));
+	if (immediate)
+		zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof(one));
+	if (member_connect_peer(m, s, peer, ep, err, errlen)) {
+		zmq_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+bool member_sender_ok(struct member *m, int user, int sender, const char *what)
+{
+	char ub[32];
+
+	if (!m->m_keys.ak_on || user == sender)
+		return true;
+	member_count(m, CNT_AUTH_SENDER);
+	if (refused_say(m))
+		log_alert("Interconnect: dropped %s from %s claiming to be %s (%llu refused so far)", what,
+			 auth_user_str(user, ub, sizeof(ub)),
+			 sender == AUTH_ADMIN ? "an administrator" : "another instance",
+			 (unsigned long long)m->m_refused_logged);
+	return false;
 }
 
 static struct member *counted_member;
@@ -141,7 +413,7 @@ int member_main(int argc, char **argv, enum rac_role role, const struct member_o
 		{ "guardian", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct member mb = { .m_role = role, .m_sigfd = -1 };
+	struct member mb = { .m_role = role, .m_sigfd = -1, .m_ops = ops };
 	struct member *m = &mb;
 	const char *sga_name = NULL;
 	char title[64], err[sizeof(m->m_slot->nm_error)] = "";
@@ -213,7 +485,7 @@ int member_main(int argc, char **argv, enum rac_role role, const struct member_o
 	nm_register(m);
 
 	while (!m->m_stop) {
-		zmq_pollitem_t items[MEMBER_MAX_ITEMS + 1];
+		zmq_pollitem_t items[MEMBER_MAX_ITEMS + 1 + 4];
 		uint64_t now = rac_now_mono_ns(), wake;
 		int period = ops->mo_period_ms ? ops->mo_period_ms(m) : 0;
 		long timeout;
@@ -240,8 +512,9 @@ int member_main(int argc, char **argv, enum rac_role role, const struct member_o
 		timeout = wake > now ? (long)((wake - now + 999999) / 1000000) : 0;
 
 		memcpy(items, m->m_items, sizeof(zmq_pollitem_t) * (size_t)n);
+		memcpy(items + n + 1, m->m_xitems, sizeof(zmq_pollitem_t) * (size_t)m->m_nxitems);
 		items[n] = (zmq_pollitem_t){ .socket = NULL, .fd = m->m_sigfd, .events = ZMQ_POLLIN };
-		rc = zmq_poll(items, n + 1, timeout);
+		rc = zmq_poll(items, n + 1 + m->m_nxitems, timeout);
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
@@ -252,11 +525,25 @@ int member_main(int argc, char **argv, enum rac_role role, const struct member_o
 			struct signalfd_siginfo si;
 
 			while (read(m->m_sigfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					log_info(COMP, "SIGHUP from pid %d: reloading the keys",
+						 (int)si.ssi_pid);
+					reload_keys(m);
+					continue;
+				}
 				log_info(COMP, "signal %d from pid %d: stopping", (int)si.ssi_signo,
 					 (int)si.ssi_pid);
 				m->m_stop = 1;
 			}
 		}
+		/* the ZAP handler first: a handshake waits on it */
+		for (int x = 0; x < m->m_nxitems; x++)
+			if (items[n + 1 + x].revents & ZMQ_POLLIN) {
+				if (x == 0)
+					serve_zap(m, m->m_xitems[x].socket);
+				else
+					serve_handshakes(m, m->m_xitems[x].socket);
+			}
 		for (int i = 0; i < n && !m->m_stop; i++)
 			if ((items[i].revents & ZMQ_POLLIN) && ops->mo_ready)
 				ops->mo_ready(m, i);
@@ -269,6 +556,9 @@ int member_main(int argc, char **argv, enum rac_role role, const struct member_o
 	for (int i = 0; i < m->m_nitems; i++)
 		if (m->m_items[i].socket)
 			zmq_close(m->m_items[i].socket);
+	for (int x = 0; x < m->m_nxitems; x++)
+		zmq_close(m->m_xitems[x].socket);
+	memset(&m->m_keys, 0, sizeof(m->m_keys));	/* no secret left in a core */
 	zmq_ctx_term(m->m_zctx);
 	close(m->m_sigfd);
 	log_info(COMP, "%s exiting", title);

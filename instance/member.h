@@ -21,6 +21,7 @@
 
 #include <zmq.h>
 
+#include "auth.h"
 #include "config.h"
 #include "procs.h"
 #include "rac.h"
@@ -28,6 +29,8 @@
 #include "timeouts.h"
 
 #define MEMBER_MAX_ITEMS (2 * RAC_MAX_INST + 4)
+/* a connection that has not finished its handshake by then is dropped */
+#define MEMBER_HANDSHAKE_MS 5000
 
 struct member {
 	enum rac_role m_role;
@@ -45,6 +48,17 @@ struct member {
 	zmq_pollitem_t m_items[MEMBER_MAX_ITEMS];
 	int m_nitems;				/* role items; signalfd is added last */
 	void *m_role_data;
+	/*
+	 * The interconnect's keys (auth.h), loaded by the first
+	 * member_bind_router(); with them the ZAP handler and a monitor of
+	 * each bound socket's failed handshakes, served by the loop itself.
+	 */
+	bool m_keys_loaded;
+	struct auth_keys m_keys;
+	zmq_pollitem_t m_xitems[4];
+	int m_nxitems;
+	uint64_t m_refused_logged;
+	const struct member_ops *m_ops;
 };
 
 struct member_ops {
@@ -56,6 +70,12 @@ struct member_ops {
 	/* one of m_items[0..m_nitems) is ready */
 	void (*mo_ready)(struct member *m, int item);
 	void (*mo_fini)(struct member *m);
+	/*
+	 * The key the interconnect uses for instance `peer` changed (keys
+	 * reloaded on SIGHUP): make the sockets to it again.  NULL: no
+	 * sockets to peers.
+	 */
+	void (*mo_rekey)(struct member *m, int peer);
 };
 
 int member_main(int argc, char **argv, enum rac_role role, const struct member_ops *ops);
@@ -69,6 +89,40 @@ void *member_socket(struct member *m, int type);
  */
 int member_bind_router(struct member *m, const char *ep, const char *what, char *err,
 		       size_t errlen);
+
+/*
+ * Connect a DEALER (made by member_socket) to instance `peer`'s endpoint,
+ * with the CURVE client keys when the interconnect is authenticated.
+ */
+int member_connect_peer(struct member *m, void *sock, int peer, const char *ep, char *err,
+			size_t errlen);
+
+/* a DEALER to instance `peer` at `ep`: member_socket + member_connect_peer */
+void *member_dealer(struct member *m, int peer, const char *ep, int sndhwm, bool immediate,
+		    char *err, size_t errlen);
+
+/*
+ * The user a message from a bound socket came from: an instance number or
+ * AUTH_ADMIN; AUTH_NOBODY when the interconnect is not authenticated.
+ */
+static inline int member_user_of(const struct member *m, zmq_msg_t *msg)
+{
+	return m->m_keys.ak_on ? auth_user_of(msg) : AUTH_NOBODY;
+}
+
+/*
+ * Serve the ZAP handler and the handshake monitors now, without waiting:
+ * for a role's own inner waits (LMON's css_pump), so that a connection
+ * being made meanwhile is not held up.
+ */
+void member_serve_aux(struct member *m);
+
+/*
+ * May a message from `user` name `sender` (an instance, or AUTH_ADMIN for a
+ * view or dump request)?  Always yes when not authenticated.  A refusal is
+ * counted and logged (rate-limited).
+ */
+bool member_sender_ok(struct member *m, int user, int sender, const char *what);
 
 /* stamp this member's NM slot (the loop does it; long waits call it too) */
 void member_heartbeat(struct member *m);

@@ -91,6 +91,10 @@ static const struct cfg_key cfg_keys[] = {
 	  "yes in the configuration racctl up --lab writes (namespaces per instance)" },
 	{ "lock_fast_path", SC_CLUSTER, T_BOOL, "yes", 0, 1, CK(cf_lock_fast_path),
 	  "local locks of resources no other instance uses are served in the SGA" },
+	{ "interconnect_auth", SC_CLUSTER, T_BOOL, "yes", 0, 1, CK(cf_auth),
+	  "CURVE encryption and keys on every TCP socket between instances (docs/security.md)" },
+	{ "key_dir", SC_CLUSTER, T_PATH, "rackeys", 0, 0, CK(cf_key_dir),
+	  "directory of the interconnect's CURVE keys (racctl keygen makes them)" },
 
 	{ "name", SC_INST, T_NAME, NULL, 1, RAC_NAME_MAX - 1, IK(ic_name),
 	  "instance name (default RAC<N>)" },

@@ -81,6 +81,8 @@ struct rac_config {
 	char cf_cl_control[RAC_PATH_MAX];
 	uint32_t cf_paths_used;
 	char cf_paths[CFG_PATHS_MAX];	/* NUL-terminated paths the instances name */
+	int32_t cf_auth;		/* 1: CURVE on every TCP socket (auth.h) */
+	char cf_key_dir[RAC_PATH_MAX];	/* the CURVE keys, absolute */
 };
 
 /*

@@ -134,6 +134,7 @@ void css_pump(struct lmon *l, int ms)
 		long left;
 
 		css_chores(l);
+		member_serve_aux(l->l_m);
 		if (now >= end)
 			return;
 		left = (long)((end - now) / 1000000);

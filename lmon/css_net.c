@@ -31,10 +31,11 @@
 static void add_monitor(struct lmon *l, int i)
 {
 	struct member *m = l->l_m;
+	static unsigned gen;	/* a new name each time: an old one may still be closing */
 	char ep[64];
 	void *pair;
 
-	snprintf(ep, sizeof(ep), "inproc://lmon-monitor-%d", i);
+	snprintf(ep, sizeof(ep), "inproc://lmon-monitor-%d-%u", i, gen++);
 	if (m->m_nitems >= MEMBER_MAX_ITEMS ||
 	    zmq_socket_monitor(l->l_peers[i].lp_sock, ep,
 			       ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED))
@@ -96,45 +97,78 @@ int css_net_monitor_ready(struct lmon *l, int item)
 	return 0;
 }
 
+/* LMON's DEALER to instance i, with the keys in force */
+static int connect_peer(struct lmon *l, int i, char *err, size_t errlen)
+{
+	struct member *m = l->l_m;
+	void *s = member_dealer(m, i, config_inst(m->m_cfg, i)->ic_lmon_ep, HB_SNDHWM, true,
+				err, errlen);
+
+	if (!s)
+		return -1;
+	l->l_peers[i].lp_inst = i;
+	l->l_peers[i].lp_sock = s;
+	return 0;
+}
+
 int css_net_init(struct lmon *l, char *err, size_t errlen)
 {
 	struct member *m = l->l_m;
 	const struct rac_config *cfg = m->m_cfg;
-	int64_t maxmsg = RAC_MSG_MAX;
 
+	/* the size bound, the handshake bound and the keys: member_bind_router() */
 	if (member_bind_router(m, m->m_ic->ic_lmon_ep, "LMON endpoint", err, errlen))
 		return -1;
 	l->l_router_item = m->m_nitems - 1;
-	zmq_setsockopt(m->m_items[l->l_router_item].socket, ZMQ_MAXMSGSIZE, &maxmsg,
-		       sizeof(maxmsg));
 
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
-		const struct rac_inst_cfg *ic = config_inst(cfg, i);
-		int hwm = HB_SNDHWM, one = 1;
-		void *s;
-
-		if (!ic || i == m->m_inst)
+		if (!config_inst(cfg, i) || i == m->m_inst)
 			continue;
-		s = member_socket(m, ZMQ_DEALER);
-		if (!s) {
-			snprintf(err, errlen, "cannot create a socket for instance %d: %s", i,
-				 zmq_strerror(errno));
-			return -1;
-		}
-		zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
-		zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof(one));
-		if (zmq_connect(s, ic->ic_lmon_ep)) {
-			snprintf(err, errlen, "cannot connect to instance %d at %s: %s", i,
-				 ic->ic_lmon_ep, zmq_strerror(errno));
-			zmq_close(s);
-			return -1;
-		}
-		l->l_peers[i].lp_inst = i;
-		l->l_peers[i].lp_sock = s;
 		l->l_peers[i].lp_mon_item = -1;
+		if (connect_peer(l, i, err, errlen))
+			return -1;
 		add_monitor(l, i);
 	}
 	return 0;
+}
+
+/*
+ * Instance i's current key changed (keys reloaded): a new DEALER with it,
+ * and a new monitor in the old one's poll slot.  Heartbeats queued on the
+ * old socket go with it: they were for a peer we could not reach.
+ */
+void css_net_rekey(struct lmon *l, int i)
+{
+	struct member *m = l->l_m;
+	struct lmon_peer *p = &l->l_peers[i];
+	char err[256];
+
+	if (!p->lp_inst)
+		return;
+	zmq_close(p->lp_sock);
+	p->lp_sock = NULL;
+	p->lp_inst = 0;
+	if (connect_peer(l, i, err, sizeof(err))) {
+		log_alert("Interconnect: no socket to instance %d with its new key: %s", i, err);
+		return;
+	}
+	if (p->lp_mon_item >= 0) {
+		int slot = p->lp_mon_item;
+
+		zmq_close(m->m_items[slot].socket);
+		/* add_monitor() appends: let it, then move its PAIR into the old slot */
+		m->m_items[slot] = (zmq_pollitem_t){ .socket = NULL, .fd = -1 };
+		p->lp_mon_item = -1;
+		add_monitor(l, i);
+		if (p->lp_mon_item == m->m_nitems - 1 && p->lp_mon_item != slot) {
+			m->m_items[slot] = m->m_items[--m->m_nitems];
+			p->lp_mon_item = slot;
+		} else if (p->lp_mon_item < 0) {
+			p->lp_mon_item = slot;	/* an idle slot, never ready */
+		}
+	}
+	p->lp_connected = 0;
+	log_info(COMP, "interconnect socket to instance %d made again with its new key", i);
 }
 
 uint64_t css_net_heard(const struct lmon *l)
@@ -240,7 +274,7 @@ static void send_snapshot(struct lmon *l, const uint8_t *ident, size_t ident_len
 }
 
 static void handle(struct lmon *l, const uint8_t *buf, size_t len, const uint8_t *ident,
-		   size_t ident_len)
+		   size_t ident_len, int user)
 {
 	struct member *m = l->l_m;
 	struct msg_hdr h;
@@ -254,6 +288,10 @@ static void handle(struct lmon *l, const uint8_t *buf, size_t len, const uint8_t
 		bad_message(l, rc, len, &h);
 		return;
 	}
+	/* the key decides who it is: views for administrators, the rest for its sender */
+	if (!member_sender_ok(m, user, h.mh_type == MSG_VIEW_REQUEST ? AUTH_ADMIN :
+			      (int)h.mh_sender, msg_type_str(h.mh_type)))
+		return;
 	switch (h.mh_type) {
 	case MSG_HEARTBEAT: {
 		struct msg_heartbeat hb;
@@ -293,7 +331,7 @@ void css_net_receive(struct lmon *l)
 		int nparts = 0, more;
 		uint8_t buf[RAC_MSG_HDR + 1024], ident[256];
 		size_t len = 0, ident_len = 0;
-		int oversize = 0;
+		int oversize = 0, user = AUTH_NOBODY;
 
 		do {
 			zmq_msg_init(&part);
@@ -308,6 +346,7 @@ void css_net_receive(struct lmon *l)
 				memcpy(ident, zmq_msg_data(&part), ident_len);
 			}
 			if (nparts == 1) {
+				user = member_user_of(l->l_m, &part);
 				len = zmq_msg_size(&part);
 				if (len > sizeof(buf))
 					oversize = 1;
@@ -323,7 +362,7 @@ void css_net_receive(struct lmon *l)
 			bad_message(l, nparts != 2 ? RAC_EMSG_SHORT : RAC_EMSG_LEN, len, &none);
 			continue;
 		}
-		handle(l, buf, len, ident, ident_len);
+		handle(l, buf, len, ident, ident_len, user);
 	}
 }
 

@@ -84,12 +84,19 @@ static void lmon_fini(struct member *m)
 	css_disk_fini(&lmon);
 }
 
+static void lmon_rekey(struct member *m, int peer)
+{
+	(void)m;
+	css_net_rekey(&lmon, peer);
+}
+
 static const struct member_ops lmon_ops = {
 	.mo_init = lmon_init,
 	.mo_period_ms = lmon_period,
 	.mo_tick = lmon_tick,
 	.mo_ready = lmon_ready,
 	.mo_fini = lmon_fini,
+	.mo_rekey = lmon_rekey,
 };
 
 int main(int argc, char **argv)

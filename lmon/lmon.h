@@ -112,6 +112,8 @@ int css_net_monitor_ready(struct lmon *l, int item);	/* 1 if it was a monitor's 
 uint64_t css_net_heard(const struct lmon *l);	/* peers heard within misscount */
 uint64_t css_net_heard_within(const struct lmon *l, uint64_t ns);
 void css_net_fini(struct lmon *l);
+/* instance i's current key changed: new sockets to it (keys reloaded) */
+void css_net_rekey(struct lmon *l, int i);
 
 /* css_disk.c */
 /* one I/O worker per voting disk; our counter carried on from our slot */

@@ -4,6 +4,8 @@
  * takes what waits, decodes each header and hands every message to
  * dispatch(), the one switch over every type LMS accepts.
  */
+#include <string.h>
+
 #include "lms.h"
 #include "log.h"
 #include "zmtp_srv.h"
@@ -22,23 +24,44 @@ struct rx {
 	unsigned rx_served;		/* lock messages served in this lms_serve() */
 };
 
-/* receive [identity][message]; 0 when nothing waits */
-static int recv2(void *sock, uint8_t *ident, size_t *ident_len, uint8_t *buf, size_t *len)
+/*
+ * receive [identity][message]; 0 when nothing waits.  *user: whose key the
+ * connection proved (auth.h), AUTH_NOBODY without authentication.
+ */
+static int recv2(void *sock, uint8_t *ident, size_t *ident_len, uint8_t *buf, size_t *len,
+		 int *user)
 {
-	int n = zmq_recv(sock, ident, 255, ZMQ_DONTWAIT), more;
-	size_t sz = sizeof(more);
+	zmq_msg_t part;
+	int n, more;
+	size_t sz = sizeof(more), got;
 
+	n = zmq_recv(sock, ident, 255, ZMQ_DONTWAIT);
 	if (n < 0)
 		return 0;
 	*ident_len = (size_t)(n > 255 ? 255 : n);
+	*user = AUTH_NOBODY;
 	zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz);
 	if (!more) {
 		*len = 0;
 		return 1;
 	}
-	n = zmq_recv(sock, buf, *len, 0);
-	*len = n < 0 ? 0 : (size_t)n > *len ? *len + 1 : (size_t)n;	/* + 1: too long */
-	zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz);
+	/* the message frame, not the ROUTER's identity frame, carries the metadata */
+	zmq_msg_init(&part);
+	if (zmq_msg_recv(&part, sock, 0) < 0) {
+		zmq_msg_close(&part);
+		*len = 0;
+		return 1;
+	}
+	got = zmq_msg_size(&part);
+	if (got > *len) {
+		*len = *len + 1;	/* too long */
+	} else {
+		memcpy(buf, zmq_msg_data(&part), got);
+		*len = got;
+	}
+	*user = member_user_of(lms.s_m, &part);
+	more = zmq_msg_more(&part);
+	zmq_msg_close(&part);
 	while (more) {	/* extra frames: drain, the message is bad */
 		uint8_t junk[64];
 
@@ -276,10 +299,10 @@ void lms_serve(int item)
 		uint8_t ident[256];
 		size_t ident_len, len = sizeof(buf);
 		struct msg_hdr h;
-		int rc;
+		int rc, user = AUTH_NOBODY;
 
 		if (!(client ? zsrv_recv(lms.s_zs, ident, &ident_len, buf, &len) :
-		      recv2(sock, ident, &ident_len, buf, &len)))
+		      recv2(sock, ident, &ident_len, buf, &len, &user)))
 			return;
 		rc = msg_decode_hdr(buf, len, lms.s_cluster_id, &h, &rx.rx_p);
 		if (rc == RAC_EMSG_VERSION && client)
@@ -288,6 +311,11 @@ void lms_serve(int item)
 			lms_bad(client ? "a client" : "an LMS", rc);
 			continue;
 		}
+		/* over TCP the key decides: dumps for administrators, the rest its sender's */
+		if (!client && !member_sender_ok(lms.s_m, user, h.mh_type == MSG_GES_DUMP_REQUEST ?
+						 AUTH_ADMIN : (int)h.mh_sender,
+						 msg_type_str(h.mh_type)))
+			continue;
 		rx.rx_ident = ident;
 		rx.rx_ident_len = ident_len;
 		rx.rx_h = &h;

@@ -136,29 +136,42 @@ static int init_clients(struct member *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* a DEALER to instance i's LMS, with the keys in force */
+static int connect_peer(struct member *m, int i, char *err, size_t errlen)
+{
+	lms.s_peer[i] = member_dealer(m, i, config_inst(m->m_cfg, i)->ic_lms_ep, PEER_HWM, false,
+				      err, errlen);
+	return lms.s_peer[i] ? 0 : -1;
+}
+
 /* a DEALER to every other instance's LMS */
 static int init_peers(struct member *m, char *err, size_t errlen)
 {
-	for (int i = 1; i <= RAC_MAX_INST; i++) {
-		const struct rac_inst_cfg *ic = config_inst(m->m_cfg, i);
-		int hwm = PEER_HWM;
-		void *s;
-
-		if (!ic || i == m->m_inst)
-			continue;
-		s = member_socket(m, ZMQ_DEALER);
-		if (!s)
-			continue;
-		zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
-		if (zmq_connect(s, ic->ic_lms_ep)) {
-			snprintf(err, errlen, "cannot connect to LMS of instance %d at %s: %s", i,
-				 ic->ic_lms_ep, zmq_strerror(errno));
-			zmq_close(s);
+	for (int i = 1; i <= RAC_MAX_INST; i++)
+		if (config_inst(m->m_cfg, i) && i != m->m_inst && connect_peer(m, i, err, errlen))
 			return -1;
-		}
-		lms.s_peer[i] = s;
-	}
 	return 0;
+}
+
+/*
+ * Instance i's current key changed (keys reloaded): a new DEALER with it.
+ * What waited in the old one's queue goes with it, as it would had the
+ * peer died; the GRD's own resends and reconfigurations cover both.
+ */
+static void lms_rekey(struct member *m, int i)
+{
+	char err[256];
+
+	if (!lms.s_peer[i])
+		return;
+	zmq_close(lms.s_peer[i]);
+	lms.s_peer[i] = NULL;
+	if (connect_peer(m, i, err, sizeof(err)))
+		log_alert("Interconnect: no socket to LMS of instance %d with its new key: %s", i,
+			  err);
+	else
+		log_info(COMP, "interconnect socket to LMS of instance %d made again with its "
+			 "new key", i);
 }
 
 static int lms_init(struct member *m, char *err, size_t errlen)
@@ -230,6 +243,7 @@ static const struct member_ops lms_ops = {
 	.mo_tick = lms_tick,
 	.mo_ready = lms_ready,
 	.mo_fini = lms_fini,
+	.mo_rekey = lms_rekey,
 };
 
 int main(int argc, char **argv)

@@ -296,6 +296,8 @@ const char *sga_counter_name(int c)
 		[CNT_IMR_RESULT_RACES] = "IMR results found written by another writer",
 		[CNT_CKPT_UNREADABLE] = "checkpoint records of other instances unreadable",
 		[CNT_NUMBER_IN_USE] = "starts refused: instance number in use by another life",
+		[CNT_AUTH_REFUSED] = "interconnect connections refused",
+		[CNT_AUTH_SENDER] = "messages refused: key of another sender",
 		[CNT_GES_REQUESTS] = "ges requests",
 		[CNT_GES_GRANTS] = "ges grants",
 		[CNT_GES_REMOTE_SENT] = "ges remote requests sent",

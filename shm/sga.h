@@ -42,7 +42,7 @@
 #include "fastlock.h"
 
 #define SGA_MAGIC	0x41475352u	/* "RSGA" little-endian */
-#define SGA_VERSION	10u
+#define SGA_VERSION	11u
 
 /* instance state, as v$instance.STATUS shows it */
 enum inst_state {
@@ -252,6 +252,8 @@ enum sga_counter {
 	CNT_IMR_RESULT_RACES,		/* another writer's result found before ours was written */
 	CNT_CKPT_UNREADABLE,		/* reads of a peer's checkpoint record that failed */
 	CNT_NUMBER_IN_USE,		/* starts refused: another life holds our number */
+	CNT_AUTH_REFUSED,		/* interconnect connections refused (key, mechanism) */
+	CNT_AUTH_SENDER,		/* messages whose key is not their sender's */
 	SGA_NCOUNTERS_USED,
 	SGA_NCOUNTERS = 64		/* room kept for later counters */
 };

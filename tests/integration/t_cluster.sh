@@ -181,10 +181,13 @@ test_malformed_messages_are_counted_and_dropped() {
 	ep=$(sed -n '/^\[instance1\]/,/^\[/s/^lmon_endpoint = //p' "$T/rac.ini")
 	inc=$(inc_of 1); c1=$(completes 1)
 	name=$(sed -n 's/^name = //p' "$T/rac.ini" | head -1)
+	# sent as a member would (instance 2's key): what the decoder must catch
+	export ZSEND_KEY=$T/rackeys/inst2.key ZSEND_SERVER=$T/rackeys/inst1.pub ZSEND_SENDER=2
 	for kind in garbage short magic version type length trailing sender; do
 		"$RACBIN/zsend" "$ep" "$kind" 20 "$name"
 	done
 	"$RACBIN/zsend" "$ep" foreign 30 "$name"
+	unset ZSEND_KEY ZSEND_SERVER ZSEND_SENDER
 	stat() { racsql -i 1 -e "select value from v\$sysstat where name = '$1'" --format csv | sed -n 2p; }
 	bad_at_least() { [ "$(stat 'malformed messages dropped')" -ge 160 ]; }
 	wait_for "160 malformed messages counted" 3000 bad_at_least

@@ -12,6 +12,12 @@
  * Sends COUNT messages (at most 100000) and exits; bounded by design.  With
  * "reply", waits up to 2 s for one answer and prints "reply version V type
  * T length L" (exit 0), or "no reply" (exit 1).
+ *
+ * More kinds: view (a gv$ view request), hb (a valid heartbeat).  The
+ * environment makes it a keyed peer (auth.h): ZSEND_KEY=<a .key file> and
+ * ZSEND_SERVER=<the receiver's .pub file> connect with CURVE (ZSEND_KEY=new:
+ * a fresh key pair nobody knows); ZSEND_SENDER=N names sender N in the
+ * header (default 1).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +25,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "auth.h"
 #include "msg.h"
 
 int main(int argc, char **argv)
@@ -37,9 +44,31 @@ int main(int argc, char **argv)
 	}
 	kind = argv[2];
 	h.mh_cluster = rac_msg_cluster_id(strcmp(kind, "foreign") ? argv[4] : "another-cluster");
+	if (getenv("ZSEND_SENDER"))
+		h.mh_sender = (uint32_t)atoi(getenv("ZSEND_SENDER"));
 	ctx = zmq_ctx_new();
 	s = zmq_socket(ctx, ZMQ_DEALER);
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	if (getenv("ZSEND_KEY") && getenv("ZSEND_SERVER")) {
+		char pub[AUTH_ACCEPT_MAX][AUTH_Z85], sec[AUTH_Z85], srv[AUTH_ACCEPT_MAX][AUTH_Z85];
+		char err[512];
+
+		if (!strcmp(getenv("ZSEND_KEY"), "new")) {
+			zmq_curve_keypair(pub[0], sec);
+		} else if (auth_read_file(getenv("ZSEND_KEY"), pub, AUTH_ACCEPT_MAX, sec, err,
+					  sizeof(err)) < 1 || !sec[0]) {
+			fprintf(stderr, "zsend: %s\n", sec[0] ? err : "no key pair in ZSEND_KEY");
+			return 2;
+		}
+		if (auth_read_file(getenv("ZSEND_SERVER"), srv, AUTH_ACCEPT_MAX, NULL, err,
+				   sizeof(err)) < 1) {
+			fprintf(stderr, "zsend: %s\n", err);
+			return 2;
+		}
+		zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub[0], AUTH_Z85 - 1);
+		zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sec, AUTH_Z85 - 1);
+		zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, srv[0], AUTH_Z85 - 1);
+	}
 	if (zmq_connect(s, argv[1])) {
 		fprintf(stderr, "zsend: connect %s: %s\n", argv[1], zmq_strerror(zmq_errno()));
 		return 1;
@@ -64,6 +93,10 @@ int main(int argc, char **argv)
 		buf[n++] = 0;
 	} else if (!strcmp(kind, "sender")) {
 		buf[12] = 99;
+	} else if (!strcmp(kind, "hb")) {
+		/* a valid heartbeat */
+	} else if (!strcmp(kind, "view")) {
+		n = msg_encode_raw(buf, sizeof(buf), &h, MSG_VIEW_REQUEST, NULL, 0);
 	} else {
 		fprintf(stderr, "zsend: unknown kind '%s'\n", kind);
 		return 2;

@@ -80,7 +80,11 @@ static void test_membership_round_trip_behind_the_gate(void **state)
 
 	assert_int_equal(ctl_io_write_membership(fd, true, 2, &ms, 4), 0);
 	assert_int_equal(ctl_io_read_membership(fd, &back, &h), 0);
-	assert_memory_equal(&ms, &back, sizeof(ms));
+	/* field by field: the struct has padding, which nobody writes */
+	assert_int_equal(back.ms_bitmap, ms.ms_bitmap);
+	assert_int_equal(back.ms_valid, ms.ms_valid);
+	assert_int_equal(back.ms_incarnation, ms.ms_incarnation);
+	assert_int_equal(back.ms_control, ms.ms_control);
 	assert_int_equal(h.bh_type, BLK_MEMBERSHIP);
 	assert_int_equal(h.bh_writer, 2);
 	assert_int_equal(h.bh_incarnation, 9);	/* the membership's own */
@@ -99,6 +103,7 @@ static void test_cfvrr_round_trip(void **state)
 	vr.vr_vote_seq[0] = 12;
 	assert_int_equal(ctl_io_write_cfvrr(fd, false, 1, &vr, 6, 30), RAC_EIO);
 	assert_int_equal(ctl_io_write_cfvrr(fd, true, 1, &vr, 6, 30), 0);
+	memset(&back, 0, sizeof(back));	/* the padding: nobody writes it */
 	assert_int_equal(ctl_io_read_cfvrr(fd, &back, &h), 0);
 	assert_memory_equal(&vr, &back, sizeof(vr));
 	assert_int_equal(h.bh_incarnation, 6);	/* the caller's */
@@ -113,6 +118,7 @@ static void test_vote_in_its_own_block(void **state)
 
 	(void)state;
 	assert_int_equal(ctl_io_write_vote(fd, true, &v, 8, 1), 0);
+	memset(&back, 0, sizeof(back));
 	assert_int_equal(ctl_io_read_vote(fd, 2, &back), 0);
 	assert_memory_equal(&v, &back, sizeof(v));
 	assert_int_equal(ctl_io_read_vote(fd, 3, &back), RAC_EBLK_ZERO);

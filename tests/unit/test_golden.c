@@ -1350,7 +1350,7 @@ struct layout {
 
 static const struct layout sga_layout[] = {
 	{ "SGA_MAGIC", SGA_MAGIC, 0x41475352u },
-	{ "SGA_VERSION", SGA_VERSION, 10 },
+	{ "SGA_VERSION", SGA_VERSION, 11 },
 	{ "RAC_NROLES", RAC_NROLES, 4 },
 	{ "RAC_MAX_INST", RAC_MAX_INST, 32 },
 	{ "RAC_MAX_VOTING", RAC_MAX_VOTING, 15 },
@@ -1535,7 +1535,7 @@ static const struct layout sga_layout[] = {
 	F(rac_inst_cfg, ic_voting, 656),
 	F(rac_inst_cfg, ic_control, 686),
 	/* struct rac_config */
-	S(rac_config, 39768),
+	S(rac_config, 40028),
 	F(rac_config, cf_path, 0),
 	F(rac_config, cf_name, 256),
 	F(rac_config, cf_shared_disk, 288),
@@ -1564,6 +1564,9 @@ static const struct layout sga_layout[] = {
 	F(rac_config, cf_cl_control, 31316),
 	F(rac_config, cf_paths_used, 31572),
 	F(rac_config, cf_paths, 31576),
+	/* SGA version 11: the interconnect's keys */
+	F(rac_config, cf_auth, 39768),
+	F(rac_config, cf_key_dir, 39772),
 	/* enum sga_counter: the index of each counter in the SGA */
 	C(CNT_NM_HEARTBEATS, 0),
 	C(CNT_CKPT_WRITES, 1),
@@ -1614,7 +1617,9 @@ static const struct layout sga_layout[] = {
 	C(CNT_IMR_RESULT_RACES, 46),
 	C(CNT_CKPT_UNREADABLE, 47),
 	C(CNT_NUMBER_IN_USE, 48),
-	C(SGA_NCOUNTERS_USED, 49),
+	C(CNT_AUTH_REFUSED, 49),
+	C(CNT_AUTH_SENDER, 50),
+	C(SGA_NCOUNTERS_USED, 51),
 	C(SGA_NCOUNTERS, 64),
 };
 
@@ -1645,7 +1650,7 @@ static void test_sga_sections(void **state)
 
 	(void)state;
 	assert_int_equal(sga_layout_size(), 2854912);
-	assert_int_equal(sga_view_size(), 58304);
+	assert_int_equal(sga_view_size(), 58560);
 
 	snprintf(base, sizeof(base), "/tmp/racrt-unit-golden.%d", (int)getpid());
 	assert_int_equal(config_default(base, &cfg, err, sizeof(err)), 0);
@@ -1653,7 +1658,7 @@ static void test_sga_sections(void **state)
 	assert_int_equal(sga_create(&cfg, 1, &s, &stale), 0);
 	h = sga_hdr(&s);
 	assert_int_equal(h->sh_magic, SGA_MAGIC);
-	assert_int_equal(h->sh_version, 10);
+	assert_int_equal(h->sh_version, 11);
 	assert_int_equal(h->sh_size, 2854912);
 	assert_int_equal(h->sh_hdr_size, 592);
 	assert_int_equal(h->sh_off_nm, 640);
@@ -1661,14 +1666,14 @@ static void test_sga_sections(void **state)
 	assert_int_equal(h->sh_off_counters, 1664);
 	assert_int_equal(h->sh_ncounters, 64);
 	assert_int_equal(h->sh_off_config, 2176);
-	assert_int_equal(h->sh_config_size, 39768);
-	assert_int_equal(h->sh_off_peers, 41984);
+	assert_int_equal(h->sh_config_size, 40028);
+	assert_int_equal(h->sh_off_peers, 42240);
 	assert_int_equal(h->sh_npeers, 33);
-	assert_int_equal(h->sh_off_vdisks, 43840);
+	assert_int_equal(h->sh_off_vdisks, 44096);
 	assert_int_equal(h->sh_nvdisks, 15);
-	assert_int_equal(h->sh_off_cluster, 48640);
+	assert_int_equal(h->sh_off_cluster, 48896);
 	assert_int_equal(h->sh_cluster_size, 9616);
-	assert_int_equal(h->sh_off_fast, 58304);
+	assert_int_equal(h->sh_off_fast, 58560);
 	assert_int_equal(h->sh_fast_size, 2793536);
 	sga_unlink(&s);
 	sga_detach(&s);

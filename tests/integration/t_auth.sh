@@ -1,0 +1,187 @@
+# Integration tests of the authenticated interconnect (lib/auth.h,
+# docs/security.md): CURVE on every TCP socket, a key per instance, the
+# administrators' key for views.  Each attack is made for real against a
+# running cluster, with zsend as the stranger, and must be refused, counted
+# in v$sysstat and named in the alert log, with nothing else changed.
+
+ep_of() { sed -n "/^\[instance$1\]/,/^\[/s/^$2 = //p" "$T/rac.ini"; }
+cluster_name() { sed -n 's/^name = //p' "$T/rac.ini" | head -1; }
+stat_of() { sql1 -i "$1" -e "select value from v\$sysstat where name = '$2'"; }
+members_of() { sql1 -i "$1" -e 'select members from v$cluster'; }
+inc_of() { sql1 -i "$1" -e 'select incarnation from v$instance'; }
+
+two_up() {
+	mkconfig 2 </dev/null
+	rac init >/dev/null
+	rac start -i 1 >/dev/null
+	rac start -i 2 >/dev/null
+	two() { [ "$(members_of 1)" = "1 2" ] && [ "$(members_of 2)" = "1 2" ]; }
+	wait_for "both instances in one membership" 10000 two
+}
+
+refused_at_least() { [ "$(stat_of "$1" 'interconnect connections refused')" -ge "$2" ]; }
+sender_refused_at_least() { [ "$(stat_of "$1" 'messages refused: key of another sender')" -ge "$2" ]; }
+
+test_auth_keys_made_by_init_with_modes() {
+	mkconfig 1 </dev/null
+	rac init
+	for f in inst1.key admin.key; do
+		[ "$(stat -c %a "$T/rackeys/$f")" = 600 ] || fail "$f is not mode 600"
+	done
+	[ "$(stat -c %a "$T/rackeys")" = 700 ] || fail "the key directory is not mode 700"
+	grep -q '^public = ' "$T/rackeys/inst1.pub" || fail "no public key in inst1.pub"
+	! grep -q '^secret' "$T/rackeys/inst1.pub" || fail "a secret in a .pub file"
+	# a second init keeps them: the other hosts hold copies
+	sum=$(cat "$T"/rackeys/* | md5sum)
+	rac init --force >/dev/null
+	[ "$(cat "$T"/rackeys/* | md5sum)" = "$sum" ] || fail "init --force replaced the keys"
+	rac keygen -i 1 --force | grep -q "made .*inst1.key" || fail "keygen --force said nothing"
+	[ "$(cat "$T"/rackeys/* | md5sum)" != "$sum" ] || fail "keygen --force kept the keys"
+}
+
+test_auth_stranger_without_key_is_refused() {
+	two_up
+	inc=$(inc_of 1)
+	name=$(cluster_name)
+	# plain ZeroMQ, as a stranger on the network would connect: heartbeats to
+	# LMON, a view request to LMON, lock traffic to LMS
+	"$RACBIN/zsend" "$(ep_of 1 lmon_endpoint)" hb 20 "$name"
+	"$RACBIN/zsend" "$(ep_of 1 lmon_endpoint)" view 1 "$name" reply && fail "a stranger got a view"
+	"$RACBIN/zsend" "$(ep_of 1 lms_endpoint)" hb 20 "$name"
+	wait_for "the stranger's connections counted" 3000 refused_at_least 1 2
+	wait_for "the refusal in the alert log" 3000 \
+		alert_has 1 "Interconnect: refused a connection to $(ep_of 1 lmon_endpoint)"
+	[ "$(stat_of 1 'malformed messages dropped')" = 0 ] || fail "a stranger's bytes were read"
+	[ "$(inc_of 1)" = "$inc" ] && [ "$(members_of 1)" = "1 2" ] || fail "membership changed"
+	rac lock -i 2 -m EX --nowait n1 -- true || fail "locks no longer served"
+}
+
+test_auth_unknown_key_is_refused_with_its_address() {
+	two_up
+	ZSEND_KEY=new ZSEND_SERVER=$T/rackeys/inst1.pub \
+		"$RACBIN/zsend" "$(ep_of 1 lmon_endpoint)" view 1 "$(cluster_name)" reply &&
+		fail "an unknown key got a view"
+	wait_for "the unknown key counted" 3000 refused_at_least 1 1
+	wait_for "the address named in the alert log" 3000 \
+		alert_has 1 "Interconnect: refused a connection from 127.0.0.1: unknown key"
+}
+
+test_auth_key_of_one_instance_cannot_speak_for_another() {
+	mkconfig 3 </dev/null
+	rac init >/dev/null
+	rac start -i 1 >/dev/null
+	rac start -i 2 >/dev/null
+	rac start -i 3 >/dev/null
+	rac stop -i 3 >/dev/null
+	two() { [ "$(members_of 1)" = "1 2" ]; }
+	wait_for "instance 3 gone from the membership" 10000 two
+	inc=$(inc_of 1)
+	hb3() { sql1 -i 1 -e "select net_heartbeats from v\$heartbeat where instance_number = 3"; }
+	before=$(hb3)
+	# instance 2's key (a member's host that turned hostile), heartbeats and
+	# lock traffic that name the stopped instance 3
+	export ZSEND_KEY=$T/rackeys/inst2.key ZSEND_SERVER=$T/rackeys/inst1.pub ZSEND_SENDER=3
+	"$RACBIN/zsend" "$(ep_of 1 lmon_endpoint)" hb 50 "$(cluster_name)"
+	"$RACBIN/zsend" "$(ep_of 1 lms_endpoint)" hb 50 "$(cluster_name)"
+	unset ZSEND_KEY ZSEND_SERVER ZSEND_SENDER
+	wait_for "the forged messages counted" 3000 sender_refused_at_least 1 100
+	alert_has 1 "Interconnect: dropped HEARTBEAT from instance 2 claiming to be another instance" ||
+		fail "not in the alert log"
+	# rate-limited: the first ten, then one in a hundred, in LMON and in LMS
+	[ "$(grep -c 'Interconnect: dropped' "$(alert_file 1)")" -le 24 ] || fail "not rate-limited"
+	# instance 3 is not heard over the network: still no member, same incarnation
+	[ "$(hb3)" = "$before" ] || fail "forged heartbeats counted as instance 3's"
+	[ "$(sql1 -i 1 -e "select net_state from v\$heartbeat where instance_number = 3")" != ALIVE ] ||
+		fail "the forged heartbeats made instance 3 look alive"
+	[ "$(members_of 1)" = "1 2" ] && [ "$(inc_of 1)" = "$inc" ] || fail "membership changed"
+}
+
+test_auth_views_need_the_administrators_key() {
+	two_up
+	name=$(cluster_name)
+	# an instance's key is not an administrator's
+	ZSEND_KEY=$T/rackeys/inst2.key ZSEND_SERVER=$T/rackeys/inst1.pub ZSEND_SENDER=2 \
+		"$RACBIN/zsend" "$(ep_of 1 lmon_endpoint)" view 1 "$name" reply &&
+		fail "instance 2's key got a view"
+	wait_for "the view request counted" 3000 sender_refused_at_least 1 1
+	alert_has 1 "claiming to be an administrator" || fail "not in the alert log"
+	# the administrators' key gets it
+	ZSEND_KEY=$T/rackeys/admin.key ZSEND_SERVER=$T/rackeys/inst1.pub ZSEND_SENDER=0 \
+		"$RACBIN/zsend" "$(ep_of 1 lmon_endpoint)" view 1 "$name" reply ||
+		fail "the administrators' key got no view"
+	[ "$(racsql -e 'select count(*) from gv$instance' --format csv | sed -n 2p)" = 2 ] ||
+		fail "racsql's gv\$ views do not work with the keys"
+	# without it racsql says which file it needs
+	mv "$T/rackeys/admin.key" "$T/admin.key.away"
+	out=$(racsql -e 'select count(*) from gv$instance' 2>&1) && fail "gv\$ without a key: $out"
+	echo "$out"
+	echo "$out" | grep -q "admin.key" || fail "the message does not name admin.key"
+	mv "$T/admin.key.away" "$T/rackeys/admin.key"
+}
+
+test_auth_bad_key_files_are_refused_with_the_fix() {
+	mkconfig 2 </dev/null
+	rac init >/dev/null
+	chmod 644 "$T/rackeys/inst1.key"
+	out=$(rac start -i 1 2>&1) && fail "started with a world-readable key"
+	echo "$out"
+	echo "$out" | grep -q "chmod 600 $T/rackeys/inst1.key" || fail "the fix is not named"
+	chmod 600 "$T/rackeys/inst1.key"
+	mv "$T/rackeys/inst2.pub" "$T/inst2.pub.away"
+	out=$(rac start -i 1 2>&1) && fail "started without instance 2's public key"
+	echo "$out"
+	echo "$out" | grep -q "no public key of instance 2: $T/rackeys/inst2.pub is missing" ||
+		fail "the missing file is not named"
+	mv "$T/inst2.pub.away" "$T/rackeys/inst2.pub"
+	rac start -i 1 >/dev/null || fail "does not start once the files are right"
+}
+
+test_auth_off_still_forms_a_cluster() {
+	mkconfig 2 <<<"interconnect_auth = no"
+	rac init >/dev/null
+	[ ! -e "$T/rackeys" ] || fail "keys made although interconnect_auth = no"
+	rac start -i 1 >/dev/null
+	rac start -i 2 >/dev/null
+	two() { [ "$(members_of 1)" = "1 2" ]; }
+	wait_for "both in one membership" 10000 two
+	grep -q "interconnect_auth = no: the interconnect is neither encrypted" \
+		"$T"/local/RAC1/trace/RAC1_lmon_*.trc || fail "no warning that it is open"
+}
+
+test_auth_key_rotation_without_an_outage() {
+	two_up
+	inc0=$(inc_of 1)
+	cp "$T/rackeys/inst2.key" "$T/old-inst2.key"
+	# 1: a new key beside the old one, accepted everywhere
+	rac keygen -i 2 --next
+	[ "$(grep -c '^public = ' "$T/rackeys/inst2.pub")" = 2 ] || fail "no second key"
+	rac keys reload
+	reloaded() { [ "$(grep -c 'Interconnect keys reloaded' "$(alert_file "$1")")" -ge "$2" ]; }
+	wait_for "instance 1 reloaded" 3000 reloaded 1 2
+	# 2: instance 2 restarts with it
+	rac keygen -i 2 --promote && fail "promoted while instance 2 runs"
+	rac stop -i 2 >/dev/null
+	rac keygen -i 2 --promote
+	rac keys reload
+	wait_for "instance 1 reloaded again" 3000 reloaded 1 4
+	alert_has 1 "(1 peer with a new current key)" || fail "instance 1 did not take the new key"
+	rac start -i 2 >/dev/null
+	two() { [ "$(members_of 1)" = "1 2" ] && [ "$(members_of 2)" = "1 2" ]; }
+	wait_for "instance 2 back with its new key" 10000 two
+	rac lock -i 2 -m EX --nowait rot -- true || fail "locks not served after the switch"
+	# the old key is still accepted until it is retired
+	ZSEND_KEY=$T/old-inst2.key ZSEND_SERVER=$T/rackeys/inst1.pub ZSEND_SENDER=2 \
+		"$RACBIN/zsend" "$(ep_of 1 lmon_endpoint)" hb 1 "$(cluster_name)"
+	# 3: retired, it is refused as unknown
+	rac keygen -i 2 --retire
+	[ "$(grep -c '^public = ' "$T/rackeys/inst2.pub")" = 1 ] || fail "the old key not retired"
+	rac keys reload
+	wait_for "instance 1 reloaded a third time" 3000 reloaded 1 6
+	before=$(stat_of 1 'interconnect connections refused')
+	ZSEND_KEY=$T/old-inst2.key ZSEND_SERVER=$T/rackeys/inst1.pub ZSEND_SENDER=2 \
+		"$RACBIN/zsend" "$(ep_of 1 lmon_endpoint)" hb 1 "$(cluster_name)"
+	wait_for "the retired key refused" 3000 refused_at_least 1 $((before + 1))
+	[ "$(members_of 1)" = "1 2" ] || fail "membership changed"
+	rm -f "$T/old-inst2.key"
+	[ "$(inc_of 1)" -gt "$inc0" ]	# instance 2's restart, nothing else
+}
