@@ -67,6 +67,10 @@ for n in 1 3; do
 	"$BINDIR/racctl" -c "$d/rac.ini" down >/dev/null
 done
 
+# what CURVE on the interconnect costs, with it and without in the same run
+echo
+"$(dirname "$0")/auth.sh" "$BINDIR" "$BENCHDIR" "${AUTH_LOCK_ROUNDS:-3}" "${LOCK_SECONDS:-2}" || true
+
 # the GRD with 100,000 and 1,000,000 locks held when one of 4 instances dies
 echo
 "$(dirname "$0")/grd.sh" "$BINDIR" "$BENCHDIR" "${GRD_RUNS:-3}" 100000 1000000 || true

@@ -521,6 +521,9 @@ const char *racrt_strerror(int err)
 	CASE(RACRT_EDEADLK, "chosen as a deadlock victim");
 	CASE(RACRT_ETIMEDOUT, "not granted within the timeout");
 	CASE(RACRT_EIMPORT, "LMS remastering records clashed");
+	CASE(RACRT_EPERM, "not permitted: this user may not use the instance's lock manager "
+			  "(run as the cluster's user), or the lock is not this handle's");
+	CASE(RACRT_ELIMIT, "lock quota reached (max_locks_per_client)");
 	CASE(RACRT_EINVAL, "invalid argument");
 	CASE(RACRT_ENOMEM, "out of memory");
 	CASE(RACRT_ECONFIG, "configuration unreadable, or no such instance");

@@ -109,6 +109,8 @@ static int map_status(struct racrt *r, int32_t st)
 		return RACRT_ENOMEM;	/* the master's table is full */
 	if (st == LK_EINVAL)
 		return RACRT_EINVAL;
+	if (st == LK_EPERM || st == LK_ELIMIT)
+		return st;	/* the same numbers */
 	r->r_st.rs_bad++;
 	return RACRT_EPROTO;
 }

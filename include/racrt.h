@@ -134,6 +134,10 @@ enum racrt_error {
 	RACRT_EDEADLK = -508,		/* request chosen as a deadlock victim */
 	RACRT_ETIMEDOUT = -509,		/* request not granted within its timeout_ms */
 	RACRT_EIMPORT = -510,		/* (LMS internal: remastering records clashed) */
+	RACRT_EPERM = -513,		/* this process's user may not use the instance's lock
+					 * manager (not the cluster's user), or the lock
+					 * is another owner's */
+	RACRT_ELIMIT = -514,		/* a lock quota is reached (max_locks_per_client) */
 
 	/* the client's own */
 	RACRT_EINVAL = -600,		/* bad argument */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -234,6 +235,12 @@ void member_serve_aux(struct member *m)
 int member_bind_router(struct member *m, const char *ep, const char *what, char *err,
 		       size_t errlen)
 {
+	return member_bind_router_hwm(m, ep, what, SOCKET_HWM, err, errlen);
+}
+
+int member_bind_router_hwm(struct member *m, const char *ep, const char *what, int sndhwm,
+			   char *err, size_t errlen)
+{
 	void *sock;
 	int64_t maxmsg = RAC_MSG_MAX;
 	int handshake_ms = MEMBER_HANDSHAKE_MS;
@@ -247,6 +254,7 @@ int member_bind_router(struct member *m, const char *ep, const char *what, char 
 	sock = member_socket(m, ZMQ_ROUTER);
 	/* every bound applies only if set before the bind */
 	if (sock && (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) ||
+		     zmq_setsockopt(sock, ZMQ_SNDHWM, &sndhwm, sizeof(sndhwm)) ||
 		     zmq_setsockopt(sock, ZMQ_HANDSHAKE_IVL, &handshake_ms,
 				    sizeof(handshake_ms)) ||
 		     auth_server(sock, &m->m_keys))) {
@@ -475,11 +483,28 @@ int member_main(int argc, char **argv, enum rac_role role, const struct member_o
 	if (m->m_sigfd < 0)
 		fail_start(m, "signalfd: %s", strerror(errno));
 
+	/*
+	 * Every descriptor the host allows us: a stranger's half-open
+	 * connections (closed after MEMBER_HANDSHAKE_MS) then need far more
+	 * than a burst to crowd out local clients and peers.
+	 */
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+
 	/* a ZeroMQ context only now, after exec: never carried across fork */
 	m->m_zctx = zmq_ctx_new();
 	if (!m->m_zctx)
 		fail_start(m, "zmq_ctx_new: %s", zmq_strerror(errno));
 
+	/* the keys before anything else: a bad key file fails the start before any thread runs */
+	if ((role == RAC_ROLE_LMON || role == RAC_ROLE_LMS) && auth_init(m, err, sizeof(err)))
+		fail_start(m, "%s", err);
 	if (ops->mo_init && ops->mo_init(m, err, sizeof(err)))
 		fail_start(m, "%s", err[0] ? err : "initialisation failed");
 	nm_register(m);

@@ -89,6 +89,9 @@ void *member_socket(struct member *m, int type);
  */
 int member_bind_router(struct member *m, const char *ep, const char *what, char *err,
 		       size_t errlen);
+/* the same, with a send queue of `sndhwm` messages per connection */
+int member_bind_router_hwm(struct member *m, const char *ep, const char *what, int sndhwm,
+			   char *err, size_t errlen);
 
 /*
  * Connect a DEALER (made by member_socket) to instance `peer`'s endpoint,

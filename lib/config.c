@@ -95,6 +95,10 @@ static const struct cfg_key cfg_keys[] = {
 	  "CURVE encryption and keys on every TCP socket between instances (docs/security.md)" },
 	{ "key_dir", SC_CLUSTER, T_PATH, "rackeys", 0, 0, CK(cf_key_dir),
 	  "directory of the interconnect's CURVE keys (racctl keygen makes them)" },
+	{ "max_locks_per_client", SC_CLUSTER, T_INT, "1000000", 1, 100000000,
+	  CK(cf_max_locks_per_client), "locks one client may hold on each master (RACRT_ELIMIT)" },
+	{ "max_locks", SC_CLUSTER, T_INT, "10000000", 1000, 1000000000, CK(cf_max_locks),
+	  "locks each instance's LMS masters at most (RACRT_ELIMIT past it)" },
 
 	{ "name", SC_INST, T_NAME, NULL, 1, RAC_NAME_MAX - 1, IK(ic_name),
 	  "instance name (default RAC<N>)" },

@@ -83,6 +83,8 @@ struct rac_config {
 	char cf_paths[CFG_PATHS_MAX];	/* NUL-terminated paths the instances name */
 	int32_t cf_auth;		/* 1: CURVE on every TCP socket (auth.h) */
 	char cf_key_dir[RAC_PATH_MAX];	/* the CURVE keys, absolute */
+	int32_t cf_max_locks_per_client;	/* quota per client, on each master */
+	int32_t cf_max_locks;		/* quota per master (LMS) */
 };
 
 /*

@@ -232,6 +232,8 @@ enum {
 	LK_ENOMEM = -511,	/* the master's table could not take it: out of memory
 				 * or of lock ids */
 	LK_EINVAL = -512,	/* the master's table refused the request as malformed */
+	LK_EPERM = -513,	/* the client's user may not use this lock manager */
+	LK_ELIMIT = -514,	/* a lock quota is reached */
 };
 /* the lk_status to answer for what a lock-table call returned */
 int32_t msg_lk_status_of(int rc);

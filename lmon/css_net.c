@@ -27,6 +27,7 @@
 
 #define COMP "CSS"
 #define HB_SNDHWM 4
+#define VIEW_SNDHWM 4	/* snapshots queued per view client */
 
 static void add_monitor(struct lmon *l, int i)
 {
@@ -116,8 +117,13 @@ int css_net_init(struct lmon *l, char *err, size_t errlen)
 	struct member *m = l->l_m;
 	const struct rac_config *cfg = m->m_cfg;
 
-	/* the size bound, the handshake bound and the keys: member_bind_router() */
-	if (member_bind_router(m, m->m_ic->ic_lmon_ep, "LMON endpoint", err, errlen))
+	/*
+	 * The size bound, the handshake bound and the keys: member_bind_router().
+	 * What this ROUTER sends is view snapshots (57 KiB each): a client that
+	 * asks and never reads gets a few queued, not a thousand.
+	 */
+	if (member_bind_router_hwm(m, m->m_ic->ic_lmon_ep, "LMON endpoint", VIEW_SNDHWM, err,
+				   errlen))
 		return -1;
 	l->l_router_item = m->m_nitems - 1;
 

@@ -5,6 +5,7 @@
  * dispatch(), the one switch over every type LMS accepts.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "lms.h"
 #include "log.h"
@@ -91,8 +92,13 @@ static void refuse_version(void *sock, const uint8_t *ident, size_t ident_len, u
 
 void lms_bad(const char *from, int rc)
 {
+	static uint64_t logged;
+
 	sga_count(&lms.s_m->m_sga, rc == RAC_EMSG_CLUSTER ? CNT_MSG_FOREIGN : CNT_MSG_BAD, 1);
-	log_warn(COMP, "dropped a message from %s: %s", from, rac_strerror(rc));
+	/* as LMON's: the first few in full, then one in a hundred, so a flood cannot fill the disk */
+	if (logged++ < 10 || logged % 100 == 0)
+		log_warn(COMP, "dropped a message from %s: %s (%llu dropped so far)", from,
+			 rac_strerror(rc), (unsigned long long)logged);
 }
 
 /*
@@ -107,10 +113,55 @@ static void from_master(uint16_t type, const struct msg_lk *lk)
 	to_client(lk->lk_owner_client, type, lk);
 }
 
+/*
+ * May this client use us?  The kernel says who connected (SO_PEERCRED);
+ * the cluster's user and root may.  lms.sock lives in a 0700 directory, so
+ * anyone else got there through a directory opened by hand: told
+ * RACRT_EPERM, counted, named (rate-limited), never a session.
+ */
+static bool uid_ok(const struct ucred *cr)
+{
+	return cr->uid == geteuid() || cr->uid == 0;
+}
+
+static void refuse_user(const struct ucred *cr, const char *what)
+{
+	static uint64_t refused;
+
+	sga_count(&lms.s_m->m_sga, CNT_CLIENT_REFUSED, 1);
+	if (refused++ < 10 || refused % 100 == 0)
+		log_alert("LMS 0: refused %s from pid %d, uid %u: not the cluster's user (uid %u) "
+			  "(%llu refused so far)", what, (int)cr->pid, (unsigned)cr->uid,
+			  (unsigned)geteuid(), (unsigned long long)refused);
+}
+
+static bool client_allowed(const struct rx *rx, struct msg_lk *lk, const struct ucred *cr)
+{
+	struct msg_hdr h = { .mh_sender = 0, .mh_cluster = lms.s_cluster_id,
+			     .mh_incarnation = lms.s_inc, .mh_seq = ++lms.s_seq };
+	uint8_t msg[RAC_MSG_HDR + 256];
+	int n;
+
+	if (uid_ok(cr))
+		return true;
+	refuse_user(cr, "a lock request");
+	lk->lk_status = LK_EPERM;
+	n = msg_encode_lk(msg, sizeof(msg), &h, MSG_LK_REPLY, lk);
+	if (n < 0 || send_to(NULL, rx->rx_ident, rx->rx_ident_len, msg, (size_t)n))
+		sga_count(&lms.s_m->m_sga, CNT_GES_SEND_DROPPED, 1);
+	return false;
+}
+
 /* a client's lock message (lk_owner_client becomes its session) */
 static void from_client(const struct rx *rx, struct msg_lk *lk)
 {
-	struct session *se = session_for(rx->rx_ident, rx->rx_ident_len, (pid_t)lk->lk_owner_pid);
+	const struct ucred *cr = zsrv_last_cred(lms.s_zs);
+	struct session *se;
+
+	if (!client_allowed(rx, lk, cr))
+		return;
+	/* the pid is the kernel's, not the request's: a lie cannot keep locks past an exit */
+	se = session_for(rx->rx_ident, rx->rx_ident_len, cr->pid);
 
 	if (!se || lk->lk_op == LK_OP_DROP_OWNER || lk->lk_op == LK_OP_DEADLOCK_VICTIM) {
 		lms_bad("a client", RAC_EMSG_TYPE);
@@ -184,6 +235,30 @@ static struct msg_lk *accept_lk(struct rx *rx, uint16_t type, struct msg_lk *lk,
 }
 
 static void dispatch(struct rx *rx, uint16_t type, struct msg_lk *lk);
+
+/*
+ * A rebuild record is kept only for a rebuild to come (an incarnation this
+ * LMS has not begun to rebuild: the sender may be ahead of us) or for the
+ * one running, from a member of its membership.  Records of a rebuild that
+ * is over, or from outside it, would be kept until the next one: dropped,
+ * counted, said (rate-limited).
+ */
+static bool rebuild_expected(int sender, const struct msg_lk *lk)
+{
+	static uint64_t dropped;
+
+	if (lk->lk_req > lms.rb.rm_inc ||
+	    (lk->lk_req == lms.rb.rm_inc && lms_rebuilding() &&
+	     (lms.s_members & (1ull << (sender - 1)))))
+		return true;
+	sga_count(&lms.s_m->m_sga, CNT_GES_STALE_DROPPED, 1);
+	if (dropped++ < 10 || dropped % 100 == 0)
+		log_warn(COMP, "dropped a rebuild record from instance %d for incarnation %u: "
+			 "no such rebuild runs here (rebuilt %u, %s) (%llu dropped so far)", sender,
+			 (unsigned)lk->lk_req, (unsigned)lms.rb.rm_inc,
+			 lms_rebuilding() ? "rebuilding" : "running", (unsigned long long)dropped);
+	return false;
+}
 
 /* a bundle's lock messages, each through dispatch() in turn */
 static void unbundle(struct rx *rx)
@@ -271,7 +346,7 @@ static void dispatch(struct rx *rx, uint16_t type, struct msg_lk *lk)
 			from_master(MSG_LK_EVENT, lk);
 		return;
 	case MSG_GRD_REBUILD:
-		if ((lk = accept_lk(rx, type, lk, &one)))
+		if ((lk = accept_lk(rx, type, lk, &one)) && rebuild_expected(sender, lk))
 			rb_store(sender, lk);
 		return;
 	case MSG_GRD_EDGES_REQUEST:
@@ -316,6 +391,12 @@ void lms_serve(int item)
 						 AUTH_ADMIN : (int)h.mh_sender,
 						 msg_type_str(h.mh_type)))
 			continue;
+		/* a local client of another user: lock requests are told so, the rest dropped */
+		if (client && h.mh_type != MSG_LK_REQUEST && h.mh_type != MSG_LK_BUNDLE &&
+		    !uid_ok(zsrv_last_cred(lms.s_zs))) {
+			refuse_user(zsrv_last_cred(lms.s_zs), msg_type_str(h.mh_type));
+			continue;
+		}
 		rx.rx_ident = ident;
 		rx.rx_ident_len = ident_len;
 		rx.rx_h = &h;

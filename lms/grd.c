@@ -296,6 +296,14 @@ int grd_lock(struct grd *g, const void *name, size_t namelen, struct grd_owner o
 		return bad(g, GRD_EBADOWNER);
 	if (flags & ~GRD_NOQUEUE)
 		return bad(g, GRD_EBADFLAGS);
+	if (g->g_max_locks && g->g_nlocks >= g->g_max_locks)
+		return bad(g, GRD_ELIMIT);
+	if (g->g_max_per_owner) {
+		const struct grd_orec *o = own_find(g, owner.ow_inst, owner.ow_client);
+
+		if (o && o->or_nlocks >= g->g_max_per_owner)
+			return bad(g, GRD_ELIMIT);
+	}
 	if (g->g_id_next >= g->g_id_end)
 		return RAC_ERANGE;
 	if ((rc = gs_reserve(g, 1, 1, 1, deadline_ns ? 1 : 0)) ||
@@ -442,6 +450,27 @@ int grd_cancel(struct grd *g, uint64_t lkid)
 	else
 		gs_lock_destroy(g, i);
 	gs_res_changed(g, r);
+	return 0;
+}
+
+void grd_set_limits(struct grd *g, size_t per_owner, size_t total)
+{
+	if (!g)
+		return;
+	g->g_max_per_owner = per_owner;
+	g->g_max_locks = total;
+}
+
+int grd_owner_of(const struct grd *g, uint64_t lkid, struct grd_owner *owner)
+{
+	uint32_t i;
+
+	if (!g)
+		return RAC_EINVAL;
+	if ((i = id_find((struct grd *)g, lkid)) == NIL)
+		return GRD_EUNKNOWN;
+	owner->ow_client = L(g, i)->lk_client;
+	owner->ow_inst = L(g, i)->lk_inst;
 	return 0;
 }
 

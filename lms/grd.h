@@ -130,6 +130,7 @@ enum grd_error {
 	GRD_EDEADLK = -508,	/* request chosen as a deadlock victim */
 	GRD_ETIMEDOUT = -509,	/* request's deadline passed */
 	GRD_EIMPORT = -510,	/* import records inconsistent or clashing */
+	GRD_ELIMIT = -514,	/* a quota (grd_set_limits) is reached */
 };
 
 /*
@@ -209,6 +210,14 @@ struct grd *grd_new(size_t capacity_hint, uint64_t id_base);
 void grd_destroy(struct grd **gp);
 
 /*
+ * Quotas on new locks (grd_lock): at most per_owner locks of one owner, and
+ * at most total locks, in this table; 0 is no quota.  A request past one
+ * gets GRD_ELIMIT and changes nothing.  Locks already held, and imports
+ * (remastering), are never refused.
+ */
+void grd_set_limits(struct grd *g, size_t per_owner, size_t total);
+
+/*
  * Request a lock of `mode` on a resource.  deadline_ns: monotonic ns after
  * which a queued request fails at the next grd_expire() (0: none).
  * Returns GRD_GRANTED or GRD_QUEUED with *lkid set, or an error (nothing
@@ -239,6 +248,9 @@ int grd_unlock(struct grd *g, uint64_t lkid, const uint8_t *lvb_in);
  * GRANTED lock.
  */
 int grd_cancel(struct grd *g, uint64_t lkid);
+
+/* whose lock lkid is: 0, or GRD_EUNKNOWN */
+int grd_owner_of(const struct grd *g, uint64_t lkid, struct grd_owner *owner);
 
 /* copy the value block of a GRANTED or CONVERTING lock's resource */
 int grd_lvb_read(struct grd *g, uint64_t lkid, uint8_t out[GRD_LVB_LEN], bool *dubious);

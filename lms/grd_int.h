@@ -151,6 +151,7 @@ struct grd {
 	uint32_t g_free;		/* free list, through lk_o.ln_next */
 	uint32_t g_nfree;
 	size_t g_nlocks;
+	size_t g_max_per_owner, g_max_locks;	/* grd_set_limits(); 0: none */
 
 	struct grd_islot *g_ids;	/* lock id -> pool index */
 	unsigned g_ids_bits;

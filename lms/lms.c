@@ -58,6 +58,7 @@ static int lms_tick(struct member *m)
 		fast_sweep(now);
 	if (now >= lms.s_next_reap_ns) {
 		reap_sessions();
+		zsrv_expire_handshakes(lms.s_zs, MEMBER_HANDSHAKE_MS);
 		lms.s_next_reap_ns = now + 200000000ull;
 	}
 	park_due(now);
@@ -69,6 +70,18 @@ static int lms_period(const struct member *m)
 {
 	(void)m;
 	return LMS_TICK_MS;
+}
+
+/* a local connection refused at accept: said, rate-limited, with the real reason */
+static void client_refused(void *arg, const char *why)
+{
+	static uint64_t n;
+
+	(void)arg;
+	sga_count(&lms.s_m->m_sga, CNT_CLIENT_CONN_REFUSED, 1);
+	if (n++ < 10 || n % 100 == 0)
+		log_alert("LMS 0: refused a local client connection: %s (%llu refused so far)",
+			  why, (unsigned long long)n);
 }
 
 /* a local connection spoke no ZMTP (or not as a DEALER): closed */
@@ -116,7 +129,9 @@ static int init_clients(struct member *m, char *err, size_t errlen)
 		 * that still fails (client gone, or stuck) is seen.
 		 */
 		struct zsrv_opts zo = { .zo_frame_max = RAC_MSG_MAX, .zo_tx_max = CLIENT_TX_MAX,
-					.zo_on_bad = client_bad };
+					.zo_on_bad = client_bad,
+					.zo_max_conns = MAX_SESSIONS,
+					.zo_on_refused = client_refused };
 
 		if (m->m_nitems >= MEMBER_MAX_ITEMS) {
 			snprintf(err, errlen, "too many sockets");
@@ -183,6 +198,8 @@ static int lms_init(struct member *m, char *err, size_t errlen)
 	/* lock ids: master instance in the top byte, a start stamp in the next */
 	id_base = ((uint64_t)m->m_inst << 56) | ((rac_now_us() / 1000000 & 0xff) << 48);
 	lms.s_grd = grd_new(1024, id_base);
+	grd_set_limits(lms.s_grd, (size_t)m->m_cfg->cf_max_locks_per_client,
+		       (size_t)m->m_cfg->cf_max_locks);
 	lms.out.ou_q = calloc(OUTQ_N, sizeof(*lms.out.ou_q));
 	init_fast(m, id_base);
 	if (!lms.s_grd || !lms.out.ou_q) {

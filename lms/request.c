@@ -43,6 +43,37 @@ static int master_of(const struct msg_lk *lk)
 }
 
 /* Apply one request to our table for `owner`; fills the answer into `out`. */
+/*
+ * Only its owner converts, releases, cancels or reads the value block of a
+ * lock: the instance (told by its key, lib/auth.h) and, on it, the client
+ * session.  An id learnt from a dump, or guessed, is of no use to anyone
+ * else.  A refusal is counted and said, rate-limited.
+ */
+static bool owner_ok(const struct msg_lk *lk, struct grd_owner asker)
+{
+	static const char *const what[] = { [LK_OP_CONVERT] = "a conversion",
+					    [LK_OP_UNLOCK] = "a release",
+					    [LK_OP_CANCEL] = "a cancel",
+					    [LK_OP_LVB_READ] = "a value-block read" };
+	static uint64_t refused;
+	struct grd_owner o;
+
+	if (lk->lk_op != LK_OP_CONVERT && lk->lk_op != LK_OP_UNLOCK &&
+	    lk->lk_op != LK_OP_CANCEL && lk->lk_op != LK_OP_LVB_READ)
+		return true;
+	if (grd_owner_of(lms.s_grd, lk->lk_lkid, &o) ||
+	    (o.ow_inst == asker.ow_inst && o.ow_client == asker.ow_client))
+		return true;	/* unknown ids get the table's own answer */
+	sga_count(&lms.s_m->m_sga, CNT_GES_NOT_OWNER, 1);
+	if (refused++ < 10 || refused % 100 == 0)
+		log_alert("LMS 0: refused %s of lock 0x%016llx from instance %u client %u: it "
+			  "belongs to instance %u client %u (%llu refused so far)",
+			  what[lk->lk_op], (unsigned long long)lk->lk_lkid,
+			  (unsigned)asker.ow_inst, (unsigned)asker.ow_client, (unsigned)o.ow_inst,
+			  (unsigned)o.ow_client, (unsigned long long)refused);
+	return false;
+}
+
 static void apply(const struct msg_lk *lk, struct grd_owner owner, struct msg_lk *out)
 {
 	struct grd *g = lms.s_grd;
@@ -56,6 +87,10 @@ static void apply(const struct msg_lk *lk, struct grd_owner owner, struct msg_lk
 	*out = *lk;
 	out->lk_has_lvb = 0;
 	out->lk_dubious = 0;
+	if (!owner_ok(lk, owner)) {
+		out->lk_status = LK_EPERM;
+		return;
+	}
 	if (lk->lk_owner_pid)
 		pid_note(owner, (pid_t)lk->lk_owner_pid);
 	switch (lk->lk_op) {
@@ -99,8 +134,19 @@ static void apply(const struct msg_lk *lk, struct grd_owner owner, struct msg_lk
 			out->lk_has_lvb = 1;
 		sga_count(&lms.s_m->m_sga, CNT_GES_GRANTS, 1);
 	}
-	if (rc < 0 && rc != GRD_ENOTQUEUED)
+	if (rc == GRD_ELIMIT) {
+		static uint64_t limited;
+
+		sga_count(&lms.s_m->m_sga, CNT_GES_LIMITED, 1);
+		if (limited++ < 10 || limited % 100 == 0)
+			log_alert("LMS 0: refused a lock to instance %u client %u: quota reached "
+				  "(max_locks_per_client %d, max_locks %d) (%llu refused so far)",
+				  (unsigned)owner.ow_inst, (unsigned)owner.ow_client,
+				  lms.s_m->m_cfg->cf_max_locks_per_client,
+				  lms.s_m->m_cfg->cf_max_locks, (unsigned long long)limited);
+	} else if (rc < 0 && rc != GRD_ENOTQUEUED) {
 		sga_count(&lms.s_m->m_sga, CNT_GES_BAD, 1);
+	}
 	out->lk_dubious = dubious;
 	out->lk_status = msg_lk_status_of(rc);
 }

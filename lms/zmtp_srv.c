@@ -64,6 +64,8 @@ struct zconn {
 	size_t c_rxcap, c_rxoff, c_rxlen;
 	uint8_t *c_tx;		/* bytes [c_txoff, c_txlen) not sent yet */
 	size_t c_txcap, c_txoff, c_txlen;
+	struct ucred c_cred;	/* the peer, as the kernel says (SO_PEERCRED) */
+	uint64_t c_born_ns;	/* accepted at (CLOCK_MONOTONIC) */
 };
 
 struct zsrv {
@@ -72,6 +74,7 @@ struct zsrv {
 	int s_ep;		/* epoll set: the listening socket, the kick, connections */
 	int s_kick;		/* eventfd: messages wait in buffers (zsrv_yield) */
 	bool s_kicked;
+	struct ucred s_last_cred;	/* of the connection zsrv_recv() last took from */
 	bool s_lpaused;		/* out of descriptors: the listening socket is out
 				 * of the epoll set until a connection closes */
 	uint32_t s_next_id;
@@ -342,6 +345,21 @@ static int tx_put(struct zsrv *s, struct zconn *c, const uint8_t *hdr, size_t hl
 	return 0;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void refused(struct zsrv *s, const char *why)
+{
+	s->s_st.zs_refused++;
+	if (s->s_o.zo_on_refused)
+		s->s_o.zo_on_refused(s->s_o.zo_arg, why);
+}
+
 static void accept_all(struct zsrv *s)
 {
 	for (int i = 0; i < ZS_ACCEPT_MAX; i++) {
@@ -359,9 +377,18 @@ static void accept_all(struct zsrv *s)
 			 * listening until one of ours closes.
 			 */
 			if (errno != EAGAIN && errno != EWOULDBLOCK && s->s_all &&
-			    epoll_ctl(s->s_ep, EPOLL_CTL_DEL, s->s_lfd, NULL) == 0)
+			    epoll_ctl(s->s_ep, EPOLL_CTL_DEL, s->s_lfd, NULL) == 0) {
 				s->s_lpaused = true;
+				refused(s, errno == EMFILE || errno == ENFILE ?
+					"out of file descriptors: new clients wait until one "
+					"closes" : "accept failed: new clients wait");
+			}
 			return;
+		}
+		if (s->s_o.zo_max_conns && s->s_st.zs_open >= s->s_o.zo_max_conns) {
+			close(fd);	/* the client sees its connection closed at once */
+			refused(s, "too many client connections open");
+			continue;
 		}
 		c = calloc(1, sizeof(*c));
 		if (c)
@@ -376,6 +403,15 @@ static void accept_all(struct zsrv *s)
 		}
 		c->c_fd = fd;
 		c->c_rxcap = ZS_RX_MIN;
+		c->c_born_ns = mono_ns();
+		{
+			socklen_t cl = sizeof(c->c_cred);
+
+			/* who connected: never what its messages claim */
+			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->c_cred, &cl))
+				c->c_cred = (struct ucred){ .pid = 0, .uid = (uid_t)-1,
+							    .gid = (gid_t)-1 };
+		}
 		c->c_next = s->s_all;
 		if (s->s_all)
 			s->s_all->c_prev = c;
@@ -669,6 +705,7 @@ int zsrv_recv(struct zsrv *s, uint8_t *id, size_t *idlen, uint8_t *buf, size_t *
 			continue;
 		}
 		if (r == 1) {
+			s->s_last_cred = c->c_cred;
 			ready_push(s, c);	/* it may have more: after the others */
 			s->s_since_look++;
 			return 1;
@@ -714,6 +751,26 @@ int zsrv_send(struct zsrv *s, const uint8_t *id, size_t idlen, const void *buf, 
 }
 
 /* ---- the server ---------------------------------------------------------------- */
+
+int zsrv_expire_handshakes(struct zsrv *s, unsigned ms)
+{
+	uint64_t now = mono_ns(), limit = (uint64_t)ms * 1000000ull;
+	int n = 0;
+
+	for (struct zconn *c = s->s_all, *next; c; c = next) {
+		next = c->c_next;
+		if (c->c_hs != HS_DONE && now - c->c_born_ns > limit) {
+			conn_bad(s, c, "no ZMTP handshake in time");
+			n++;
+		}
+	}
+	return n;
+}
+
+const struct ucred *zsrv_last_cred(const struct zsrv *s)
+{
+	return &s->s_last_cred;
+}
 
 int zsrv_fd(const struct zsrv *s)
 {

@@ -39,6 +39,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define ZSRV_ID_MAX 255
 
@@ -50,6 +51,9 @@ struct zsrv_opts {
 	/* a connection broke the protocol and was closed (may be NULL) */
 	void (*zo_on_bad)(void *arg, const char *why);
 	void *zo_arg;
+	size_t zo_max_conns;	/* open connections at most; more are closed at once (0: no cap) */
+	/* a connection refused (the cap, or out of descriptors); may be NULL */
+	void (*zo_on_refused)(void *arg, const char *why);
 };
 
 /* Listen on the Unix socket `path`.  0, or -1 with errno set. */
@@ -58,6 +62,20 @@ void zsrv_close(struct zsrv *s);
 
 /* the descriptor to poll for reading */
 int zsrv_fd(const struct zsrv *s);
+
+/*
+ * The peer of the message zsrv_recv() returned last, as the kernel told at
+ * its connect (SO_PEERCRED): pid, uid, gid.  uid (uid_t)-1 when unknown.
+ */
+const struct ucred *zsrv_last_cred(const struct zsrv *s);
+
+/*
+ * Close every connection that has not finished its ZMTP handshake within
+ * `ms` of its accept, as a protocol violation (on_bad): a peer that
+ * connects and says nothing holds a descriptor for no one.  The caller
+ * calls it now and then (LMS: every reap).  Returns how many it closed.
+ */
+int zsrv_expire_handshakes(struct zsrv *s, unsigned ms);
 
 /*
  * The next whole message: its routing id into id[ZSRV_ID_MAX] (*idlen),
@@ -85,6 +103,7 @@ struct zsrv_stats {
 	uint64_t zs_accepted;	/* connections */
 	uint64_t zs_open;	/* now */
 	uint64_t zs_bad;	/* closed for a protocol violation */
+	uint64_t zs_refused;	/* closed at accept: the cap, or out of descriptors */
 };
 void zsrv_stats(const struct zsrv *s, struct zsrv_stats *st);
 

@@ -254,6 +254,10 @@ enum sga_counter {
 	CNT_NUMBER_IN_USE,		/* starts refused: another life holds our number */
 	CNT_AUTH_REFUSED,		/* interconnect connections refused (key, mechanism) */
 	CNT_AUTH_SENDER,		/* messages whose key is not their sender's */
+	CNT_CLIENT_REFUSED,		/* local lock requests refused: not the cluster's user */
+	CNT_GES_NOT_OWNER,		/* lock requests refused: another owner's lock */
+	CNT_CLIENT_CONN_REFUSED,	/* local client connections refused (cap, descriptors) */
+	CNT_GES_LIMITED,		/* lock requests refused: a quota */
 	SGA_NCOUNTERS_USED,
 	SGA_NCOUNTERS = 64		/* room kept for later counters */
 };

@@ -185,3 +185,98 @@ test_auth_key_rotation_without_an_outage() {
 	rm -f "$T/old-inst2.key"
 	[ "$(inc_of 1)" -gt "$inc0" ]	# instance 2's restart, nothing else
 }
+
+# A member's key is not a licence for another owner's locks: a release of a
+# lock, sent by the LMS of another instance (or naming another client), is
+# refused by the lock's master and the lock stays held.
+test_auth_only_the_owner_releases_a_lock() {
+	mkconfig 2 <<<"lock_fast_path = no"
+	rac init >/dev/null
+	rac start -i 1 >/dev/null
+	rac start -i 2 >/dev/null
+	two() { [ "$(members_of 1)" = "1 2" ] && [ "$(members_of 2)" = "1 2" ]; }
+	wait_for "both in one membership" 10000 two
+	"$RACBIN/racctl" -c "$T/rac.ini" lock -i 1 -m EX owned -- sleep 30 &
+	holder=$!
+	row() { racsql -e "select master, lock_id from gv\$ges_enqueue where resource_name = 'owned'
+		and granted_mode = 'EX'" --format csv | sed -n 2p; }
+	held() { [ -n "$(row)" ]; }
+	wait_for "the lock held" 5000 held
+	master=$(row | cut -d, -f1); lkid=$(row | cut -d, -f2)
+	other=$((3 - master))
+	echo "lock $lkid mastered by instance $master"
+	# the other instance's key, as itself; client 9999 is nobody's session
+	ZSEND_KEY=$T/rackeys/inst$other.key ZSEND_SERVER=$T/rackeys/inst$master.pub \
+		ZSEND_SENDER=$other ZSEND_LKID=$lkid ZSEND_CLIENT=9999 ZSEND_INC=$(inc_of "$master") \
+		"$RACBIN/zsend" "$(ep_of "$master" lms_endpoint)" unlock 3 "$(cluster_name)"
+	refused() { [ "$(stat_of "$master" "lock requests refused: another owner''s lock")" -ge 3 ]; }
+	wait_for "the forged releases refused" 3000 refused
+	alert_has "$master" "LMS 0: refused a release of lock" || fail "not in the alert log"
+	held || fail "the lock was released by a stranger to it"
+	rac lock -i 2 -m EX --nowait owned -- true && fail "a second EX holder"
+	kill "$holder"; wait "$holder" 2>/dev/null || true
+	free() { rac lock -i 2 -m EX --nowait owned -- true 2>/dev/null; }
+	wait_for "the lock free once its owner left" 5000 free
+}
+
+# lms.sock sits in a 0700 directory; where someone opened that directory up,
+# a client of another user is still told no, by the kernel's word on who it is
+test_auth_local_client_of_another_user_is_refused() {
+	mkconfig 1 </dev/null
+	rac init >/dev/null
+	rac start -i 1 >/dev/null
+	chmod 711 "$T" "$T/local" "$T/local/RAC1"
+	chmod 644 "$T/rac.ini"
+	chmod 777 "$T/local/RAC1/lms.sock"
+	out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$RACBIN/racctl" -c "$T/rac.ini" lock -i 1 -m EX --nowait x -- true 2>&1) &&
+		fail "nobody got a lock: $out"
+	echo "$out"
+	echo "$out" | grep -q "not permitted: this user may not use" || fail "not told why"
+	[ "$(stat_of 1 "local lock requests refused: not the cluster''s user")" -ge 1 ] ||
+		fail "not counted"
+	alert_has 1 "LMS 0: refused a lock request from pid" || fail "not in the alert log"
+	rac lock -i 1 -m EX --nowait x -- true || fail "the cluster's user is refused too"
+}
+
+# A local connection that never finishes its ZMTP handshake is closed by
+# LMS after the handshake bound, and counted: it cannot hold a descriptor
+test_auth_silent_local_connection_is_closed() {
+	mkconfig 1 </dev/null
+	rac init >/dev/null
+	rac start -i 1 >/dev/null
+	python3 - "$T/local/RAC1/lms.sock" >"$T/silent.out" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.settimeout(10)
+end = time.time() + 10
+try:
+    while time.time() < end:
+        if s.recv(4096) == b"":
+            print("closed"); break
+except Exception as e:
+    print("error", e)
+PY
+	py=$!
+	closed() { grep -q closed "$T/silent.out"; }
+	wait_for "LMS to close the silent connection" 9000 closed
+	wait "$py" || true
+	grep -q "no ZMTP handshake in time" "$T"/local/RAC1/trace/RAC1_lms0_*.trc || fail "not logged"
+	rac lock -i 1 -m EX --nowait x -- true || fail "LMS stopped serving"
+}
+
+# A client past its lock quota is told RACRT_ELIMIT; the locks it holds
+# stay, and others go on being served
+test_auth_lock_quota_per_client() {
+	mkconfig 1 <<<"lock_fast_path = no
+max_locks_per_client = 3"
+	rac init >/dev/null
+	rac start -i 1 >/dev/null
+	out=$("$RACBIN/lkmany" "$T/rac.ini" 1 q 5 "$T/ready" "$T/go" 2>&1) && fail "5 locks under a quota of 3: $out"
+	echo "$out"
+	echo "$out" | grep -q "lock quota reached" || fail "not told the quota"
+	[ "$(stat_of 1 'lock requests refused: quota reached')" -ge 1 ] || fail "not counted"
+	alert_has 1 "quota reached (max_locks_per_client 3" || fail "not in the alert log"
+	rac lock -i 1 -m EX --nowait other -- true || fail "another client refused"
+}

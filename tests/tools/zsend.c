@@ -13,11 +13,12 @@
  * "reply", waits up to 2 s for one answer and prints "reply version V type
  * T length L" (exit 0), or "no reply" (exit 1).
  *
- * More kinds: view (a gv$ view request), hb (a valid heartbeat).  The
+ * More kinds: view (a gv$ view request), hb (a valid heartbeat), unlock (an
+ * LMS's request to release lock ZSEND_LKID, hex, of client ZSEND_CLIENT).  The
  * environment makes it a keyed peer (auth.h): ZSEND_KEY=<a .key file> and
  * ZSEND_SERVER=<the receiver's .pub file> connect with CURVE (ZSEND_KEY=new:
  * a fresh key pair nobody knows); ZSEND_SENDER=N names sender N in the
- * header (default 1).
+ * header (default 1), ZSEND_INC=I incarnation I.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@
 
 int main(int argc, char **argv)
 {
-	uint8_t buf[RAC_MSG_HDR + 128];
+	uint8_t buf[RAC_MSG_HDR + 128], big[RAC_MSG_HDR + MSG_LK_LEN + 16], *out = buf;
 	struct msg_heartbeat hb = { .hb_state = 3, .hb_peers = 1 };
 	struct msg_hdr h = { .mh_sender = 1 };
 	void *ctx, *s;
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
 	h.mh_cluster = rac_msg_cluster_id(strcmp(kind, "foreign") ? argv[4] : "another-cluster");
 	if (getenv("ZSEND_SENDER"))
 		h.mh_sender = (uint32_t)atoi(getenv("ZSEND_SENDER"));
+	if (getenv("ZSEND_INC"))	/* the receiver's incarnation, as a member would know it */
+		h.mh_incarnation = (uint32_t)atoi(getenv("ZSEND_INC"));
 	ctx = zmq_ctx_new();
 	s = zmq_socket(ctx, ZMQ_DEALER);
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
@@ -97,12 +100,20 @@ int main(int argc, char **argv)
 		/* a valid heartbeat */
 	} else if (!strcmp(kind, "view")) {
 		n = msg_encode_raw(buf, sizeof(buf), &h, MSG_VIEW_REQUEST, NULL, 0);
+	} else if (!strcmp(kind, "unlock")) {
+		struct msg_lk lk = { .lk_op = LK_OP_UNLOCK, .lk_req = 1 };
+
+		lk.lk_lkid = strtoull(getenv("ZSEND_LKID") ? getenv("ZSEND_LKID") : "0", NULL, 16);
+		lk.lk_owner_client = (uint32_t)atoi(getenv("ZSEND_CLIENT") ? getenv("ZSEND_CLIENT") :
+						    "1");
+		n = msg_encode_lk(big, sizeof(big), &h, MSG_GRD_OP, &lk);
+		out = big;
 	} else {
 		fprintf(stderr, "zsend: unknown kind '%s'\n", kind);
 		return 2;
 	}
 	for (int i = 0; i < count; i++)
-		zmq_send(s, buf, (size_t)n, 0);
+		zmq_send(s, out, (size_t)n, 0);
 	if (argc == 6) {
 		zmq_pollitem_t it = { .socket = s, .events = ZMQ_POLLIN };
 		uint8_t in[RAC_MSG_HDR + 256];

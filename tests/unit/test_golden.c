@@ -1535,7 +1535,7 @@ static const struct layout sga_layout[] = {
 	F(rac_inst_cfg, ic_voting, 656),
 	F(rac_inst_cfg, ic_control, 686),
 	/* struct rac_config */
-	S(rac_config, 40028),
+	S(rac_config, 40036),
 	F(rac_config, cf_path, 0),
 	F(rac_config, cf_name, 256),
 	F(rac_config, cf_shared_disk, 288),
@@ -1567,6 +1567,8 @@ static const struct layout sga_layout[] = {
 	/* SGA version 11: the interconnect's keys */
 	F(rac_config, cf_auth, 39768),
 	F(rac_config, cf_key_dir, 39772),
+	F(rac_config, cf_max_locks_per_client, 40028),
+	F(rac_config, cf_max_locks, 40032),
 	/* enum sga_counter: the index of each counter in the SGA */
 	C(CNT_NM_HEARTBEATS, 0),
 	C(CNT_CKPT_WRITES, 1),
@@ -1619,7 +1621,11 @@ static const struct layout sga_layout[] = {
 	C(CNT_NUMBER_IN_USE, 48),
 	C(CNT_AUTH_REFUSED, 49),
 	C(CNT_AUTH_SENDER, 50),
-	C(SGA_NCOUNTERS_USED, 51),
+	C(CNT_CLIENT_REFUSED, 51),
+	C(CNT_GES_NOT_OWNER, 52),
+	C(CNT_CLIENT_CONN_REFUSED, 53),
+	C(CNT_GES_LIMITED, 54),
+	C(SGA_NCOUNTERS_USED, 55),
 	C(SGA_NCOUNTERS, 64),
 };
 
@@ -1666,7 +1672,7 @@ static void test_sga_sections(void **state)
 	assert_int_equal(h->sh_off_counters, 1664);
 	assert_int_equal(h->sh_ncounters, 64);
 	assert_int_equal(h->sh_off_config, 2176);
-	assert_int_equal(h->sh_config_size, 40028);
+	assert_int_equal(h->sh_config_size, 40036);
 	assert_int_equal(h->sh_off_peers, 42240);
 	assert_int_equal(h->sh_npeers, 33);
 	assert_int_equal(h->sh_off_vdisks, 44096);
