@@ -25,7 +25,7 @@ cleanup() {
 trap cleanup EXIT
 . "$(dirname "$0")/common.sh"
 
-"$BENCHDIR/bench_auth" "${AUTH_ROUNDS:-20000}" "${AUTH_RUNS:-5}"
+"$BENCHDIR/bench_auth" "${AUTH_ROUNDS:-10000}" "${AUTH_RUNS:-5}"
 
 for auth in yes no; do
 	d="$T/$auth"
