@@ -5,9 +5,10 @@
  *   racsql: gather_run -> DEALER(n) --MSG_VIEW_REQUEST--> ROUTER of LMON n
  *   LMON n: send_snapshot --MSG_VIEW_SNAPSHOT (header + SGA bytes)--> DEALER(n)
  *
- * Every configured instance is asked the same way, this host's too, so that
- * all rows of a gv$ view come from copies taken within the same short
- * window by the same path.  One fresh DEALER per instance and per gather:
+ * Every configured instance is asked the same way, this host's too (over
+ * its LMON's Unix socket, lmon.sock, without keys; the others over TCP with
+ * the administrators' CURVE key, docs/security.md), so that all rows of a
+ * gv$ view come from copies taken within the same short window.  One fresh DEALER per instance and per gather:
  * a late reply to an earlier gather can then never be taken for a new one
  * (LMON does not echo our sequence).  All requests go out first, then all
  * sockets are polled together against one deadline, so a gather never
@@ -26,12 +27,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zmq.h>
 
 #include "auth.h"
 #include "errors.h"
 #include "lab.h"
 #include "msg.h"
+#include "procs.h"
 #include "sga.h"
 #include "views.h"
 
@@ -54,6 +57,8 @@ struct gather {
 	uint64_t ga_seq;
 	void *ga_zctx;			/* made on the first gather */
 	struct auth_keys ga_keys;	/* the administrators' key (auth.h) */
+	int ga_keys_state;		/* 0 not read yet, 1 read, -1 unreadable */
+	char ga_keys_err[160];		/* why not */
 };
 
 /* One instance being asked. */
@@ -120,6 +125,8 @@ static void ask_send(struct gather *g, struct ask *a)
 	struct msg_hdr h = { .mh_sender = 0, .mh_cluster = g->ga_cluster_id,
 			     .mh_seq = ++g->ga_seq };
 	uint8_t req[RAC_MSG_HDR];
+	char ep[RAC_PATH_MAX + 32], path[RAC_PATH_MAX];
+	struct stat st;
 	int n;
 
 	a->as_sock = zmq_socket(g->ga_zctx, ZMQ_DEALER);
@@ -133,14 +140,34 @@ static void ask_send(struct gather *g, struct ask *a)
 	zmq_setsockopt(a->as_sock, ZMQ_RCVHWM, &rcvhwm, sizeof(rcvhwm));
 	/* a peer that is not an LMON must not make us buffer gigabytes */
 	zmq_setsockopt(a->as_sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
-	if (auth_client(a->as_sock, &g->ga_keys, a->as_inst)) {
-		snprintf(a->as_why, sizeof a->as_why, "could not be asked (no public key of "
-			 "instance %d in %s)", a->as_inst, g->ga_keys.ak_dir);
-		return;
+	/*
+	 * An instance of this host is asked over its local socket (no key: its
+	 * 0700 directory lets only the cluster's user in); any other over TCP,
+	 * with the administrators' key.
+	 */
+	if (config_inst_is_local(ic) &&
+	    proc_lmon_view_ep(ic->ic_local_dir, ep, sizeof(ep), path, sizeof(path)) == 0 &&
+	    stat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		/* this host's: its Unix socket */
+	} else {
+		rac_strlcpy(ep, ic->ic_lmon_ep, sizeof(ep));
+		if (g->ga_keys_state == 0)
+			g->ga_keys_state = auth_load(g->ga_cfg, AUTH_ADMIN, &g->ga_keys,
+						     g->ga_keys_err, sizeof(g->ga_keys_err)) ? -1 : 1;
+		if (g->ga_keys_state < 0) {
+			snprintf(a->as_why, sizeof a->as_why, "could not be asked (%s)",
+				 g->ga_keys_err);
+			return;
+		}
+		if (auth_client(a->as_sock, &g->ga_keys, a->as_inst)) {
+			snprintf(a->as_why, sizeof a->as_why, "could not be asked (no public key "
+				 "of instance %d in %s)", a->as_inst, g->ga_keys.ak_dir);
+			return;
+		}
 	}
-	if (zmq_connect(a->as_sock, ic->ic_lmon_ep)) {
+	if (zmq_connect(a->as_sock, ep)) {
 		snprintf(a->as_why, sizeof a->as_why, "could not be asked (connect to %s: %s)",
-			 ic->ic_lmon_ep, zmq_strerror(errno));
+			 ep, zmq_strerror(errno));
 		return;
 	}
 	n = msg_encode_raw(req, sizeof req, &h, MSG_VIEW_REQUEST, NULL, 0);
@@ -285,9 +312,6 @@ int gather_run(struct gather *g, gather_fn fn, void *arg, char *err, size_t errl
 	int nask = 0;
 
 	if (!g->ga_zctx) {
-		/* views over TCP are for administrators: their key, read before anything */
-		if (auth_load(g->ga_cfg, AUTH_ADMIN, &g->ga_keys, err, errlen))
-			return RAC_ECONFIG;
 		/*
 		 * In a lab the instances live on the lab's subnet: talk to them from
 		 * the switch namespace, whose bridge holds an address there.  The

@@ -232,6 +232,9 @@ void member_serve_aux(struct member *m)
 		}
 }
 
+static int bind_router(struct member *m, const char *ep, const char *what, int sndhwm,
+		       bool tcp, char *err, size_t errlen);
+
 int member_bind_router(struct member *m, const char *ep, const char *what, char *err,
 		       size_t errlen)
 {
@@ -240,6 +243,18 @@ int member_bind_router(struct member *m, const char *ep, const char *what, char 
 
 int member_bind_router_hwm(struct member *m, const char *ep, const char *what, int sndhwm,
 			   char *err, size_t errlen)
+{
+	return bind_router(m, ep, what, sndhwm, true, err, errlen);
+}
+
+int member_bind_local(struct member *m, const char *ep, const char *what, int sndhwm,
+		      char *err, size_t errlen)
+{
+	return bind_router(m, ep, what, sndhwm, false, err, errlen);
+}
+
+static int bind_router(struct member *m, const char *ep, const char *what, int sndhwm,
+		       bool tcp, char *err, size_t errlen)
 {
 	void *sock;
 	int64_t maxmsg = RAC_MSG_MAX;
@@ -257,7 +272,7 @@ int member_bind_router_hwm(struct member *m, const char *ep, const char *what, i
 		     zmq_setsockopt(sock, ZMQ_SNDHWM, &sndhwm, sizeof(sndhwm)) ||
 		     zmq_setsockopt(sock, ZMQ_HANDSHAKE_IVL, &handshake_ms,
 				    sizeof(handshake_ms)) ||
-		     auth_server(sock, &m->m_keys))) {
+		     (tcp && auth_server(sock, &m->m_keys)))) {
 		snprintf(err, errlen, "cannot set the options of %s: %s", what,
 			 zmq_strerror(errno));
 		zmq_close(sock);
@@ -269,7 +284,7 @@ int member_bind_router_hwm(struct member *m, const char *ep, const char *what, i
 			zmq_close(sock);
 		return -1;
 	}
-	if (m->m_keys.ak_on)
+	if (tcp && m->m_keys.ak_on)
 		add_handshake_monitor(m, sock);
 	m->m_items[m->m_nitems++] = (zmq_pollitem_t){ .socket = sock, .events = ZMQ_POLLIN };
 	log_info(COMP, "%s %s bound", what, ep);

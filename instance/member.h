@@ -89,6 +89,12 @@ void *member_socket(struct member *m, int type);
  */
 int member_bind_router(struct member *m, const char *ep, const char *what, char *err,
 		       size_t errlen);
+/*
+ * A ROUTER on a local (ipc://) endpoint: no keys, the directory's mode
+ * guards it; messages from it carry no user (AUTH_NOBODY).
+ */
+int member_bind_local(struct member *m, const char *ep, const char *what, int sndhwm,
+		      char *err, size_t errlen);
 /* the same, with a send queue of `sndhwm` messages per connection */
 int member_bind_router_hwm(struct member *m, const char *ep, const char *what, int sndhwm,
 			   char *err, size_t errlen);

@@ -110,6 +110,19 @@ int proc_lms_client_ep(const char *local_dir, char *ep, size_t eplen, char *path
 	return 0;
 }
 
+int proc_lmon_view_ep(const char *local_dir, char *ep, size_t eplen, char *path,
+		      size_t pathlen)
+{
+	struct sockaddr_un sun;
+	int n = snprintf(ep, eplen, "ipc://%s/lmon.sock", local_dir);
+
+	if (n < 0 || (size_t)n >= eplen || strlen(ep + 6) >= sizeof(sun.sun_path))
+		return RAC_ETOOLONG;
+	if (path && rac_strlcpy(path, ep + 6, pathlen))
+		return RAC_ETOOLONG;
+	return 0;
+}
+
 void proc_name_nm_slots(struct sga *s)
 {
 	for (int r = 0; r < RAC_NROLES; r++)

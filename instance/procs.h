@@ -32,6 +32,12 @@ int proc_title(enum rac_role role, const char *inst, char *buf, size_t len);
  * socket path.  RAC_ETOOLONG if it does not fit, or is longer than a Unix
  * socket path may be.
  */
+/*
+ * LMON's local view endpoint, "ipc://<local_dir>/lmon.sock": gv$ view
+ * requests from this host, without keys (the 0700 directory guards it).
+ */
+int proc_lmon_view_ep(const char *local_dir, char *ep, size_t eplen, char *path,
+		      size_t pathlen);
 int proc_lms_client_ep(const char *local_dir, char *ep, size_t eplen, char *path,
 		       size_t pathlen);
 /* directory holding the member executables (next to racctl, or

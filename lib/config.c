@@ -97,6 +97,8 @@ static const struct cfg_key cfg_keys[] = {
 	  "directory of the interconnect's CURVE keys (racctl keygen makes them)" },
 	{ "max_locks_per_client", SC_CLUSTER, T_INT, "1000000", 1, 100000000,
 	  CK(cf_max_locks_per_client), "locks one client may hold on each master (RACRT_ELIMIT)" },
+	{ "client_group", SC_CLUSTER, T_STR, "", 0, 31, CK(cf_client_group),
+	  "a group whose members may use the lock manager beside the cluster's user" },
 	{ "max_locks", SC_CLUSTER, T_INT, "10000000", 1000, 1000000000, CK(cf_max_locks),
 	  "locks each instance's LMS masters at most (RACRT_ELIMIT past it)" },
 

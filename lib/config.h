@@ -85,6 +85,7 @@ struct rac_config {
 	char cf_key_dir[RAC_PATH_MAX];	/* the CURVE keys, absolute */
 	int32_t cf_max_locks_per_client;	/* quota per client, on each master */
 	int32_t cf_max_locks;		/* quota per master (LMS) */
+	char cf_client_group[32];	/* a group whose members may use LMS too; "" none */
 };
 
 /*

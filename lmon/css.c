@@ -130,7 +130,11 @@ void css_pump(struct lmon *l, int ms)
 
 	for (;;) {
 		uint64_t now = rac_now_mono_ns();
-		zmq_pollitem_t item = { .socket = router, .events = ZMQ_POLLIN };
+		/* the peers' heartbeats, and this host's view requests: racsql waits on them */
+		zmq_pollitem_t items[2] = { { .socket = router, .events = ZMQ_POLLIN },
+					    { .socket = l->l_local_item >= 0 ?
+							l->l_m->m_items[l->l_local_item].socket : NULL,
+					      .fd = -1, .events = ZMQ_POLLIN } };
 		long left;
 
 		css_chores(l);
@@ -138,7 +142,11 @@ void css_pump(struct lmon *l, int ms)
 		if (now >= end)
 			return;
 		left = (long)((end - now) / 1000000);
-		if (zmq_poll(&item, 1, left < 2 ? left : 2) > 0)
-			css_net_receive(l);
+		if (zmq_poll(items, 2, left < 2 ? left : 2) > 0) {
+			if (items[0].revents & ZMQ_POLLIN)
+				css_net_receive(l, l->l_router_item);
+			if (items[1].revents & ZMQ_POLLIN)
+				css_net_receive(l, l->l_local_item);
+		}
 	}
 }

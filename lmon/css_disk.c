@@ -478,6 +478,39 @@ static void read_peer(struct lmon *l, int d, int i, uint64_t now_ns, uint64_t no
 				"left the cluster (voting disk)");
 }
 
+uint64_t css_disk_peer_life(const struct lmon *l, int inst)
+{
+	uint64_t best = 0, life = 0;
+	bool found = false;
+
+	if (!l->l_disks)
+		return 0;
+	for (int d = 0; d < l->l_m->m_cfg->cf_nvoting; d++) {
+		const struct css_vdisk *vk = &l->l_disks->cd_vk[d];
+
+		if (vk->vk_seen[inst] && (!found || vk->vk_peer_hb[inst].hb_counter > best)) {
+			best = vk->vk_peer_hb[inst].hb_counter;
+			life = vk->vk_peer_hb[inst].hb_life;
+			found = true;
+		}
+	}
+	return life;
+}
+
+bool css_disk_other_life(const struct lmon *l, int inst, uint64_t life)
+{
+	if (!l->l_disks || !life)
+		return false;
+	for (int d = 0; d < l->l_m->m_cfg->cf_nvoting; d++) {
+		const struct css_vdisk *vk = &l->l_disks->cd_vk[d];
+
+		if (vk->vk_seen[inst] && vk->vk_peer_hb[inst].hb_life &&
+		    vk->vk_peer_hb[inst].hb_life != life)
+			return true;
+	}
+	return false;
+}
+
 bool css_disk_alive(const struct lmon *l, int inst)
 {
 	const struct member *m = l->l_m;

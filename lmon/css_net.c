@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "errors.h"
 #include "lmon.h"
@@ -126,6 +127,22 @@ int css_net_init(struct lmon *l, char *err, size_t errlen)
 				   errlen))
 		return -1;
 	l->l_router_item = m->m_nitems - 1;
+	/* this host's racsql asks here, without keys: only the cluster's user reaches it */
+	l->l_local_item = -1;
+	{
+		char ep[RAC_PATH_MAX + 32];
+
+		if (proc_lmon_view_ep(m->m_ic->ic_local_dir, ep, sizeof(ep), l->l_local_path,
+				      sizeof(l->l_local_path))) {
+			snprintf(err, errlen, "the view socket path under %s is too long for a "
+				 "Unix socket; use a shorter local_dir", m->m_ic->ic_local_dir);
+			return -1;
+		}
+		unlink(l->l_local_path);	/* left by a crashed LMON */
+		if (member_bind_local(m, ep, "LMON view endpoint", VIEW_SNDHWM, err, errlen))
+			return -1;
+		l->l_local_item = m->m_nitems - 1;
+	}
 
 	for (int i = 1; i <= RAC_MAX_INST; i++) {
 		if (!config_inst(cfg, i) || i == m->m_inst)
@@ -245,10 +262,9 @@ static void bad_message(struct lmon *l, int rc, size_t len, const struct msg_hdr
  * racsql's gv$ views: a copy of our SGA, as it is now, to whoever asked.
  *   racsql: MSG_VIEW_REQUEST -> LMON ROUTER: send_snapshot -> racsql DEALER
  */
-static void send_snapshot(struct lmon *l, const uint8_t *ident, size_t ident_len)
+static void send_snapshot(struct lmon *l, void *sock, const uint8_t *ident, size_t ident_len)
 {
 	struct member *m = l->l_m;
-	void *sock = m->m_items[l->l_router_item].socket;
 	size_t size = sga_view_size();	/* the lock cache stays home */
 	size_t need = RAC_MSG_HDR + size;
 	struct msg_hdr mh = { .mh_sender = (uint32_t)m->m_inst, .mh_cluster = l->l_cluster_id,
@@ -279,8 +295,8 @@ static void send_snapshot(struct lmon *l, const uint8_t *ident, size_t ident_len
 	}
 }
 
-static void handle(struct lmon *l, const uint8_t *buf, size_t len, const uint8_t *ident,
-		   size_t ident_len, int user)
+static void handle(struct lmon *l, void *sock, bool local, const uint8_t *buf, size_t len,
+		   const uint8_t *ident, size_t ident_len, int user)
 {
 	struct member *m = l->l_m;
 	struct msg_hdr h;
@@ -294,9 +310,16 @@ static void handle(struct lmon *l, const uint8_t *buf, size_t len, const uint8_t
 		bad_message(l, rc, len, &h);
 		return;
 	}
-	/* the key decides who it is: views for administrators, the rest for its sender */
-	if (!member_sender_ok(m, user, h.mh_type == MSG_VIEW_REQUEST ? AUTH_ADMIN :
-			      (int)h.mh_sender, msg_type_str(h.mh_type)))
+	/*
+	 * The local socket serves views and nothing else; over TCP the key
+	 * decides who it is: views for administrators, the rest for its sender.
+	 */
+	if (local && h.mh_type != MSG_VIEW_REQUEST) {
+		bad_message(l, RAC_EMSG_TYPE, len, &h);
+		return;
+	}
+	if (!local && !member_sender_ok(m, user, h.mh_type == MSG_VIEW_REQUEST ? AUTH_ADMIN :
+					(int)h.mh_sender, msg_type_str(h.mh_type)))
 		return;
 	switch (h.mh_type) {
 	case MSG_HEARTBEAT: {
@@ -318,7 +341,7 @@ static void handle(struct lmon *l, const uint8_t *buf, size_t len, const uint8_t
 	}
 	case MSG_VIEW_REQUEST:
 		member_count(m, CNT_MSG_RECEIVED);
-		send_snapshot(l, ident, ident_len);
+		send_snapshot(l, sock, ident, ident_len);
 		return;
 	default:
 		/* decoded but no handler here: a catalogue/dispatch mismatch */
@@ -327,9 +350,10 @@ static void handle(struct lmon *l, const uint8_t *buf, size_t len, const uint8_t
 	}
 }
 
-void css_net_receive(struct lmon *l)
+void css_net_receive(struct lmon *l, int item)
 {
-	void *sock = l->l_m->m_items[l->l_router_item].socket;
+	void *sock = l->l_m->m_items[item].socket;
+	bool local = item == l->l_local_item;
 
 	/* bounded per call so the tick keeps its period under a flood */
 	for (int budget = 256; budget > 0; budget--) {
@@ -368,12 +392,14 @@ void css_net_receive(struct lmon *l)
 			bad_message(l, nparts != 2 ? RAC_EMSG_SHORT : RAC_EMSG_LEN, len, &none);
 			continue;
 		}
-		handle(l, buf, len, ident, ident_len, user);
+		handle(l, sock, local, buf, len, ident, ident_len, user);
 	}
 }
 
 void css_net_fini(struct lmon *l)
 {
+	if (l->l_local_path[0])
+		unlink(l->l_local_path);
 	for (int i = 1; i <= RAC_MAX_INST; i++)
 		if (l->l_peers[i].lp_sock) {
 			zmq_close(l->l_peers[i].lp_sock);

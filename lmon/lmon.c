@@ -69,8 +69,8 @@ static int lmon_tick(struct member *m)
 static void lmon_ready(struct member *m, int item)
 {
 	(void)m;
-	if (item == lmon.l_router_item)
-		css_net_receive(&lmon);
+	if (item == lmon.l_router_item || item == lmon.l_local_item)
+		css_net_receive(&lmon, item);
 	else
 		css_net_monitor_ready(&lmon, item);
 }

@@ -69,6 +69,8 @@ struct lmon {
 	int l_rule4;			/* kept going as the lowest member under rule 4 */
 	uint64_t l_next_net_ns, l_next_disk_ns;
 	int l_router_item;		/* index in m_items of the ROUTER */
+	int l_local_item;		/* of the local view ROUTER (lmon.sock), -1 none */
+	char l_local_path[RAC_PATH_MAX];
 	uint64_t l_bad_logged;		/* rate limit of bad-message warnings */
 
 	/* cgs.c, imr_vote.c; css_ctl.c */
@@ -107,7 +109,7 @@ void lmon_fence_exit(struct lmon *l, const char *why) __attribute__((noreturn));
 /* css_net.c */
 int css_net_init(struct lmon *l, char *err, size_t errlen);
 void css_net_send_heartbeats(struct lmon *l);
-void css_net_receive(struct lmon *l);
+void css_net_receive(struct lmon *l, int item);
 int css_net_monitor_ready(struct lmon *l, int item);	/* 1 if it was a monitor's */
 uint64_t css_net_heard(const struct lmon *l);	/* peers heard within misscount */
 uint64_t css_net_heard_within(const struct lmon *l, uint64_t ns);
@@ -130,6 +132,10 @@ void css_disk_read(struct lmon *l);		/* the same: the latest the disks gave */
 /* wait (at most the I/O timeout from the round's start) for the round, and judge it */
 void css_disk_settle(struct lmon *l);
 bool css_disk_alive(const struct lmon *l, int inst);	/* lease running, not DOWN/DEAD */
+/* the life of inst's freshest heartbeat on the voting disks (0: none seen) */
+uint64_t css_disk_peer_life(const struct lmon *l, int inst);
+/* does a voting disk show inst's slot written by another life than `life`? */
+bool css_disk_other_life(const struct lmon *l, int inst, uint64_t life);
 /*
  * rule 2: a kill block for an instance left out that still writes, handed
  * to every disk's worker; returns the disks it went to.  The alert says on

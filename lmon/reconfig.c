@@ -304,8 +304,17 @@ static int until_fenced(struct run *r, uint64_t evicted)
 	struct lmon *l = r->r_l;
 	uint64_t deadline = rac_now_mono_ns() +
 		((uint64_t)l->l_m->m_cfg->cf_disktimeout_ms + l->l_m->m_to.to_fence_slack_ms) * 1000000ull;
-	uint64_t fenced = 0;
+	uint64_t fenced = 0, life[RAC_MAX_INST + 1] = { 0 };
 
+	/*
+	 * The life each evicted instance ran in.  A later life of the same
+	 * number writes the slot only once that life's counter stood still for
+	 * a whole lease (one life per number, css_disk.c): its heartbeats mean
+	 * the evicted life is over, not that it still writes.
+	 */
+	for (int i = 1; i <= RAC_MAX_INST; i++)
+		if (evicted & (1ull << (i - 1)))
+			life[i] = css_disk_peer_life(l, i);
 	for (;;) {
 		uint64_t writing = 0;
 
@@ -314,7 +323,7 @@ static int until_fenced(struct run *r, uint64_t evicted)
 
 			if (!(evicted & bit) || (fenced & bit))
 				continue;
-			if (css_disk_alive(l, i))
+			if (css_disk_alive(l, i) && !css_disk_other_life(l, i, life[i]))
 				writing |= bit;
 			else
 				fenced |= bit;

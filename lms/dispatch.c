@@ -4,6 +4,8 @@
  * takes what waits, decodes each header and hands every message to
  * dispatch(), the one switch over every type LMS accepts.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -119,9 +121,50 @@ static void from_master(uint16_t type, const struct msg_lk *lk)
  * anyone else got there through a directory opened by hand: told
  * RACRT_EPERM, counted, named (rate-limited), never a session.
  */
+/* is gid among pid's groups?  /proc/<pid>/status "Groups:" */
+static bool in_group(pid_t pid, gid_t gid)
+{
+	char path[64], line[1024];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p = line + 7, *end;
+
+		if (strncmp(line, "Groups:", 7))
+			continue;
+		for (unsigned long g; (g = strtoul(p, &end, 10)), end != p; p = end)
+			if ((gid_t)g == gid)
+				found = true;
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
 static bool uid_ok(const struct ucred *cr)
 {
-	return cr->uid == geteuid() || cr->uid == 0;
+	if (cr->uid == geteuid() || cr->uid == 0)
+		return true;
+	if (lms.s_client_gid == (gid_t)-1)
+		return false;
+	if (cr->gid == lms.s_client_gid)
+		return true;
+	{
+		/* the last answer per (pid, uid): not a /proc read per request */
+		static struct { pid_t pid; uid_t uid; bool ok; } memo[64];
+		unsigned k = (unsigned)cr->pid % 64;
+
+		if (memo[k].pid != cr->pid || memo[k].uid != cr->uid) {
+			memo[k].pid = cr->pid;
+			memo[k].uid = cr->uid;
+			memo[k].ok = in_group(cr->pid, lms.s_client_gid);
+		}
+		return memo[k].ok;
+	}
 }
 
 static void refuse_user(const struct ucred *cr, const char *what)
@@ -131,7 +174,7 @@ static void refuse_user(const struct ucred *cr, const char *what)
 	sga_count(&lms.s_m->m_sga, CNT_CLIENT_REFUSED, 1);
 	if (refused++ < 10 || refused % 100 == 0)
 		log_alert("LMS 0: refused %s from pid %d, uid %u: not the cluster's user (uid %u) "
-			  "(%llu refused so far)", what, (int)cr->pid, (unsigned)cr->uid,
+			  "nor of client_group (%llu refused so far)", what, (int)cr->pid, (unsigned)cr->uid,
 			  (unsigned)geteuid(), (unsigned long long)refused);
 }
 

@@ -461,19 +461,6 @@ void grd_set_limits(struct grd *g, size_t per_owner, size_t total)
 	g->g_max_locks = total;
 }
 
-int grd_owner_of(const struct grd *g, uint64_t lkid, struct grd_owner *owner)
-{
-	uint32_t i;
-
-	if (!g)
-		return RAC_EINVAL;
-	if ((i = id_find((struct grd *)g, lkid)) == NIL)
-		return GRD_EUNKNOWN;
-	owner->ow_client = L(g, i)->lk_client;
-	owner->ow_inst = L(g, i)->lk_inst;
-	return 0;
-}
-
 int grd_lvb_read(struct grd *g, uint64_t lkid, uint8_t out[GRD_LVB_LEN], bool *dubious)
 {
 	struct grd_lock *l;

@@ -249,9 +249,6 @@ int grd_unlock(struct grd *g, uint64_t lkid, const uint8_t *lvb_in);
  */
 int grd_cancel(struct grd *g, uint64_t lkid);
 
-/* whose lock lkid is: 0, or GRD_EUNKNOWN */
-int grd_owner_of(const struct grd *g, uint64_t lkid, struct grd_owner *owner);
-
 /* copy the value block of a GRANTED or CONVERTING lock's resource */
 int grd_lvb_read(struct grd *g, uint64_t lkid, uint8_t out[GRD_LVB_LEN], bool *dubious);
 

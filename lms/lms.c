@@ -4,6 +4,8 @@
  * init and fini, and the tick that runs every chore in order.
  */
 #include <errno.h>
+#include <grp.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +72,39 @@ static int lms_period(const struct member *m)
 {
 	(void)m;
 	return LMS_TICK_MS;
+}
+
+/*
+ * client_group: its members may use the lock manager too.  The socket
+ * becomes the group's (0660), the instance's local directory lets the
+ * group through (0710: no listing); LMS checks every client's groups
+ * (dispatch.c).  The SGA stays the cluster user's: such clients go
+ * through LMS, never through the SGA lock cache.
+ */
+static int open_to_group(struct member *m, char *err, size_t errlen)
+{
+	const char *name = m->m_cfg->cf_client_group;
+	struct group *gr;
+
+	lms.s_client_gid = (gid_t)-1;
+	if (!name[0])
+		return 0;
+	gr = getgrnam(name);
+	if (!gr) {
+		snprintf(err, errlen, "client_group = %s: no such group on this host", name);
+		return -1;
+	}
+	lms.s_client_gid = gr->gr_gid;
+	if (chown(lms.s_sock_path, (uid_t)-1, gr->gr_gid) || chmod(lms.s_sock_path, 0660) ||
+	    chown(m->m_ic->ic_local_dir, (uid_t)-1, gr->gr_gid) ||
+	    chmod(m->m_ic->ic_local_dir, 0710)) {
+		snprintf(err, errlen, "client_group = %s: cannot open %s to it: %s", name,
+			 lms.s_sock_path, strerror(errno));
+		return -1;
+	}
+	log_info(COMP, "client_group %s (gid %u) may use the lock manager", name,
+		 (unsigned)gr->gr_gid);
+	return 0;
 }
 
 /* a local connection refused at accept: said, rate-limited, with the real reason */
@@ -146,6 +181,8 @@ static int init_clients(struct member *m, char *err, size_t errlen)
 		m->m_items[m->m_nitems++] = (zmq_pollitem_t){ .socket = NULL,
 							      .fd = zsrv_fd(lms.s_zs),
 							      .events = ZMQ_POLLIN };
+		if (open_to_group(m, err, errlen))
+			return -1;
 		log_info(COMP, "client endpoint %s bound", ep);
 	}
 	return 0;

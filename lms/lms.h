@@ -200,6 +200,7 @@ struct lms {
 	char s_sock_path[RAC_PATH_MAX + 16];
 	void *s_peer[RAC_MAX_INST + 1];		/* DEALER to each peer LMS */
 	uint64_t s_members;			/* membership the bucket map is built on */
+	gid_t s_client_gid;			/* client_group's gid, (gid_t)-1 none */
 	uint64_t s_inc;
 	uint64_t s_join_inc;			/* the incarnation we (re)joined in */
 

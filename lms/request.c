@@ -61,7 +61,7 @@ static bool owner_ok(const struct msg_lk *lk, struct grd_owner asker)
 	if (lk->lk_op != LK_OP_CONVERT && lk->lk_op != LK_OP_UNLOCK &&
 	    lk->lk_op != LK_OP_CANCEL && lk->lk_op != LK_OP_LVB_READ)
 		return true;
-	if (grd_owner_of(lms.s_grd, lk->lk_lkid, &o) ||
+	if (grd_lock_owner(lms.s_grd, lk->lk_lkid, &o) ||
 	    (o.ow_inst == asker.ow_inst && o.ow_client == asker.ow_client))
 		return true;	/* unknown ids get the table's own answer */
 	sga_count(&lms.s_m->m_sga, CNT_GES_NOT_OWNER, 1);
@@ -267,7 +267,13 @@ void peer_request(int from, uint32_t inc, const struct msg_lk *lk)
 		sga_count(&lms.s_m->m_sga, CNT_GES_STALE_DROPPED, 1);
 		return;
 	}
-	if (inc < lms.s_inc && !masters_now(lk)) {
+	/*
+	 * Not mastered here: a request sent under an older map goes back to be
+	 * routed again.  A new lock under the current map can only be a lie
+	 * (both ends route by the same map): bounced the same way, never
+	 * taken into a table that is not its resource's master.
+	 */
+	if ((inc < lms.s_inc || lk->lk_op == LK_OP_LOCK) && !masters_now(lk)) {
 		if (lk->lk_op == LK_OP_DROP_OWNER || lk->lk_op == LK_OP_DEADLOCK_VICTIM)
 			return;
 		out = *lk;

@@ -295,3 +295,36 @@ test_lab_second_start_of_a_live_instance_number_is_refused() {
 	[ "$(completes 1)" = "$c1" ] && [ "$(completes 2)" = "$c2" ] || fail "a reconfiguration ran"
 	members_are 1 "1 2 3" || fail "members"
 }
+
+# A host on the lab's network that is not in the cluster: it reaches every
+# port, but without the cluster's keys it is refused, counted and named by
+# its address, and nothing changes
+test_lab_stranger_on_the_network_is_refused() {
+	lab_up 2
+	name=$(sed -n 's/^name = //p' "$T/rac.ini" | head -1)
+	sw="racrt-$name-sw" ns="racrt-$name-stranger"
+	ip netns add "$ns"
+	ip -n "$sw" link add rs type veth peer name eth0 netns "$ns"
+	ip -n "$sw" link set rs master br0 up
+	ip -n "$ns" addr add 10.213.0.200/24 dev eth0
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" link set lo up
+	inc=$(racsql -i 1 -e 'select incarnation from v$instance' --format csv | sed -n 2p)
+	st() { racsql -i 1 -e "select value from v\$sysstat where name = '$1'" --format csv | sed -n 2p; }
+	# plain ZeroMQ, and CURVE with a key nobody knows, to LMON and LMS
+	ip netns exec "$ns" "$RACBIN/zsend" tcp://10.213.0.1:7101 hb 20 "$name"
+	ip netns exec "$ns" "$RACBIN/zsend" tcp://10.213.0.1:7201 hb 20 "$name"
+	ZSEND_KEY=new ZSEND_SERVER=$T/rackeys/inst1.pub \
+		ip netns exec "$ns" "$RACBIN/zsend" tcp://10.213.0.1:7101 view 1 "$name" reply &&
+		fail "the stranger got a view"
+	named() { grep -qF "Interconnect: refused a connection from 10.213.0.200: unknown key" "$(alert_file 1)"; }
+	wait_for "the stranger named by its address" 5000 named
+	[ "$(st 'interconnect connections refused')" -ge 3 ] || fail "not counted"
+	[ "$(st 'malformed messages dropped')" = 0 ] || fail "a stranger's message was read"
+	ip netns del "$ns"
+	members_are 1 "1 2" || fail "membership changed"
+	[ "$(racsql -i 1 -e 'select incarnation from v$instance' --format csv | sed -n 2p)" = "$inc" ] ||
+		fail "incarnation changed"
+	[ "$(racsql -e 'select count(*) from gv$instance where status = '"'OPEN'" --format csv |
+		sed -n 2p)" = 2 ] || fail "gv\$ views through the lab broke"
+}

@@ -14,7 +14,9 @@
  * T length L" (exit 0), or "no reply" (exit 1).
  *
  * More kinds: view (a gv$ view request), hb (a valid heartbeat), unlock (an
- * LMS's request to release lock ZSEND_LKID, hex, of client ZSEND_CLIENT).  The
+ * LMS's request to release lock ZSEND_LKID, hex, of client ZSEND_CLIENT),
+ * rebuild (a rebuild record for incarnation ZSEND_INC), lockpid1 (a local
+ * client's EX lock request on ZSEND_NAME that claims pid 1).  The
  * environment makes it a keyed peer (auth.h): ZSEND_KEY=<a .key file> and
  * ZSEND_SERVER=<the receiver's .pub file> connect with CURVE (ZSEND_KEY=new:
  * a fresh key pair nobody knows); ZSEND_SENDER=N names sender N in the
@@ -107,6 +109,23 @@ int main(int argc, char **argv)
 		lk.lk_owner_client = (uint32_t)atoi(getenv("ZSEND_CLIENT") ? getenv("ZSEND_CLIENT") :
 						    "1");
 		n = msg_encode_lk(big, sizeof(big), &h, MSG_GRD_OP, &lk);
+		out = big;
+	} else if (!strcmp(kind, "rebuild")) {
+		struct msg_rb_lock rl = { .rl_inc = h.mh_incarnation, .rl_lkid = 42,
+					  .rl_granted = 5, .rl_requested = 5, .rl_namelen = 6,
+					  .rl_name = (const uint8_t *)"forged" };
+		struct msg_lk lk = { 0 };
+
+		msg_rb_lock_to_lk(&rl, &lk);
+		n = msg_encode_lk(big, sizeof(big), &h, MSG_GRD_REBUILD, &lk);
+		out = big;
+	} else if (!strcmp(kind, "lockpid1")) {
+		const char *name = getenv("ZSEND_NAME") ? getenv("ZSEND_NAME") : "pid1";
+		struct msg_lk lk = { .lk_op = LK_OP_LOCK, .lk_req = 1, .lk_mode = 5,
+				     .lk_owner_pid = 1, .lk_namelen = (uint16_t)strlen(name) };
+
+		memcpy(lk.lk_name, name, lk.lk_namelen < LK_NAME_MAX ? lk.lk_namelen : LK_NAME_MAX);
+		n = msg_encode_lk(big, sizeof(big), &h, MSG_LK_REQUEST, &lk);
 		out = big;
 	} else {
 		fprintf(stderr, "zsend: unknown kind '%s'\n", kind);

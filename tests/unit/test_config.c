@@ -258,7 +258,7 @@ static void test_values_in_force(void **state)
 	assert_int_equal(load("[cluster]\nheartbeat_interval_ms = 200\nmisscount_ms = 3000\n"
 			      GOOD_INST), 0);
 	config_foreach_param(&cfg, 1, count_param, &s);
-	assert_int_equal(s.cluster, 21);
+	assert_int_equal(s.cluster, 22);
 	assert_int_equal(s.inst, 8);
 	assert_int_equal(s.file, 4);	/* two cluster keys, two endpoints */
 	assert_string_equal(s.hb_value, "200");

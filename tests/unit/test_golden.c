@@ -1535,7 +1535,7 @@ static const struct layout sga_layout[] = {
 	F(rac_inst_cfg, ic_voting, 656),
 	F(rac_inst_cfg, ic_control, 686),
 	/* struct rac_config */
-	S(rac_config, 40036),
+	S(rac_config, 40068),
 	F(rac_config, cf_path, 0),
 	F(rac_config, cf_name, 256),
 	F(rac_config, cf_shared_disk, 288),
@@ -1569,6 +1569,7 @@ static const struct layout sga_layout[] = {
 	F(rac_config, cf_key_dir, 39772),
 	F(rac_config, cf_max_locks_per_client, 40028),
 	F(rac_config, cf_max_locks, 40032),
+	F(rac_config, cf_client_group, 40036),
 	/* enum sga_counter: the index of each counter in the SGA */
 	C(CNT_NM_HEARTBEATS, 0),
 	C(CNT_CKPT_WRITES, 1),
@@ -1656,7 +1657,7 @@ static void test_sga_sections(void **state)
 
 	(void)state;
 	assert_int_equal(sga_layout_size(), 2854912);
-	assert_int_equal(sga_view_size(), 58560);
+	assert_int_equal(sga_view_size(), 58624);
 
 	snprintf(base, sizeof(base), "/tmp/racrt-unit-golden.%d", (int)getpid());
 	assert_int_equal(config_default(base, &cfg, err, sizeof(err)), 0);
@@ -1672,14 +1673,14 @@ static void test_sga_sections(void **state)
 	assert_int_equal(h->sh_off_counters, 1664);
 	assert_int_equal(h->sh_ncounters, 64);
 	assert_int_equal(h->sh_off_config, 2176);
-	assert_int_equal(h->sh_config_size, 40036);
-	assert_int_equal(h->sh_off_peers, 42240);
+	assert_int_equal(h->sh_config_size, 40068);
+	assert_int_equal(h->sh_off_peers, 42304);
 	assert_int_equal(h->sh_npeers, 33);
-	assert_int_equal(h->sh_off_vdisks, 44096);
+	assert_int_equal(h->sh_off_vdisks, 44160);
 	assert_int_equal(h->sh_nvdisks, 15);
-	assert_int_equal(h->sh_off_cluster, 48896);
+	assert_int_equal(h->sh_off_cluster, 48960);
 	assert_int_equal(h->sh_cluster_size, 9616);
-	assert_int_equal(h->sh_off_fast, 58560);
+	assert_int_equal(h->sh_off_fast, 58624);
 	assert_int_equal(h->sh_fast_size, 2793536);
 	sga_unlink(&s);
 	sga_detach(&s);
