@@ -96,13 +96,14 @@ int proc_exe_dir(char *buf, size_t len)
 	return RAC_ENOENT;
 }
 
-int proc_lms_client_ep(const char *local_dir, char *ep, size_t eplen, char *path,
-		       size_t pathlen)
+/* "ipc://<local_dir>/<name>", which must fit a Unix socket's sun_path */
+static int local_ep(const char *local_dir, const char *name, char *ep, size_t eplen,
+		    char *path, size_t pathlen)
 {
 	struct sockaddr_un sun;
-	int n = snprintf(ep, eplen, "ipc://%s/lms.sock", local_dir);
+	int n = snprintf(ep, eplen, "ipc://%s/%s", local_dir, name);
 
-	/* a Unix socket path must fit sun_path, or LMS could not bind it */
+	/* a Unix socket path must fit sun_path, or it could not be bound */
 	if (n < 0 || (size_t)n >= eplen || strlen(ep + 6) >= sizeof(sun.sun_path))
 		return RAC_ETOOLONG;
 	if (path && rac_strlcpy(path, ep + 6, pathlen))
@@ -110,17 +111,16 @@ int proc_lms_client_ep(const char *local_dir, char *ep, size_t eplen, char *path
 	return 0;
 }
 
+int proc_lms_client_ep(const char *local_dir, char *ep, size_t eplen, char *path,
+		       size_t pathlen)
+{
+	return local_ep(local_dir, "lms.sock", ep, eplen, path, pathlen);
+}
+
 int proc_lmon_view_ep(const char *local_dir, char *ep, size_t eplen, char *path,
 		      size_t pathlen)
 {
-	struct sockaddr_un sun;
-	int n = snprintf(ep, eplen, "ipc://%s/lmon.sock", local_dir);
-
-	if (n < 0 || (size_t)n >= eplen || strlen(ep + 6) >= sizeof(sun.sun_path))
-		return RAC_ETOOLONG;
-	if (path && rac_strlcpy(path, ep + 6, pathlen))
-		return RAC_ETOOLONG;
-	return 0;
+	return local_ep(local_dir, "lmon.sock", ep, eplen, path, pathlen);
 }
 
 void proc_name_nm_slots(struct sga *s)

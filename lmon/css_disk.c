@@ -497,15 +497,32 @@ uint64_t css_disk_peer_life(const struct lmon *l, int inst)
 	return life;
 }
 
-bool css_disk_other_life(const struct lmon *l, int inst, uint64_t life)
+void css_disk_slot_lives(const struct lmon *l, int inst, uint64_t lives[RAC_MAX_VOTING])
+{
+	for (int d = 0; d < RAC_MAX_VOTING; d++)
+		lives[d] = 0;
+	if (!l->l_disks)
+		return;
+	for (int d = 0; d < l->l_m->m_cfg->cf_nvoting; d++)
+		if (l->l_disks->cd_vk[d].vk_seen[inst])
+			lives[d] = l->l_disks->cd_vk[d].vk_peer_hb[inst].hb_life;
+}
+
+bool css_disk_new_life(const struct lmon *l, int inst, uint64_t life,
+		       const uint64_t before[RAC_MAX_VOTING])
 {
 	if (!l->l_disks || !life)
 		return false;
 	for (int d = 0; d < l->l_m->m_cfg->cf_nvoting; d++) {
 		const struct css_vdisk *vk = &l->l_disks->cd_vk[d];
+		uint64_t now = vk->vk_seen[inst] ? vk->vk_peer_hb[inst].hb_life : 0;
 
-		if (vk->vk_seen[inst] && vk->vk_peer_hb[inst].hb_life &&
-		    vk->vk_peer_hb[inst].hb_life != life)
+		/*
+		 * Written over, since `before`, by neither that life nor what
+		 * the slot held: a later life.  A slot that still holds an
+		 * older life (a disk that life could not reach) proves nothing.
+		 */
+		if (now && now != life && now != before[d])
 			return true;
 	}
 	return false;

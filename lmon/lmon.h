@@ -134,8 +134,14 @@ void css_disk_settle(struct lmon *l);
 bool css_disk_alive(const struct lmon *l, int inst);	/* lease running, not DOWN/DEAD */
 /* the life of inst's freshest heartbeat on the voting disks (0: none seen) */
 uint64_t css_disk_peer_life(const struct lmon *l, int inst);
-/* does a voting disk show inst's slot written by another life than `life`? */
-bool css_disk_other_life(const struct lmon *l, int inst, uint64_t life);
+/* the life in inst's slot on each voting disk, as last read (0: none) */
+void css_disk_slot_lives(const struct lmon *l, int inst, uint64_t lives[RAC_MAX_VOTING]);
+/*
+ * Has a later life than `life` written inst's slot since `before`
+ * (css_disk_slot_lives()) on any voting disk?
+ */
+bool css_disk_new_life(const struct lmon *l, int inst, uint64_t life,
+		       const uint64_t before[RAC_MAX_VOTING]);
 /*
  * rule 2: a kill block for an instance left out that still writes, handed
  * to every disk's worker; returns the disks it went to.  The alert says on

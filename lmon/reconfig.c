@@ -305,6 +305,7 @@ static int until_fenced(struct run *r, uint64_t evicted)
 	uint64_t deadline = rac_now_mono_ns() +
 		((uint64_t)l->l_m->m_cfg->cf_disktimeout_ms + l->l_m->m_to.to_fence_slack_ms) * 1000000ull;
 	uint64_t fenced = 0, life[RAC_MAX_INST + 1] = { 0 };
+	uint64_t slots[RAC_MAX_INST + 1][RAC_MAX_VOTING];
 
 	/*
 	 * The life each evicted instance ran in.  A later life of the same
@@ -313,8 +314,10 @@ static int until_fenced(struct run *r, uint64_t evicted)
 	 * the evicted life is over, not that it still writes.
 	 */
 	for (int i = 1; i <= RAC_MAX_INST; i++)
-		if (evicted & (1ull << (i - 1)))
+		if (evicted & (1ull << (i - 1))) {
 			life[i] = css_disk_peer_life(l, i);
+			css_disk_slot_lives(l, i, slots[i]);
+		}
 	for (;;) {
 		uint64_t writing = 0;
 
@@ -323,7 +326,7 @@ static int until_fenced(struct run *r, uint64_t evicted)
 
 			if (!(evicted & bit) || (fenced & bit))
 				continue;
-			if (css_disk_alive(l, i) && !css_disk_other_life(l, i, life[i]))
+			if (css_disk_alive(l, i) && !css_disk_new_life(l, i, life[i], slots[i]))
 				writing |= bit;
 			else
 				fenced |= bit;

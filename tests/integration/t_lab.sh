@@ -193,7 +193,7 @@ test_lab_split_brain_two_against_two_keeps_the_lowest_group() {
 	ip -n "$sw" link set r4 master br1
 	wait_for "instances 3 and 4 gone" 10000 all_gone $p3 $p4
 	wait_for "{1,2} settled" 8000 members_are 1 "1 2"
-	members_are 2 "1 2"
+	wait_for "{1,2} settled on instance 2 too" 8000 members_are 2 "1 2"
 	any_alert_has "split brain; waiting 600 ms (imr_splitbrain_res_wait_ms)"
 	grep -E "IMR vote .*result \{ 1 2 \}" "$(alert_file 1)" || fail "result"
 	rac dump vote --disk 1 | grep -E "kill block .*target=3 " || fail "no kill block for 3"
