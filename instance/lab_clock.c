@@ -49,8 +49,8 @@ void lab_clock_offset_load(const struct rac_inst_cfg *ic, int64_t *dst)
 
 int lab_clock_offset_save(const struct rac_inst_cfg *ic, int64_t us, char *err, size_t errlen)
 {
-	char path[RAC_PATH_MAX + 32], tmp[RAC_PATH_MAX + 40], text[32];
-	int fd, n;
+	char path[RAC_PATH_MAX + 32], text[32];
+	int n;
 
 	offset_path(ic, path, sizeof(path));
 	if (!us) {
@@ -60,17 +60,10 @@ int lab_clock_offset_save(const struct rac_inst_cfg *ic, int64_t us, char *err, 
 		}
 		return 0;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	n = snprintf(text, sizeof(text), "%" PRId64 "\n", us);
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || write(fd, text, (size_t)n) != n || fsync(fd) || rename(tmp, path)) {
+	if (rac_write_file(path, 0600, text, (size_t)n)) {
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
 		return RAC_ESYS;
 	}
-	close(fd);
 	return 0;
 }

@@ -152,7 +152,7 @@ static void add_handshake_monitor(struct member *m, void *sock)
 	char ep[64];
 	void *pair;
 
-	if (m->m_nxitems >= (int)(sizeof(m->m_xitems) / sizeof(m->m_xitems[0])))
+	if (m->m_nxitems >= MEMBER_MAX_XITEMS)
 		return;
 	snprintf(ep, sizeof(ep), "inproc://member-handshakes-%d", m->m_nxitems);
 	if (zmq_socket_monitor(sock, ep, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
@@ -186,8 +186,7 @@ static void reload_keys(struct member *m)
 	k = malloc(sizeof(*k));
 	if (!k)
 		return;
-	if (auth_load(m->m_cfg, m->m_inst, k, err, sizeof(err)) &&
-	    strstr(err, "is not among the accepted keys") == NULL) {
+	if (auth_load_keys(m->m_cfg, m->m_inst, k, err, sizeof(err))) {
 		log_alert("Interconnect keys not reloaded, the old ones stay in force: %s", err);
 		free(k);
 		return;
@@ -214,9 +213,18 @@ static void reload_keys(struct member *m)
 		  m->m_keys.ak_dir, changed, changed == 1 ? "" : "s");
 }
 
+/* one of the member's own poll items is ready */
+static void serve_xitem(struct member *m, int x)
+{
+	if (x == 0)
+		serve_zap(m, m->m_xitems[x].socket);
+	else
+		serve_handshakes(m, m->m_xitems[x].socket);
+}
+
 void member_serve_aux(struct member *m)
 {
-	zmq_pollitem_t items[4];
+	zmq_pollitem_t items[MEMBER_MAX_XITEMS];
 
 	if (!m->m_nxitems)
 		return;
@@ -224,12 +232,18 @@ void member_serve_aux(struct member *m)
 	if (zmq_poll(items, m->m_nxitems, 0) <= 0)
 		return;
 	for (int x = 0; x < m->m_nxitems; x++)
-		if (items[x].revents & ZMQ_POLLIN) {
-			if (x == 0)
-				serve_zap(m, m->m_xitems[x].socket);
-			else
-				serve_handshakes(m, m->m_xitems[x].socket);
-		}
+		if (items[x].revents & ZMQ_POLLIN)
+			serve_xitem(m, x);
+}
+
+/* the bounds every interconnect socket gets before it binds or connects */
+static int set_bounds(void *sock)
+{
+	int64_t maxmsg = RAC_MSG_MAX;
+	int handshake_ms = MEMBER_HANDSHAKE_MS;
+
+	return zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) ||
+	       zmq_setsockopt(sock, ZMQ_HANDSHAKE_IVL, &handshake_ms, sizeof(handshake_ms));
 }
 
 static int bind_router(struct member *m, const char *ep, const char *what, int sndhwm,
@@ -257,8 +271,6 @@ static int bind_router(struct member *m, const char *ep, const char *what, int s
 		       bool tcp, char *err, size_t errlen)
 {
 	void *sock;
-	int64_t maxmsg = RAC_MSG_MAX;
-	int handshake_ms = MEMBER_HANDSHAKE_MS;
 
 	if (m->m_nitems >= MEMBER_MAX_ITEMS) {
 		snprintf(err, errlen, "too many sockets");
@@ -268,10 +280,8 @@ static int bind_router(struct member *m, const char *ep, const char *what, int s
 		return -1;
 	sock = member_socket(m, ZMQ_ROUTER);
 	/* every bound applies only if set before the bind */
-	if (sock && (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) ||
+	if (sock && (set_bounds(sock) ||
 		     zmq_setsockopt(sock, ZMQ_SNDHWM, &sndhwm, sizeof(sndhwm)) ||
-		     zmq_setsockopt(sock, ZMQ_HANDSHAKE_IVL, &handshake_ms,
-				    sizeof(handshake_ms)) ||
 		     (tcp && auth_server(sock, &m->m_keys)))) {
 		snprintf(err, errlen, "cannot set the options of %s: %s", what,
 			 zmq_strerror(errno));
@@ -294,15 +304,10 @@ static int bind_router(struct member *m, const char *ep, const char *what, int s
 int member_connect_peer(struct member *m, void *sock, int peer, const char *ep, char *err,
 			size_t errlen)
 {
-	int64_t maxmsg = RAC_MSG_MAX;
-	int handshake_ms = MEMBER_HANDSHAKE_MS;
-
 	if (auth_init(m, err, errlen))
 		return -1;
-	zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
-	zmq_setsockopt(sock, ZMQ_HANDSHAKE_IVL, &handshake_ms, sizeof(handshake_ms));
-	if (auth_client(sock, &m->m_keys, peer)) {
-		snprintf(err, errlen, "cannot set the CURVE keys for instance %d: %s", peer,
+	if (set_bounds(sock) || auth_client(sock, &m->m_keys, peer)) {
+		snprintf(err, errlen, "cannot set the options (bounds, CURVE keys) of the socket to instance %d: %s", peer,
 			 zmq_strerror(errno));
 		return -1;
 	}
@@ -525,7 +530,7 @@ int member_main(int argc, char **argv, enum rac_role role, const struct member_o
 	nm_register(m);
 
 	while (!m->m_stop) {
-		zmq_pollitem_t items[MEMBER_MAX_ITEMS + 1 + 4];
+		zmq_pollitem_t items[MEMBER_MAX_ITEMS + 1 + MEMBER_MAX_XITEMS];
 		uint64_t now = rac_now_mono_ns(), wake;
 		int period = ops->mo_period_ms ? ops->mo_period_ms(m) : 0;
 		long timeout;
@@ -578,12 +583,8 @@ int member_main(int argc, char **argv, enum rac_role role, const struct member_o
 		}
 		/* the ZAP handler first: a handshake waits on it */
 		for (int x = 0; x < m->m_nxitems; x++)
-			if (items[n + 1 + x].revents & ZMQ_POLLIN) {
-				if (x == 0)
-					serve_zap(m, m->m_xitems[x].socket);
-				else
-					serve_handshakes(m, m->m_xitems[x].socket);
-			}
+			if (items[n + 1 + x].revents & ZMQ_POLLIN)
+				serve_xitem(m, x);
 		for (int i = 0; i < n && !m->m_stop; i++)
 			if ((items[i].revents & ZMQ_POLLIN) && ops->mo_ready)
 				ops->mo_ready(m, i);

@@ -29,6 +29,8 @@
 #include "timeouts.h"
 
 #define MEMBER_MAX_ITEMS (2 * RAC_MAX_INST + 4)
+/* the member's own poll items beside the role's: the ZAP handler, one monitor per bound socket */
+#define MEMBER_MAX_XITEMS 4
 /* a connection that has not finished its handshake by then is dropped */
 #define MEMBER_HANDSHAKE_MS 5000
 
@@ -55,7 +57,7 @@ struct member {
 	 */
 	bool m_keys_loaded;
 	struct auth_keys m_keys;
-	zmq_pollitem_t m_xitems[4];
+	zmq_pollitem_t m_xitems[MEMBER_MAX_XITEMS];	/* [0] ZAP, then monitors */
 	int m_nxitems;
 	uint64_t m_refused_logged;
 	const struct member_ops *m_ops;

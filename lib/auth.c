@@ -114,8 +114,8 @@ static int secret_mode_ok(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-int auth_load(const struct rac_config *cfg, int self, struct auth_keys *k, char *err,
-	      size_t errlen)
+int auth_load_keys(const struct rac_config *cfg, int self, struct auth_keys *k, char *err,
+		   size_t errlen)
 {
 	char path[RAC_PATH_MAX + 16], who[32];
 	char pubs[AUTH_ACCEPT_MAX][AUTH_Z85];
@@ -170,40 +170,35 @@ int auth_load(const struct rac_config *cfg, int self, struct auth_keys *k, char 
 		}
 		k->ak_n[u] = n;
 	}
+	return 0;
+}
+
+int auth_load(const struct rac_config *cfg, int self, struct auth_keys *k, char *err,
+	      size_t errlen)
+{
+	char key[RAC_PATH_MAX + 16], pub[RAC_PATH_MAX + 16];
+	int rc = auth_load_keys(cfg, self, k, err, errlen);
+
+	if (rc || !k->ak_on)
+		return rc;
 	/* our own public key must be among the accepted ones, or peers refuse us */
 	for (int i = 0; i < k->ak_n[self]; i++)
 		if (!strcmp(k->ak_pub[self][i], k->ak_public))
 			return 0;
-	auth_path(cfg, self, false, path, sizeof(path));
 	if (self == AUTH_ADMIN && !k->ak_n[self])
 		return 0;	/* a client only: the servers' admin.pub decides */
-	snprintf(err, errlen, "the key in %s/%s is not among the accepted keys in %s: the "
-		 "other instances would refuse it; copy the matching .pub file here, or make "
-		 "new keys with racctl keygen --force", cfg->cf_key_dir,
-		 self == AUTH_ADMIN ? "admin.key" : "inst?.key", path);
+	auth_path(cfg, self, true, key, sizeof(key));
+	auth_path(cfg, self, false, pub, sizeof(pub));
+	snprintf(err, errlen, "the key in %s is not among the accepted keys in %s: the other "
+		 "instances would refuse it; copy the matching .pub file here, or make new keys "
+		 "with racctl keygen --force", key, pub);
 	return RAC_ECONFIG;
 }
 
 static int write_file(const char *path, mode_t mode, const char *text, char *err, size_t errlen)
 {
-	char tmp[RAC_PATH_MAX + 32];
-	int fd;
-	size_t len = strlen(text);
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd < 0 || fchmod(fd, mode) || write(fd, text, len) != (ssize_t)len || fsync(fd)) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-		return RAC_EIO;
-	}
-	close(fd);
-	if (rename(tmp, path)) {
-		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
+	if (rac_write_file(path, mode, text, strlen(text))) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		return RAC_EIO;
 	}
 	return 0;

@@ -62,6 +62,9 @@ void auth_path(const struct rac_config *cfg, int who, bool secret, char *buf, si
  */
 int auth_load(const struct rac_config *cfg, int self, struct auth_keys *k, char *err,
 	      size_t errlen);
+/* the same without the last check (a reload: our own pair stays the one in use) */
+int auth_load_keys(const struct rac_config *cfg, int self, struct auth_keys *k, char *err,
+		   size_t errlen);
 
 /*
  * Make the key pairs that are missing (every configured instance and the

@@ -50,6 +50,12 @@ int rac_strlcpy(char *dst, const char *src, size_t len);
 uint64_t rac_fnv1a(const void *p, size_t n);
 /* mkdir -p, mode 0700 for what it creates */
 int rac_mkdirs(const char *path);
+/*
+ * Replace `path` with `len` bytes of `text`, durably and at once: written to
+ * <path>.tmp (mode `mode`, never through a link), fsynced, renamed over it.
+ * 0, or RAC_ESYS with errno set (the temporary file is gone).
+ */
+int rac_write_file(const char *path, mode_t mode, const void *text, size_t len);
 /* sleep until the monotonic deadline or a signal; returns after at most ms */
 void rac_sleep_ms(unsigned ms);
 

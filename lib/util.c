@@ -2,6 +2,7 @@
  * util.c - clocks, time formats, /proc and string helpers used everywhere.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -153,6 +154,34 @@ int rac_mkdirs(const char *path)
 	if (mkdir(buf, 0700) && errno != EEXIST)
 		return RAC_ESYS;
 	return 0;
+}
+
+int rac_write_file(const char *path, mode_t mode, const void *text, size_t len)
+{
+	char tmp[RAC_PATH_MAX + 16];
+	int fd, ok, saved;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return RAC_ESYS;
+	}
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return RAC_ESYS;
+	ok = fchmod(fd, mode) == 0 && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+	saved = errno;
+	if (close(fd) && ok) {
+		ok = 0;
+		saved = errno;
+	}
+	if (ok && rename(tmp, path) == 0)
+		return 0;
+	if (ok)
+		saved = errno;
+	unlink(tmp);
+	errno = saved;
+	return RAC_ESYS;
 }
 
 void rac_sleep_ms(unsigned ms)

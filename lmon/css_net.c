@@ -30,7 +30,8 @@
 #define HB_SNDHWM 4
 #define VIEW_SNDHWM 4	/* snapshots queued per view client */
 
-static void add_monitor(struct lmon *l, int i)
+/* a monitor of peer i's DEALER, in poll slot `slot` (-1: a new one at the end) */
+static void add_monitor(struct lmon *l, int i, int slot)
 {
 	struct member *m = l->l_m;
 	static unsigned gen;	/* a new name each time: an old one may still be closing */
@@ -38,7 +39,7 @@ static void add_monitor(struct lmon *l, int i)
 	void *pair;
 
 	snprintf(ep, sizeof(ep), "inproc://lmon-monitor-%d-%u", i, gen++);
-	if (m->m_nitems >= MEMBER_MAX_ITEMS ||
+	if ((slot < 0 && m->m_nitems >= MEMBER_MAX_ITEMS) ||
 	    zmq_socket_monitor(l->l_peers[i].lp_sock, ep,
 			       ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED))
 		return;	/* a hint we can live without */
@@ -48,8 +49,10 @@ static void add_monitor(struct lmon *l, int i)
 			zmq_close(pair);
 		return;
 	}
-	l->l_peers[i].lp_mon_item = m->m_nitems;
-	m->m_items[m->m_nitems++] = (zmq_pollitem_t){ .socket = pair, .events = ZMQ_POLLIN };
+	if (slot < 0)
+		slot = m->m_nitems++;
+	l->l_peers[i].lp_mon_item = slot;
+	m->m_items[slot] = (zmq_pollitem_t){ .socket = pair, .events = ZMQ_POLLIN };
 }
 
 int css_net_monitor_ready(struct lmon *l, int item)
@@ -150,7 +153,7 @@ int css_net_init(struct lmon *l, char *err, size_t errlen)
 		l->l_peers[i].lp_mon_item = -1;
 		if (connect_peer(l, i, err, errlen))
 			return -1;
-		add_monitor(l, i);
+		add_monitor(l, i, -1);
 	}
 	return 0;
 }
@@ -178,17 +181,10 @@ void css_net_rekey(struct lmon *l, int i)
 	if (p->lp_mon_item >= 0) {
 		int slot = p->lp_mon_item;
 
+		/* the new monitor takes the old one's poll slot; idle if it cannot be made */
 		zmq_close(m->m_items[slot].socket);
-		/* add_monitor() appends: let it, then move its PAIR into the old slot */
 		m->m_items[slot] = (zmq_pollitem_t){ .socket = NULL, .fd = -1 };
-		p->lp_mon_item = -1;
-		add_monitor(l, i);
-		if (p->lp_mon_item == m->m_nitems - 1 && p->lp_mon_item != slot) {
-			m->m_items[slot] = m->m_items[--m->m_nitems];
-			p->lp_mon_item = slot;
-		} else if (p->lp_mon_item < 0) {
-			p->lp_mon_item = slot;	/* an idle slot, never ready */
-		}
+		add_monitor(l, i, slot);
 	}
 	p->lp_connected = 0;
 	log_info(COMP, "interconnect socket to instance %d made again with its new key", i);

@@ -147,7 +147,7 @@ static bool in_group(pid_t pid, gid_t gid)
 
 static bool uid_ok(const struct ucred *cr)
 {
-	if (cr->uid == geteuid() || cr->uid == 0)
+	if (cr->uid == lms.s_euid || cr->uid == 0)
 		return true;
 	if (lms.s_client_gid == (gid_t)-1)
 		return false;
@@ -175,7 +175,7 @@ static void refuse_user(const struct ucred *cr, const char *what)
 	if (refused++ < 10 || refused % 100 == 0)
 		log_alert("LMS 0: refused %s from pid %d, uid %u: not the cluster's user (uid %u) "
 			  "nor of client_group (%llu refused so far)", what, (int)cr->pid, (unsigned)cr->uid,
-			  (unsigned)geteuid(), (unsigned long long)refused);
+			  (unsigned)lms.s_euid, (unsigned long long)refused);
 }
 
 static bool client_allowed(const struct rx *rx, struct msg_lk *lk, const struct ucred *cr)

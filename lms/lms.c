@@ -87,6 +87,7 @@ static int open_to_group(struct member *m, char *err, size_t errlen)
 	struct group *gr;
 
 	lms.s_client_gid = (gid_t)-1;
+	lms.s_euid = geteuid();
 	if (!name[0])
 		return 0;
 	gr = getgrnam(name);

@@ -201,6 +201,7 @@ struct lms {
 	void *s_peer[RAC_MAX_INST + 1];		/* DEALER to each peer LMS */
 	uint64_t s_members;			/* membership the bucket map is built on */
 	gid_t s_client_gid;			/* client_group's gid, (gid_t)-1 none */
+	uid_t s_euid;				/* the cluster's user: ours */
 	uint64_t s_inc;
 	uint64_t s_join_inc;			/* the incarnation we (re)joined in */
 
