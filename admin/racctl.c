@@ -395,7 +395,7 @@ static int cmd_alert(const struct rac_config *cfg, const struct opts *o)
 static int cmd_dump(const struct rac_config *cfg, const struct opts *o, const char *what)
 {
 	int ncorrupt = 0, rc;
-	const char *where = "the control file";
+	const char *where = "the control area";
 
 	if (!what)
 		racctl_usage("dump needs what to dump: 'control' or 'vote'");
@@ -605,10 +605,10 @@ int main(int argc, char **argv)
 			char *end;
 			long v = strtol(optarg, &end, 10);
 
-			if (*end || end == optarg || v < 0 || v >= CTL_NBLOCKS || v >= VOTE_NBLOCKS)
+			/* the disk's own range is checked with --disk (racctl_fault.c) */
+			if (*end || end == optarg || v < 0 || v >= VOTE_NBLOCKS)
 				racctl_usage("--block wants a slot number from 0 to %d, not '%s'",
-					  (CTL_NBLOCKS < VOTE_NBLOCKS ? CTL_NBLOCKS : VOTE_NBLOCKS) - 1,
-					  optarg);
+					  VOTE_NBLOCKS - 1, optarg);
 			o.o_block = (int)v;
 			break;
 		}

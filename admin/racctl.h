@@ -41,7 +41,8 @@ int cmd_fault(const struct rac_config *cfg, const struct opts *o, const char *wh
 
 /* racctl_dump.c */
 /*
- * racctl dump control: every record in plain text; a block that fails its
+ * racctl dump control: every record in plain text, by majority over the
+ * control area's copies (each copy that differs named); a block that fails its
  * checks is printed as CORRUPT with the reason.  *ncorrupt gets the count.
  */
 int ctl_dump(const struct rac_config *cfg, FILE *out, int *ncorrupt);

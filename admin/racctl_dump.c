@@ -1,6 +1,8 @@
 /*
  * racctl_dump.c - racctl dump control / dump vote: every record of the
- * control file and the voting disks in plain text, one block a line.  A
+ * control area and the voting disks in plain text, one block a line.  The
+ * control area is shown as its readers see it, by majority over its copies
+ * (lib/ctl_area.h), each copy that differs named under the record.  A
  * block that fails its checks is shown as CORRUPT with the reason and
  * counted; one never written is shown as such, not as corruption.
  */
@@ -10,6 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdlib.h>
+
+#include "aio.h"
+#include "ctl_area.h"
 #include "disk.h"
 #include "errors.h"
 #include "racctl.h"
@@ -215,14 +221,14 @@ static int lput_payload(struct line *l, const struct rac_config *cfg,
 }
 
 /*
- * One block, one line: "block N  <type>  seq .. writer .. inc ..  <fields>",
- * or "never written", or "CORRUPT (<reason>)".  Returns 1 if the block
+ * One block's bytes, one line: "<prefix>block N  <type>  seq .. writer ..
+ * inc ..  <fields>", or "never written", or "CORRUPT (<reason>)".  `rrc` is
+ * the read's result (errno kept for RAC_EIO).  Returns 1 if the block
  * counts as corrupt.
  */
-static int dump_block(FILE *out, const struct rac_config *cfg, int fd,
+static int dump_bytes(FILE *out, const struct rac_config *cfg, const uint8_t *blk, int rrc,
 		      uint32_t blkno, uint16_t type)
 {
-	uint8_t blk[RAC_BLK_SIZE];
 	const uint8_t *p;
 	struct blk_hdr h;
 	struct line l = { .l_len = 0 };
@@ -230,13 +236,12 @@ static int dump_block(FILE *out, const struct rac_config *cfg, int fd,
 	int rc;
 
 	lputf(&l, "block %-2u %-26s ", blkno, blk_type_str(type));
-	rc = disk_read_block(fd, blkno, blk);
-	if (rc == RAC_EIO) {
-		lputf(&l, "CORRUPT (%s: %s)", rac_strerror(rc), strerror(errno));
+	if (rrc == RAC_EIO) {
+		lputf(&l, "CORRUPT (%s: %s)", rac_strerror(rrc), strerror(errno));
 		goto corrupt;
 	}
-	if (rc) {
-		lputf(&l, "CORRUPT (%s)", rac_strerror(rc));
+	if (rrc) {
+		lputf(&l, "CORRUPT (%s)", rac_strerror(rrc));
 		goto corrupt;
 	}
 	rc = blk_decode(blk, type, &h, &p);
@@ -262,6 +267,166 @@ corrupt:
 	return 1;
 }
 
+static int dump_block(FILE *out, const struct rac_config *cfg, int fd,
+		      uint32_t blkno, uint16_t type)
+{
+	uint8_t blk[RAC_BLK_SIZE];
+	int rc = disk_read_block(fd, blkno, blk);
+
+	return dump_bytes(out, cfg, blk, rc, blkno, type);
+}
+
+/*
+ * One copy of the control area, read whole on a worker of its own, so that
+ * a copy that hangs (a lost path, a disk-hang drill) costs the dump that
+ * copy and the wait, never the dump.  The image belongs to the worker until
+ * it returns; one that does not is left to it (the process exits anyway).
+ */
+struct area_image;
+/* images a hung worker may still fill: kept reachable, never freed */
+static struct area_image *hung_area, *hung_ctl;
+
+struct area_image {
+	char ai_path[RAC_PATH_MAX + 16];
+	uint32_t ai_base;
+	uint8_t ai_blks[CTL_NBLOCKS][RAC_BLK_SIZE];
+	int ai_rcs[CTL_NBLOCKS];
+	int ai_rc, ai_err;		/* the open, or a copy that read nothing */
+	int ai_busy;			/* still out when the dump gave up on it */
+	struct aio *ai_aio;
+	uint64_t ai_id;
+};
+
+static int image_io(void *arg)
+{
+	struct area_image *im = arg;
+	int fd = disk_open(im->ai_path, 0);
+
+	if (fd < 0) {
+		im->ai_err = errno;
+		return im->ai_rc = RAC_ESYS;
+	}
+	im->ai_rc = disk_read_blocks_each(fd, im->ai_base, CTL_NBLOCKS, im->ai_blks, im->ai_rcs);
+	im->ai_err = errno;
+	close(fd);
+	return im->ai_rc;
+}
+
+/* every image (path and base filled in), in parallel, each bounded by `wait_ms` */
+static void read_images(int n, struct area_image *img, int wait_ms)
+{
+	uint64_t end = rac_now_mono_ns() + (uint64_t)wait_ms * 1000000ull;
+
+	for (int k = 0; k < n; k++) {
+		struct area_image *im = &img[k];
+
+		im->ai_aio = aio_new("dump", 1, (uint64_t)wait_ms * 1000000ull);
+		if (!im->ai_aio || aio_submit(im->ai_aio, image_io, im, &im->ai_id)) {
+			image_io(im);	/* no thread: read it here */
+			aio_destroy(&im->ai_aio);
+			continue;
+		}
+		im->ai_busy = 1;
+	}
+	for (int k = 0; k < n; k++) {
+		struct area_image *im = &img[k];
+		uint64_t now = rac_now_mono_ns();
+		int left = now < end ? (int)((end - now) / 1000000ull) : 0;
+
+		if (!im->ai_busy)
+			continue;
+		if (aio_wait(im->ai_aio, im->ai_id, left, NULL, NULL) == 1) {
+			im->ai_busy = 0;
+			aio_destroy(&im->ai_aio);
+		} else {
+			aio_abandon(im->ai_aio, im->ai_id);	/* left to its thread */
+		}
+	}
+}
+
+/* a copy's block checked as the control area's readers check it: 0 or why not */
+static int rec_check(const struct rac_config *cfg, const uint8_t *blk, uint16_t type,
+		     uint64_t *seq, uint32_t *sum)
+{
+	const uint8_t *p;
+	struct blk_hdr h;
+	struct line pl = { .l_len = 0 };
+	int rc = blk_decode(blk, type, &h, &p);
+
+	if (rc == 0)
+		rc = lput_payload(&pl, cfg, &h, p);
+	*seq = rc ? 0 : h.bh_sequence;
+	*sum = rc ? 0 : h.bh_crc;
+	return rc;
+}
+
+/*
+ * One record of the control area: the majority view (lib/ctl_area.h) as
+ * the line, then every copy that does not hold that record, and why.
+ * Returns the corrupt blocks: the record's, if no majority gives one, and
+ * every copy's that fails its checks.
+ */
+static int dump_rec(FILE *out, const struct rac_config *cfg, const struct ctl_area *a,
+		    struct area_image *img, uint32_t blkno, uint16_t type)
+{
+	static uint8_t blks[CTL_COPIES_MAX][RAC_BLK_SIZE];
+	int rc[CTL_COPIES_MAX], errs[CTL_COPIES_MAX], best = 0, r, bad = 0;
+	uint64_t seq[CTL_COPIES_MAX];
+	uint32_t sum[CTL_COPIES_MAX] = { 0 };
+
+	for (int k = 0; k < a->ca_n; k++) {
+		const struct area_image *im = &img[k];
+
+		memset(blks[k], 0, RAC_BLK_SIZE);
+		seq[k] = 0;
+		if (im->ai_busy || im->ai_rc) {
+			rc[k] = im->ai_busy ? RAC_ETIMEDOUT : im->ai_rc;
+			errs[k] = im->ai_busy ? ETIMEDOUT : im->ai_err;
+		} else {
+			memcpy(blks[k], im->ai_blks[blkno], RAC_BLK_SIZE);
+			rc[k] = im->ai_rcs[blkno];
+			errs[k] = im->ai_rcs[blkno] ? EIO : 0;
+		}
+		if (rc[k] == 0)
+			rc[k] = rec_check(cfg, blks[k], type, &seq[k], &sum[k]);
+	}
+	r = ctl_merge_read(a->ca_n, rc, seq, sum, &best);
+	if (r == 0) {
+		bad += dump_bytes(out, cfg, blks[best], 0, blkno, type);
+	} else if (r == RAC_EBLK_ZERO) {
+		fprintf(out, "block %-2u %-26s never written\n", blkno, blk_type_str(type));
+	} else {
+		fprintf(out, "block %-2u %-26s CORRUPT (%s: %s)\n", blkno, blk_type_str(type),
+			ctl_answered(r) ? "no valid record in the copies that answered" :
+			"no strict majority of the copies answered", rac_strerror(r));
+		bad++;
+	}
+	for (int k = 0; k < a->ca_n; k++) {
+		char name[RAC_PATH_MAX + 48], why[200];
+
+		if (r == 0 && rc[k] == 0 && seq[k] == seq[best])
+			continue;
+		if (r == RAC_EBLK_ZERO && rc[k] == RAC_EBLK_ZERO)
+			continue;
+		ctl_copy_name(&a->ca_copy[k], name, sizeof(name));
+		if (rc[k] == 0) {
+			fprintf(out, "    copy on %s: behind (seq %" PRIu64 "), brought up to date "
+				"by the next write\n", name, seq[k]);
+		} else if (!ctl_answered(rc[k])) {
+			fprintf(out, "    copy on %s: unreadable (%s%s%s)\n", name,
+				rac_strerror(rc[k]), rc[k] == RAC_EIO || rc[k] == RAC_ESYS ? ": " : "",
+				rc[k] == RAC_EIO || rc[k] == RAC_ESYS ? strerror(errs[k]) : "");
+		} else if (rc[k] == RAC_EBLK_ZERO) {
+			fprintf(out, "    copy on %s: never written\n", name);
+		} else {
+			blk_explain(blks[k], rc[k], type, why, sizeof(why));
+			fprintf(out, "    copy on %s: CORRUPT (%s)\n", name, why);
+			bad++;
+		}
+	}
+	return bad;
+}
+
 /* "(cluster demo, id 0x..., formatted ...)" or why there is none */
 static void dump_title(FILE *out, const char *what, const char *path, int rc,
 		       const char *cluster, uint64_t id, uint64_t format_us)
@@ -285,29 +450,81 @@ int ctl_dump(const struct rac_config *cfg, FILE *out, int *ncorrupt)
 	char ctl[CTL_PATH_LEN];
 	uint8_t blk[RAC_BLK_SIZE];
 	struct disk_hdr_info hi;
-	int fd, rc, bad = 0;
+	struct ctl_area a;
+	struct area_image *img;
+	int fd, rc, bad = 0, wait_ms;
 
 	if (ncorrupt)
 		*ncorrupt = 0;
 	config_control_path(cfg, ctl, sizeof(ctl));
-	fd = disk_open(ctl, 0);
-	if (fd < 0)
-		return errno == ENOENT ? RAC_EDISK_UNFORMATTED : fd;
+	wait_ms = cfg->cf_disktimeout_ms > 1000 ? cfg->cf_disktimeout_ms : 1000;
+	/* the control file first, bounded: a hung one is said, not waited for */
+	img = calloc(1, sizeof(*img));
+	if (!img)
+		return RAC_ENOMEM;
+	snprintf(img->ai_path, sizeof(img->ai_path), "%s", ctl);
+	read_images(1, img, wait_ms);
+	if (img->ai_busy) {
+		hung_ctl = img;	/* stays with its worker, still reachable */
+		fprintf(out, "control file %s: HUNG: no answer within %d ms\n", ctl, wait_ms);
+	} else {
+		bool gone = img->ai_rc == RAC_ESYS && img->ai_err == ENOENT;
 
-	rc = disk_read_header(ctl, 1, blk, &hi);
-	dump_title(out, "control file", ctl, rc, hi.hi_ctl.ch_cluster,
-		   hi.hi_ctl.ch_cluster_id, hi.hi_ctl.ch_format_us);
+		free(img);
+		fd = gone ? -1 : disk_open(ctl, 0);
+		if (fd < 0)
+			return gone || errno == ENOENT ? RAC_EDISK_UNFORMATTED : fd;
+		rc = disk_read_header(ctl, 1, blk, &hi);
+		dump_title(out, "control file", ctl, rc, hi.hi_ctl.ch_cluster,
+			   hi.hi_ctl.ch_cluster_id, hi.hi_ctl.ch_format_us);
+		bad += dump_block(out, cfg, fd, CTL_BLK_HEADER, BLK_CTL_HEADER);
+		close(fd);
+	}
 
-	bad += dump_block(out, cfg, fd, CTL_BLK_HEADER, BLK_CTL_HEADER);
-	bad += dump_block(out, cfg, fd, CTL_BLK_MEMBERSHIP, BLK_MEMBERSHIP);
-	bad += dump_block(out, cfg, fd, CTL_BLK_CFVRR, BLK_CFVRR);
+	ctl_area_init(&a, cfg, 0, 0);
+	fprintf(out, "control area: %d cop%s, read by majority (a strict majority must answer; "
+		"of the valid records the highest sequence is shown)\n", a.ca_n,
+		a.ca_n == 1 ? "y" : "ies");
+	img = calloc((size_t)a.ca_n, sizeof(*img));
+	if (!img)
+		return RAC_ENOMEM;
+	for (int k = 0; k < a.ca_n; k++) {
+		snprintf(img[k].ai_path, sizeof(img[k].ai_path), "%s", a.ca_copy[k].cp_path);
+		img[k].ai_base = a.ca_copy[k].cp_base;
+	}
+	read_images(a.ca_n, img, wait_ms);
+	for (int k = 0; k < a.ca_n; k++) {
+		char name[RAC_PATH_MAX + 48];
+
+		ctl_copy_name(&a.ca_copy[k], name, sizeof(name));
+		if (img[k].ai_busy)
+			fprintf(out, "  copy %d on %s: HUNG: no answer within %d ms\n", k + 1, name,
+				wait_ms);
+		else if (img[k].ai_rc == RAC_ESYS)
+			fprintf(out, "  copy %d on %s: cannot open: %s\n", k + 1, name,
+				strerror(img[k].ai_err));
+		else
+			fprintf(out, "  copy %d on %s, from block %u\n", k + 1, name,
+				a.ca_copy[k].cp_base);
+	}
+	bad += dump_rec(out, cfg, &a, img, CTL_BLK_MEMBERSHIP, BLK_MEMBERSHIP);
+	bad += dump_rec(out, cfg, &a, img, CTL_BLK_CFVRR, BLK_CFVRR);
 	for (int i = 1; i <= RAC_MAX_INST; i++)
 		if (config_inst(cfg, i))
-			bad += dump_block(out, cfg, fd, CTL_BLK_CKPT(i), BLK_CKPT_PROGRESS);
+			bad += dump_rec(out, cfg, &a, img, CTL_BLK_CKPT(i), BLK_CKPT_PROGRESS);
 	for (int i = 1; i <= RAC_MAX_INST; i++)
 		if (config_inst(cfg, i))
-			bad += dump_block(out, cfg, fd, CTL_BLK_VOTE(i), BLK_VOTE);
-	close(fd);
+			bad += dump_rec(out, cfg, &a, img, CTL_BLK_VOTE(i), BLK_VOTE);
+	{
+		bool any_busy = false;
+
+		for (int k = 0; k < a.ca_n; k++)
+			any_busy |= img[k].ai_busy;
+		if (!any_busy)
+			free(img);
+		else
+			hung_area = img;	/* a hung copy's worker still writes into its image */
+	}
 
 	if (ncorrupt)
 		*ncorrupt = bad;

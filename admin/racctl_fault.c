@@ -28,7 +28,12 @@
 /* the record in slot `b` of the control file or a voting disk, for the messages */
 static void slot_name(int control, int b, char *buf, size_t len)
 {
-	if (control && b == CTL_BLK_HEADER)
+	if (!control && b >= VOTE_CTL_BASE && b < VOTE_NBLOCKS) {
+		char rec[80];
+
+		slot_name(1, b - VOTE_CTL_BASE, rec, sizeof(rec));
+		snprintf(buf, len, "control area copy: %s", rec);
+	} else if (control && b == CTL_BLK_HEADER)
 		snprintf(buf, len, "control file header");
 	else if (control && b == CTL_BLK_MEMBERSHIP)
 		snprintf(buf, len, "membership bitmap");
@@ -77,6 +82,9 @@ static int cmd_error_fault(const struct rac_config *cfg, const struct opts *o, c
 	}
 	if (o->o_block < 0)
 		racctl_usage("disk-error needs --block B, the 4 KiB slot whose reads fail");
+	if (disk == LAB_HANG_CONTROL && o->o_block >= CTL_NBLOCKS)
+		racctl_usage("--block: the control file has slots 0 to %d, not %d", CTL_NBLOCKS - 1,
+			     o->o_block);
 	slot_name(disk == LAB_HANG_CONTROL, o->o_block, rec, sizeof(rec));
 	if (launch_attach(cfg, o->o_inst, &s))
 		return racctl_fail("instance %d (%s) is not running", o->o_inst, ic->ic_name);

@@ -50,7 +50,7 @@ static int run(int fd, int rounds, uint64_t *lat, uint64_t *wlat, double out[4])
 			return -1;
 		}
 		t1 = rac_now_mono_ns();
-		if (disk_read_blocks(fd, VOTE_BLK_HB(1), VOTE_NBLOCKS - VOTE_BLK_HB(1), blks) < 0) {
+		if (disk_read_blocks(fd, VOTE_BLK_HB(1), VOTE_SLOTS_END - VOTE_BLK_HB(1), blks) < 0) {
 			free(blks);
 			return -1;
 		}

@@ -2,15 +2,17 @@
  * ckpt.c - CKPT, the control-file heartbeat.
  *
  * Every ckpt_interval_ms CKPT rewrites this instance's checkpoint progress
- * record in the control file (block CTL_BLK_CKPT(inst)), durably, with a
+ * record (block CTL_BLK_CKPT(inst)) on every copy of the control area
+ * (lib/ctl_area.h), durably, by majority, with a
  * progress count that only goes up.  Other instances watch the count: one
  * that stops advancing for ckpt_timeout_ms triggers IMR against us.
  *
  * The first record is written before CKPT registers in the NM group, so an
  * instance that reaches MOUNTED has a live control-file heartbeat.
  *
- * The writes run on an I/O worker (lib/aio.h), waited for at most the I/O
- * timeout: a control file that does not answer makes records missed --
+ * The writes run on one I/O worker per copy (lib/aio.h), waited for at most
+ * the I/O timeout: a copy that does not answer costs nothing while a
+ * majority does; without a majority records are missed --
  * logged once, and the others' LMON judges the count that stops moving --
  * but never stops CKPT stamping its NM slot, which would have the guardian
  * take the whole instance down as hung.
@@ -21,7 +23,7 @@
 #include <unistd.h>
 
 #include "aio.h"
-#include "ctl_call.h"
+#include "ctl_area.h"
 #include "disk.h"
 #include "errors.h"
 #include "log.h"
@@ -30,50 +32,35 @@
 #define COMP "CKPT"
 
 struct ckpt_state {
-	int cs_fd;
 	uint64_t cs_seq;		/* block sequence */
 	struct ctl_ckpt cs_rec;
 	int cs_failing;			/* last write failed: log recovery once */
 	int cs_fenced;			/* refused to write: lease lapsed */
-	struct aio *cs_aio;		/* the control file's I/O worker */
-	struct ctl_call cs_call;	/* the call handed to it */
-	uint64_t cs_id;
-	int cs_busy;			/* not back yet */
-	uint64_t cs_missed;		/* records missed while it was out */
+	struct ctl_area cs_area;	/* the control area's copies, one worker each */
+	uint64_t cs_missed;		/* records missed while no majority answered */
 };
 
-static struct ckpt_state ckpt_state = { .cs_fd = -1 };
+static struct ckpt_state ckpt_state;
 
-/*
- * Run one call on the worker, waiting at most the I/O timeout.  While an
- * earlier call is still out nothing new is handed over: RAC_ETIMEDOUT.
- */
-static int ckpt_call(struct member *m, struct ctl_call *cc)
+/* a copy that hangs or answers again: LMON alerts, CKPT notes it */
+static void copy_event(void *arg, const struct ctl_copy *cp, int ev, uint32_t blkno, int rc)
 {
-	struct ckpt_state *cs = &ckpt_state;
+	char name[RAC_PATH_MAX + 48];
 
-	if (cs->cs_busy) {
-		if (aio_poll(cs->cs_aio, cs->cs_id, NULL, NULL) != 1) {
-			errno = ETIMEDOUT;
-			return RAC_ETIMEDOUT;
-		}
-		cs->cs_busy = 0;
-	}
-	cc->cc_fd = cs->cs_fd;
-	cs->cs_call = *cc;
-	if (aio_submit(cs->cs_aio, ctl_call_io, &cs->cs_call, &cs->cs_id)) {
-		errno = ETIMEDOUT;
-		return RAC_ETIMEDOUT;
-	}
-	cs->cs_busy = 1;
-	if (aio_wait(cs->cs_aio, cs->cs_id, (int)m->m_to.to_io_timeout_ms, NULL, NULL) != 1) {
-		errno = ETIMEDOUT;
-		return RAC_ETIMEDOUT;
-	}
-	cs->cs_busy = 0;
-	*cc = cs->cs_call;
-	errno = cc->cc_errno;
-	return cc->cc_rc;
+	(void)arg;
+	(void)blkno;
+	ctl_copy_name(cp, name, sizeof(name));
+	if (ev == CTL_COPY_HUNG)
+		log_warn(COMP, "control area copy on %s does not answer; writing to the others",
+			 name);
+	else if (ev == CTL_COPY_BACK)
+		log_info(COMP, "control area copy on %s answers again (after %d ms)", name, rc);
+}
+
+/* one call on every copy, by majority, waiting at most the I/O timeout */
+static int ckpt_call(struct ctl_call *cc)
+{
+	return ctl_area_call(&ckpt_state.cs_area, cc);
 }
 
 static int ckpt_write(struct member *m)
@@ -89,31 +76,25 @@ static int ckpt_write(struct member *m)
 				  "instance's voting-disk lease has lapsed or it was fenced");
 		return RAC_EIO;
 	}
-	if (cs->cs_busy && aio_poll(cs->cs_aio, cs->cs_id, NULL, NULL) != 1) {
-		/* the last record is still out: this one is missed, not waited for */
-		cs->cs_missed++;
-		member_count(m, CNT_CKPT_WRITE_ERRORS);
-		return RAC_ETIMEDOUT;
-	}
-	if (cs->cs_missed) {
-		log_info(COMP, "the control file answers again; %llu checkpoint progress records "
-			 "were missed", (unsigned long long)cs->cs_missed);
-		cs->cs_missed = 0;
-	}
-	cs->cs_busy = 0;
 	cs->cs_seq++;
 	cs->cs_rec.ck_count++;
 	cs->cs_rec.ck_time_us = rac_now_us();
-	rc = ckpt_call(m, &(struct ctl_call){ .cc_op = CTL_CALL_WRITE_CKPT, .cc_ck = cs->cs_rec,
-					       .cc_inc = inc, .cc_seq = cs->cs_seq });
+	rc = ckpt_call(&(struct ctl_call){ .cc_op = CTL_CALL_WRITE_CKPT, .cc_ck = cs->cs_rec,
+					    .cc_inc = inc, .cc_seq = cs->cs_seq });
 	if (rc == RAC_ETIMEDOUT) {
-		cs->cs_missed++;
+		if (!cs->cs_missed++)
+			log_error(COMP, "checkpoint progress record %llu not written to a majority of "
+				  "the control area's copies within the I/O timeout (%u ms); records "
+				  "are missed until a majority answers",
+				  (unsigned long long)cs->cs_rec.ck_count, m->m_to.to_io_timeout_ms);
 		member_count(m, CNT_CKPT_WRITE_ERRORS);
-		log_error(COMP, "checkpoint progress record %llu not written within the I/O timeout "
-			  "(%u ms): the control file does not answer; records are missed until it "
-			  "does", (unsigned long long)cs->cs_rec.ck_count, m->m_to.to_io_timeout_ms);
 		cs->cs_failing = 1;
 		return rc;
+	}
+	if (cs->cs_missed) {
+		log_info(COMP, "a majority of the control area's copies answers again; %llu "
+			 "checkpoint progress records were missed", (unsigned long long)cs->cs_missed);
+		cs->cs_missed = 0;
 	}
 	if (rc) {
 		member_count(m, CNT_CKPT_WRITE_ERRORS);
@@ -136,20 +117,13 @@ static int ckpt_write(struct member *m)
 static int ckpt_init(struct member *m, char *err, size_t errlen)
 {
 	struct ckpt_state *cs = &ckpt_state;
-	char path[RAC_PATH_MAX + 16];
 	struct blk_hdr h;
 	int rc;
 
-	config_control_path(m->m_cfg, path, sizeof(path));
-	cs->cs_fd = disk_open(path, 1);
-	if (cs->cs_fd < 0) {
-		snprintf(err, errlen, "cannot open the control file %s: %s", path,
-			 strerror(errno));
-		return -1;
-	}
-	cs->cs_aio = aio_new("control", 1, (uint64_t)m->m_to.to_io_timeout_ms * 1000000ull);
-	if (!cs->cs_aio) {
-		snprintf(err, errlen, "cannot start the control file's I/O worker: %s",
+	ctl_area_init(&cs->cs_area, m->m_cfg, 1, (uint64_t)m->m_to.to_io_timeout_ms * 1000000ull);
+	cs->cs_area.ca_event = copy_event;
+	if (ctl_area_start(&cs->cs_area, "ctl")) {
+		snprintf(err, errlen, "cannot start the control area's I/O workers: %s",
 			 strerror(errno));
 		return -1;
 	}
@@ -157,13 +131,13 @@ static int ckpt_init(struct member *m, char *err, size_t errlen)
 	{
 		struct ctl_call cc = { .cc_op = CTL_CALL_READ_CKPT, .cc_inst = m->m_inst };
 
-		rc = ckpt_call(m, &cc);
+		rc = ckpt_call(&cc);
 		cs->cs_rec = cc.cc_ck;
 		h = cc.cc_h;
 	}
 	if (rc == RAC_ETIMEDOUT) {
-		snprintf(err, errlen, "the control file %s does not answer (I/O timeout %u ms)",
-			 path, m->m_to.to_io_timeout_ms);
+		snprintf(err, errlen, "no majority of the control area's copies answers (I/O "
+			 "timeout %u ms)", m->m_to.to_io_timeout_ms);
 		return -1;
 	}
 	if (rc == 0) {
@@ -174,10 +148,9 @@ static int ckpt_init(struct member *m, char *err, size_t errlen)
 			member_count(m, rc == RAC_EIO || rc == RAC_EBLK_SHORT ? CNT_DISK_IO_ERRORS :
 				     CNT_DISK_BLOCKS_CORRUPT);
 			member_count(m, CNT_CKPT_CORRUPT_REPAIRED);
-			log_alert("Checkpoint progress record of instance %d in %s is %s (%s); "
-				  "rewriting it", m->m_inst, path,
-				  rc == RAC_EIO || rc == RAC_EBLK_SHORT ? "unreadable" : "corrupt",
-				  rac_strerror(rc));
+			log_alert("Checkpoint progress record of instance %d is corrupt in every "
+				  "copy of the control area that answered (%s); rewriting it",
+				  m->m_inst, rac_strerror(rc));
 		}
 		memset(&cs->cs_rec, 0, sizeof(cs->cs_rec));
 		cs->cs_seq = 0;
@@ -187,12 +160,12 @@ static int ckpt_init(struct member *m, char *err, size_t errlen)
 	cs->cs_rec.ck_started_us = rac_now_us();
 	rc = ckpt_write(m);
 	if (rc) {
-		snprintf(err, errlen, "cannot write the checkpoint progress record to %s: %s",
-			 path, strerror(errno));
+		snprintf(err, errlen, "cannot write the checkpoint progress record to a majority "
+			 "of the control area's copies: %s", strerror(errno));
 		return -1;
 	}
-	log_info(COMP, "control-file heartbeat every %d ms in %s", m->m_cfg->cf_ckpt_interval_ms,
-		 path);
+	log_info(COMP, "control-file heartbeat every %d ms on %d copies of the control area",
+		 m->m_cfg->cf_ckpt_interval_ms, cs->cs_area.ca_n);
 	return 0;
 }
 
@@ -210,13 +183,7 @@ static int ckpt_tick(struct member *m)
 static void ckpt_fini(struct member *m)
 {
 	(void)m;
-	if (ckpt_state.cs_busy && aio_outstanding(ckpt_state.cs_aio)) {
-		aio_destroy(&ckpt_state.cs_aio);	/* the stuck write keeps its fd */
-		return;
-	}
-	aio_destroy(&ckpt_state.cs_aio);
-	if (ckpt_state.cs_fd >= 0)
-		close(ckpt_state.cs_fd);
+	ctl_area_close(&ckpt_state.cs_area);	/* a stuck write keeps its fd */
 }
 
 static const struct member_ops ckpt_ops = {

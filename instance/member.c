@@ -37,9 +37,19 @@ void *member_socket(struct member *m, int type)
 }
 
 /* rate-limited: the first few in full, then one in a hundred */
-static bool refused_say(struct member *m)
+/*
+ * The kinds of refusal, each with its own alert-log budget (the first ten,
+ * then one in a hundred): a flood of one kind -- a port scanner speaking
+ * plain ZeroMQ -- must not hide another, a key nobody knows.
+ */
+enum { REF_KEY, REF_PLAIN, REF_HANDSHAKE, REF_SENDER };
+
+static bool refused_say(struct member *m, int kind)
 {
-	return m->m_refused_logged++ < 10 || m->m_refused_logged % 100 == 0;
+	uint64_t n = ++m->m_refused_kind[kind];
+
+	m->m_refused_logged++;
+	return n <= 10 || n % 100 == 0;
 }
 
 /*
@@ -81,7 +91,7 @@ static void serve_zap(struct member *m, void *rep)
 
 		if (user == -2)
 			return;
-		if (user == AUTH_NOBODY && refused_say(m))
+		if (user == AUTH_NOBODY && refused_say(m, REF_KEY))
 			log_alert("Interconnect: refused a connection from %s: %s (%llu refused so far)",
 				 addr[0] ? addr : "an unknown address", why,
 				 (unsigned long long)m->m_refused_logged);
@@ -129,7 +139,8 @@ static void serve_handshakes(struct member *m, void *pair)
 		member_count(m, CNT_AUTH_REFUSED);
 		if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 			continue;	/* the ZAP handler said who and why */
-		if (!refused_say(m))
+		if (!refused_say(m, value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH ? REF_PLAIN :
+				 REF_HANDSHAKE))
 			continue;
 		if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
 			log_alert("Interconnect: refused a connection to %s: the peer does not speak CURVE "
@@ -347,7 +358,7 @@ bool member_sender_ok(struct member *m, int user, int sender, const char *what)
 	if (!m->m_keys.ak_on || user == sender)
 		return true;
 	member_count(m, CNT_AUTH_SENDER);
-	if (refused_say(m))
+	if (refused_say(m, REF_SENDER))
 		log_alert("Interconnect: dropped %s from %s claiming to be %s (%llu refused so far)", what,
 			 auth_user_str(user, ub, sizeof(ub)),
 			 sender == AUTH_ADMIN ? "an administrator" : "another instance",

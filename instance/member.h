@@ -59,7 +59,8 @@ struct member {
 	struct auth_keys m_keys;
 	zmq_pollitem_t m_xitems[MEMBER_MAX_XITEMS];	/* [0] ZAP, then monitors */
 	int m_nxitems;
-	uint64_t m_refused_logged;
+	uint64_t m_refused_logged;	/* every refusal, whatever its kind */
+	uint64_t m_refused_kind[4];	/* by kind (member.c): each has its own alert budget */
 	const struct member_ops *m_ops;
 };
 

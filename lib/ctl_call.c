@@ -84,31 +84,32 @@ int ctl_call_io(void *arg)
 	}
 	switch (cc->cc_op) {
 	case CTL_CALL_READ_MEMBERSHIP:
-		rc = ctl_io_read_membership(cc->cc_fd, &cc->cc_ms, &cc->cc_h);
+		rc = ctl_io_read_membership(cc->cc_fd, cc->cc_base, &cc->cc_ms, &cc->cc_h);
 		break;
 	case CTL_CALL_READ_CFVRR:
-		rc = ctl_io_read_cfvrr(cc->cc_fd, &cc->cc_vr, &cc->cc_h);
+		rc = ctl_io_read_cfvrr(cc->cc_fd, cc->cc_base, &cc->cc_vr, &cc->cc_h);
 		break;
 	case CTL_CALL_READ_VOTE:
-		rc = ctl_io_read_vote(cc->cc_fd, cc->cc_inst, &cc->cc_vote);
+		rc = ctl_io_read_vote(cc->cc_fd, cc->cc_base, cc->cc_inst, &cc->cc_vote,
+				      &cc->cc_h);
 		break;
 	case CTL_CALL_READ_CKPT:
-		rc = ctl_read_ckpt(cc->cc_fd, cc->cc_inst, &cc->cc_ck, &cc->cc_h);
+		rc = ctl_read_ckpt(cc->cc_fd, cc->cc_base, cc->cc_inst, &cc->cc_ck, &cc->cc_h);
 		break;
 	case CTL_CALL_WRITE_MEMBERSHIP:
-		rc = ctl_io_write_membership(cc->cc_fd, cc->cc_may_write, cc->cc_writer,
-					     &cc->cc_ms, cc->cc_seq);
+		rc = ctl_io_write_membership(cc->cc_fd, cc->cc_base, cc->cc_may_write,
+					     cc->cc_writer, &cc->cc_ms, cc->cc_seq);
 		break;
 	case CTL_CALL_WRITE_CFVRR:
-		rc = ctl_io_write_cfvrr(cc->cc_fd, cc->cc_may_write, cc->cc_writer, &cc->cc_vr,
-					cc->cc_inc, cc->cc_seq);
+		rc = ctl_io_write_cfvrr(cc->cc_fd, cc->cc_base, cc->cc_may_write, cc->cc_writer,
+					&cc->cc_vr, cc->cc_inc, cc->cc_seq);
 		break;
 	case CTL_CALL_WRITE_VOTE:
-		rc = ctl_io_write_vote(cc->cc_fd, cc->cc_may_write, &cc->cc_vote, cc->cc_inc,
-				       cc->cc_seq);
+		rc = ctl_io_write_vote(cc->cc_fd, cc->cc_base, cc->cc_may_write, &cc->cc_vote,
+				       cc->cc_inc, cc->cc_seq);
 		break;
 	case CTL_CALL_WRITE_CKPT:
-		rc = ctl_write_ckpt(cc->cc_fd, &cc->cc_ck, cc->cc_inc, cc->cc_seq);
+		rc = ctl_write_ckpt(cc->cc_fd, cc->cc_base, &cc->cc_ck, cc->cc_inc, cc->cc_seq);
 		break;
 	default:
 		rc = RAC_EINVAL;

@@ -38,6 +38,7 @@ struct ctl_call {
 	 * kept) if it cannot be opened.
 	 */
 	const char *cc_path;
+	uint32_t cc_base;		/* the copy's block 0 in that file (ctl_io.h) */
 	bool cc_may_write;
 	int cc_writer;
 	int cc_inst;			/* READ_VOTE, READ_CKPT */

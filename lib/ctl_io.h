@@ -7,6 +7,11 @@
  * may not, nothing is written and the call fails with RAC_EIO, errno EPERM.
  * The gate is the caller's to judge: LMON's is its own lease and the fence
  * flag (lmon.h css_may_write()), which is not sga_may_write_disk().
+ *
+ * Every call works on one copy of the control area (ctl_area.h): `base` is
+ * the block of that copy's block 0 in the file -- 0 in the control file,
+ * VOTE_CTL_BASE on a voting disk.  Block numbers reported (the corrupt
+ * handler) are the record's own (CTL_BLK_*), whatever the copy.
  */
 #ifndef RAC_CTL_IO_H
 #define RAC_CTL_IO_H
@@ -25,21 +30,21 @@ typedef void ctl_io_corrupt_fn(void *arg, uint32_t blkno, uint16_t type, int rc)
 void ctl_io_on_corrupt(ctl_io_corrupt_fn *fn, void *arg);
 
 /* reads: 0, or a block or I/O error (RAC_EBLK_ZERO: never written) */
-int ctl_io_read_membership(int fd, struct ctl_membership *ms, struct blk_hdr *h);
-int ctl_io_read_cfvrr(int fd, struct ctl_cfvrr *vr, struct blk_hdr *h);
-/* instance `inst`'s vote; RAC_ERANGE if the block holds another's */
-int ctl_io_read_vote(int fd, int inst, struct ctl_vote *v);
+int ctl_io_read_membership(int fd, uint32_t base, struct ctl_membership *ms, struct blk_hdr *h);
+int ctl_io_read_cfvrr(int fd, uint32_t base, struct ctl_cfvrr *vr, struct blk_hdr *h);
+/* instance `inst`'s vote; RAC_ERANGE if the block holds another's; h may be NULL */
+int ctl_io_read_vote(int fd, uint32_t base, int inst, struct ctl_vote *v, struct blk_hdr *h);
 
 /*
  * writes, durable on return: `writer` and `seq` go into the block header
  * with the incarnation (the membership's own; the caller's for the others)
  */
-int ctl_io_write_membership(int fd, bool may_write, int writer,
+int ctl_io_write_membership(int fd, uint32_t base, bool may_write, int writer,
 			    const struct ctl_membership *ms, uint64_t seq);
-int ctl_io_write_cfvrr(int fd, bool may_write, int writer, const struct ctl_cfvrr *vr,
+int ctl_io_write_cfvrr(int fd, uint32_t base, bool may_write, int writer, const struct ctl_cfvrr *vr,
 		       uint64_t inc, uint64_t seq);
 /* our vote, into the block of v->cv_inst, written by it */
-int ctl_io_write_vote(int fd, bool may_write, const struct ctl_vote *v, uint64_t inc,
+int ctl_io_write_vote(int fd, uint32_t base, bool may_write, const struct ctl_vote *v, uint64_t inc,
 		      uint64_t seq);
 
 /* the checkpoint progress record */
@@ -47,8 +52,8 @@ int ctl_io_write_vote(int fd, bool may_write, const struct ctl_vote *v, uint64_t
  * CKPT: write this instance's checkpoint progress record.  `seq` is the
  * block sequence (caller keeps it).  Durable on return.
  */
-int ctl_write_ckpt(int fd, const struct ctl_ckpt *ck, uint64_t incarnation, uint64_t seq);
+int ctl_write_ckpt(int fd, uint32_t base, const struct ctl_ckpt *ck, uint64_t incarnation, uint64_t seq);
 /* read one checkpoint record: 0 or a block error */
-int ctl_read_ckpt(int fd, int inst, struct ctl_ckpt *ck, struct blk_hdr *h);
+int ctl_read_ckpt(int fd, uint32_t base, int inst, struct ctl_ckpt *ck, struct blk_hdr *h);
 
 #endif

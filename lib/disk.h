@@ -55,6 +55,15 @@
  *     0  VOTE_HEADER      cluster name, disk index
  *   8+2i HEARTBEAT        disk heartbeat slot of instance i+1
  *   9+2i KILL             kill block addressed to instance i+1
+ * 128+n  control area copy: control-file block n at VOTE_CTL_BASE + n
+ *        (membership, CFVRR, votes, checkpoint records; its header and
+ *        format-claim slots stay unused)
+ *
+ * The control area has one copy on every voting disk, and the control file
+ * is a copy too when the number of voting disks is even, so that there is
+ * always an odd number of copies (ctl_area.h).  Its records are written to
+ * every copy and read from every copy, by strict majority; the control
+ * file always keeps the header and the format claim.
  */
 #ifndef RAC_DISK_H
 #define RAC_DISK_H
@@ -97,7 +106,11 @@ enum blk_type {
 #define VOTE_BLK_HEADER		0
 #define VOTE_BLK_HB(inst)	(8 + 2 * ((inst) - 1))
 #define VOTE_BLK_KILL(inst)	(9 + 2 * ((inst) - 1))
-#define VOTE_NBLOCKS		(8 + 2 * RAC_MAX_INST)
+/* the heartbeat and kill slots end here */
+#define VOTE_SLOTS_END		(8 + 2 * RAC_MAX_INST)
+/* block of the control area's block 0 on a voting disk (its copy) */
+#define VOTE_CTL_BASE		128
+#define VOTE_NBLOCKS		(VOTE_CTL_BASE + CTL_NBLOCKS)
 
 struct blk_hdr {
 	uint32_t bh_magic;
@@ -255,7 +268,8 @@ int vote_kill_in(const uint8_t *p, size_t len, struct vote_kill *v);
 
 /* disk_io.c: block I/O */
 /*
- * Open for read/write with O_DSYNC (or read-only), with O_DIRECT.  Where the
+ * Open for read/write with O_DSYNC (or read-only), with O_DIRECT.  A
+ * symbolic link is followed only to a block device (else ELOOP).  Where the
  * file system refuses O_DIRECT (EINVAL: tmpfs, some FUSE file systems) the
  * file is opened buffered instead, with one alert-log warning per process
  * and file (safe only while every instance runs on this host), counted by

@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <blkid.h>
@@ -35,6 +36,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "ctl_area.h"
 #include "disk.h"
 #include "errors.h"
 
@@ -218,7 +220,10 @@ static int create_file(const char *path, uint32_t nblocks, int keep, char *err, 
 		     rc == RAC_ESYS ? strerror(errno) : rac_strerror(rc));
 		return rc;
 	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* a new file is ours alone (O_EXCL); an existing one is opened, never a link */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno == EEXIST)
+		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		errf(err, errlen, "cannot create %s: %s", path, strerror(errno));
 		return RAC_ESYS;
@@ -420,6 +425,39 @@ static int live_instance(const struct rac_config *cfg, int gap_ms, const char **
 	return alive;
 }
 
+/*
+ * A copy of the control area's records as a fresh format has them (base:
+ * the copy's block 0, ctl_area.h): a valid membership of incarnation 0 and
+ * no member, an empty CFVRR, and an empty checkpoint record and vote of
+ * every configured instance, all of sequence 1.
+ */
+static int format_ctl_records(const struct rac_config *cfg, int fd, uint32_t base)
+{
+	uint8_t p[RAC_BLK_PAYLOAD];
+	struct ctl_membership ms = { .ms_valid = 1 };
+	struct ctl_cfvrr vr;
+	int rc;
+
+	memset(&vr, 0, sizeof(vr));
+	rc = disk_write_rec(fd, base + CTL_BLK_MEMBERSHIP, BLK_MEMBERSHIP, 0, 0, 1,
+		     p, ctl_membership_out(&ms, p));
+	if (rc == 0)
+		rc = disk_write_rec(fd, base + CTL_BLK_CFVRR, BLK_CFVRR, 0, 0, 1,
+			     p, ctl_cfvrr_out(&vr, p));
+	for (int i = 1; i <= RAC_MAX_INST && rc == 0; i++) {
+		struct ctl_ckpt ck = { .ck_inst = (uint32_t)i };
+		struct ctl_vote cv = { .cv_inst = (uint32_t)i };
+
+		if (inst_configured(cfg, i))
+			rc = disk_write_rec(fd, base + CTL_BLK_CKPT(i), BLK_CKPT_PROGRESS, 0, 0, 1,
+				     p, ctl_ckpt_out(&ck, p));
+		if (rc == 0 && inst_configured(cfg, i))
+			rc = disk_write_rec(fd, base + CTL_BLK_VOTE(i), BLK_VOTE, 0, 0, 1,
+				     p, ctl_vote_out(&cv, p));
+	}
+	return rc;
+}
+
 static int format_voting(const struct rac_config *cfg, int disk, uint64_t id,
 			 uint64_t now, char *err, size_t errlen)
 {
@@ -454,6 +492,9 @@ static int format_voting(const struct rac_config *cfg, int disk, uint64_t id,
 		rc = disk_write_rec(fd, VOTE_BLK_HEADER, BLK_VOTE_HEADER, 0, 0, 1,
 			     p, vote_header_out(&vh, p));
 	}
+	/* its copy of the control area */
+	if (rc == 0)
+		rc = format_ctl_records(cfg, fd, VOTE_CTL_BASE);
 	if (rc)
 		errf(err, errlen, "cannot write voting disk %s: %s (%s)", path,
 		     rac_strerror(rc), strerror(errno));
@@ -464,32 +505,15 @@ static int format_control(const struct rac_config *cfg, const char *path,
 			  uint64_t id, uint64_t now, char *err, size_t errlen)
 {
 	uint8_t p[RAC_BLK_PAYLOAD];
-	struct ctl_membership ms = { .ms_valid = 1 };
-	struct ctl_cfvrr vr;
-	int fd, rc;
+	int fd, rc = 0;
 
 	fd = create_file(path, CTL_NBLOCKS, CTL_BLK_CLAIM, err, errlen);
 	if (fd < 0)
 		return fd;
 
-	memset(&vr, 0, sizeof(vr));
-	rc = disk_write_rec(fd, CTL_BLK_MEMBERSHIP, BLK_MEMBERSHIP, 0, 0, 1,
-		     p, ctl_membership_out(&ms, p));
-	if (rc == 0)
-		rc = disk_write_rec(fd, CTL_BLK_CFVRR, BLK_CFVRR, 0, 0, 1,
-			     p, ctl_cfvrr_out(&vr, p));
-	for (int i = 1; i <= RAC_MAX_INST && rc == 0; i++) {
-		struct ctl_ckpt ck = { .ck_inst = (uint32_t)i };
-
-		struct ctl_vote cv = { .cv_inst = (uint32_t)i };
-
-		if (inst_configured(cfg, i))
-			rc = disk_write_rec(fd, CTL_BLK_CKPT(i), BLK_CKPT_PROGRESS, 0, 0, 1,
-				     p, ctl_ckpt_out(&ck, p));
-		if (rc == 0 && inst_configured(cfg, i))
-			rc = disk_write_rec(fd, CTL_BLK_VOTE(i), BLK_VOTE, 0, 0, 1,
-				     p, ctl_vote_out(&cv, p));
-	}
+	/* the records, when the control file is one of the copies (ctl_area.h) */
+	if (ctl_file_is_copy(cfg))
+		rc = format_ctl_records(cfg, fd, 0);
 	/* the claim is still ours, or another init took over: then no header */
 	if (rc == 0 && (rc = claim_still_ours(fd, id, path, err, errlen))) {
 		close(fd);
@@ -553,7 +577,19 @@ static int lock_control(const char *ctl, char *err, size_t errlen)
 		     rc == RAC_ESYS ? strerror(errno) : rac_strerror(rc));
 		return rc;
 	}
-	fd = open(ctl, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(ctl, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno == ELOOP) {
+		struct stat st;
+
+		/* a link is followed only to a block device, as in format_locked() */
+		if (stat(ctl, &st) != 0 || !S_ISBLK(st.st_mode)) {
+			errf(err, errlen, "control file %s is a symbolic link to something other than "
+			     "a block device: name a regular file itself, or a block device (a link "
+			     "is followed only to a block device)", ctl);
+			return RAC_EDISK_KIND;
+		}
+		fd = open(ctl, O_RDONLY | O_CLOEXEC);
+	}
 	if (fd < 0) {
 		errf(err, errlen, "cannot open %s: %s", ctl, strerror(errno));
 		return RAC_ESYS;
@@ -584,6 +620,29 @@ int ctl_format(const struct rac_config *cfg, int force, char *err, size_t errlen
 	return rc;
 }
 
+/*
+ * An existing file or device whose first slot is neither all zero nor a
+ * racrt block: somebody's data.  (A racrt header was judged before.)
+ */
+static bool foreign_data(const char *path)
+{
+	uint8_t blk[RAC_BLK_SIZE] = { 0 };
+	struct blk_hdr h;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0 && errno == ELOOP)
+		fd = open(path, O_RDONLY | O_CLOEXEC);	/* a link to a device, checked above */
+	if (fd < 0)
+		return false;	/* not there yet, or said when it is opened to format */
+	n = pread(fd, blk, sizeof(blk), 0);
+	close(fd);
+	if (n <= 0)
+		return false;	/* empty: nothing to lose */
+	/* a short file too: what it holds is somebody's */
+	return blk_decode(blk, 0, &h, NULL) == RAC_EBLK_MAGIC;
+}
+
 static int format_locked(const struct rac_config *cfg, const char *ctl, int force,
 			 char *err, size_t errlen)
 {
@@ -592,15 +651,27 @@ static int format_locked(const struct rac_config *cfg, const char *ctl, int forc
 	uint64_t id, now;
 	int rc, live;
 
-	/* a shared-disk file is a regular file or a block device: refuse anything else first */
+	/*
+	 * A shared-disk file is a regular file or a block device: refuse
+	 * anything else first.  A symbolic link is taken only to a block
+	 * device (a udev or multipath alias); one to a file could have been
+	 * planted in a shared directory, and --force does not change that.
+	 */
 	for (int d = 0; d <= cfg->cf_nvoting; d++) {
 		const char *path = d ? cfg->cf_voting[d - 1] : ctl;
-		struct stat st;
+		const char *what = d ? "voting disk" : "control file";
+		struct stat st, lst;
 
+		if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) &&
+		    (stat(path, &st) != 0 || !S_ISBLK(st.st_mode))) {
+			errf(err, errlen, "%s %s is a symbolic link to something other than a block "
+			     "device: name a regular file itself, or a block device (a link is "
+			     "followed only to a block device)", what, path);
+			return RAC_EDISK_KIND;
+		}
 		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
 			errf(err, errlen, "%s %s is neither a regular file nor a block device: a "
-			     "shared-disk file must be one of the two", d ? "voting disk" :
-			     "control file", path);
+			     "shared-disk file must be one of the two", what, path);
 			return RAC_EDISK_KIND;
 		}
 	}
@@ -634,6 +705,9 @@ static int format_locked(const struct rac_config *cfg, const char *ctl, int forc
 			char type[96];
 
 			probe_fs(path, type, sizeof(type));
+			if (!type[0] && foreign_data(path))
+				snprintf(type, sizeof(type), "data that is not a racrt disk (its first "
+					 "4 KiB are neither zero nor a racrt block)");
 			if (type[0]) {
 				errf(err, errlen, "%s %s holds %s: refusing to format it (use --force "
 				     "to overwrite it)", d ? "voting disk" : "control file", path, type);
@@ -725,6 +799,37 @@ static int check_size(const char *what, const char *path, off_t size,
 	return RAC_EBLK_SHORT;
 }
 
+/*
+ * A voting disk large enough but formatted before the control area had
+ * copies (a block device, which is never truncated) has nothing at
+ * VOTE_CTL_BASE.  When not one voting disk holds its copy's membership
+ * record, the disks are of that format: say so, rather than leave LMON
+ * to wait for a majority that was never written.
+ */
+static int copies_formatted(const struct rac_config *cfg, char *err, size_t errlen)
+{
+	uint8_t blk[RAC_BLK_SIZE];
+	struct blk_hdr h;
+	int zero = 0;
+
+	for (int d = 1; d <= cfg->cf_nvoting; d++) {
+		int fd = disk_open(cfg->cf_voting[d - 1], 0);
+
+		if (fd < 0)
+			return 0;	/* said by the caller's own checks, or by LMON */
+		if (disk_read_block(fd, VOTE_CTL_BASE + CTL_BLK_MEMBERSHIP, blk) == 0 &&
+		    blk_decode(blk, BLK_MEMBERSHIP, &h, NULL) == RAC_EBLK_ZERO)
+			zero++;
+		close(fd);
+	}
+	if (zero < cfg->cf_nvoting)
+		return 0;
+	errf(err, errlen, "voting disks %s... hold no copy of the control area: they were "
+	     "formatted by an earlier racrt; stop the cluster cleanly and run 'racctl init --force'",
+	     cfg->cf_voting[0]);
+	return RAC_EBLK_VERSION;
+}
+
 int ctl_check(const struct rac_config *cfg, char *err, size_t errlen)
 {
 	char ctl[CTL_PATH_LEN];
@@ -788,5 +893,5 @@ int ctl_check(const struct rac_config *cfg, char *err, size_t errlen)
 		if ((rc = check_size("voting disk", vp, hi.hi_size, VOTE_NBLOCKS, err, errlen)))
 			return rc;
 	}
-	return 0;
+	return copies_formatted(cfg, err, errlen);
 }

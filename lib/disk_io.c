@@ -87,18 +87,39 @@ static void fell_back(const char *path)
 		buffered_fn(path);
 }
 
+/*
+ * A symbolic link is followed only to a block device (/dev/disk/by-id/...,
+ * a udev or multipath alias): one planted in a shared directory and
+ * pointing at a file must not have us write over that file.
+ */
+static int open_no_link(const char *path, int flags)
+{
+	struct stat st;
+	int fd;
+
+	do
+		fd = open(path, flags | O_NOFOLLOW);
+	while (fd < 0 && errno == EINTR);
+	if (fd >= 0 || errno != ELOOP)
+		return fd;
+	if (stat(path, &st) != 0 || !S_ISBLK(st.st_mode)) {
+		errno = ELOOP;
+		return -1;
+	}
+	do
+		fd = open(path, flags);
+	while (fd < 0 && errno == EINTR);
+	return fd;
+}
+
 int disk_open(const char *path, int writable)
 {
 	int flags = O_CLOEXEC | (writable ? O_RDWR | O_DSYNC : O_RDONLY);
 	int fd;
 
-	do
-		fd = open(path, flags | O_DIRECT);
-	while (fd < 0 && errno == EINTR);
+	fd = open_no_link(path, flags | O_DIRECT);
 	if (fd < 0 && errno == EINVAL) {
-		do
-			fd = open(path, flags);
-		while (fd < 0 && errno == EINTR);
+		fd = open_no_link(path, flags);
 		if (fd >= 0)
 			fell_back(path);
 	}

@@ -63,6 +63,19 @@ void timeouts_derive(const struct rac_config *cfg, struct rac_timeouts *t)
 	if (t->to_io_timeout_ms < 1)
 		t->to_io_timeout_ms = 1;
 
+	/*
+	 * The control area has a copy on every voting disk: polling it every
+	 * 10 ms tick would be three times (copies) one read per member per tick
+	 * on the disks that carry the heartbeats.  A quarter of the disk
+	 * heartbeat, within 10..50 ms, keeps a peer's vote seen well inside
+	 * the vote timeout.
+	 */
+	t->to_ctl_poll_ms = (uint32_t)cfg->cf_disk_heartbeat_interval_ms / 4;
+	if (t->to_ctl_poll_ms < LMON_TICK_MS)
+		t->to_ctl_poll_ms = LMON_TICK_MS;
+	if (t->to_ctl_poll_ms > 50)
+		t->to_ctl_poll_ms = 50;
+
 	t->to_kill_grace_ms = KILL_GRACE_MS;
 	t->to_fence_slack_ms = FENCE_SLACK_MS;
 	t->to_grd_handover_ms = GRD_HANDOVER_WAIT_MS;
@@ -87,7 +100,7 @@ void timeouts_log(const struct rac_config *cfg, const char *comp)
 	log_info(comp, "timeouts in force (ms): heartbeat %d misscount %d disk heartbeat %d "
 		 "disktimeout %d ckpt %d/%d member hang %d; derived: vote %u claim lease %"
 		 PRIu64 " settle %u vote window %u form window %u rule-4 window %u kill grace %u "
-		 "fence wait %u io timeout %u grd hand-over %u lock-cache lease %" PRIu64 " LMS lease %" PRIu64
+		 "fence wait %u io timeout %u control poll %u grd hand-over %u lock-cache lease %" PRIu64 " LMS lease %" PRIu64
 		 " deadlock %u/%u smon release %u",
 		 cfg->cf_heartbeat_interval_ms, cfg->cf_misscount_ms,
 		 cfg->cf_disk_heartbeat_interval_ms, cfg->cf_disktimeout_ms,
@@ -95,7 +108,7 @@ void timeouts_log(const struct rac_config *cfg, const char *comp)
 		 t.to_vote_ms, t.to_claim_lease_us / 1000, t.to_claim_settle_ms,
 		 t.to_vote_window_ms, t.to_form_window_ms, t.to_rule4_window_ms,
 		 t.to_kill_grace_ms, (uint32_t)cfg->cf_disktimeout_ms + t.to_fence_slack_ms,
-		 t.to_io_timeout_ms,
+		 t.to_io_timeout_ms, t.to_ctl_poll_ms,
 		 t.to_grd_handover_ms, t.to_fast_lease_ns / 1000000, t.to_lms_lease_ns / 1000000,
 		 t.to_deadlock_period_ms, t.to_deadlock_wait_ms, t.to_release_wait_ms);
 }

@@ -81,6 +81,8 @@ struct rac_timeouts {
 	/* shared-disk I/O (lib/aio.h workers) */
 	uint32_t to_io_timeout_ms;	/* an I/O outstanding this long has failed and
 					 * its disk is HUNG: disktimeout / 4 */
+	uint32_t to_ctl_poll_ms;	/* membership and votes polled in the control
+					 * area every: disk heartbeat / 4, 10..50 */
 	/* LMON: reconfiguration */
 	uint32_t to_kill_grace_ms;	/* evicted: to confirm its death before kill blocks */
 	uint32_t to_fence_slack_ms;	/* step 5 waits disktimeout + this for the evicted */

@@ -40,14 +40,6 @@
 
 int cgs_init(struct lmon *l, char *err, size_t errlen)
 {
-	char path[RAC_PATH_MAX + 16];
-
-	config_control_path(l->l_m->m_cfg, path, sizeof(path));
-	l->l_ctl_fd = disk_open(path, 1);
-	if (l->l_ctl_fd < 0) {
-		snprintf(err, errlen, "cannot open the control file %s: %s", path, strerror(errno));
-		return -1;
-	}
 	if (css_ctl_init(l, err, errlen))
 		return -1;
 	imr_init(l);
@@ -153,14 +145,26 @@ static void start(struct lmon *l)
 	struct ctl_membership ms;
 	struct blk_hdr h;
 	uint64_t alive;
+	static int unread;	/* logged once until it reads */
+	int rc;
 
 	if (!imr_claim(l))
 		return;	/* try again next tick */
-	if (lctl_read_membership(l, &ms, &h)) {
-		/* unreadable bitmap: rebuilt from scratch by forming */
-		memset(&ms, 0, sizeof(ms));
-		memset(&h, 0, sizeof(h));
+	if ((rc = lctl_read_membership(l, &ms, &h))) {
+		/*
+		 * No valid membership record in a majority of the control area's
+		 * copies: the incarnation is unknown, and one made up from a zeroed
+		 * record could go back.  Try again next tick (racctl init writes a
+		 * valid first record, so a fresh format reads).
+		 */
+		if (!unread++)
+			log_error(COMP, "cannot read the membership bitmap from a majority of the "
+				  "control area's copies: %s (%s); not forming or joining until it "
+				  "reads", rac_strerror(rc), strerror(errno));
+		imr_unclaim(l);
+		return;
 	}
+	unread = 0;
 	css_disk_read(l);
 	alive = alive_members(l, ms.ms_bitmap);
 	if (!alive) {
@@ -217,13 +221,18 @@ static int trigger(struct lmon *l, uint32_t *reason, int *who, char *why, size_t
 	const struct rac_config *cfg = l->l_m->m_cfg;
 	uint64_t members = sga_load(&cl->cl_members), heard = css_net_heard(l);
 	uint64_t now = rac_now_mono_ns();
-	struct ctl_membership ms;
+	struct ctl_membership ms = { .ms_valid = 1 };
 	struct blk_hdr h;
+	bool poll = now >= l->l_next_ctl_poll_ns;
 
-	if (lctl_read_membership(l, &ms, &h) == 0)
-		imr_check_left_out(l, &ms);
-	else
-		ms = (struct ctl_membership){ .ms_valid = 1 };	/* unreadable: nothing to learn */
+	/* the control area once per poll period (timeouts.h), the SGA every tick */
+	if (poll) {
+		l->l_next_ctl_poll_ns = now + (uint64_t)l->l_m->m_to.to_ctl_poll_ms * 1000000ull;
+		if (lctl_read_membership(l, &ms, &h) == 0)
+			imr_check_left_out(l, &ms);
+		else
+			ms = (struct ctl_membership){ .ms_valid = 1 };	/* unreadable: nothing to learn */
+	}
 	if (!ms.ms_valid) {
 		uint64_t joiners = ms.ms_bitmap & ~members, leavers = members & ~ms.ms_bitmap;
 
@@ -268,7 +277,7 @@ static int trigger(struct lmon *l, uint32_t *reason, int *who, char *why, size_t
 		}
 	}
 	/* a vote newer than our last result: another member started one */
-	for (int i = 1; i <= RAC_MAX_INST; i++) {
+	for (int i = 1; poll && i <= RAC_MAX_INST; i++) {
 		struct ctl_vote v;
 
 		if (i == l->l_me || !(l->l_configured & (1ull << (i - 1))))
@@ -311,6 +320,9 @@ void cgs_tick(struct lmon *l)
 		 */
 		if (sga_load(&sga_hdr(&l->l_m->m_sga)->sh_state) == INST_STARTED)
 			return;
+		if (now < l->l_next_ctl_poll_ns)
+			return;	/* the claim and the membership: once per poll period */
+		l->l_next_ctl_poll_ns = now + (uint64_t)l->l_m->m_to.to_ctl_poll_ms * 1000000ull;
 		start(l);
 		return;
 	}
@@ -319,6 +331,9 @@ void cgs_tick(struct lmon *l)
 		struct ctl_vote v;
 		int seen = 0;
 
+		if (now < l->l_next_ctl_poll_ns)
+			return;
+		l->l_next_ctl_poll_ns = now + (uint64_t)l->l_m->m_to.to_ctl_poll_ms * 1000000ull;
 		for (int i = 1; i <= RAC_MAX_INST && !seen; i++)
 			if (i != l->l_me && (l->l_configured & (1ull << (i - 1))) &&
 			    lctl_read_vote(l, i, &v) == 0 && v.cv_seq > l->l_seq_done)

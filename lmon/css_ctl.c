@@ -1,19 +1,24 @@
 /*
- * css_ctl.c - LMON's control-file I/O, on the control area's I/O worker.
+ * css_ctl.c - LMON's control-area I/O: every call on every copy of the
+ * control area (lib/ctl_area.h), each copy on its own I/O worker, by
+ * majority.
  *
- * CGS, IMR and the reconfiguration read and write the control file as
- * before, one call at a time, but the call runs on a worker thread while
- * LMON keeps pumping (css_pump()): the heartbeats, our NM slot and the
- * voting disks go on however long the control file takes.  A call not
- * back within the I/O timeout fails with RAC_ETIMEDOUT (errno ETIMEDOUT),
- * which every caller already takes as a failed read or write; until that
- * call returns, the worker is hung and every further call fails at once.
+ * CGS, IMR and the reconfiguration read and write the control area as
+ * before, one call at a time, but the call runs on the copies' workers
+ * while LMON keeps pumping (css_pump()): the heartbeats, our NM slot and
+ * the voting disks go on however long the copies take.  The call returns
+ * once a strict majority of the copies answered; a copy that does not
+ * answer within the I/O timeout is HUNG (an alert line), sits the next
+ * calls out until its op returns (another alert line), and costs nothing
+ * else.  Without a majority the call fails with RAC_ETIMEDOUT (errno
+ * ETIMEDOUT), which every caller already takes as a failed read or write.
  *
  * Before LMON's first disk heartbeat (lmon_init()) there is nothing to
- * pump yet: the call waits for the worker, bounded all the same.
+ * pump yet: the call waits for the workers, bounded all the same.
  *
- * A block that does not read -- a bad sector under it, a corrupt record --
- * fails that block's reads and nothing else.  It is read again, and fails
+ * A record that does not read in a strict majority of the copies -- a bad sector under it, a corrupt record --
+ * fails that record's reads and nothing else (in one copy it is just a
+ * copy that answered nothing).  It is read again, and fails
  * again, every time its record is wanted (a vote polled every few ms, a
  * checkpoint record every half interval): counted each time, said in the
  * trace at the start of the streak and then one time in RATELIM_EVERY, and
@@ -30,20 +35,86 @@
 
 #define COMP "CGS"
 
+/* what a copy did, in the alert log: it hangs, answers again, holds a bad block */
+static void copy_event(void *arg, const struct ctl_copy *cp, int ev, uint32_t blkno, int rc)
+{
+	struct lmon *l = arg;
+	char name[RAC_PATH_MAX + 48];
+	uint16_t type = blkno == CTL_BLK_MEMBERSHIP ? BLK_MEMBERSHIP :
+			blkno == CTL_BLK_CFVRR ? BLK_CFVRR :
+			blkno >= CTL_BLK_VOTE(1) ? BLK_VOTE : BLK_CKPT_PROGRESS;
+
+	ctl_copy_name(cp, name, sizeof(name));
+	switch (ev) {
+	case CTL_COPY_HUNG:
+		member_count(l->l_m, CNT_DISK_IO_ERRORS);
+		log_alert("Control area copy on %s is HUNG: I/O outstanding for more than %u ms "
+			  "(I/O timeout); the other copies' majority is used until it answers",
+			  name, l->l_m->m_to.to_io_timeout_ms);
+		break;
+	case CTL_COPY_BACK:
+		log_alert("Control area copy on %s is ONLINE again: its I/O returned after %d ms",
+			  name, rc);
+		break;
+	case CTL_COPY_CORRUPT:
+		member_count(l->l_m, CNT_DISK_BLOCKS_CORRUPT);
+		log_alert("Control area copy on %s: %s (block %u) is CORRUPT (%s); the other "
+			  "copies' majority is used until it is rewritten", name, blk_type_str(type),
+			  blkno, rac_strerror(rc));
+		break;
+	case CTL_COPY_VALID:
+		log_alert("Control area copy on %s: %s (block %u) is valid again", name,
+			  blk_type_str(type), blkno);
+		break;
+	}
+}
+
+static void pump(void *arg, int ms)
+{
+	struct lmon *l = arg;
+
+	if (l->l_ctl_pump)
+		css_pump(l, ms);
+	else
+		rac_sleep_ms((unsigned)ms);
+}
+
+void css_ctl_open(struct lmon *l)
+{
+	ctl_area_close(&l->l_ctl);
+	ctl_area_init(&l->l_ctl, l->l_m->m_cfg, 1,
+		      (uint64_t)l->l_m->m_to.to_io_timeout_ms * 1000000ull);
+	l->l_ctl.ca_event = copy_event;
+	l->l_ctl.ca_event_arg = l;
+}
+
 int css_ctl_init(struct lmon *l, char *err, size_t errlen)
 {
-	config_control_path(l->l_m->m_cfg, l->l_ctl_path, sizeof(l->l_ctl_path));
-	l->l_ctl_aio = aio_new("control", 2, (uint64_t)l->l_m->m_to.to_io_timeout_ms * 1000000ull);
-	if (!l->l_ctl_aio) {
-		snprintf(err, errlen, "cannot start the control file's I/O worker");
+	char copies[512] = "";
+	size_t off = 0;
+
+	css_ctl_open(l);
+	if (ctl_area_start(&l->l_ctl, "ctl")) {
+		snprintf(err, errlen, "cannot start the control area's I/O workers");
 		return -1;
 	}
+	l->l_ctl.ca_pump = pump;
+	l->l_ctl.ca_pump_arg = l;
+	for (int k = 0; k < l->l_ctl.ca_n && off < sizeof(copies); k++) {
+		int n = snprintf(copies + off, sizeof(copies) - off, "%s%s", k ? ", " : "",
+				 l->l_ctl.ca_copy[k].cp_path);
+
+		if (n > 0)
+			off += (size_t)n;
+	}
+	log_info(COMP, "control area: %d copies, read and written by majority: %s",
+		 l->l_ctl.ca_n, copies);
 	return 0;
 }
 
 void css_ctl_fini(struct lmon *l)
 {
-	aio_destroy(&l->l_ctl_aio);
+	ctl_area_close(&l->l_ctl);
 }
 
 /* a failed read that says nothing of the block: the file hung, or could not be opened */
@@ -88,10 +159,10 @@ void lctl_bad_block(struct lmon *l, uint32_t blkno, uint16_t type, int rc)
 		     CNT_DISK_BLOCKS_CORRUPT);
 	block_what(blkno, type, what, sizeof(what), cost, sizeof(cost));
 	if (rl->rl_started)
-		log_alert("Control file %s: block %u (%s) is unreadable (%s)%s", l->l_ctl_path,
+		log_alert("Control area: block %u (%s) is unreadable in a majority of the copies (%s)%s",
 			  blkno, what, rac_strerror(rc), cost);
 	if (say)
-		log_warn(COMP, "control file block %u (%s): %s (%llu failed read%s in a row)", blkno,
+		log_warn(COMP, "control area block %u (%s): %s (%llu failed read%s in a row)", blkno,
 			 what, rac_strerror(rc), (unsigned long long)rl->rl_count,
 			 rl->rl_count == 1 ? "" : "s");
 }
@@ -117,68 +188,19 @@ static void note_read(struct lmon *l, const struct ctl_call *cc)
 	if (!ratelim_clear(rl))
 		return;
 	block_what(blkno, type, what, sizeof(what), cost, sizeof(cost));
-	log_alert("Control file %s: block %u (%s) reads again (%llu failed reads over %llu ms)",
-		  l->l_ctl_path, blkno, what, (unsigned long long)rl->rl_count,
+	log_alert("Control area: block %u (%s) reads again (%llu failed reads over %llu ms)",
+		  blkno, what, (unsigned long long)rl->rl_count,
 		  (unsigned long long)((rac_now_mono_ns() - rl->rl_since_ns) / 1000000));
 }
 
-static int run(struct lmon *l, struct ctl_call *in)
+static int run(struct lmon *l, struct ctl_call *cc)
 {
-	struct ctl_call *cc = &l->l_ctl_call;
-	uint64_t deadline;
-	int done;
+	int rc = ctl_area_call(&l->l_ctl, cc);
+	int e = errno;
 
-	in->cc_fd = l->l_ctl_fd;
-	if (!l->l_ctl_aio) {
-		/* no worker (a unit test): on this thread */
-		ctl_call_io(in);
-		ctl_call_report(in);
-		note_read(l, in);
-		errno = in->cc_errno;
-		return in->cc_rc;
-	}
-	if (l->l_ctl_busy) {
-		if (aio_poll(l->l_ctl_aio, l->l_ctl_id, NULL, NULL) != 1) {
-			errno = ETIMEDOUT;
-			return RAC_ETIMEDOUT;
-		}
-		l->l_ctl_busy = 0;
-		log_info(COMP, "control file I/O returned after %llu ms; control-file I/O resumes",
-			 (unsigned long long)((rac_now_mono_ns() - l->l_ctl_since_ns) / 1000000));
-		log_alert("Control file %s is ONLINE again", l->l_ctl_path);
-	}
-	*cc = *in;
-	if (aio_submit(l->l_ctl_aio, ctl_call_io, cc, &l->l_ctl_id)) {
-		errno = ETIMEDOUT;
-		return RAC_ETIMEDOUT;
-	}
-	l->l_ctl_busy = 1;
-	l->l_ctl_since_ns = rac_now_mono_ns();
-	deadline = l->l_ctl_since_ns + (uint64_t)l->l_m->m_to.to_io_timeout_ms * 1000000ull;
-	/* the usual case: back within a couple of ms, nothing to pump */
-	done = aio_wait(l->l_ctl_aio, l->l_ctl_id, l->l_ctl_pump ? 2 :
-			(int)l->l_m->m_to.to_io_timeout_ms, NULL, NULL);
-	while (done != 1 && rac_now_mono_ns() < deadline) {
-		if (l->l_ctl_pump)
-			css_pump(l, 1);
-		done = aio_wait(l->l_ctl_aio, l->l_ctl_id, l->l_ctl_pump ? 0 : 1, NULL, NULL);
-	}
-	if (done != 1) {
-		member_count(l->l_m, CNT_DISK_IO_ERRORS);
-		log_warn(COMP, "control file I/O not back within the I/O timeout (%u ms): taken as "
-			 "failed; no control-file I/O until it returns", l->l_m->m_to.to_io_timeout_ms);
-		log_alert("Control file %s is HUNG: I/O outstanding for %u ms (I/O timeout); its "
-			  "reads and writes count as failed until it answers", l->l_ctl_path,
-			  l->l_m->m_to.to_io_timeout_ms);
-		errno = ETIMEDOUT;
-		return RAC_ETIMEDOUT;
-	}
-	l->l_ctl_busy = 0;
-	*in = *cc;
-	ctl_call_report(cc);
 	note_read(l, cc);
-	errno = cc->cc_errno;
-	return cc->cc_rc;
+	errno = e;
+	return rc;
 }
 
 int lctl_read_membership(struct lmon *l, struct ctl_membership *ms, struct blk_hdr *h)
@@ -212,13 +234,8 @@ int lctl_read_vote(struct lmon *l, int inst, struct ctl_vote *v)
 
 int lctl_read_ckpt(struct lmon *l, int inst, struct ctl_ckpt *ck, struct blk_hdr *h)
 {
-	/*
-	 * On a descriptor of its own, as each voting-disk round opens its disk
-	 * afresh: what the path leads to now is read (the lab's disk-error drill
-	 * covers the path, not descriptors already open).
-	 */
-	struct ctl_call cc = { .cc_op = CTL_CALL_READ_CKPT, .cc_inst = inst,
-			       .cc_path = l->l_ctl_path[0] ? l->l_ctl_path : NULL };
+	/* each copy is reopened every second and after an I/O error (ctl_area.h) */
+	struct ctl_call cc = { .cc_op = CTL_CALL_READ_CKPT, .cc_inst = inst };
 	int rc = run(l, &cc);
 
 	*ck = cc.cc_ck;

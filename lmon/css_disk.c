@@ -81,7 +81,7 @@ struct css_vdisk {
 	int vk_open_errno, vk_write_errno, vk_read_errno;
 	uint64_t vk_read_ns, vk_read_us;	/* out: when the read came back */
 	uint64_t vk_read_start_ns;	/* out: when it was issued */
-	uint8_t (*vk_blks)[RAC_BLK_SIZE];	/* out: VOTE_NBLOCKS at most */
+	uint8_t (*vk_blks)[RAC_BLK_SIZE];	/* out: VOTE_SLOTS_END at most */
 	int vk_blk_rc[VOTE_NBLOCKS];	/* out: each block's read error (a bad sector) */
 	struct ratelim vk_bad[RAC_MAX_INST + 1];	/* a peer's slot that does not read */
 	/* what the last good read showed, for kill blocks */
@@ -326,7 +326,7 @@ int css_disk_init(struct lmon *l, char *err, size_t errlen)
 		vk->vk_fd = -1;
 		vk->vk_me = l->l_me;
 		/* aligned for direct I/O, whatever the sector size */
-		if (posix_memalign((void **)&vk->vk_blks, 4096, (size_t)VOTE_NBLOCKS * RAC_BLK_SIZE))
+		if (posix_memalign((void **)&vk->vk_blks, 4096, (size_t)VOTE_SLOTS_END * RAC_BLK_SIZE))
 			vk->vk_blks = NULL;
 		vk->vk_aio = aio_new(name, AIO_DEPTH_MAX, io_timeout_ns(l));
 		if (!vk->vk_blks || !vk->vk_aio) {
@@ -582,6 +582,7 @@ static bool rule4_keeps_us(struct lmon *l)
 			  "majority of the voting disks; the cluster shrinks to its lowest member, "
 			  "this instance (%d), and the others leave", l->l_me);
 		l->l_rule4 = 1;
+		l->l_ctl.ca_any = 1;	/* the control area: the copies we reach (ctl_area.h) */
 	}
 	return true;
 }
@@ -653,6 +654,7 @@ static void round_end(struct lmon *l)
 				  "(%d of %d)", written, cfg->cf_nvoting);
 			l->l_no_majority = 0;
 			l->l_rule4 = 0;
+			l->l_ctl.ca_any = 0;
 		}
 	} else if (!l->l_no_majority) {
 		/* rule 1: without a majority the lease runs out and we leave by ourselves */

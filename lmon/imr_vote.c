@@ -282,9 +282,16 @@ static int write_result(struct lmon *l, uint64_t seq, uint64_t candidates, uint6
 	}
 	*result = imr_result(votes, voters);
 	*counted = voters;
-	if (lctl_read_membership(l, &ms, &mh)) {
-		memset(&ms, 0, sizeof(ms));
-		memset(&mh, 0, sizeof(mh));
+	/*
+	 * The new incarnation is the one read plus one: never derived from a
+	 * record that could not be read from a majority of the copies (it
+	 * could go back), nor written with a sequence that is not above theirs.
+	 */
+	if ((rc = lctl_read_membership(l, &ms, &mh))) {
+		log_warn(COMP, "vote sequence %llu: membership unreadable from a majority of the "
+			 "control area's copies: %s; not writing a result", (unsigned long long)seq,
+			 rac_strerror(rc));
+		return rc == RAC_ETIMEDOUT ? rc : RAC_EIO;
 	}
 	/*
 	 * A membership newer than the incarnation this vote started from was
@@ -316,9 +323,11 @@ static int write_result(struct lmon *l, uint64_t seq, uint64_t candidates, uint6
 					  &ms, mh.bh_sequence + 1)))
 		return rc;
 
-	if (lctl_read_cfvrr(l, &vr, &vh)) {
-		memset(&vr, 0, sizeof(vr));
-		memset(&vh, 0, sizeof(vh));
+	if ((rc = lctl_read_cfvrr(l, &vr, &vh))) {
+		log_warn(COMP, "vote sequence %llu: CFVRR unreadable from a majority of the control "
+			 "area's copies: %s; not writing the result", (unsigned long long)seq,
+			 rac_strerror(rc));
+		return rc == RAC_ETIMEDOUT ? rc : RAC_EIO;
 	}
 	vr.vr_seq = seq;
 	for (int i = 0; i < RAC_MAX_INST; i++) {

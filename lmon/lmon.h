@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 
+#include "ctl_area.h"
 #include "ctl_call.h"
 #include "disk.h"
 #include "member.h"
@@ -74,14 +75,8 @@ struct lmon {
 	uint64_t l_bad_logged;		/* rate limit of bad-message warnings */
 
 	/* cgs.c, imr_vote.c; css_ctl.c */
-	int l_ctl_fd;			/* control file, the control worker's */
-	struct aio *l_ctl_aio;		/* its I/O worker; NULL: calls run inline */
-	struct ctl_call l_ctl_call;	/* the call handed to it */
-	uint64_t l_ctl_id;
-	int l_ctl_busy;			/* that call is not back yet */
-	uint64_t l_ctl_since_ns;	/* when it was handed over */
+	struct ctl_area l_ctl;		/* the control area's copies, one worker each */
 	int l_ctl_pump;			/* calls pump the chores while they wait */
-	char l_ctl_path[RAC_PATH_MAX + 16];
 	struct ratelim l_ctl_bad[CTL_NBLOCKS];	/* a control-file block that does not read */
 	uint64_t l_seq_done;		/* last vote sequence whose result we applied */
 	uint64_t l_vote_base_inc;	/* membership incarnation when this vote began */
@@ -92,6 +87,7 @@ struct lmon {
 	uint64_t l_ckpt_count[RAC_MAX_INST + 1];
 	uint64_t l_ckpt_moved_ns[RAC_MAX_INST + 1];
 	uint64_t l_next_ckpt_ns;
+	uint64_t l_next_ctl_poll_ns;	/* membership and votes read again (to_ctl_poll_ms) */
 	int l_started;			/* formed or asked to join */
 	uint64_t l_join_deadline_ns;
 	uint64_t l_form_after_ns;	/* not before: lets a lower instance form */
@@ -175,7 +171,14 @@ void css_chores(struct lmon *l);	/* the CSS chores that must never stop */
 /* keep heartbeats and messages going for `ms` (waits inside a reconfiguration) */
 void css_pump(struct lmon *l, int ms);
 
-/* css_ctl.c: as lib/ctl_io.h, on the control worker; RAC_ETIMEDOUT when overdue */
+/*
+ * css_ctl.c: as lib/ctl_io.h, on every copy of the control area by majority
+ * (lib/ctl_area.h), each copy on its own worker; RAC_ETIMEDOUT when no
+ * majority answered within the I/O timeout.  css_ctl_open() sets up the
+ * copies with calls inline (no worker: unit tests), css_ctl_init() with
+ * the workers.
+ */
+void css_ctl_open(struct lmon *l);
 int css_ctl_init(struct lmon *l, char *err, size_t errlen);
 void css_ctl_fini(struct lmon *l);
 int lctl_read_membership(struct lmon *l, struct ctl_membership *ms, struct blk_hdr *h);

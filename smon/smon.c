@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "aio.h"
-#include "ctl_io.h"
+#include "ctl_area.h"
 #include "disk.h"
 #include "errors.h"
 #include "handover.h"
@@ -30,94 +30,47 @@
 
 #define COMP "SMON"
 
-/* the read of one checkpoint record, on SMON's I/O worker: the open too */
-struct ckpt_read {
-	char cr_path[RAC_PATH_MAX + 16];
-	int cr_fd;			/* the worker's; -1 not open */
-	int cr_inst;
-	struct ctl_ckpt cr_ck;
-	int cr_open_rc;
-	int cr_rc;
-	int cr_errno;
-};
-
 static struct {
-	struct aio *sm_aio;		/* the control file's I/O worker */
-	struct ckpt_read sm_read;	/* its op */
-	uint64_t sm_read_id;
-	int sm_read_busy;		/* not back yet: the control file hangs */
+	struct ctl_area sm_area;	/* the control area's copies, one worker each */
+	int sm_area_ok;			/* set up */
 	uint64_t sm_seen;		/* last post taken */
 	uint64_t sm_insts;		/* being recovered */
 	uint64_t sm_started_ns;		/* 0: no recovery running */
 	uint64_t sm_wait_until_ns;
-} smon = { .sm_read = { .cr_fd = -1 } };
-
-static int ckpt_read_io(void *arg)
-{
-	struct ckpt_read *cr = arg;
-	struct blk_hdr h;
-
-	cr->cr_open_rc = 0;
-	if (cr->cr_fd < 0)
-		cr->cr_fd = disk_open(cr->cr_path, 0);
-	if (cr->cr_fd < 0) {
-		cr->cr_open_rc = RAC_ESYS;
-		cr->cr_errno = errno;
-		return RAC_ESYS;
-	}
-	cr->cr_rc = ctl_read_ckpt(cr->cr_fd, cr->cr_inst, &cr->cr_ck, &h);
-	cr->cr_errno = errno;
-	return cr->cr_rc;
-}
+} smon;
 
 /*
- * The record is read on the worker, waiting at most the I/O timeout: a
- * control file that does not answer costs the alert line its detail, never
- * SMON its NM heartbeat.
+ * The record is read from the control area's copies by majority, each on
+ * its own worker, waiting at most the I/O timeout: copies that do not
+ * answer cost the alert line its detail, never SMON its NM heartbeat.
  */
 static void describe_ckpt(struct member *m, int inst, char *buf, size_t len)
 {
-	struct ckpt_read *cr = &smon.sm_read;
+	struct ctl_call cc = { .cc_op = CTL_CALL_READ_CKPT, .cc_inst = inst };
 	uint32_t tmo = m->m_to.to_io_timeout_ms;
+	int rc;
 
-	if (!smon.sm_aio) {
-		config_control_path(m->m_cfg, cr->cr_path, sizeof(cr->cr_path));
-		smon.sm_aio = aio_new("control", 1, (uint64_t)tmo * 1000000ull);
-		if (!smon.sm_aio) {
-			snprintf(buf, len, "control file not readable: %s", strerror(errno));
+	if (!smon.sm_area_ok) {
+		ctl_area_init(&smon.sm_area, m->m_cfg, 0, (uint64_t)tmo * 1000000ull);
+		if (ctl_area_start(&smon.sm_area, "ctl")) {
+			snprintf(buf, len, "control area not readable: %s", strerror(errno));
+			ctl_area_close(&smon.sm_area);
 			return;
 		}
+		smon.sm_area_ok = 1;
 	}
-	if (smon.sm_read_busy) {
-		if (aio_poll(smon.sm_aio, smon.sm_read_id, NULL, NULL) != 1) {
-			snprintf(buf, len, "control file not answering (I/O outstanding for %llu ms)",
-				 (unsigned long long)(aio_age_ns(smon.sm_aio) / 1000000));
-			return;
-		}
-		smon.sm_read_busy = 0;
-	}
-	cr->cr_inst = inst;
-	if (aio_submit(smon.sm_aio, ckpt_read_io, cr, &smon.sm_read_id)) {
-		snprintf(buf, len, "control file not answering");
+	rc = ctl_area_call(&smon.sm_area, &cc);
+	if (rc == RAC_ETIMEDOUT) {
+		snprintf(buf, len, "no checkpoint record within the I/O timeout (%u ms): no "
+			 "majority of the control area's copies answers", tmo);
 		return;
 	}
-	smon.sm_read_busy = 1;
-	if (aio_wait(smon.sm_aio, smon.sm_read_id, (int)tmo, NULL, NULL) != 1) {
-		snprintf(buf, len, "no checkpoint record within the I/O timeout (%u ms): the "
-			 "control file does not answer", tmo);
-		return;
-	}
-	smon.sm_read_busy = 0;
-	if (cr->cr_open_rc) {
-		snprintf(buf, len, "control file not readable: %s", strerror(cr->cr_errno));
-		return;
-	}
-	if (cr->cr_rc) {
-		snprintf(buf, len, "no usable checkpoint record: %s", rac_strerror(cr->cr_rc));
+	if (rc) {
+		snprintf(buf, len, "no usable checkpoint record: %s", rac_strerror(rc));
 		return;
 	}
 	snprintf(buf, len, "last checkpoint record %llu, written by pid %d",
-		 (unsigned long long)cr->cr_ck.ck_count, (int)cr->cr_ck.ck_pid);
+		 (unsigned long long)cc.cc_ck.ck_count, (int)cc.cc_ck.ck_pid);
 }
 
 static void begin(struct member *m, uint64_t post, uint64_t insts)
@@ -185,13 +138,8 @@ static int smon_period(const struct member *m)
 static void smon_fini(struct member *m)
 {
 	(void)m;
-	if (smon.sm_read_busy && aio_outstanding(smon.sm_aio)) {
-		aio_destroy(&smon.sm_aio);	/* the stuck read keeps its fd */
-		return;
-	}
-	aio_destroy(&smon.sm_aio);
-	if (smon.sm_read.cr_fd >= 0)
-		close(smon.sm_read.cr_fd);
+	if (smon.sm_area_ok)
+		ctl_area_close(&smon.sm_area);	/* a stuck read keeps its fd */
 }
 
 static const struct member_ops smon_ops = {

@@ -3,7 +3,8 @@
  * (admin/racctl_dump.c: ctl_dump, ctl_dump_vote), in process, on a file
  * made from the input.
  *
- * Input: one mode byte, then up to seven 512-byte chunks.
+ * Input: one mode byte, then up to seven 512-byte chunks, each the block at
+ * the start of its record's 4 KiB slot.
  *   bit 0  set every chunk's CRC right (so the fuzzer reaches its fields)
  *   bit 1  a voting disk (ctl_dump_vote) instead of the control file
  *   bit 2  the file ends after the last chunk given (a short file)
@@ -28,13 +29,19 @@ static char dir[64];
 static struct rac_config cfg;
 static FILE *devnull;
 
-static void cleanup(void)
+static void cleanup_files(void)
 {
 	char path[RAC_PATH_MAX + 16];
 
 	config_control_path(&cfg, path, sizeof(path));
 	unlink(path);
 	unlink(cfg.cf_voting[0]);
+	unlink(cfg.cf_voting[1]);
+}
+
+static void cleanup(void)
+{
+	cleanup_files();
 	rmdir(dir);
 }
 
@@ -44,8 +51,10 @@ static void setup(void)
 	FUZZ_CHECK(mkdtemp(dir));
 	snprintf(cfg.cf_name, sizeof(cfg.cf_name), FUZZ_CLUSTER);
 	snprintf(cfg.cf_shared_disk, sizeof(cfg.cf_shared_disk), "%s", dir);
-	cfg.cf_nvoting = 1;
+	/* two voting disks: the control file is a copy of the control area (ctl_area.h) */
+	cfg.cf_nvoting = 2;
 	snprintf(cfg.cf_voting[0], sizeof(cfg.cf_voting[0]), "%s/vd1", dir);
+	snprintf(cfg.cf_voting[1], sizeof(cfg.cf_voting[1]), "%s/vd2", dir);
 	cfg.cf_ninst = 2;
 	for (int i = 1; i <= 2; i++) {
 		cfg.cf_inst[i].ic_number = i;
@@ -62,7 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CTL_BLK_CKPT(1), CTL_BLK_CKPT(2), CTL_BLK_VOTE(1), CTL_BLK_VOTE(2) };
 	static const uint32_t vote_blocks[] = { VOTE_BLK_HEADER, VOTE_BLK_HB(1),
 		VOTE_BLK_KILL(1), VOTE_BLK_HB(2), VOTE_BLK_KILL(2) };
-	static uint8_t file[CTL_NBLOCKS * RAC_BLK_SIZE];
+	/* a file of 4 KiB slots, each record's block at the start of its slot */
+	static uint8_t file[VOTE_NBLOCKS * RAC_SLOT_SIZE];
 	char path[RAC_PATH_MAX + 16];
 	const uint32_t *blocks;
 	size_t nblocks, nchunks, flen;
@@ -81,9 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nchunks > nblocks)
 		nchunks = nblocks;
 	memset(file, 0, sizeof(file));
-	flen = (mode & 2 ? VOTE_NBLOCKS : CTL_NBLOCKS) * RAC_BLK_SIZE;
+	flen = (size_t)(mode & 2 ? VOTE_NBLOCKS : CTL_NBLOCKS) * RAC_SLOT_SIZE;
 	for (size_t i = 0; i < nchunks; i++) {
-		uint8_t *b = file + (size_t)blocks[i] * RAC_BLK_SIZE;
+		uint8_t *b = file + (size_t)blocks[i] * RAC_SLOT_SIZE;
 		size_t off = i * RAC_BLK_SIZE, n = size - off < RAC_BLK_SIZE ? size - off : RAC_BLK_SIZE;
 
 		memcpy(b, data + off, n);
@@ -94,9 +104,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				b[32 + k] = (uint8_t)(crc >> (8 * k));
 		}
 		if ((mode & 4) && i == nchunks - 1)
-			flen = (size_t)blocks[i] * RAC_BLK_SIZE + n;
+			flen = (size_t)blocks[i] * RAC_SLOT_SIZE + n;
 	}
 
+	/* only this input's file: nothing left from an earlier input */
+	cleanup_files();
 	if (mode & 2)
 		snprintf(path, sizeof(path), "%s", cfg.cf_voting[0]);
 	else
@@ -110,6 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc = ctl_dump_vote(&cfg, 0, devnull, &ncorrupt);
 	else
 		rc = ctl_dump(&cfg, devnull, &ncorrupt);
-	FUZZ_CHECK(rc == 0 && ncorrupt >= 0 && ncorrupt <= (int)(mode & 2 ? 5 : 7));
+	/* the control dump: the header, then per record the majority and each of 3 copies */
+	FUZZ_CHECK(rc == 0 && ncorrupt >= 0 && ncorrupt <= (int)(mode & 2 ? 10 : 1 + 6 * 4));
 	return 0;
 }

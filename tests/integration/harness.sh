@@ -14,6 +14,12 @@ export RAC_TESTS
 RAC_TESTS=$(cd "$here/.." && pwd)
 # shellcheck source=lib.sh
 source "$here/lib.sh"
+# a file that does not parse would lose its tests silently: it fails instead
+if ! err=$(bash -n "$file" 2>&1); then
+	echo "not ok 0 - $(basename "$file" .sh) does not parse"
+	echo "$err" | sed 's/^/#   /'
+	exit 0
+fi
 # shellcheck disable=SC1090
 source "$file"
 n=0

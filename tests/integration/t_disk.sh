@@ -294,14 +294,16 @@ test_disk_error_fails_the_reads_of_one_slot_alone() {
 test_bad_sector_under_a_checkpoint_record_evicts_nobody() {
 	lab_up
 	ct=$(param 1 ckpt_timeout_ms)
-	ctl1=$(ctl_of 1)
 	pids="$(group_pids 1) $(group_pids 2) $(group_pids 3)"
 	unread="checkpoint records of other instances unreadable"
 	n0=$(sysstat 1 "$unread")
-	line="block 9 (checkpoint progress record of instance 2) is unreadable (I/O error)"
-	# instance 2's record (CTL_BLK_CKPT(2) = 9) cannot be read by instance 1
-	rac fault disk-error -i 1 --disk control --block 9 >/dev/null
-	wait_for "instance 1's alert line" 5000 alert_has 1 "$line"
+	line="block 9 (checkpoint progress record of instance 2) is unreadable in a majority of the copies (I/O error)"
+	# instance 2's record (CTL_BLK_CKPT(2) = 9) in the control area's copies on
+	# voting disks 1 and 2 (slot 128 + 9) cannot be read by instance 1: a majority
+	rac fault disk-error -i 1 --disk 1 --block 137 |
+		grep -qx "Slot 137 (control area copy: checkpoint progress record of instance 2) of voting disk 1 fails reads for instance 1 (RAC1)"
+	rac fault disk-error -i 1 --disk 2 --block 137 >/dev/null
+	wait_for "instance 1's alert line" 5000 alert_has 1 "Control area: $line"
 	# longer than ckpt_timeout_ms and then some: unknown is not stalled
 	nothing_changes_for $((ct + 3000)) "$pids"
 	[ "$(count_in "$line" "$(alert_file 1)")" -eq 1 ] || fail "alert lines: $(count_in "$line" "$(alert_file 1)")"
@@ -309,12 +311,14 @@ test_bad_sector_under_a_checkpoint_record_evicts_nobody() {
 	n1=$(sysstat 1 "$unread")
 	[ "$n1" -ge $((n0 + 5)) ] || fail "v\$sysstat '$unread': $n0 -> $n1"
 	# the trace says it a few times, not every read
-	w=$(cat "$T"/local/RAC1/trace/RAC1_lmon_*.trc | count_in "control file block 9 (checkpoint progress record of instance 2)" -)
+	w=$(cat "$T"/local/RAC1/trace/RAC1_lmon_*.trc | count_in "control area block 9 (checkpoint progress record of instance 2)" -)
 	[ "$w" -ge 1 ] && [ "$w" -le $((3 + (n1 - n0) / 100 + 1)) ] || fail "$w trace warnings for $((n1 - n0)) failed reads"
 	# the others read instance 2's record as ever
 	! grep -qF "checkpoint progress record of instance 2) is unreadable" "$(alert_file 3)" || fail "instance 3 too"
-	rac fault disk-clear -i 1 --disk control >/dev/null
+	# one disk reads again: two copies of three answer, the record reads
+	rac fault disk-clear -i 1 --disk 1 >/dev/null
 	wait_for "the clear line" 5000 alert_has 1 "block 9 (checkpoint progress record of instance 2) reads again"
+	rac fault disk-clear -i 1 --disk 2 >/dev/null
 	wait_for "rac_hangfs gone" 5000 no_hangfs
 	nothing_changes_for 1500 "$pids"
 	[ "$(count_in "$line" "$(alert_file 1)")" -eq 1 ] || fail "alert lines after clear"
@@ -345,4 +349,116 @@ test_bad_sector_under_a_heartbeat_slot_evicts_nobody() {
 	wait_for "the clear line" 5000 alert_has 1 "heartbeat slot of instance 3 reads again"
 	wait_for "rac_hangfs gone" 5000 no_hangfs
 	nothing_changes_for 1000 "$pids"
+}
+
+# ---- the control area in copies (issue 13, deliverable 4) -----------------
+# A copy of the control area on every voting disk, read and written by
+# majority (lib/ctl_area.h): a hung or corrupt copy costs nothing but an
+# alert line.
+
+# instance N's path of voting disk K (in the lab its own loop device), from its alert log
+vdisk_of() {
+	sed -n "s/^ *\[instance$1\] voting_disks *= *//p" "$(alert_file "$1")" | head -1 |
+		tr -d ' ' | cut -d, -f"$2"
+}
+inc_of() { sql1 -i "$1" -e 'select incarnation from v$cluster'; }
+alert_re() { grep -q -- "$2" "$(alert_file "$1")"; }
+all_members_are() { local i; for i in 1 2 3; do members_are "$i" "$1" || return 1; done; }
+# instance $1 stops cleanly and starts again; $2 watches both reconfigure,
+# leaving members "$3", and the incarnation rise each time
+leave_and_rejoin() {
+	local inc inc2 c
+	inc=$(inc_of "$2"); c=$(completes "$2")
+	rac stop -i "$1"
+	wait_for "the leave reconfigured on instance $2" 8000 more_completes "$2" "$c"
+	wait_for "members $3" 5000 members_are "$2" "$3"
+	inc2=$(inc_of "$2")
+	[ "$inc2" -gt "$inc" ] || fail "incarnation $inc -> $inc2 on the leave"
+	c=$(completes "$2")
+	rac start -i "$1"
+	wait_for "the join reconfigured on instance $2" 8000 more_completes "$2" "$c"
+	wait_for "members 1 2 3 everywhere" 5000 all_members_are "1 2 3"
+	[ "$(inc_of "$2")" -gt "$inc2" ] || fail "incarnation $inc2 -> $(inc_of "$2") on the join"
+	[ "$(inc_of "$1")" = "$(inc_of "$2")" ] || fail "incarnations differ"
+}
+
+test_disk_hang_of_one_control_copy_is_survived() {
+	lab_up
+	dt=$(param 3 disktimeout_ms)
+	others="$(group_pids 2) $(group_pids 3)"
+	rac fault disk-hang -i 3 --disk 2
+	wait_for "disk 2 HUNG on instance 3" $((dt + 1000)) disk_state_is 3 2 HUNG
+	wait_for "instance 3's copy on disk 2 HUNG" $((dt + 1000)) \
+		alert_re 3 "Control area copy on voting disk 2 (.*) is HUNG"
+	# two copies of three are a majority: two leases later nothing has changed
+	nothing_changes_for $((2 * dt + 500)) "$(group_pids 1) $others"
+	# and instance 3 still reads and writes the control area: a clean leave
+	# and a join reconfigure it as usual, the incarnation rising each time
+	leave_and_rejoin 1 3 "2 3"
+	for p in $others; do pid_gone "$p" && fail "process $p is gone"; done
+	! grep -q "process hung; terminating the instance" "$(alert_file 3)" ||
+		fail "instance 3 hung on the control area"
+	rac fault disk-resume -i 3 --disk 2
+	wait_for "instance 3's copy on disk 2 answers again" $((dt + 2000)) \
+		alert_re 3 "Control area copy on voting disk 2 (.*) is ONLINE again"
+	nothing_changes_for 1000 "$(group_pids 1) $others"
+}
+
+test_corrupt_membership_in_one_control_copy_is_survived() {
+	lab_up
+	dev=$(vdisk_of 1 2)
+	[ -n "$dev" ] && [ -e "$dev" ] || fail "no voting disk 2 of instance 1 in its alert log"
+	# garbage over the membership record of the copy on voting disk 2 (block 128 + 1)
+	head -c 4096 /dev/urandom >garbage
+	dd if=garbage of="$dev" bs=4096 seek=129 count=1 oflag=direct conv=notrunc status=none
+	wait_for "the corrupt copy named" 5000 \
+		alert_re 1 "Control area copy on voting disk 2 (.*): membership .* is CORRUPT"
+	# the dump shows the majority's record, names the copy, and exits 1 for it
+	expect_rc 1 rac dump control >dump1
+	grep -q "copy on voting disk 2 .*CORRUPT" dump1 || fail "dump does not name the copy: $(cat dump1)"
+	grep -q "^block 1 .*membership.*valid=yes" dump1 || fail "no majority membership: $(cat dump1)"
+	# a reconfiguration (a clean leave, then the join) goes through, the incarnation rising
+	leave_and_rejoin 3 1 "1 2"
+	# the membership writes brought the damaged copy up to date
+	alert_re 1 "Control area copy on voting disk 2 (.*): membership .* is valid again" ||
+		any_alert_has "is valid again" || fail "no alert for the repaired copy"
+	rac dump control >dump2
+	! grep -q CORRUPT dump2 || fail "still corrupt: $(grep CORRUPT dump2)"
+}
+
+test_bad_sectors_under_votes_and_membership_evict_nobody() {
+	lab_up
+	ms=$(param 1 misscount_ms); dt=$(param 1 disktimeout_ms); ct=$(param 1 ckpt_timeout_ms)
+	pids="$(group_pids 1) $(group_pids 2) $(group_pids 3)"
+	e0=$(sysstat 1 "voting disk I/O errors")
+	# for instance 1, on the copies of voting disks 1 and 2 (a majority):
+	# instance 2's IMR vote (block 41, slot 128 + 41) and the membership
+	# bitmap (block 1, slot 129) fail every read; LMON polls both all the time
+	for d in 1 2; do
+		rac fault disk-error -i 1 --disk "$d" --block 169 |
+			grep -q "(control area copy: IMR vote of instance 2) of voting disk $d" ||
+			fail "disk-error on disk $d's vote slot"
+		rac fault disk-error -i 1 --disk "$d" --block 129 >/dev/null
+	done
+	vote="Control area: block 41 (IMR vote of instance 2) is unreadable in a majority of the copies (I/O error)"
+	memb="Control area: block 1 (membership) is unreadable in a majority of the copies (I/O error)"
+	wait_for "the vote's alert line" 5000 alert_has 1 "$vote"
+	wait_for "the membership's alert line" 5000 alert_has 1 "$memb"
+	# longer than every timeout: unknown is neither a vote nor a membership change
+	longest=$ms; [ "$dt" -gt "$longest" ] && longest=$dt; [ "$ct" -gt "$longest" ] && longest=$ct
+	nothing_changes_for $((longest + 2000)) "$pids"
+	[ "$(count_in "$vote" "$(alert_file 1)")" -eq 1 ] || fail "vote alert lines: $(count_in "$vote" "$(alert_file 1)")"
+	[ "$(count_in "$memb" "$(alert_file 1)")" -eq 1 ] || fail "membership alert lines"
+	e1=$(sysstat 1 "voting disk I/O errors")
+	[ "$e1" -ge $((e0 + 10)) ] || fail "v\$sysstat 'voting disk I/O errors': $e0 -> $e1"
+	all_members_are "1 2 3" || fail "members changed"
+	for d in 1 2; do rac fault disk-clear -i 1 --disk "$d" >/dev/null; done
+	wait_for "the vote reads again" 5000 alert_has 1 "block 41 (IMR vote of instance 2) reads again"
+	wait_for "the membership reads again" 5000 alert_has 1 "block 1 (membership) reads again"
+	wait_for "rac_hangfs gone" 5000 no_hangfs
+	# and a reconfiguration goes through as ever
+	c1=$(completes 1)
+	rac stop -i 3
+	wait_for "the leave reconfigured" 8000 more_completes 1 "$c1"
+	wait_for "members 1 2" 5000 members_are 1 "1 2"
 }

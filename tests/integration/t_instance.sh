@@ -177,6 +177,21 @@ test_start_unformatted_disk_fails_with_reason() {
 	[[ "$out" == *"not formatted"*"racctl init"* ]] || fail "message: $out"
 }
 
+# voting disks of the size this build wants but without control area copies
+# (a block device formatted by an earlier racrt) are refused with the fix named
+test_start_refuses_voting_disks_without_control_copies() {
+	mkconfig 1
+	rac init >/dev/null
+	for v in disk/v1.dsk disk/v2.dsk disk/v3.dsk; do
+		dd if=/dev/zero of="$v" bs=4096 seek=128 count=72 conv=notrunc status=none
+	done
+	set +e; out=$(rac start -i 1 2>&1); rc=$?; set -e
+	[ $rc -eq 1 ] || fail "exit $rc: $out"
+	[[ "$out" == *"hold no copy of the control area"*"racctl init --force"* ]] || fail "message: $out"
+	rac init --force >/dev/null
+	rac start -i 1 >/dev/null
+}
+
 # two inits at once on the same disks end with one format, never two
 test_concurrent_inits_give_one_format() {
 	mkconfig 1
@@ -218,6 +233,32 @@ test_init_refuses_a_file_system_without_force() {
 	rac init --force
 }
 
+# a link planted at a voting-disk path (a shared, non-sticky directory) must
+# not make init write over what it points at, with or without --force; a
+# file of somebody's data is refused without --force
+test_init_follows_no_link_to_a_file_and_keeps_foreign_data() {
+	mkconfig 1
+	mkdir -p disk
+	echo precious >target
+	ln -s "$PWD/target" disk/v2.dsk
+	for force in "" --force; do
+		set +e; out=$(rac init $force 2>&1); rc=$?; set -e
+		[ $rc -eq 1 ] || fail "init $force through a link: exit $rc"
+		[[ "$out" == *"disk/v2.dsk is a symbolic link to something other than a block device"* ]] ||
+			fail "message: $out"
+		[ "$(cat target)" = precious ] || fail "the link's target was written ($force)"
+	done
+	[ ! -e disk/v1.dsk ] || fail "a refused init made a voting disk"
+	rm disk/v2.dsk
+	cp target disk/v2.dsk
+	set +e; out=$(rac init 2>&1); rc=$?; set -e
+	[ $rc -eq 1 ] || fail "init over somebody's file: exit $rc"
+	[[ "$out" == *"disk/v2.dsk holds data that is not a racrt disk"*"--force"* ]] || fail "message: $out"
+	[ "$(cat disk/v2.dsk)" = precious ] || fail "the file was written"
+	rac init --force >/dev/null
+	rac start -i 1 >/dev/null
+}
+
 test_init_refuses_formatted_disk_without_force() {
 	mkconfig 1
 	rac init
@@ -241,8 +282,11 @@ test_ckpt_record_advances() {
 test_corrupt_control_block_reported_and_repaired() {
 	started
 	rac stop -i 1
-	# flip bytes in the payload of instance 1's checkpoint record (block 8, at 8 * 4096)
-	printf '\xde\xad\xbe\xef' | dd of="$T/disk/control.ctl" bs=1 seek=$((8 * 4096 + 100)) conv=notrunc status=none
+	# flip bytes in the payload of instance 1's checkpoint record (block 8) in
+	# every copy of the control area (one on each voting disk, from block 128)
+	for v in "$T"/disk/v[123].dsk; do
+		printf '\xde\xad\xbe\xef' | dd of="$v" bs=1 seek=$(((128 + 8) * 4096 + 100)) conv=notrunc status=none
+	done
 	set +e; out=$(rac dump control 2>&1); rc=$?; set -e
 	echo "$out"
 	[ $rc -eq 1 ] || fail "dump exit $rc with a corrupt block"

@@ -1,5 +1,6 @@
 # A bounded randomized soak in the lab: cuts, restores, voting disks taken
-# away and given back, members killed, instances restarted, on 4 instances.
+# away and given back, voting disks that hang (I/O blocks, no error) and
+# answer again, members killed, instances restarted, on 4 instances.
 # Afterwards every fault is lifted and every instance restarted; the cluster
 # must come back to full membership, and tests/tools/soakcheck.py proves from
 # the alert logs that no incarnation had two memberships and that every
@@ -20,18 +21,18 @@ test_lab_soak_random_faults_then_full_recovery() {
 	set_key ckpt_timeout_ms 6000
 	set_key start_timeout_ms 8000
 	rac up --lab -n 4 >/dev/null
-	declare -A cut=() off=()
+	declare -A cut=() off=() hung=()
 	roles=(lmon lms0 ckpt smon)
 	for step in $(seq 1 "${SOAK_ACTIONS:-40}"); do
 		i=$((1 + RANDOM % 4))
-		case $((RANDOM % 6)) in
+		case $((RANDOM % 8)) in
 		0) if running "$i" && [ -z "${cut[$i]:-}" ]; then
 			echo "step $step: net-cut $i"; rac fault net-cut -i "$i" >/dev/null; cut[$i]=1; fi ;;
 		1) for c in "${!cut[@]}"; do
 			echo "step $step: net-restore $c"; rac fault net-restore -i "$c" >/dev/null
 			unset "cut[$c]"; break; done ;;
 		2) d=$((1 + RANDOM % 3))
-		   if running "$i" && rac fault disk-off -i "$i" --disk "$d" >/dev/null 2>&1; then
+		   if running "$i" && [ -z "${hung[$i.$d]:-}" ] && rac fault disk-off -i "$i" --disk "$d" >/dev/null 2>&1; then
 			echo "step $step: disk-off $i disk $d"; off["$i.$d"]=1; fi ;;
 		3) for k in "${!off[@]}"; do
 			echo "step $step: disk-on ${k%.*} disk ${k#*.}"
@@ -42,6 +43,14 @@ test_lab_soak_random_faults_then_full_recovery() {
 		5) if ! running "$i"; then
 			[ -n "${cut[$i]:-}" ] && { rac fault net-restore -i "$i" >/dev/null; unset "cut[$i]"; }
 			echo "step $step: start $i"; rac start -i "$i" >/dev/null 2>&1 || echo "  (start $i failed)"; fi ;;
+		6) d=$((1 + RANDOM % 3))
+		   if running "$i" && [ -z "${off[$i.$d]:-}" ] && [ -z "${hung[$i.$d]:-}" ] &&
+		      rac fault disk-hang -i "$i" --disk "$d" >/dev/null 2>&1; then
+			echo "step $step: disk-hang $i disk $d"; hung["$i.$d"]=1; fi ;;
+		7) for k in "${!hung[@]}"; do
+			echo "step $step: disk-resume ${k%.*} disk ${k#*.}"
+			rac fault disk-resume -i "${k%.*}" --disk "${k#*.}" >/dev/null 2>&1 || true
+			unset "hung[$k]"; break; done ;;
 		esac
 		# pacing of the workload, not synchronisation: the next fault lands
 		# at a random moment of whatever the cluster is doing
@@ -51,6 +60,7 @@ test_lab_soak_random_faults_then_full_recovery() {
 	echo "lifting every fault"
 	for c in "${!cut[@]}"; do rac fault net-restore -i "$c" >/dev/null; done
 	for k in "${!off[@]}"; do rac fault disk-on -i "${k%.*}" --disk "${k#*.}" >/dev/null 2>&1 || true; done
+	for k in "${!hung[@]}"; do rac fault disk-resume -i "${k%.*}" --disk "${k#*.}" >/dev/null 2>&1 || true; done
 	restart_missing() {
 		for i in 1 2 3 4; do running "$i" || rac start -i "$i" >/dev/null 2>&1 || true; done
 		all_four

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "ctl_area.h"
 #include "ctl_io.h"
 #include "disk.h"
 #include "errors.h"
@@ -745,8 +746,23 @@ static void test_ctlfile(void **state)
 	assert_int_equal(count_lines(text, "target=none"), 6);
 	free(text);
 
-	/* CKPT's record: write, read back */
-	fd = disk_open(ctl, 1);
+	/* the control file holds the header and the claim only: three voting disks, three copies */
+	{
+		uint8_t blk[RAC_BLK_SIZE];
+		const uint8_t *pp;
+		struct blk_hdr hh;
+
+		fd = disk_open(ctl, 1);
+		assert_true(fd >= 0);
+		assert_int_equal(disk_read_block(fd, CTL_BLK_MEMBERSHIP, blk), 0);
+		assert_int_equal(blk_decode(blk, BLK_MEMBERSHIP, &hh, &pp), RAC_EBLK_ZERO);
+		close(fd);
+	}
+	assert_int_equal(ctl_copies(&cfg), 3);
+	assert_false(ctl_file_is_copy(&cfg));
+
+	/* CKPT's record on one copy (voting disk 1's): write, read back */
+	fd = disk_open(cfg.cf_voting[0], 1);
 	assert_true(fd >= 0);
 	{
 		struct ctl_ckpt ck = {
@@ -756,44 +772,49 @@ static void test_ctlfile(void **state)
 		}, back;
 		struct blk_hdr h;
 
-		assert_int_equal(ctl_write_ckpt(fd, &ck, 6, 42), 0);
-		assert_int_equal(ctl_read_ckpt(fd, 2, &back, &h), 0);
+		assert_int_equal(ctl_write_ckpt(fd, VOTE_CTL_BASE, &ck, 6, 42), 0);
+		assert_int_equal(ctl_read_ckpt(fd, VOTE_CTL_BASE, 2, &back, &h), 0);
 		assert_memory_equal(&ck, &back, sizeof(ck));
 		assert_int_equal(h.bh_writer, 2);
 		assert_int_equal(h.bh_incarnation, 6);
 		assert_int_equal(h.bh_sequence, 42);
-		assert_int_equal(ctl_read_ckpt(fd, 1, &back, &h), 0);
+		assert_int_equal(ctl_read_ckpt(fd, VOTE_CTL_BASE, 1, &back, &h), 0);
 		assert_int_equal(back.ck_count, 0);
-		assert_int_equal(ctl_read_ckpt(fd, 0, &back, &h), RAC_EINVAL);
+		assert_int_equal(ctl_read_ckpt(fd, VOTE_CTL_BASE, 0, &back, &h), RAC_EINVAL);
 		ck.ck_inst = 0;
-		assert_int_equal(ctl_write_ckpt(fd, &ck, 6, 43), RAC_EINVAL);
+		assert_int_equal(ctl_write_ckpt(fd, VOTE_CTL_BASE, &ck, 6, 43), RAC_EINVAL);
 	}
 
-	/* damage one byte of instance 2's record: exactly one CORRUPT line */
+	/*
+	 * damage one byte of instance 2's record on this copy: exactly one
+	 * CORRUPT line, the copy's; the majority still gives the record
+	 */
 	{
 		uint8_t b;
 
-		assert_int_equal(byte_io(fd, &b, CTL_BLK_CKPT(2) * RAC_SLOT_SIZE + 50, 0), 1);
+		assert_int_equal(byte_io(fd, &b, (VOTE_CTL_BASE + CTL_BLK_CKPT(2)) * RAC_SLOT_SIZE + 50, 0), 1);
 		b ^= 0x40;
-		assert_int_equal(byte_io(fd, &b, CTL_BLK_CKPT(2) * RAC_SLOT_SIZE + 50, 1), 1);
+		assert_int_equal(byte_io(fd, &b, (VOTE_CTL_BASE + CTL_BLK_CKPT(2)) * RAC_SLOT_SIZE + 50, 1), 1);
 	}
 	text = dump_to_string(&cfg, 0, &ncorrupt);
 	assert_int_equal(ncorrupt, 1);
 	assert_int_equal(count_lines(text, "CORRUPT"), 1);
 	assert_non_null(strstr(text, "CORRUPT (checksum mismatch"));
 	assert_non_null(strstr(text, "stored 0x"));
+	assert_non_null(strstr(text, "copy on voting disk 1"));
+	assert_non_null(strstr(text, "inst=2 pid=0 count=0"));
 	{
 		struct ctl_ckpt back;
 
-		assert_int_equal(ctl_read_ckpt(fd, 2, &back, NULL), RAC_EBLK_CRC);
+		assert_int_equal(ctl_read_ckpt(fd, VOTE_CTL_BASE, 2, &back, NULL), RAC_EBLK_CRC);
 	}
 	free(text);
 
-	/* a never-written block is reported as such and is not corruption */
+	/* a never-written block in one copy is reported as such and is not corruption */
 	{
 		uint8_t zero[RAC_BLK_SIZE] = { 0 };
 
-		assert_int_equal(disk_write_block(fd, CTL_BLK_CKPT(2), zero), 0);
+		assert_int_equal(disk_write_block(fd, VOTE_CTL_BASE + CTL_BLK_CKPT(2), zero), 0);
 	}
 	text = dump_to_string(&cfg, 0, &ncorrupt);
 	assert_int_equal(ncorrupt, 0);
@@ -801,6 +822,9 @@ static void test_ctlfile(void **state)
 	free(text);
 
 	/* a damaged header: ctl_check gives the block error and the reason */
+	close(fd);
+	fd = disk_open(ctl, 1);
+	assert_true(fd >= 0);
 	{
 		uint8_t b = 0xff;
 

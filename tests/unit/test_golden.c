@@ -1337,6 +1337,36 @@ static void test_zmtp_greeting(void **state)
 	check_bytes("ZMTP ROUTER hello", b, n, gold_zmtp_router);
 }
 
+/* ---- where the records live (disk.h block numbers) ------------------------ */
+
+/*
+ * Disk format 2: the block (4 KiB slot) of every record in the control file
+ * and on a voting disk, the copy of the control area on every voting disk
+ * (ctl_area.h) at VOTE_CTL_BASE, and the sizes racctl init gives the files.
+ */
+static void test_disk_layout(void **state)
+{
+	(void)state;
+	assert_int_equal(RAC_SLOT_SIZE, 4096);
+	assert_int_equal(CTL_BLK_HEADER, 0);
+	assert_int_equal(CTL_BLK_MEMBERSHIP, 1);
+	assert_int_equal(CTL_BLK_CFVRR, 2);
+	assert_int_equal(CTL_BLK_CLAIM, 3);
+	assert_int_equal(CTL_BLK_CKPT(1), 8);
+	assert_int_equal(CTL_BLK_CKPT(32), 39);
+	assert_int_equal(CTL_BLK_VOTE(1), 40);
+	assert_int_equal(CTL_BLK_VOTE(32), 71);
+	assert_int_equal(CTL_NBLOCKS, 72);
+	assert_int_equal(VOTE_BLK_HEADER, 0);
+	assert_int_equal(VOTE_BLK_HB(1), 8);
+	assert_int_equal(VOTE_BLK_KILL(1), 9);
+	assert_int_equal(VOTE_BLK_KILL(32), 71);
+	assert_int_equal(VOTE_SLOTS_END, 72);
+	assert_int_equal(VOTE_CTL_BASE, 128);
+	assert_int_equal(VOTE_CTL_BASE + CTL_BLK_MEMBERSHIP, 129);
+	assert_int_equal(VOTE_NBLOCKS, 200);
+}
+
 /* ---- the SGA layout (sga.h) ---------------------------------------------- */
 
 struct layout {
@@ -1712,6 +1742,7 @@ int main(void)
 		cmocka_unit_test(test_heartbeat_slot),
 		cmocka_unit_test(test_kill),
 		cmocka_unit_test(test_format_claim),
+		cmocka_unit_test(test_disk_layout),
 		cmocka_unit_test(test_zmtp_greeting),
 		cmocka_unit_test(test_sga_layout),
 		cmocka_unit_test(test_sga_sections),

@@ -72,7 +72,7 @@ static int group_teardown(void **state)
 /* instance 1, peers 2..7, nothing heard yet; no chore due during the test */
 static int setup(void **state)
 {
-	char path[RAC_PATH_MAX + 16], err[256];
+	char err[256];
 
 	(void)state;
 	cfg = cfg0;
@@ -82,22 +82,21 @@ static int setup(void **state)
 			     .m_slot = sga_nm(&sga, RAC_ROLE_LMON) };
 	timeouts_derive(&cfg, &m.m_to);
 	l = (struct lmon){ .l_m = &m, .l_me = 1, .l_mybit = B(1), .l_configured = B(1) | B(2) | B(3),
-			   .l_next_net_ns = UINT64_MAX, .l_next_disk_ns = UINT64_MAX,
-			   .l_ctl_fd = -1 };
+			   .l_next_net_ns = UINT64_MAX, .l_next_disk_ns = UINT64_MAX };
 	for (int i = 2; i <= 7; i++)
 		l.l_peers[i].lp_inst = i;
 	if (css_disk_init(&l, err, sizeof(err)))
 		return -1;
-	config_control_path(&cfg, path, sizeof(path));
-	l.l_ctl_fd = disk_open(path, 1);
-	return l.l_ctl_fd < 0 ? -1 : 0;
+	/* the control area's copies, calls inline */
+	css_ctl_open(&l);
+	return l.l_ctl.ca_n == 3 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
 	css_disk_fini(&l);
-	close(l.l_ctl_fd);
+	css_ctl_fini(&l);
 	return 0;
 }
 
@@ -473,9 +472,9 @@ static void test_hung_disk_is_a_lost_disk(void **state)
 	resume(1, &g2);
 }
 
-static void test_hung_control_file_is_a_failed_call(void **state)
+static void test_hung_control_copy_costs_that_copy_only(void **state)
 {
-	static struct gate g;	/* static: the worker may hold it past the test */
+	static struct gate g1, g2;	/* static: a worker may hold one past the test */
 	struct ctl_membership ms;
 	struct blk_hdr h;
 	char err[256];
@@ -486,27 +485,41 @@ static void test_hung_control_file_is_a_failed_call(void **state)
 	cfg.cf_disktimeout_ms = 400;	/* I/O timeout 100 ms */
 	timeouts_derive(&cfg, &m.m_to);
 	assert_int_equal(css_ctl_init(&l, err, sizeof(err)), 0);
+	assert_int_equal(l.l_ctl.ca_n, 3);	/* three voting disks: a copy on each */
 	rc0 = lctl_read_membership(&l, &ms, &h);
-	assert_true(rc0 != RAC_ETIMEDOUT);
+	assert_int_equal(rc0, 0);
 
-	/* the control file stops answering: the call fails, bounded by the I/O timeout */
-	hang_worker(l.l_ctl_aio, &g);
+	/* one copy stops answering: the others' majority answers, well within the timeout */
+	hang_worker(ctl_area_worker(&l.l_ctl, 1), &g1);
+	t0 = rac_now_mono_ns();
+	assert_int_equal(lctl_read_membership(&l, &ms, &h), 0);
+	assert_int_equal(lctl_write_membership(&l, true, 1, &ms, h.bh_sequence + 1), 0);
+	assert_true(rac_now_mono_ns() - t0 < 100 * MS);
+
+	/* a second one: no majority, the call fails, bounded by the I/O timeout */
+	hang_worker(ctl_area_worker(&l.l_ctl, 2), &g2);
 	t0 = rac_now_mono_ns();
 	errno = 0;
 	assert_int_equal(lctl_read_membership(&l, &ms, &h), RAC_ETIMEDOUT);
 	assert_int_equal(errno, ETIMEDOUT);
 	assert_true(rac_now_mono_ns() - t0 >= 100 * MS);
 	assert_true(rac_now_mono_ns() - t0 < 2000 * MS);
-	/* until it returns every call fails at once, without waiting again */
+	/* until they return every call fails at once, without waiting again */
 	t0 = rac_now_mono_ns();
 	assert_int_equal(lctl_write_membership(&l, true, 1, &ms, 1), RAC_ETIMEDOUT);
 	assert_true(rac_now_mono_ns() - t0 < 100 * MS);
 
-	/* it answers: calls work again */
-	resume_worker(l.l_ctl_aio, &g);
-	assert_int_equal(lctl_read_membership(&l, &ms, &h), rc0);
+	/* they answer: calls work again, and the copy that missed a write catches up */
+	resume_worker(ctl_area_worker(&l.l_ctl, 1), &g1);
+	resume_worker(ctl_area_worker(&l.l_ctl, 2), &g2);
+	t0 = rac_now_mono_ns();
+	while (lctl_read_membership(&l, &ms, &h) && rac_now_mono_ns() - t0 < 2000 * MS)
+		rac_sleep_ms(5);
+	assert_int_equal(lctl_read_membership(&l, &ms, &h), 0);
+	assert_int_equal(lctl_write_membership(&l, true, 1, &ms, h.bh_sequence + 1), 0);
 	css_ctl_fini(&l);
-	assert_null(l.l_ctl_aio);
+	assert_null(ctl_area_worker(&l.l_ctl, 0));
+	css_ctl_open(&l);
 }
 
 static void test_vote_cast_behind_the_gate(void **state)
@@ -514,14 +527,16 @@ static void test_vote_cast_behind_the_gate(void **state)
 	struct ctl_vote v;
 	uint64_t corrupt = counter(CNT_DISK_BLOCKS_CORRUPT);
 	uint8_t b;
+	int fd = disk_open(cfg.cf_voting[0], 1);	/* the copy on voting disk 1 */
 
 	(void)state;
+	assert_true(fd >= 0);
 	imr_init(&l);
 	l.l_lease_ns = rac_now_mono_ns();
 	sga_store(&sga_cluster(&sga)->cl_incarnation, 4ull);
 	imr_set_cause(&l, RCFG_NETWORK, 3);
 	assert_int_equal(imr_cast(&l, 7, B(1) | B(2)), 0);
-	assert_int_equal(ctl_io_read_vote(l.l_ctl_fd, 1, &v), 0);
+	assert_int_equal(ctl_io_read_vote(fd, VOTE_CTL_BASE, 1, &v, NULL), 0);
 	assert_int_equal(v.cv_inst, 1);
 	assert_int_equal(v.cv_seq, 7);
 	assert_int_equal(v.cv_bitmap, B(1) | B(2));
@@ -533,23 +548,48 @@ static void test_vote_cast_behind_the_gate(void **state)
 	errno = 0;
 	assert_int_equal(imr_cast(&l, 8, B(1)), RAC_EIO);
 	assert_int_equal(errno, EPERM);
-	assert_int_equal(ctl_io_read_vote(l.l_ctl_fd, 1, &v), 0);
+	assert_int_equal(ctl_io_read_vote(fd, VOTE_CTL_BASE, 1, &v, NULL), 0);
 	assert_int_equal(v.cv_seq, 7);
 
 	/* a damaged block is counted (and named in the trace) by LMON */
-	assert_int_equal(byte_io(l.l_ctl_fd, &b, CTL_BLK_VOTE(1) * RAC_SLOT_SIZE + 40, 0), 1);
+	assert_int_equal(byte_io(fd, &b, (VOTE_CTL_BASE + CTL_BLK_VOTE(1)) * RAC_SLOT_SIZE + 40,
+				 0), 1);
 	b ^= 0x10;
-	assert_int_equal(byte_io(l.l_ctl_fd, &b, CTL_BLK_VOTE(1) * RAC_SLOT_SIZE + 40, 1), 1);
-	assert_int_equal(ctl_io_read_vote(l.l_ctl_fd, 1, &v), RAC_EBLK_CRC);
+	assert_int_equal(byte_io(fd, &b, (VOTE_CTL_BASE + CTL_BLK_VOTE(1)) * RAC_SLOT_SIZE + 40,
+				 1), 1);
+	assert_int_equal(ctl_io_read_vote(fd, VOTE_CTL_BASE, 1, &v, NULL), RAC_EBLK_CRC);
 	assert_int_equal(counter(CNT_DISK_BLOCKS_CORRUPT), corrupt + 1);
+	/* ... and the majority of the copies still gives the vote */
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(lctl_read_vote(&l, 1, &v), 0);
+	assert_int_equal(v.cv_seq, 7);
 	ctl_io_on_corrupt(NULL, NULL);
+	close(fd);
+}
+
+/* flip one byte of block `blkno` in copies [from, to) of the control area */
+static void damage_copies(uint32_t blkno, int from, int to)
+{
+	for (int k = from; k < to; k++) {
+		struct ctl_copy *cp = &l.l_ctl.ca_copy[k];
+		off_t off = (off_t)(cp->cp_base + blkno) * RAC_SLOT_SIZE + 40;
+		int fd = open(cp->cp_path, O_RDWR);
+		uint8_t b;
+
+		assert_true(fd >= 0);
+		assert_int_equal(byte_io(fd, &b, off, 0), 1);
+		b ^= 0x40;
+		assert_int_equal(byte_io(fd, &b, off, 1), 1);
+		close(fd);
+	}
 }
 
 /*
- * A control-file block that does not read is counted on every read, once
- * per read whichever way it is reported (the corrupt-block handler, or the
- * call's own error), and its streak ends at the first good read.  A peer's
- * checkpoint record is read on a descriptor of its own, by path.
+ * A control-area block with no valid record among the copies' answers is
+ * counted on every read, once per read whichever way it is reported (the
+ * corrupt-block handler, or the call's own error), and its streak ends at
+ * the first good read.  While one copy still holds it valid, it costs
+ * nothing but the damaged copies.
  */
 static void test_bad_control_block_counted_streak_ends(void **state)
 {
@@ -557,54 +597,52 @@ static void test_bad_control_block_counted_streak_ends(void **state)
 	struct ctl_vote v;
 	struct blk_hdr h;
 	struct ratelim *rl = &l.l_ctl_bad[CTL_BLK_CKPT(2)];
-	off_t off = (off_t)CTL_BLK_CKPT(2) * RAC_SLOT_SIZE + 40;
+	struct ctl_call cc;
 	uint64_t corrupt;
-	uint8_t b;
 
 	(void)state;
 	imr_init(&l);
-	config_control_path(&cfg, l.l_ctl_path, sizeof(l.l_ctl_path));
-	assert_int_equal(ctl_write_ckpt(l.l_ctl_fd, &ck, 1, 1), 0);
+	cc = (struct ctl_call){ .cc_op = CTL_CALL_WRITE_CKPT, .cc_may_write = true, .cc_ck = ck,
+				.cc_inc = 1, .cc_seq = 1 };
+	assert_int_equal(ctl_area_call(&l.l_ctl, &cc), 0);
 	assert_int_equal(lctl_read_ckpt(&l, 2, &back, &h), 0);
 	assert_int_equal(back.ck_count, 5);
 	assert_false(rl->rl_active);
 
-	/* damaged: each read fails and is counted; one streak */
+	/* damaged in two copies: the answers still hold one valid record, no streak */
+	damage_copies(CTL_BLK_CKPT(2), 0, 2);
+	assert_int_equal(lctl_read_ckpt(&l, 2, &back, &h), 0);
+	assert_int_equal(back.ck_count, 5);
+	assert_false(rl->rl_active);
+
+	/* damaged in every copy: each read fails and is counted; one streak */
+	damage_copies(CTL_BLK_CKPT(2), 2, 3);
 	corrupt = counter(CNT_DISK_BLOCKS_CORRUPT);
-	assert_int_equal(byte_io(l.l_ctl_fd, &b, off, 0), 1);
-	b ^= 0x40;
-	assert_int_equal(byte_io(l.l_ctl_fd, &b, off, 1), 1);
 	for (int n = 0; n < 250; n++)
-		assert_int_equal(lctl_read_ckpt(&l, 2, &back, &h), RAC_EBLK_CRC);
-	assert_int_equal(counter(CNT_DISK_BLOCKS_CORRUPT), corrupt + 250);
+		assert_int_not_equal(lctl_read_ckpt(&l, 2, &back, &h), 0);
+	/* 250 failed reads, and copy 3 turning corrupt (once, the copy's alert line) */
+	assert_int_equal(counter(CNT_DISK_BLOCKS_CORRUPT), corrupt + 251);
 	assert_true(rl->rl_active);
 	assert_int_equal(rl->rl_count, 250);
 
 	/* rewritten by its owner: the streak ends at the next read */
-	assert_int_equal(ctl_write_ckpt(l.l_ctl_fd, &ck, 1, 2), 0);
+	cc = (struct ctl_call){ .cc_op = CTL_CALL_WRITE_CKPT, .cc_may_write = true, .cc_ck = ck,
+				.cc_inc = 1, .cc_seq = 2 };
+	assert_int_equal(ctl_area_call(&l.l_ctl, &cc), 0);
 	assert_int_equal(lctl_read_ckpt(&l, 2, &back, &h), 0);
 	assert_false(rl->rl_active);
 	assert_int_equal(rl->rl_total, 250);
 
-	/* a damaged vote: reported by the handler, counted once per read, not twice */
+	/* a vote damaged in a majority: counted on each read */
 	rl = &l.l_ctl_bad[CTL_BLK_VOTE(3)];
 	v = (struct ctl_vote){ .cv_inst = 3, .cv_seq = 1, .cv_bitmap = B(3) };
 	assert_int_equal(lctl_write_vote(&l, true, &v, 1, 1), 0);
-	off = (off_t)CTL_BLK_VOTE(3) * RAC_SLOT_SIZE + 40;
-	assert_int_equal(byte_io(l.l_ctl_fd, &b, off, 0), 1);
-	b ^= 0x40;
-	assert_int_equal(byte_io(l.l_ctl_fd, &b, off, 1), 1);
+	damage_copies(CTL_BLK_VOTE(3), 0, 3);
 	corrupt = counter(CNT_DISK_BLOCKS_CORRUPT);
 	for (int n = 0; n < 4; n++)
-		assert_int_equal(lctl_read_vote(&l, 3, &v), RAC_EBLK_CRC);
-	assert_int_equal(counter(CNT_DISK_BLOCKS_CORRUPT), corrupt + 4);
+		assert_int_not_equal(lctl_read_vote(&l, 3, &v), 0);
+	assert_int_equal(counter(CNT_DISK_BLOCKS_CORRUPT), corrupt + 4 + 3);
 	assert_int_equal(rl->rl_count, 4);
-
-	/* a control file that cannot be opened says nothing of the block */
-	snprintf(l.l_ctl_path, sizeof(l.l_ctl_path), "%s/no-such-control-file", base);
-	rl = &l.l_ctl_bad[CTL_BLK_CKPT(2)];
-	assert_int_equal(lctl_read_ckpt(&l, 2, &back, &h), RAC_ESYS);
-	assert_false(rl->rl_active);
 	ctl_io_on_corrupt(NULL, NULL);
 }
 
@@ -623,7 +661,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_disk_alive_as_of_last_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_needs_strict_majority, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hung_disk_is_a_lost_disk, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hung_control_file_is_a_failed_call, setup,
+		cmocka_unit_test_setup_teardown(test_hung_control_copy_costs_that_copy_only, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vote_cast_behind_the_gate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_control_block_counted_streak_ends, setup,
