@@ -268,6 +268,9 @@ static void finish(struct ctl_area *a, int k, int *rc, uint64_t *seq, uint32_t *
 	}
 }
 
+/* a call waits this long on its copies' workers before it pumps the caller's chores */
+#define CTL_QUIET_NS	2000000ull
+
 static uint64_t grace_ns(const struct ctl_area *a)
 {
 	uint64_t g = a->ca_timeout_ns / 20;
@@ -369,7 +372,12 @@ int ctl_area_call(struct ctl_area *a, struct ctl_call *cc)
 			break;
 		if (now - start >= a->ca_timeout_ns)
 			break;
-		if (a->ca_pump) {
+		/*
+		 * The usual case is every copy back within a couple of ms: wait
+		 * for it on the worker, which costs no CPU, and pump the caller's
+		 * chores (heartbeats, NM slot) only once the call takes longer.
+		 */
+		if (a->ca_pump && now - start >= CTL_QUIET_NS) {
 			a->ca_pump(a->ca_pump_arg, 1);
 		} else if (aio_wait(a->ca_copy[first].cp_aio, a->ca_copy[first].cp_id, 1,
 				    NULL, NULL) == 1) {
