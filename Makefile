@@ -254,7 +254,7 @@ integration: deps
 bench: deps
 	@scripts/install-deps.sh redis-server || \
 		echo "bench: no redis-server; the lock benchmarks run without their Redis baseline"
-	@$(MAKE) --no-print-directory all build/rel/bench/bench_instance build/rel/bench/bench_cluster build/rel/bench/bench_locks build/rel/bench/bench_hold build/rel/bench/bench_disk build/rel/bench/bench_auth
+	@$(MAKE) --no-print-directory all build/rel/bench/bench_instance build/rel/bench/bench_cluster build/rel/bench/bench_locks build/rel/bench/bench_hold build/rel/bench/bench_disk build/rel/bench/bench_ctl build/rel/bench/bench_auth
 	@bench/run.sh bin build/rel/bench
 
 install: all

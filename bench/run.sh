@@ -45,6 +45,9 @@ if [ "$(id -u)" -eq 0 ] && loopdev=$(losetup -f --show --direct-io=on "$T/hb.dsk
 	losetup -d "$loopdev" || true
 	loopdev=
 fi
+# a control-area call: three copies by majority against one copy
+mkdir -p "$T/ctl"
+"$BENCHDIR/bench_ctl" "$T/ctl" "${CTL_CALLS:-1000}" "${DISK_RUNS:-5}" || true
 echo
 mkdir -p "$T/cluster"
 "$BENCHDIR/bench_cluster" "$BINDIR/racctl" "$T/cluster" "${CLUSTER_RUNS:-7}" "${ABORT_RUNS:-3}" 2 4 8 lab

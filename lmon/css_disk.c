@@ -970,7 +970,7 @@ void css_disk_beat(struct lmon *l)
 	}
 }
 
-int css_write_kill(struct lmon *l, int target, const char *why)
+int css_write_kill(struct lmon *l, int target, uint64_t life, const char *why)
 {
 	const struct rac_config *cfg = l->l_m->m_cfg;
 	struct vote_kill kb = { .kb_target = (uint32_t)target, .kb_issuer = (uint32_t)l->l_me,
@@ -983,20 +983,30 @@ int css_write_kill(struct lmon *l, int target, const char *why)
 		return 0;
 	css_disk_poll(l);
 	/*
-	 * Addressed to the life the target runs in, which its freshest heartbeat
-	 * names (with the incarnation it had then, for the record), as the last
-	 * round read it.  A heartbeat written before the target joined carries
-	 * incarnation 0 but its life all the same.
+	 * Addressed to the life left out (`life`, as the caller saw it when the
+	 * reconfiguration began; 0: the one the target runs in now), which a
+	 * heartbeat names with the incarnation it had then, for the record: the
+	 * freshest such heartbeat, as the last round read it.  A heartbeat
+	 * written before the target joined carries incarnation 0 but its life
+	 * all the same.  A later life of that number, started meanwhile, is not
+	 * the one left out and is not addressed.
 	 */
 	for (int d = 0; d < cfg->cf_nvoting; d++) {
 		struct css_vdisk *vk = &l->l_disks->cd_vk[d];
 
+		if (life && vk->vk_seen[target] && vk->vk_peer_hb[target].hb_life != life)
+			continue;
 		if (vk->vk_seen[target] && (!found || vk->vk_peer_hb[target].hb_counter > best)) {
 			kb.kb_target_inc = vk->vk_peer_inc[target];
 			kb.kb_target_life = vk->vk_peer_hb[target].hb_life;
 			best = vk->vk_peer_hb[target].hb_counter;
 			found = 1;
 		}
+	}
+	if (!found && life) {
+		/* no slot holds that life any more: the block still names it */
+		kb.kb_target_life = life;
+		found = 1;
 	}
 	if (!found || (!kb.kb_target_inc && !kb.kb_target_life)) {
 		log_warn(COMP, "no kill block for instance %d: no heartbeat of it on the voting "

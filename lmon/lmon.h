@@ -139,12 +139,12 @@ void css_disk_slot_lives(const struct lmon *l, int inst, uint64_t lives[RAC_MAX_
 bool css_disk_new_life(const struct lmon *l, int inst, uint64_t life,
 		       const uint64_t before[RAC_MAX_VOTING]);
 /*
- * rule 2: a kill block for an instance left out that still writes, handed
- * to every disk's worker; returns the disks it went to.  The alert says on
+ * rule 2: a kill block for an instance left out that still writes, addressed
+ * to its life `life` (0: the one it runs in now), handed to every disk's worker; returns the disks it went to.  The alert says on
  * how many it was written once each answered or is overdue:
  * css_kill_pending() is true until then.
  */
-int css_write_kill(struct lmon *l, int target, const char *why);
+int css_write_kill(struct lmon *l, int target, uint64_t life, const char *why);
 bool css_kill_pending(struct lmon *l);
 struct aio *css_disk_worker(struct lmon *l, int d);	/* voting disk d's (tests) */
 void css_disk_fini(struct lmon *l);

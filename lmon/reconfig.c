@@ -46,6 +46,15 @@ struct run {
 	uint64_t r_evicted;		/* left out by this run */
 	uint64_t r_unconfirmed;		/* left out without having confirmed death */
 	uint64_t r_step_ns;
+	/*
+	 * Each instance's life on the voting disks when the run was triggered,
+	 * and what each of its slots held: the life a member ran in.  A later
+	 * life of that number seen since (a restart right after a clean stop)
+	 * is a joiner, not the member this run leaves out: it gets no kill
+	 * block and its heartbeats do not hold up the fencing wait.
+	 */
+	uint64_t r_life[RAC_MAX_INST + 1];
+	uint64_t r_slots[RAC_MAX_INST + 1][RAC_MAX_VOTING];
 };
 
 static struct sga_reconfig *new_record(struct lmon *l, uint32_t reason, const char *why)
@@ -219,7 +228,8 @@ static int evict(struct run *r)
 	r->r_unconfirmed = 0;
 	for (int i = 1; i <= RAC_MAX_INST; i++)
 		if ((evicted & (1ull << (i - 1))) &&
-		    sga_load(&sga_peer(&l->l_m->m_sga, i)->pr_disk_state) != PEER_DOWN)
+		    sga_load(&sga_peer(&l->l_m->m_sga, i)->pr_disk_state) != PEER_DOWN &&
+		    !css_disk_new_life(l, i, r->r_life[i], r->r_slots[i]))
 			r->r_unconfirmed |= 1ull << (i - 1);
 	for (int i = 1; i <= RAC_MAX_INST; i++)
 		if (evicted & (1ull << (i - 1)))
@@ -246,7 +256,8 @@ static int evict(struct run *r)
 			uint64_t alive = 0;
 
 			for (int i = 1; i <= RAC_MAX_INST; i++)
-				if ((r->r_unconfirmed & (1ull << (i - 1))) && css_disk_alive(l, i))
+				if ((r->r_unconfirmed & (1ull << (i - 1))) && css_disk_alive(l, i) &&
+				    !css_disk_new_life(l, i, r->r_life[i], r->r_slots[i]))
 					alive |= 1ull << (i - 1);
 			if (!alive)
 				break;
@@ -258,7 +269,7 @@ static int evict(struct run *r)
 
 				snprintf(why, sizeof(why), "left out by IMR (incarnation %llu)",
 					 (unsigned long long)r->r_new_inc);
-				css_write_kill(l, i, why);
+				css_write_kill(l, i, r->r_life[i], why);
 			}
 		/* each disk's worker writes them; the alert once all answered (I/O timeout at most) */
 		while (css_kill_pending(l))
@@ -304,20 +315,14 @@ static int until_fenced(struct run *r, uint64_t evicted)
 	struct lmon *l = r->r_l;
 	uint64_t deadline = rac_now_mono_ns() +
 		((uint64_t)l->l_m->m_cfg->cf_disktimeout_ms + l->l_m->m_to.to_fence_slack_ms) * 1000000ull;
-	uint64_t fenced = 0, life[RAC_MAX_INST + 1] = { 0 };
-	uint64_t slots[RAC_MAX_INST + 1][RAC_MAX_VOTING];
+	uint64_t fenced = 0;
 
 	/*
-	 * The life each evicted instance ran in.  A later life of the same
-	 * number writes the slot only once that life's counter stood still for
-	 * a whole lease (one life per number, css_disk.c): its heartbeats mean
-	 * the evicted life is over, not that it still writes.
+	 * r_life: the life each evicted instance ran in.  A later life of the
+	 * same number writes the slot only once that life's counter stood still
+	 * for a whole lease (one life per number, css_disk.c): its heartbeats
+	 * mean the evicted life is over, not that it still writes.
 	 */
-	for (int i = 1; i <= RAC_MAX_INST; i++)
-		if (evicted & (1ull << (i - 1))) {
-			life[i] = css_disk_peer_life(l, i);
-			css_disk_slot_lives(l, i, slots[i]);
-		}
 	for (;;) {
 		uint64_t writing = 0;
 
@@ -326,7 +331,7 @@ static int until_fenced(struct run *r, uint64_t evicted)
 
 			if (!(evicted & bit) || (fenced & bit))
 				continue;
-			if (css_disk_alive(l, i) && !css_disk_new_life(l, i, life[i], slots[i]))
+			if (css_disk_alive(l, i) && !css_disk_new_life(l, i, r->r_life[i], r->r_slots[i]))
 				writing |= bit;
 			else
 				fenced |= bit;
@@ -465,6 +470,11 @@ int reconfig_run(struct lmon *l, uint32_t reason, int break_inst, const char *wh
 	struct run r = { .r_l = l, .r_reason = reason };
 	uint64_t t0 = rac_now_mono_ns();
 	int rc = 0;
+
+	for (int i = 1; i <= RAC_MAX_INST; i++) {
+		r.r_life[i] = css_disk_peer_life(l, i);
+		css_disk_slot_lives(l, i, r.r_slots[i]);
+	}
 
 	log_alert("Reconfiguration triggered (reason %s): %s", sga_reason_str(reason), why);
 	sga_store(&cl->cl_break_inst, (uint32_t)break_inst);

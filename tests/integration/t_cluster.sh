@@ -314,3 +314,22 @@ test_resumed_lmon_left_out_without_its_kill_block_evicts_nobody() {
 	done
 	wait_for "instances 1 and 2 the active ones" 5000 active_are "1 2 "
 }
+
+# A clean stop and a start at once, again and again: the new life must not
+# get the kill block meant for the life that left (the survivor addresses it
+# to the life it saw when the leave began, not to the freshest heartbeat)
+test_clean_stop_then_immediate_start_is_not_killed() {
+	mkconfig 2 </dev/null
+	rac init >/dev/null
+	rac start -i 1 >/dev/null
+	rac start -i 2 >/dev/null
+	cl_members() { racsql -i "$1" -e 'select members from v$cluster' --format csv 2>/dev/null | sed -n 2p; }
+	two() { [ "$(cl_members 1)" = "1 2" ] && [ "$(cl_members 2)" = "1 2" ]; }
+	wait_for "both in one membership" 10000 two
+	for k in $(seq 1 10); do
+		rac stop -i 2 >/dev/null
+		rac start -i 2 >/dev/null || fail "cycle $k: the start failed: $(tail -5 "$(alert_file 2)")"
+		wait_for "cycle $k: both in one membership" 10000 two
+	done
+	! grep -q "Kill block read" "$(alert_file 2)" || fail "a new life read a kill block"
+}
