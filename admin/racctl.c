@@ -56,6 +56,9 @@ static const char usage_text[] =
 	"                                 (docs/security.md): add a new key beside the old,\n"
 	"                                 make it the current one, drop the old one\n"
 	"  keys reload                    make this host's running instances read key_dir again\n"
+	"  config push                    with every instance stopped: record this host's\n"
+	"                                 cluster-wide keys (timings) as the cluster's; a\n"
+	"                                 start with other values is refused\n"
 	"  start -i N                     start instance N; returns once it is OPEN\n"
 	"  stop -i N [--abort]            clean shutdown, or kill -9 of the whole group\n"
 	"  up [--lab [-n COUNT]]          init if needed, start every instance of this host;\n"
@@ -278,6 +281,20 @@ static int cmd_keys(const struct rac_config *cfg, const char *sub)
 	printf("Told %d process%s to read %s again; each one's alert log line says how it "
 	       "went\n", told, told == 1 ? "" : "es", cfg->cf_key_dir);
 	return failed ? EXIT_FAIL : 0;
+}
+
+/* config push: this host's cluster-wide keys become the cluster's (cluster down) */
+static int cmd_config(const struct rac_config *cfg, const char *sub)
+{
+	char err[512];
+
+	if (!sub || strcmp(sub, "push"))
+		racctl_usage("config wants 'push'");
+	if (ctl_config_push(cfg, err, sizeof(err)))
+		return racctl_fail("%s", err);
+	printf("Recorded this host's cluster-wide keys as cluster %s's (timings, lock_fast_path, "
+	       "interconnect_auth): every host must now run with these values\n", cfg->cf_name);
+	return 0;
 }
 
 static int cmd_init(const struct rac_config *cfg, const struct opts *o)
@@ -625,14 +642,14 @@ int main(int argc, char **argv)
 		racctl_usage("unexpected argument '%s'", argv[optind + 2]);
 
 	static const char *known[] = { "init", "start", "stop", "up", "down", "status", "alert",
-				       "dump", "fault", "keygen", "keys", NULL };
+				       "dump", "fault", "keygen", "keys", "config", NULL };
 	bool ok = false;
 	for (int i = 0; known[i]; i++)
 		ok |= !strcmp(cmd, known[i]);
 	if (!ok)
 		racctl_usage("unknown command '%s'", cmd);
 	if (sub && strcmp(cmd, "dump") && strcmp(cmd, "fault") && strcmp(cmd, "keygen") &&
-	    strcmp(cmd, "keys"))
+	    strcmp(cmd, "keys") && strcmp(cmd, "config"))
 		racctl_usage("unexpected argument '%s'", sub);
 
 	cfg = calloc(1, sizeof(*cfg));
@@ -666,6 +683,8 @@ int main(int argc, char **argv)
 		rc = cmd_keygen(cfg, &o, sub);
 	else if (!strcmp(cmd, "keys"))
 		rc = cmd_keys(cfg, sub);
+	else if (!strcmp(cmd, "config"))
+		rc = cmd_config(cfg, sub);
 	else
 		rc = cmd_fault(cfg, &o, sub);
 	free(cfg);

@@ -121,6 +121,15 @@ static int lput_payload(struct line *l, const struct rac_config *cfg,
 		      v.ch_cluster, v.ch_ninst, v.ch_nvoting, v.ch_max_inst);
 		return 0;
 	}
+	case BLK_CLUSTER_CONFIG: {
+		struct ctl_config v;
+
+		if ((rc = ctl_config_in(p, h->bh_length, &v)))
+			return rc;
+		for (int k = 0; k < (int)v.cg_n; k++)
+			lputf(l, "%s%s=%d", k ? " " : "", config_cluster_key(k), v.cg_val[k]);
+		return 0;
+	}
 	case BLK_MEMBERSHIP: {
 		struct ctl_membership v;
 
@@ -478,6 +487,7 @@ int ctl_dump(const struct rac_config *cfg, FILE *out, int *ncorrupt)
 		dump_title(out, "control file", ctl, rc, hi.hi_ctl.ch_cluster,
 			   hi.hi_ctl.ch_cluster_id, hi.hi_ctl.ch_format_us);
 		bad += dump_block(out, cfg, fd, CTL_BLK_HEADER, BLK_CTL_HEADER);
+		bad += dump_block(out, cfg, fd, CTL_BLK_CONFIG, BLK_CLUSTER_CONFIG);
 		close(fd);
 	}
 

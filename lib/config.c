@@ -48,6 +48,44 @@ struct cfg_key {
 };
 
 #define CK(f) offsetof(struct rac_config, f), sizeof(((struct rac_config *)0)->f)
+
+/* append only: the control file records the values in this order */
+static const struct {
+	const char *name;
+	size_t off;
+} cluster_wide[] = {
+	{ "heartbeat_interval_ms", offsetof(struct rac_config, cf_heartbeat_interval_ms) },
+	{ "misscount_ms", offsetof(struct rac_config, cf_misscount_ms) },
+	{ "disk_heartbeat_interval_ms", offsetof(struct rac_config, cf_disk_heartbeat_interval_ms) },
+	{ "disktimeout_ms", offsetof(struct rac_config, cf_disktimeout_ms) },
+	{ "ckpt_interval_ms", offsetof(struct rac_config, cf_ckpt_interval_ms) },
+	{ "ckpt_timeout_ms", offsetof(struct rac_config, cf_ckpt_timeout_ms) },
+	{ "imr_splitbrain_res_wait_ms", offsetof(struct rac_config, cf_imr_splitbrain_res_wait_ms) },
+	{ "member_heartbeat_ms", offsetof(struct rac_config, cf_member_heartbeat_ms) },
+	{ "member_hang_timeout_ms", offsetof(struct rac_config, cf_member_hang_timeout_ms) },
+	{ "lock_fast_path", offsetof(struct rac_config, cf_lock_fast_path) },
+	{ "interconnect_auth", offsetof(struct rac_config, cf_auth) },
+};
+
+int config_cluster_nkeys(void)
+{
+	return (int)(sizeof(cluster_wide) / sizeof(cluster_wide[0]));
+}
+
+const char *config_cluster_key(int k)
+{
+	return k >= 0 && k < config_cluster_nkeys() ? cluster_wide[k].name : "?";
+}
+
+int32_t config_cluster_value(const struct rac_config *cfg, int k)
+{
+	int32_t v;
+
+	if (k < 0 || k >= config_cluster_nkeys())
+		return 0;
+	memcpy(&v, (const char *)cfg + cluster_wide[k].off, sizeof(v));
+	return v;
+}
 #define IK(f) offsetof(struct rac_inst_cfg, f), sizeof(((struct rac_inst_cfg *)0)->f)
 
 /*

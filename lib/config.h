@@ -96,6 +96,15 @@ struct rac_config {
  * one or more lines to `err`, each naming the file, line or key, and the fix.
  */
 int config_load(const char *path, struct rac_config *cfg, char *err, size_t errlen);
+/*
+ * The cluster-wide keys every host must hold with one value (the timings
+ * the fencing rules rest on, and what the members must agree on), in the
+ * order the control file records them (disk.h: struct ctl_config; append
+ * only).  config_cluster_value() is key k's value in `cfg`.
+ */
+int config_cluster_nkeys(void);
+const char *config_cluster_key(int k);
+int32_t config_cluster_value(const struct rac_config *cfg, int k);
 
 /* Parse one INI file (config_load() without the fallbacks). */
 int config_parse_file(const char *path, struct rac_config *cfg, char *err, size_t errlen);

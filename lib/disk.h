@@ -93,12 +93,14 @@ enum blk_type {
 	BLK_KILL = 7,
 	BLK_VOTE = 8,
 	BLK_FORMAT_CLAIM = 9,
+	BLK_CLUSTER_CONFIG = 10,
 };
 
 #define CTL_BLK_HEADER		0
 #define CTL_BLK_MEMBERSHIP	1
 #define CTL_BLK_CFVRR		2
 #define CTL_BLK_CLAIM		3
+#define CTL_BLK_CONFIG		4	/* the cluster-wide keys, as racctl init saw them */
 #define CTL_BLK_CKPT(inst)	(8 + (inst) - 1)	/* inst 1..RAC_MAX_INST */
 #define CTL_BLK_VOTE(inst)	(8 + RAC_MAX_INST + (inst) - 1)
 #define CTL_NBLOCKS		(8 + 2 * RAC_MAX_INST)
@@ -206,6 +208,17 @@ struct ctl_ckpt {
 	uint64_t ck_started_us;		/* when this CKPT started */
 };
 
+/*
+ * The cluster-wide keys (config.h: config_cluster_keys[], in that order),
+ * recorded in the control file by racctl init or racctl config push: every
+ * start compares its own with them and refuses to run with other values.
+ */
+#define CTL_CONFIG_MAX	32
+struct ctl_config {
+	uint32_t cg_n;			/* values recorded */
+	int32_t cg_val[CTL_CONFIG_MAX];
+};
+
 #define CTL_CLAIM_HOST	64
 struct ctl_claim {
 	uint64_t fc_id;			/* the format id (the cluster id it will carry) */
@@ -258,6 +271,8 @@ int ctl_vote_in(const uint8_t *p, size_t len, struct ctl_vote *v);
 size_t ctl_ckpt_out(const struct ctl_ckpt *v, uint8_t *p);
 int ctl_ckpt_in(const uint8_t *p, size_t len, struct ctl_ckpt *v);
 size_t ctl_claim_out(const struct ctl_claim *v, uint8_t *p);
+size_t ctl_config_out(const struct ctl_config *v, uint8_t *p);
+int ctl_config_in(const uint8_t *p, size_t len, struct ctl_config *v);
 int ctl_claim_in(const uint8_t *p, size_t len, struct ctl_claim *v);
 size_t vote_header_out(const struct vote_header *v, uint8_t *p);
 int vote_header_in(const uint8_t *p, size_t len, struct vote_header *v);
@@ -336,6 +351,11 @@ int ctl_format(const struct rac_config *cfg, int force, char *err, size_t errlen
  * RAC_EDISK_UNFORMATTED, RAC_EDISK_FOREIGN or a block error, with `err`.
  */
 int ctl_check(const struct rac_config *cfg, char *err, size_t errlen);
+/*
+ * racctl config push: record this host's cluster-wide keys in the control
+ * file as the cluster's.  Refused while any instance is alive on the disks.
+ */
+int ctl_config_push(const struct rac_config *cfg, char *err, size_t errlen);
 struct disk_hdr_info {
 	struct ctl_header hi_ctl;	/* control file */
 	struct vote_header hi_vote;	/* voting disk */

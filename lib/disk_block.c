@@ -213,6 +213,7 @@ const char *blk_type_str(uint16_t type)
 	CASE(BLK_KILL, "kill block");
 	CASE(BLK_VOTE, "IMR vote");
 	CASE(BLK_FORMAT_CLAIM, "format claim");
+	CASE(BLK_CLUSTER_CONFIG, "cluster configuration");
 	}
 	return "unknown block type";
 }
@@ -237,6 +238,7 @@ const char *blk_type_str(uint16_t type)
 #define CTL_CFVRR_LEN		(8 + RAC_MAX_INST * (8 + 4) + 4 + 4 + 4 + 8 + 8 + 4)
 #define CTL_CKPT_LEN		(4 + 4 + 3 * 8)
 #define CTL_CLAIM_LEN		(8 + 8 + 4 + CTL_CLAIM_HOST)
+#define CTL_CONFIG_LEN		(4 + 4 * CTL_CONFIG_MAX)
 #define VOTE_HEADER_LEN		(RAC_CLUSTER_MAX + 4 + 2 * 8)
 /*
  * Heartbeat and kill blocks grew a trailing life field; a block written
@@ -435,9 +437,37 @@ size_t ctl_claim_out(const struct ctl_claim *v, uint8_t *p)
 	return c.c_pos;
 }
 
+size_t ctl_config_out(const struct ctl_config *v, uint8_t *p)
+{
+	struct blk_cursor c;
+
+	cur_init_write(&c, p, RAC_BLK_PAYLOAD);
+	put_u32(&c, v->cg_n);
+	for (int i = 0; i < CTL_CONFIG_MAX; i++)
+		put_u32(&c, (uint32_t)v->cg_val[i]);
+	assert(!c.c_err && c.c_pos == CTL_CONFIG_LEN);
+	return c.c_pos;
+}
+
+int ctl_config_in(const uint8_t *p, size_t len, struct ctl_config *v)
+{
+	struct blk_cursor c;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	cur_init_read(&c, p, len);
+	v->cg_n = get_u32(&c);
+	for (int i = 0; i < CTL_CONFIG_MAX; i++)
+		v->cg_val[i] = (int32_t)get_u32(&c);
+	if ((rc = cur_end(&c)))
+		return rc;
+	return v->cg_n > CTL_CONFIG_MAX ? RAC_ERANGE : 0;
+}
+
 int ctl_claim_in(const uint8_t *p, size_t len, struct ctl_claim *v)
 {
 	struct blk_cursor c;
+	bool str_ok;
 	int rc;
 
 	memset(v, 0, sizeof(*v));
@@ -445,10 +475,10 @@ int ctl_claim_in(const uint8_t *p, size_t len, struct ctl_claim *v)
 	v->fc_id = get_u64(&c);
 	v->fc_time_us = get_u64(&c);
 	v->fc_pid = (int32_t)get_u32(&c);
-	get_str(&c, v->fc_host, CTL_CLAIM_HOST);
+	str_ok = get_str(&c, v->fc_host, CTL_CLAIM_HOST);
 	if ((rc = cur_end(&c)))
 		return rc;
-	return v->fc_pid < 0 ? RAC_ERANGE : 0;
+	return !str_ok || v->fc_pid < 0 ? RAC_ERANGE : 0;
 }
 
 int ctl_ckpt_in(const uint8_t *p, size_t len, struct ctl_ckpt *v)
@@ -584,6 +614,7 @@ static size_t payload_len(uint16_t type)
 	case BLK_CFVRR: return CTL_CFVRR_LEN;
 	case BLK_CKPT_PROGRESS: return CTL_CKPT_LEN;
 	case BLK_FORMAT_CLAIM: return CTL_CLAIM_LEN;
+	case BLK_CLUSTER_CONFIG: return CTL_CONFIG_LEN;
 	case BLK_VOTE_HEADER: return VOTE_HEADER_LEN;
 	case BLK_HEARTBEAT: return VOTE_HB_LEN;
 	case BLK_KILL: return VOTE_KILL_LEN;

@@ -501,6 +501,25 @@ static int format_voting(const struct rac_config *cfg, int disk, uint64_t id,
 	return finish_file(fd, path, rc, err, errlen);
 }
 
+/* the cluster-wide keys of `cfg` (config.h) as the control file records them */
+static void cluster_config_of(const struct rac_config *cfg, struct ctl_config *cg)
+{
+	memset(cg, 0, sizeof(*cg));
+	cg->cg_n = (uint32_t)config_cluster_nkeys();
+	for (int k = 0; k < config_cluster_nkeys() && k < CTL_CONFIG_MAX; k++)
+		cg->cg_val[k] = config_cluster_value(cfg, k);
+}
+
+static int write_cluster_config(const struct rac_config *cfg, int fd, uint64_t seq)
+{
+	uint8_t p[RAC_BLK_PAYLOAD];
+	struct ctl_config cg;
+
+	cluster_config_of(cfg, &cg);
+	return disk_write_rec(fd, CTL_BLK_CONFIG, BLK_CLUSTER_CONFIG, 0, 0, seq, p,
+			      ctl_config_out(&cg, p));
+}
+
 static int format_control(const struct rac_config *cfg, const char *path,
 			  uint64_t id, uint64_t now, char *err, size_t errlen)
 {
@@ -514,6 +533,9 @@ static int format_control(const struct rac_config *cfg, const char *path,
 	/* the records, when the control file is one of the copies (ctl_area.h) */
 	if (ctl_file_is_copy(cfg))
 		rc = format_ctl_records(cfg, fd, 0);
+	/* the cluster-wide keys every start compares its own with */
+	if (rc == 0)
+		rc = write_cluster_config(cfg, fd, 1);
 	/* the claim is still ours, or another init took over: then no header */
 	if (rc == 0 && (rc = claim_still_ours(fd, id, path, err, errlen))) {
 		close(fd);
@@ -830,6 +852,80 @@ static int copies_formatted(const struct rac_config *cfg, char *err, size_t errl
 	return RAC_EBLK_VERSION;
 }
 
+/*
+ * One configuration for the cluster: this host's cluster-wide keys against
+ * those racctl init (or config push) recorded.  Every key that differs is
+ * named, with both values and the way to change it for everyone.
+ */
+static int cluster_config_same(const struct rac_config *cfg, const char *ctl, char *err,
+			       size_t errlen)
+{
+	uint8_t blk[RAC_BLK_SIZE];
+	const uint8_t *p;
+	struct blk_hdr h;
+	struct ctl_config rec, mine;
+	size_t off = 0;
+	int fd = disk_open(ctl, 0), rc;
+
+	if (fd < 0) {
+		errf(err, errlen, "cannot open control file %s: %s", ctl, strerror(errno));
+		return RAC_ESYS;
+	}
+	rc = disk_read_block(fd, CTL_BLK_CONFIG, blk);
+	close(fd);
+	if (rc == 0)
+		rc = blk_decode(blk, BLK_CLUSTER_CONFIG, &h, &p);
+	if (rc == 0)
+		rc = ctl_config_in(p, h.bh_length, &rec);
+	if (rc) {
+		errf(err, errlen, "control file %s holds no valid record of the cluster-wide "
+		     "configuration (%s): with every instance stopped, run 'racctl config push' "
+		     "from a host whose configuration is the cluster's", ctl, rac_strerror(rc));
+		return rc == RAC_EBLK_ZERO ? RAC_ECONFIG : rc;
+	}
+	cluster_config_of(cfg, &mine);
+	for (int k = 0; k < config_cluster_nkeys() && k < CTL_CONFIG_MAX; k++) {
+		int n;
+
+		if (k >= (int)rec.cg_n || rec.cg_val[k] == mine.cg_val[k])
+			continue;	/* a key added since the record: not compared */
+		n = snprintf(err + off, off < errlen ? errlen - off : 0, "%s%s = %d here, %d in "
+			     "the cluster", off ? "; " : "this host's configuration differs from the "
+			     "cluster's (recorded in the control file by racctl init or config "
+			     "push): ", config_cluster_key(k), mine.cg_val[k], rec.cg_val[k]);
+		if (n > 0)
+			off += (size_t)n;
+	}
+	if (!off)
+		return 0;
+	if (off < errlen)
+		snprintf(err + off, errlen - off, ". Use the cluster's values, or change them for "
+			 "every host at once: stop every instance, edit the configuration on every "
+			 "host, then 'racctl config push'");
+	return RAC_ECONFIG;
+}
+
+/* the configuration is sane and the control file holds this cluster's header */
+static int own_control(const struct rac_config *cfg, char *ctl, struct disk_hdr_info *hi,
+		       char *err, size_t errlen)
+{
+	uint8_t blk[RAC_BLK_SIZE];
+	int rc;
+
+	if ((rc = cfg_sane(cfg, err, errlen)))
+		return rc;
+	config_control_path(cfg, ctl, CTL_PATH_LEN);
+	rc = disk_read_header(ctl, 1, blk, hi);
+	if (rc)
+		return header_failed(rc, "control file", ctl, blk, BLK_CTL_HEADER, err, errlen);
+	if (strcmp(hi->hi_ctl.ch_cluster, cfg->cf_name) != 0) {
+		errf(err, errlen, "control file %s is formatted for cluster '%s', not '%s'",
+		     ctl, hi->hi_ctl.ch_cluster, cfg->cf_name);
+		return RAC_EDISK_FOREIGN;
+	}
+	return 0;
+}
+
 int ctl_check(const struct rac_config *cfg, char *err, size_t errlen)
 {
 	char ctl[CTL_PATH_LEN];
@@ -838,19 +934,9 @@ int ctl_check(const struct rac_config *cfg, char *err, size_t errlen)
 	struct ctl_header ch;
 	int rc;
 
-	if ((rc = cfg_sane(cfg, err, errlen)))
+	if ((rc = own_control(cfg, ctl, &hi, err, errlen)))
 		return rc;
-	config_control_path(cfg, ctl, sizeof(ctl));
-
-	rc = disk_read_header(ctl, 1, blk, &hi);
-	if (rc)
-		return header_failed(rc, "control file", ctl, blk, BLK_CTL_HEADER, err, errlen);
 	ch = hi.hi_ctl;
-	if (strcmp(ch.ch_cluster, cfg->cf_name) != 0) {
-		errf(err, errlen, "control file %s is formatted for cluster '%s', not '%s'",
-		     ctl, ch.ch_cluster, cfg->cf_name);
-		return RAC_EDISK_FOREIGN;
-	}
 	/* the block numbers depend on RAC_MAX_INST */
 	if (ch.ch_max_inst != RAC_MAX_INST) {
 		errf(err, errlen, "control file %s was formatted for up to %u instances, this build has %d: run 'racctl init --force'",
@@ -893,5 +979,45 @@ int ctl_check(const struct rac_config *cfg, char *err, size_t errlen)
 		if ((rc = check_size("voting disk", vp, hi.hi_size, VOTE_NBLOCKS, err, errlen)))
 			return rc;
 	}
-	return copies_formatted(cfg, err, errlen);
+	if ((rc = copies_formatted(cfg, err, errlen)))
+		return rc;
+	return cluster_config_same(cfg, ctl, err, errlen);
+}
+
+int ctl_config_push(const struct rac_config *cfg, char *err, size_t errlen)
+{
+	char ctl[CTL_PATH_LEN];
+	uint8_t blk[RAC_BLK_SIZE];
+	struct disk_hdr_info hi;
+	const char *disk = NULL;
+	struct blk_hdr h;
+	uint64_t seq = 1;
+	int fd, rc, live;
+
+	if ((rc = own_control(cfg, ctl, &hi, err, errlen)))
+		return rc;
+	/* never two values in force at once: only with the whole cluster down */
+	live = live_instance(cfg, 2 * cfg->cf_disk_heartbeat_interval_ms, &disk);
+	if (live) {
+		const struct rac_inst_cfg *ic = config_inst(cfg, live);
+
+		errf(err, errlen, "instance %d%s%s%s is alive on voting disk %s (its disk heartbeat "
+		     "moves): stop every instance of the cluster before 'racctl config push'", live,
+		     ic ? " (" : "", ic ? ic->ic_name : "", ic ? ")" : "", disk);
+		return RAC_EDISK_LIVE;
+	}
+	fd = disk_open(ctl, 1);
+	if (fd < 0) {
+		errf(err, errlen, "cannot open control file %s: %s", ctl, strerror(errno));
+		return RAC_ESYS;
+	}
+	if (disk_read_block(fd, CTL_BLK_CONFIG, blk) == 0 &&
+	    blk_decode(blk, BLK_CLUSTER_CONFIG, &h, NULL) == 0)
+		seq = h.bh_sequence + 1;
+	rc = write_cluster_config(cfg, fd, seq);
+	close(fd);
+	if (rc)
+		errf(err, errlen, "cannot write control file %s: %s (%s)", ctl, rac_strerror(rc),
+		     strerror(errno));
+	return rc;
 }

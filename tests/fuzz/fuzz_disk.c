@@ -28,6 +28,8 @@ union rec {
 	struct vote_hb hb;
 	struct vote_kill kb;
 	struct ctl_vote cv;
+	struct ctl_claim fc;
+	struct ctl_config cg;
 };
 
 /* decode `p` as a payload of `type` into r: the decoder's result, or 1 for no such type */
@@ -43,6 +45,8 @@ static int rec_in(uint16_t type, const uint8_t *p, size_t len, union rec *r)
 	case BLK_HEARTBEAT: return vote_hb_in(p, len, &r->hb);
 	case BLK_KILL: return vote_kill_in(p, len, &r->kb);
 	case BLK_VOTE: return ctl_vote_in(p, len, &r->cv);
+	case BLK_FORMAT_CLAIM: return ctl_claim_in(p, len, &r->fc);
+	case BLK_CLUSTER_CONFIG: return ctl_config_in(p, len, &r->cg);
 	}
 	return 1;
 }
@@ -58,6 +62,8 @@ static size_t rec_out(uint16_t type, const union rec *r, uint8_t *p)
 	case BLK_HEARTBEAT: return vote_hb_out(&r->hb, p);
 	case BLK_KILL: return vote_kill_out(&r->kb, p);
 	case BLK_VOTE: return ctl_vote_out(&r->cv, p);
+	case BLK_FORMAT_CLAIM: return ctl_claim_out(&r->fc, p);
+	case BLK_CLUSTER_CONFIG: return ctl_config_out(&r->cg, p);
 	}
 	return 0;
 }

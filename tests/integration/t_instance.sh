@@ -192,6 +192,34 @@ test_start_refuses_voting_disks_without_control_copies() {
 	rac start -i 1 >/dev/null
 }
 
+# one configuration for the cluster: a host with another disktimeout_ms is
+# refused at start, with the keys named; config push changes it for the
+# cluster, and only with every instance stopped
+test_start_refuses_other_cluster_wide_values_until_config_push() {
+	mkconfig 2 </dev/null
+	rac init >/dev/null
+	rac start -i 1 >/dev/null
+	cp rac.ini host2.ini
+	sed -i 's/^\[cluster\]$/[cluster]\ndisktimeout_ms = 20000\nmisscount_ms = 4000/' host2.ini
+	set +e; out=$("$RACBIN/racctl" -c host2.ini start -i 2 2>&1); rc=$?; set -e
+	[ $rc -eq 1 ] || fail "start with other timings: exit $rc: $out"
+	[[ "$out" == *"misscount_ms = 4000 here, 3000 in the cluster"*"disktimeout_ms = 20000 here, 2000 in the cluster"*"racctl config push"* ]] ||
+		fail "message: $out"
+	[ -z "$(member_pid 2 lmon)" ] || fail "instance 2 runs"
+	set +e; out=$("$RACBIN/racctl" -c host2.ini config push 2>&1); rc=$?; set -e
+	[ $rc -eq 1 ] && [[ "$out" == *"instance 1 (RAC1) is alive"*"stop every instance"* ]] ||
+		fail "push with instance 1 up: exit $rc: $out"
+	rac stop -i 1 >/dev/null
+	"$RACBIN/racctl" -c host2.ini config push | grep -q "Recorded this host's cluster-wide keys"
+	# now the old values are the odd ones out
+	set +e; out=$(rac start -i 1 2>&1); rc=$?; set -e
+	[ $rc -eq 1 ] && [[ "$out" == *"disktimeout_ms = 2000 here, 20000 in the cluster"* ]] ||
+		fail "start with the old timings: exit $rc: $out"
+	"$RACBIN/racctl" -c host2.ini start -i 1 >/dev/null
+	"$RACBIN/racctl" -c host2.ini start -i 2 >/dev/null
+	rac dump control | grep -q "cluster configuration" || fail "dump does not show the record"
+}
+
 # two inits at once on the same disks end with one format, never two
 test_concurrent_inits_give_one_format() {
 	mkconfig 1
