@@ -7,6 +7,10 @@
  * counted; one never written is shown as such, not as corruption.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,7 +18,6 @@
 #include <unistd.h>
 #include <stdlib.h>
 
-#include "aio.h"
 #include "ctl_area.h"
 #include "disk.h"
 #include "errors.h"
@@ -286,15 +289,13 @@ static int dump_block(FILE *out, const struct rac_config *cfg, int fd,
 }
 
 /*
- * One copy of the control area, read whole on a worker of its own, so that
- * a copy that hangs (a lost path, a disk-hang drill) costs the dump that
- * copy and the wait, never the dump.  The image belongs to the worker until
- * it returns; one that does not is left to it (the process exits anyway).
+ * One copy of the control area, read whole by a child process of its own,
+ * so that a copy that hangs (a lost path, a disk-hang drill) costs the dump
+ * that copy and the wait, never the dump: a thread stuck in the kernel on
+ * a hung disk would keep racctl from exiting (a process exits only once
+ * every thread has), a child stuck there is simply left behind, killed,
+ * to go when its I/O returns.  The image comes back over a pipe.
  */
-struct area_image;
-/* images a hung worker may still fill: kept reachable, never freed */
-static struct area_image *hung_area, *hung_ctl;
-
 struct area_image {
 	char ai_path[RAC_PATH_MAX + 16];
 	uint32_t ai_base;
@@ -302,13 +303,10 @@ struct area_image {
 	int ai_rcs[CTL_NBLOCKS];
 	int ai_rc, ai_err;		/* the open, or a copy that read nothing */
 	int ai_busy;			/* still out when the dump gave up on it */
-	struct aio *ai_aio;
-	uint64_t ai_id;
 };
 
-static int image_io(void *arg)
+static int image_io(struct area_image *im)
 {
-	struct area_image *im = arg;
 	int fd = disk_open(im->ai_path, 0);
 
 	if (fd < 0) {
@@ -321,36 +319,106 @@ static int image_io(void *arg)
 	return im->ai_rc;
 }
 
+/* the child: read the image, hand it to the parent, exit without the parent's atexit work */
+static void image_child(struct area_image *im, int wfd)
+{
+	const uint8_t *p = (const uint8_t *)im;
+	size_t off = 0;
+	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* a child left behind must not hold the caller's output open (a pipe's EOF) */
+	if (nul >= 0) {
+		dup2(nul, STDIN_FILENO);
+		dup2(nul, STDOUT_FILENO);
+		dup2(nul, STDERR_FILENO);
+	}
+	image_io(im);
+	while (off < sizeof(*im)) {
+		ssize_t n = write(wfd, p + off, sizeof(*im) - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	_exit(off == sizeof(*im) ? 0 : 1);
+}
+
 /* every image (path and base filled in), in parallel, each bounded by `wait_ms` */
 static void read_images(int n, struct area_image *img, int wait_ms)
 {
 	uint64_t end = rac_now_mono_ns() + (uint64_t)wait_ms * 1000000ull;
+	int fds[CTL_COPIES_MAX + 1];
+	pid_t pids[CTL_COPIES_MAX + 1];
+	size_t got[CTL_COPIES_MAX + 1];
 
 	for (int k = 0; k < n; k++) {
-		struct area_image *im = &img[k];
+		int pfd[2];
 
-		im->ai_aio = aio_new("dump", 1, (uint64_t)wait_ms * 1000000ull);
-		if (!im->ai_aio || aio_submit(im->ai_aio, image_io, im, &im->ai_id)) {
-			image_io(im);	/* no thread: read it here */
-			aio_destroy(&im->ai_aio);
+		fds[k] = -1;
+		pids[k] = -1;
+		got[k] = 0;
+		fflush(NULL);	/* nothing buffered to be written twice */
+		if (pipe2(pfd, O_CLOEXEC) == 0 && (pids[k] = fork()) == 0) {
+			close(pfd[0]);
+			image_child(&img[k], pfd[1]);
+		}
+		if (pids[k] <= 0) {
+			if (pids[k] < 0 && pfd[0] >= 0) {
+				close(pfd[0]);
+				close(pfd[1]);
+			}
+			image_io(&img[k]);	/* no child: read it here */
 			continue;
 		}
-		im->ai_busy = 1;
+		close(pfd[1]);
+		fds[k] = pfd[0];
+		img[k].ai_busy = 1;
 	}
-	for (int k = 0; k < n; k++) {
-		struct area_image *im = &img[k];
+	for (;;) {
+		struct pollfd pf[CTL_COPIES_MAX + 1];
+		int map[CTL_COPIES_MAX + 1], m = 0;
 		uint64_t now = rac_now_mono_ns();
-		int left = now < end ? (int)((end - now) / 1000000ull) : 0;
 
-		if (!im->ai_busy)
-			continue;
-		if (aio_wait(im->ai_aio, im->ai_id, left, NULL, NULL) == 1) {
-			im->ai_busy = 0;
-			aio_destroy(&im->ai_aio);
-		} else {
-			aio_abandon(im->ai_aio, im->ai_id);	/* left to its thread */
+		for (int k = 0; k < n; k++)
+			if (fds[k] >= 0) {
+				pf[m] = (struct pollfd){ .fd = fds[k], .events = POLLIN };
+				map[m++] = k;
+			}
+		if (!m || now >= end)
+			break;
+		if (poll(pf, (nfds_t)m, (int)((end - now) / 1000000ull) + 1) < 0 && errno != EINTR)
+			break;
+		for (int j = 0; j < m; j++) {
+			int k = map[j];
+			ssize_t r;
+
+			if (!(pf[j].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			r = read(fds[k], (uint8_t *)&img[k] + got[k], sizeof(img[k]) - got[k]);
+			if (r > 0)
+				got[k] += (size_t)r;
+			if (r > 0 && got[k] < sizeof(img[k]))
+				continue;
+			close(fds[k]);
+			fds[k] = -1;
+			img[k].ai_busy = 0;
+			if (got[k] != sizeof(img[k])) {
+				img[k].ai_rc = RAC_EIO;	/* the child died: nothing read */
+				img[k].ai_err = EIO;
+			}
+			waitpid(pids[k], NULL, 0);
+			pids[k] = -1;
 		}
 	}
+	/* a child still out is stuck in the kernel: killed, it goes when its I/O does */
+	for (int k = 0; k < n; k++)
+		if (fds[k] >= 0) {
+			close(fds[k]);
+			kill(pids[k], SIGKILL);
+			img[k].ai_busy = 1;
+		}
 }
 
 /* a copy's block checked as the control area's readers check it: 0 or why not */
@@ -474,7 +542,7 @@ int ctl_dump(const struct rac_config *cfg, FILE *out, int *ncorrupt)
 	snprintf(img->ai_path, sizeof(img->ai_path), "%s", ctl);
 	read_images(1, img, wait_ms);
 	if (img->ai_busy) {
-		hung_ctl = img;	/* stays with its worker, still reachable */
+		free(img);
 		fprintf(out, "control file %s: HUNG: no answer within %d ms\n", ctl, wait_ms);
 	} else {
 		bool gone = img->ai_rc == RAC_ESYS && img->ai_err == ENOENT;
@@ -525,16 +593,7 @@ int ctl_dump(const struct rac_config *cfg, FILE *out, int *ncorrupt)
 	for (int i = 1; i <= RAC_MAX_INST; i++)
 		if (config_inst(cfg, i))
 			bad += dump_rec(out, cfg, &a, img, CTL_BLK_VOTE(i), BLK_VOTE);
-	{
-		bool any_busy = false;
-
-		for (int k = 0; k < a.ca_n; k++)
-			any_busy |= img[k].ai_busy;
-		if (!any_busy)
-			free(img);
-		else
-			hung_area = img;	/* a hung copy's worker still writes into its image */
-	}
+	free(img);
 
 	if (ncorrupt)
 		*ncorrupt = bad;

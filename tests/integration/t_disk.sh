@@ -390,6 +390,12 @@ test_disk_hang_of_one_control_copy_is_survived() {
 	wait_for "disk 2 HUNG on instance 3" $((dt + 1000)) disk_state_is 3 2 HUNG
 	wait_for "instance 3's copy on disk 2 HUNG" $((dt + 1000)) \
 		alert_re 3 "Control area copy on voting disk 2 (.*) is HUNG"
+	# a dump on instance 3's host is bounded: the hung copy is named, not waited for
+	out=$(timeout 30 nsenter --mount="/proc/$(member_pid 3 guard)/ns/mnt" -- \
+		"$RACBIN/racctl" -c "$T/rac.ini" -i 3 dump control 2>&1) || true
+	[[ "$out" == *"copy 2 on voting disk 2 ("*"): HUNG: no answer within"* ]] ||
+		fail "dump on instance 3's host: $out"
+	[[ "$out" == *"block 1  membership"*"valid=yes"* ]] || fail "no majority membership: $out"
 	# two copies of three are a majority: two leases later nothing has changed
 	nothing_changes_for $((2 * dt + 500)) "$(group_pids 1) $others"
 	# and instance 3 still reads and writes the control area: a clean leave
