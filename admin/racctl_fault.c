@@ -7,6 +7,7 @@
  *   net-cut | net-restore -i N             the lab: instance N's link down / up
  *   disk-off | disk-on -i N --disk K       the lab: voting disk K for N alone
  *   disk-hang | disk-resume -i N --disk K|control
+ *   io-freeze | io-thaw -i N   every voting disk and the control file at once
  *                                          the lab: its I/O waits for N alone
  *   disk-error -i N --disk K|control --block B
  *   disk-clear -i N --disk K|control      the lab: reads of slot B fail (EIO)
@@ -164,6 +165,29 @@ static int cmd_hang_fault(const struct rac_config *cfg, const struct opts *o, co
 	return 0;
 }
 
+/*
+ * io-freeze, io-thaw: every shared-disk file of instance N hangs (or answers
+ * again) at once -- the host whose I/O is held by its storage, its
+ * processes in the D state, as a whole.
+ */
+static int cmd_freeze_fault(const struct rac_config *cfg, const struct opts *o, const char *what,
+			    const struct rac_inst_cfg *ic)
+{
+	const char *each = strcmp(what, "io-freeze") ? "disk-resume" : "disk-hang";
+	int failed = 0;
+
+	if (o->o_disk || o->o_control || o->o_block >= 0)
+		racctl_usage("%s takes no --disk or --block: it is every shared-disk file", what);
+	for (int d = 0; d <= cfg->cf_nvoting; d++) {
+		struct opts one = *o;
+
+		one.o_disk = d;
+		one.o_control = d == 0;
+		failed |= cmd_hang_fault(cfg, &one, each, ic) != 0;
+	}
+	return failed ? EXIT_FAIL : 0;
+}
+
 /* net-cut, net-restore, disk-off, disk-on, disk-hang, disk-resume, disk-error, disk-clear */
 static int cmd_lab_fault(const struct rac_config *cfg, const struct opts *o, const char *what)
 {
@@ -174,10 +198,13 @@ static int cmd_lab_fault(const struct rac_config *cfg, const struct opts *o, con
 
 	if (strcmp(what, "net-cut") && strcmp(what, "net-restore") && strcmp(what, "disk-off") &&
 	    strcmp(what, "disk-on") && strcmp(what, "disk-hang") && strcmp(what, "disk-resume") &&
-	    strcmp(what, "disk-error") && strcmp(what, "disk-clear"))
+	    strcmp(what, "disk-error") && strcmp(what, "disk-clear") && strcmp(what, "io-freeze") &&
+	    strcmp(what, "io-thaw"))
 		racctl_usage("unknown fault '%s'; use net-cut, net-restore, disk-off, disk-on, "
-			     "disk-hang, disk-resume, disk-error or disk-clear", what);
+			     "disk-hang, disk-resume, disk-error, disk-clear, io-freeze or io-thaw", what);
 	ic = racctl_need_inst(cfg, o);
+	if (!strcmp(what, "io-freeze") || !strcmp(what, "io-thaw"))
+		return cmd_freeze_fault(cfg, o, what, ic);
 	if (!strcmp(what, "disk-hang") || !strcmp(what, "disk-resume") ||
 	    !strcmp(what, "disk-error") || !strcmp(what, "disk-clear"))
 		return cmd_hang_fault(cfg, o, what, ic);
@@ -260,7 +287,7 @@ int cmd_fault(const struct rac_config *cfg, const struct opts *o, const char *wh
 	if (!what)
 		racctl_usage("fault needs a kind: kill, hang, resume, net-cut, net-restore, "
 			  "disk-off, disk-on, disk-hang, disk-resume, disk-error or disk-clear");
-	if (!strncmp(what, "net-", 4) || !strncmp(what, "disk-", 5))
+	if (!strncmp(what, "net-", 4) || !strncmp(what, "disk-", 5) || !strncmp(what, "io-", 3))
 		return cmd_lab_fault(cfg, o, what);
 	if (!strcmp(what, "clock-skew"))
 		return cmd_clock_skew(cfg, o);
@@ -275,7 +302,8 @@ int cmd_fault(const struct rac_config *cfg, const struct opts *o, const char *wh
 		signame = "SIGCONT";
 	} else {
 		racctl_usage("unknown fault '%s'; use kill, hang, resume, net-cut, net-restore, "
-			  "disk-off, disk-on, disk-hang, disk-resume, disk-error or disk-clear", what);
+			  "disk-off, disk-on, disk-hang, disk-resume, disk-error, disk-clear, "
+			  "io-freeze or io-thaw", what);
 	}
 	ic = racctl_need_inst(cfg, o);
 	p = proc_by_tag(o->o_role ? o->o_role : "lmon");

@@ -468,3 +468,24 @@ test_bad_sectors_under_votes_and_membership_evict_nobody() {
 	wait_for "the leave reconfigured" 8000 more_completes 1 "$c1"
 	wait_for "members 1 2" 5000 members_are 1 "1 2"
 }
+
+# a host whose storage holds every shared-disk I/O (its processes in the D
+# state): it cannot renew its lease, the others evict it and go on, and once
+# the storage answers again its processes end; the checker finds no eviction
+# completed while it still issued writes
+test_io_freeze_of_one_instance_evicts_it_and_the_others_go_on() {
+	lab_up
+	dt=$(param 1 disktimeout_ms); ms=$(param 1 misscount_ms)
+	p3=$(group_pids 3)
+	out=$(rac fault io-freeze -i 3)
+	[ "$(echo "$out" | grep -c "hangs for instance 3")" -eq 4 ] || fail "io-freeze: $out"
+	alert_has 3 "Fault injected by operator (racctl fault disk-hang): the control file"
+	two_left() { members_are 1 "1 2" && members_are 2 "1 2"; }
+	wait_for "instances 1 and 2 without 3" $((dt + ms + 5000)) two_left
+	alert_has 1 "Evicting instance 3 from cluster"
+	rac fault io-thaw -i 3 | grep -c "answered again\|again for instance 3" >/dev/null
+	wait_for "rac_hangfs gone" 5000 no_hangfs
+	wait_for "instance 3's processes gone once its I/O returns" 10000 all_gone $p3
+	python3 "$RAC_TESTS/tools/soakcheck.py" "$T" || fail "fencing violated"
+	two_left || fail "members changed"
+}
