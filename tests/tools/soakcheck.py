@@ -35,8 +35,14 @@ TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}$")
 STARTED = re.compile(r"^Reconfiguration started \(old inc (\d+), new inc (\d+)\)")
 LIST = re.compile(r"^ ([\d ]+) \(myinst: (\d+)\)$")
 EVICT = re.compile(r"^Evicting instance (\d+) from cluster")
-HUNG = re.compile(r"^(?:Voting disk|Control area copy on voting disk) (\d+) \(.*\) is HUNG")
-BACK = re.compile(r"^(?:Voting disk|Control area copy on voting disk) (\d+) \(.*\) is ONLINE again")
+# a disk hung for the instance: LMON's own line once its I/O is overdue, or
+# the drill's note (the group may be killed before LMON says anything)
+HUNG = re.compile(r"^(?:(?:Voting disk|Control area copy on voting disk) (\d+) \(.*\) is HUNG"
+                  r"|Fault injected by operator \(racctl fault disk-hang\): "
+                  r"(?:voting disk (\d+)|(the control file)) )")
+BACK = re.compile(r"^(?:(?:Voting disk|Control area copy on voting disk) (\d+) \(.*\) is ONLINE again"
+                  r"|Fault injected by operator \(racctl fault disk-resume\): I/O on "
+                  r"(?:voting disk (\d+)|(the control file)) )")
 STOPPED = ("all members stopped", "All members of instance", "no further shared-disk writes",
            "stopping all shared-disk I/O", "aborted by operator")
 
@@ -151,10 +157,10 @@ def fenced(ents, evicted_at, when):
         for line in msg:
             m = HUNG.match(line)
             if m:
-                hung.add(m.group(1))
+                hung.add(next(g for g in m.groups() if g))
             m = BACK.match(line)
             if m:
-                hung.discard(m.group(1))
+                hung.discard(next(g for g in m.groups() if g))
     return "hung" if hung else False
 
 
