@@ -291,6 +291,11 @@ int vote_kill_in(const uint8_t *p, size_t len, struct vote_kill *v);
  * disk_io_buffered_opens().  Returns fd or RAC_ESYS (errno kept).
  */
 int disk_open(const char *path, int writable);
+/*
+ * open(2) by that rule: a symbolic link is followed only to a block device,
+ * else -1 with ELOOP.  For every shared-disk path (disk_open, racctl init).
+ */
+int disk_open_no_link(const char *path, int flags, mode_t mode);
 /* 0, RAC_EBLK_SHORT, or RAC_EIO (errno kept) */
 int disk_read_block(int fd, uint32_t blkno, uint8_t blk[RAC_BLK_SIZE]);
 /*

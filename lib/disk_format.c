@@ -599,18 +599,12 @@ static int lock_control(const char *ctl, char *err, size_t errlen)
 		     rc == RAC_ESYS ? strerror(errno) : rac_strerror(rc));
 		return rc;
 	}
-	fd = open(ctl, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = disk_open_no_link(ctl, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == ELOOP) {
-		struct stat st;
-
-		/* a link is followed only to a block device, as in format_locked() */
-		if (stat(ctl, &st) != 0 || !S_ISBLK(st.st_mode)) {
-			errf(err, errlen, "control file %s is a symbolic link to something other than "
-			     "a block device: name a regular file itself, or a block device (a link "
-			     "is followed only to a block device)", ctl);
-			return RAC_EDISK_KIND;
-		}
-		fd = open(ctl, O_RDONLY | O_CLOEXEC);
+		errf(err, errlen, "control file %s is a symbolic link to something other than "
+		     "a block device: name a regular file itself, or a block device (a link "
+		     "is followed only to a block device)", ctl);
+		return RAC_EDISK_KIND;
 	}
 	if (fd < 0) {
 		errf(err, errlen, "cannot open %s: %s", ctl, strerror(errno));
@@ -650,11 +644,9 @@ static bool foreign_data(const char *path)
 {
 	uint8_t blk[RAC_BLK_SIZE] = { 0 };
 	struct blk_hdr h;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = disk_open_no_link(path, O_RDONLY | O_CLOEXEC, 0);
 	ssize_t n;
 
-	if (fd < 0 && errno == ELOOP)
-		fd = open(path, O_RDONLY | O_CLOEXEC);	/* a link to a device, checked above */
 	if (fd < 0)
 		return false;	/* not there yet, or said when it is opened to format */
 	n = pread(fd, blk, sizeof(blk), 0);

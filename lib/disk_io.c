@@ -92,13 +92,13 @@ static void fell_back(const char *path)
  * a udev or multipath alias): one planted in a shared directory and
  * pointing at a file must not have us write over that file.
  */
-static int open_no_link(const char *path, int flags)
+int disk_open_no_link(const char *path, int flags, mode_t mode)
 {
 	struct stat st;
 	int fd;
 
 	do
-		fd = open(path, flags | O_NOFOLLOW);
+		fd = open(path, flags | O_NOFOLLOW, mode);
 	while (fd < 0 && errno == EINTR);
 	if (fd >= 0 || errno != ELOOP)
 		return fd;
@@ -107,7 +107,7 @@ static int open_no_link(const char *path, int flags)
 		return -1;
 	}
 	do
-		fd = open(path, flags);
+		fd = open(path, flags & ~O_CREAT, mode);	/* the device exists */
 	while (fd < 0 && errno == EINTR);
 	return fd;
 }
@@ -117,9 +117,9 @@ int disk_open(const char *path, int writable)
 	int flags = O_CLOEXEC | (writable ? O_RDWR | O_DSYNC : O_RDONLY);
 	int fd;
 
-	fd = open_no_link(path, flags | O_DIRECT);
+	fd = disk_open_no_link(path, flags | O_DIRECT, 0);
 	if (fd < 0 && errno == EINVAL) {
-		fd = open_no_link(path, flags);
+		fd = disk_open_no_link(path, flags, 0);
 		if (fd >= 0)
 			fell_back(path);
 	}

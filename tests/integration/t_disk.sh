@@ -483,7 +483,8 @@ test_io_freeze_of_one_instance_evicts_it_and_the_others_go_on() {
 	two_left() { members_are 1 "1 2" && members_are 2 "1 2"; }
 	wait_for "instances 1 and 2 without 3" $((dt + ms + 5000)) two_left
 	alert_has 1 "Evicting instance 3 from cluster"
-	rac fault io-thaw -i 3 | grep -c "answered again\|again for instance 3" >/dev/null
+	[ "$(rac fault io-thaw -i 3 | grep -c "answered again for instance 3")" -eq 4 ] ||
+		fail "io-thaw did not answer all four files"
 	wait_for "rac_hangfs gone" 5000 no_hangfs
 	wait_for "instance 3's processes gone once its I/O returns" 10000 all_gone $p3
 	python3 "$RAC_TESTS/tools/soakcheck.py" "$T" || fail "fencing violated"
